@@ -1,0 +1,224 @@
+"""The ``partnership-dashboard`` console script.
+
+Argument parsing lives here; each command's work lives in the module that owns
+it and is imported only when that command runs, so ``--help`` stays fast
+(Great Expectations alone costs seconds to import).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+EXIT_OK = 0
+EXIT_SOME_REJECTED = 1
+EXIT_NOTHING_LOADED = 2
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+APP_SCRIPT = REPO_ROOT / "streamlit_app.py"
+SAMPLE_DIR = REPO_ROOT / "sample_data"
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date written YYYY-MM-DD") from None
+
+
+def _nonnegative(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError("must be 0 (no suppression) or more")
+    return n
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="partnership-dashboard",
+        description="Validate partner extracts, compute pilot metrics and serve the dashboard.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    db_help = "database URL (default: DATABASE_URL, else the embedded file ./partnership_dashboard.duckdb)"
+
+    p = sub.add_parser("demo", help="create the embedded database from sample_data/ if absent and serve the dashboard")
+    p.add_argument("--db", help=db_help)
+    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser window")
+
+    p = sub.add_parser("serve", help="serve the dashboard on an existing database")
+    p.add_argument("--db", help=db_help)
+    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--no-browser", action="store_true")
+
+    p = sub.add_parser("load", help="validate and load every contract file in DIR")
+    p.add_argument("directory", metavar="DIR", type=Path)
+    p.add_argument("--db", help=db_help)
+    p.add_argument("--as-of", type=_date, help="the extract's as-of date (default: manifest.json, AS_OF file, today)")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+
+    p = sub.add_parser("check", help="run the data-quality suites without loading; write results and data docs")
+    p.add_argument("directory", metavar="DIR", type=Path, nargs="?")
+    p.add_argument("--db", help="check a loaded database instead of an extract directory")
+    p.add_argument("--as-of", type=_date)
+    p.add_argument("--docs-dir", type=Path, default=None, help="where to write the HTML data docs")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+
+    p = sub.add_parser("metrics", help="print every metric for every grouping")
+    p.add_argument("--db", help=db_help)
+    p.add_argument("--as-of", type=_date)
+    p.add_argument("--start", type=_date)
+    p.add_argument("--end", type=_date)
+    p.add_argument("--program")
+    p.add_argument("--agency")
+    p.add_argument("--min-cell-size", type=_nonnegative, default=11)
+    p.add_argument("--format", choices=("json", "csv"), required=True)
+
+    p = sub.add_parser("evaluate", help="print the pilot evaluation (pilot vs comparison)")
+    p.add_argument("--db", help=db_help)
+    p.add_argument("--program")
+    p.add_argument(
+        "--measure", action="append", choices=("rearrest", "reconviction", "reincarceration"),
+        help="repeat for several; default all three",
+    )
+    p.add_argument("--as-of", type=_date)
+    p.add_argument("--min-cell-size", type=_nonnegative, default=11)
+    p.add_argument("--format", choices=("json",), default="json")
+
+    p = sub.add_parser("export", help="write charts, tables and the report bundle")
+    p.add_argument("--db", help=db_help)
+    export_sub = p.add_subparsers(dest="export_kind", required=True, metavar="KIND")
+    _add_export_arguments(export_sub)
+
+    p = sub.add_parser("sample", help="generate a synthetic extract (seeded)")
+    p.add_argument("--participants", type=int, default=3000)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--as-of", type=_date, default=None)
+    p.add_argument("--format", choices=("csv", "parquet"), default="csv")
+
+    p = sub.add_parser("migrate", help="bring the database schema up to date (Alembic)")
+    p.add_argument("--db", help=db_help)
+    return parser
+
+
+def _add_export_arguments(export_sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Export sub-commands; their options are owned by dashboard.export."""
+    try:
+        from dashboard.export import add_export_arguments
+    except ImportError:
+        return
+    add_export_arguments(export_sub)
+
+
+def _run_streamlit(db: str | None, port: int, no_browser: bool) -> int:
+    if not APP_SCRIPT.exists():
+        print(
+            f"error: the dashboard app {APP_SCRIPT} is missing. Install from a clone of the repository "
+            "with `pip install -e .` so the app and its pages are available.",
+            file=sys.stderr,
+        )
+        return 2
+    env = dict(os.environ)
+    if db:
+        env["DATABASE_URL"] = db
+    env.setdefault("GX_ANALYTICS_ENABLED", "false")
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(APP_SCRIPT),
+        "--server.port", str(port),
+        "--server.headless", "true" if no_browser else "false",
+        "--browser.gatherUsageStats", "false",
+        "--browser.serverAddress", "localhost",
+    ]
+    return subprocess.call(cmd, env=env)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from dashboard import store
+
+    url = store.normalise_url(args.db)
+    engine = store.make_engine(url)
+    if not store.schema_exists(engine) or _is_empty(engine):
+        from dashboard.ingest import load_extract
+
+        print(f"Creating the demo database from {SAMPLE_DIR} ...", flush=True)
+        report = load_extract(SAMPLE_DIR, engine)
+        print(f"Loaded {report.total_loaded} rows ({report.total_rejected} rejected).", flush=True)
+    engine.dispose()
+    return _run_streamlit(url, args.port, args.no_browser)
+
+
+def _is_empty(engine: object) -> bool:
+    import sqlalchemy as sa
+
+    from dashboard import store
+
+    with store.connect(engine) as conn:  # type: ignore[arg-type]
+        return not conn.execute(sa.text("SELECT 1 FROM participants LIMIT 1")).first()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    args = build_parser().parse_args(argv)
+    from dashboard.store import DatabaseUnavailable
+
+    try:
+        return _dispatch(args)
+    except DatabaseUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_NOTHING_LOADED
+    except KeyboardInterrupt:
+        print("interrupted; nothing was committed by the interrupted step", file=sys.stderr)
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    cmd = args.command
+    if cmd == "demo":
+        return _demo(args)
+    if cmd == "serve":
+        return _run_streamlit(args.db, args.port, args.no_browser)
+    if cmd == "load":
+        from dashboard.ingest import cli_load
+
+        return cli_load(args)
+    if cmd == "check":
+        from dashboard.ingest import cli_check
+
+        return cli_check(args)
+    if cmd == "metrics":
+        from dashboard.metrics.engine import cli_metrics
+
+        return cli_metrics(args)
+    if cmd == "evaluate":
+        from dashboard.evaluation import cli_evaluate
+
+        return cli_evaluate(args)
+    if cmd == "export":
+        from dashboard.export import cli_export
+
+        return cli_export(args)
+    if cmd == "sample":
+        from dashboard.sample import cli_sample
+
+        return cli_sample(args)
+    if cmd == "migrate":
+        from dashboard import store
+
+        engine = store.make_engine(args.db)
+        store.create_schema(engine)
+        print(f"Schema is up to date on {engine.url.render_as_string(hide_password=True)}")
+        return EXIT_OK
+    raise AssertionError(cmd)  # argparse restricts the choices
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

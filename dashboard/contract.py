@@ -1,0 +1,468 @@
+"""The data contract (version 1) as code: the single source of truth.
+
+Every table, column, type, enum and rule that partners must respect is declared
+here once. The SQL schema (``store.py``), the Great Expectations suites
+(``data_checks/``), the sample generator and ``docs/data-contract.md`` are all
+derived from these declarations, so adding a column means changing this file
+only.
+
+Rule ids are stable strings (``required:agency_name``, ``fk:program_id``...);
+they appear in load reports, the quarantine table and the docs, so stewards
+can count and look them up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+CONTRACT_VERSION = 1
+
+ColumnType = Literal["str", "date", "bool", "int", "enum"]
+
+# Tables in load order: every parent comes before its children.
+AGENCY_TYPES = (
+    "law_enforcement",
+    "probation",
+    "parole",
+    "corrections",
+    "court",
+    "reentry_provider",
+    "community_org",
+    "social_services",
+)
+PROGRAM_MODELS = (
+    "reentry_law_enforcement",
+    "release_planning",
+    "probation_community_resources",
+    "probation_parole_coordination",
+    "community_policing_social_services",
+)
+AGREEMENT_TYPES = ("mou", "moa", "data_sharing")
+COHORTS = ("pilot", "comparison")
+SUPERVISION_TYPES = ("probation", "parole", "post_release", "none")
+RISK_LEVELS = ("low", "moderate", "high")
+SEXES = ("female", "male", "other", "unknown")
+EXIT_REASONS = ("completed", "revoked", "absconded", "transferred", "deceased", "other")
+SERVICE_TYPES = (
+    "housing",
+    "employment",
+    "mental_health",
+    "substance_use",
+    "education",
+    "benefits",
+    "identification",
+    "mentoring",
+    "family",
+    "other",
+)
+REFERRAL_STATUSES = (
+    "pending",
+    "accepted",
+    "in_service",
+    "completed",
+    "declined",
+    "no_show",
+    "closed_unsuccessful",
+)
+SUPERVISION_EVENT_TYPES = (
+    "office_check_in",
+    "home_visit",
+    "drug_test",
+    "electronic_monitoring",
+    "treatment_session",
+    "curfew_check",
+    "court_appearance",
+)
+SUPERVISION_OUTCOMES = ("compliant", "non_compliant", "missed", "excused")
+VIOLATION_TYPES = ("technical", "new_offense")
+VIOLATION_RESPONSES = ("warning", "graduated_sanction", "revocation_filed", "revoked")
+RECIDIVISM_EVENT_TYPES = ("arrest", "conviction", "incarceration", "revocation")
+OFFENSE_CATEGORIES = ("violent", "property", "drug", "public_order", "technical", "other")
+CONTACT_TYPES = ("crisis_call", "welfare_check", "outreach", "warrant_service", "other")
+CONTACT_OUTCOMES = (
+    "resolved_on_scene",
+    "referred_to_services",
+    "transported_to_treatment",
+    "arrest",
+    "no_action",
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One contract column.
+
+    ``references`` names the parent table whose key this column must match.
+    ``may_follow_as_of`` marks the two dates allowed after the as-of date.
+    """
+
+    name: str
+    type: ColumnType
+    required: bool
+    description: str
+    enum: tuple[str, ...] = ()
+    references: str | None = None
+    min_value: int | None = None
+    max_value: int | None = None
+    may_follow_as_of: bool = False
+
+
+@dataclass(frozen=True)
+class DateOrder:
+    """``later`` must be on or after ``earlier`` when both are set."""
+
+    later: str
+    earlier: str
+
+    @property
+    def id(self) -> str:
+        return f"date_order:{self.later}>={self.earlier}"
+
+    @property
+    def message(self) -> str:
+        return f"{self.later} is before {self.earlier}"
+
+
+@dataclass(frozen=True)
+class RequiredWhen:
+    """``column`` must be set when ``when_column`` is in ``values``.
+
+    With ``values`` empty the condition is "``when_column`` is set".
+    """
+
+    column: str
+    when_column: str
+    values: tuple[str, ...] = ()
+
+    @property
+    def id(self) -> str:
+        cond = "set" if not self.values else "|".join(self.values)
+        return f"required_when:{self.column}:{self.when_column}={cond}"
+
+    @property
+    def message(self) -> str:
+        if not self.values:
+            return f"{self.column} is required when {self.when_column} is set"
+        return f"{self.column} is required when {self.when_column} is {' or '.join(self.values)}"
+
+
+@dataclass(frozen=True)
+class NullUnless:
+    """``column`` must be null unless ``when_column`` is in ``values``.
+
+    With ``values`` empty the condition is "``when_column`` is set".
+    """
+
+    column: str
+    when_column: str
+    values: tuple[str, ...] = ()
+
+    @property
+    def id(self) -> str:
+        cond = "set" if not self.values else "|".join(self.values)
+        return f"null_unless:{self.column}:{self.when_column}={cond}"
+
+    @property
+    def message(self) -> str:
+        if not self.values:
+            return f"{self.column} must be empty when {self.when_column} is empty"
+        return f"{self.column} must be empty unless {self.when_column} is {' or '.join(self.values)}"
+
+
+@dataclass(frozen=True)
+class NullWhen:
+    """``column`` must be null when ``when_column`` is in ``values``."""
+
+    column: str
+    when_column: str
+    values: tuple[str, ...]
+
+    @property
+    def id(self) -> str:
+        return f"null_when:{self.column}:{self.when_column}={'|'.join(self.values)}"
+
+    @property
+    def message(self) -> str:
+        return f"{self.column} must be empty when {self.when_column} is {' or '.join(self.values)}"
+
+
+RowRule = DateOrder | RequiredWhen | NullUnless | NullWhen
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    key: str
+    description: str
+    columns: tuple[Column, ...]
+    row_rules: tuple[RowRule, ...] = field(default_factory=tuple)
+    optional_table: bool = False
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def required_columns(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.required)
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(f"{self.name} has no column {name!r}")
+
+    @property
+    def foreign_keys(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.references)
+
+
+def _c(
+    name: str,
+    type_: ColumnType,
+    required: bool,
+    description: str,
+    **kw: object,
+) -> Column:
+    return Column(name, type_, required, description, **kw)  # type: ignore[arg-type]
+
+
+TABLES: tuple[Table, ...] = (
+    Table(
+        "agencies",
+        "agency_id",
+        "Every agency that takes part: law enforcement, supervision, courts, providers.",
+        (
+            _c("agency_id", "str", True, "Agency identifier, unique."),
+            _c("agency_name", "str", True, "Agency name as it should appear in reports."),
+            _c("agency_type", "enum", True, "Kind of agency.", enum=AGENCY_TYPES),
+            _c("jurisdiction", "str", False, "City, county or state served."),
+        ),
+    ),
+    Table(
+        "programs",
+        "program_id",
+        "Each partnership pilot program.",
+        (
+            _c("program_id", "str", True, "Program identifier, unique."),
+            _c("program_name", "str", True, "Program name."),
+            _c("program_model", "enum", True, "Partnership model.", enum=PROGRAM_MODELS),
+            _c("lead_agency_id", "str", True, "Lead agency.", references="agencies"),
+            _c("start_date", "date", True, "Date the program started."),
+            _c("end_date", "date", False, "Planned or actual end; may be after the as-of date.", may_follow_as_of=True),
+            _c("grant_id", "str", False, "Funder award number, used in report bundles."),
+        ),
+        (DateOrder("end_date", "start_date"),),
+    ),
+    Table(
+        "agreements",
+        "agreement_id",
+        "MOUs, MOAs and data-sharing agreements between a program and a partner agency.",
+        (
+            _c("agreement_id", "str", True, "Agreement identifier, unique."),
+            _c("program_id", "str", True, "Program the agreement serves.", references="programs"),
+            _c("agency_id", "str", True, "Partner agency.", references="agencies"),
+            _c("agreement_type", "enum", True, "Kind of agreement.", enum=AGREEMENT_TYPES),
+            _c("signed_date", "date", True, "Date signed."),
+            _c("expires_date", "date", False, "Expiry; may be after the as-of date.", may_follow_as_of=True),
+        ),
+        (DateOrder("expires_date", "signed_date"),),
+    ),
+    Table(
+        "participants",
+        "participant_id",
+        "One row per person per program enrollment, under a pseudonymous id.",
+        (
+            _c("participant_id", "str", True, "Pseudonymous participant id, unique."),
+            _c("program_id", "str", True, "Program enrolled in.", references="programs"),
+            _c("supervising_agency_id", "str", False, "Supervising agency.", references="agencies"),
+            _c("cohort", "enum", True, "Pilot or comparison group.", enum=COHORTS),
+            _c("enrollment_date", "date", True, "Date of enrollment."),
+            _c("release_date", "date", False, "Release from custody; empty for people never incarcerated."),
+            _c("reentry_plan_date", "date", False, "Date a written release/reentry plan was completed."),
+            _c("supervision_type", "enum", True, "Supervision the person is under.", enum=SUPERVISION_TYPES),
+            _c("risk_level", "enum", True, "Assessed risk level.", enum=RISK_LEVELS),
+            _c("sex", "enum", False, "Sex.", enum=SEXES),
+            _c("race_ethnicity", "str", False, "Race/ethnicity as recorded by the partner."),
+            _c("age_at_enrollment", "int", False, "Age in whole years at enrollment (10 to 100).", min_value=10, max_value=100),
+            _c("exit_date", "date", False, "Date the person left the program."),
+            _c("exit_reason", "enum", False, "Why the person left; required when exit_date is set.", enum=EXIT_REASONS),
+        ),
+        (
+            DateOrder("exit_date", "enrollment_date"),
+            RequiredWhen("exit_reason", "exit_date"),
+            NullUnless("exit_reason", "exit_date"),
+        ),
+    ),
+    Table(
+        "referrals",
+        "referral_id",
+        "Referrals of participants to service providers.",
+        (
+            _c("referral_id", "str", True, "Referral identifier, unique."),
+            _c("participant_id", "str", True, "Participant referred.", references="participants"),
+            _c("referring_agency_id", "str", True, "Agency that made the referral.", references="agencies"),
+            _c("provider_agency_id", "str", True, "Agency providing the service.", references="agencies"),
+            _c("service_type", "enum", True, "Service referred to.", enum=SERVICE_TYPES),
+            _c("referral_date", "date", True, "Date of referral."),
+            _c("accepted_date", "date", False, "Date the provider accepted the referral."),
+            _c("service_start_date", "date", False, "Date the service started."),
+            _c("completed_date", "date", False, "Date the service was completed."),
+            _c("status", "enum", True, "Current status.", enum=REFERRAL_STATUSES),
+        ),
+        (
+            DateOrder("accepted_date", "referral_date"),
+            DateOrder("service_start_date", "referral_date"),
+            DateOrder("service_start_date", "accepted_date"),
+            DateOrder("completed_date", "service_start_date"),
+            RequiredWhen("accepted_date", "status", ("accepted", "in_service", "completed")),
+            RequiredWhen("service_start_date", "status", ("in_service", "completed")),
+            RequiredWhen("completed_date", "status", ("completed",)),
+            NullUnless("completed_date", "status", ("completed",)),
+            NullWhen("accepted_date", "status", ("pending",)),
+            NullWhen("service_start_date", "status", ("pending",)),
+        ),
+    ),
+    Table(
+        "supervision_events",
+        "event_id",
+        "Contacts and conditions checked by probation, parole and law enforcement.",
+        (
+            _c("event_id", "str", True, "Event identifier, unique."),
+            _c("participant_id", "str", True, "Participant supervised.", references="participants"),
+            _c("agency_id", "str", True, "Agency that recorded the event.", references="agencies"),
+            _c("event_date", "date", True, "Date of the event."),
+            _c("event_type", "enum", True, "Kind of contact or condition.", enum=SUPERVISION_EVENT_TYPES),
+            _c("required", "bool", True, "Whether the event was a required condition."),
+            _c("outcome", "enum", True, "Outcome.", enum=SUPERVISION_OUTCOMES),
+        ),
+    ),
+    Table(
+        "violations",
+        "violation_id",
+        "Violations of supervision conditions.",
+        (
+            _c("violation_id", "str", True, "Violation identifier, unique."),
+            _c("participant_id", "str", True, "Participant.", references="participants"),
+            _c("agency_id", "str", True, "Agency that recorded the violation.", references="agencies"),
+            _c("violation_date", "date", True, "Date of the violation."),
+            _c("violation_type", "enum", True, "Technical or new offense.", enum=VIOLATION_TYPES),
+            _c("response", "enum", True, "Agency response.", enum=VIOLATION_RESPONSES),
+        ),
+    ),
+    Table(
+        "recidivism_events",
+        "event_id",
+        "Arrests, convictions, incarcerations and revocations after enrollment or release.",
+        (
+            _c("event_id", "str", True, "Event identifier, unique."),
+            _c("participant_id", "str", True, "Participant.", references="participants"),
+            _c("event_date", "date", True, "Date of the event."),
+            _c("event_type", "enum", True, "Kind of event.", enum=RECIDIVISM_EVENT_TYPES),
+            _c("offense_category", "enum", False, "Offense category.", enum=OFFENSE_CATEGORIES),
+            _c("source_agency_id", "str", False, "Agency that reported the event.", references="agencies"),
+        ),
+    ),
+    Table(
+        "police_contacts",
+        "contact_id",
+        "Community policing and co-response contacts (optional table).",
+        (
+            _c("contact_id", "str", True, "Contact identifier, unique."),
+            _c("agency_id", "str", True, "Police agency.", references="agencies"),
+            _c("program_id", "str", False, "Program, when the contact was part of one.", references="programs"),
+            _c("participant_id", "str", False, "Participant, when known.", references="participants"),
+            _c("contact_date", "date", True, "Date of the contact."),
+            _c("contact_type", "enum", True, "Kind of contact.", enum=CONTACT_TYPES),
+            _c("co_responder", "bool", True, "A clinician or social worker attended."),
+            _c("outcome", "enum", True, "Outcome of the contact.", enum=CONTACT_OUTCOMES),
+        ),
+        optional_table=True,
+    ),
+)
+
+TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
+TABLE_NAMES: tuple[str, ...] = tuple(t.name for t in TABLES)
+
+# Tables whose rows draw a warning when dated outside the participant's
+# enrollment (before enrollment_date or after exit_date), with the date column.
+ENROLLMENT_WINDOW_WARNINGS: dict[str, str] = {
+    "supervision_events": "event_date",
+    "violations": "violation_date",
+    "referrals": "referral_date",
+}
+
+# --- rule ids shared by every layer ------------------------------------------------
+# Column-level rules are "<kind>:<column>"; row rules carry their own ids above.
+RULE_MISSING_COLUMN = "missing_column"
+RULE_REQUIRED = "required"  # required:<column>
+RULE_DATE_FORMAT = "date_format"  # date_format:<column>
+RULE_BOOL_FORMAT = "bool_format"
+RULE_INT_FORMAT = "int_format"
+RULE_ENUM = "enum"
+RULE_RANGE = "range"
+RULE_AFTER_AS_OF = "after_as_of"
+RULE_FK = "fk"  # fk:<column>
+RULE_PARENT_REJECTED = "parent_rejected"  # parent_rejected:<column>
+RULE_DUPLICATE_CONFLICT = "duplicate_key_conflict"
+WARN_BEFORE_ENROLLMENT = "warn:before_enrollment"
+WARN_AFTER_EXIT = "warn:after_exit"
+WARN_NO_SUPERVISION_EVENTS = "warn:no_supervision_events"
+WARN_UNKNOWN_COLUMN = "warn:unknown_column"
+
+TRUE_WORDS = frozenset({"true", "1"})
+FALSE_WORDS = frozenset({"false", "0"})
+DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+INT_PATTERN = r"^\d+(\.0+)?$"
+
+
+def rule_id(kind: str, column: str) -> str:
+    """The id of a column-level rule, e.g. ``rule_id("required", "agency_name")``."""
+    return f"{kind}:{column}"
+
+
+def describe_rule(rule: str, table: str | None = None) -> str:
+    """A sentence a data steward understands for a rule id."""
+    kind, _, rest = rule.partition(":")
+    t = TABLES_BY_NAME.get(table) if table else None
+    if kind == "required":
+        return f"{rest} is required but empty"
+    if kind == "date_format":
+        return f"{rest} is not a date written YYYY-MM-DD"
+    if kind == "bool_format":
+        return f"{rest} is not true/false/1/0"
+    if kind == "int_format":
+        return f"{rest} is not a whole number"
+    if kind == "enum":
+        allowed = ", ".join(t.column(rest).enum) if t else "the contract's values"
+        return f"{rest} is not one of: {allowed}"
+    if kind == "range":
+        if t:
+            c = t.column(rest)
+            return f"{rest} is outside {c.min_value}..{c.max_value}"
+        return f"{rest} is out of range"
+    if kind == "after_as_of":
+        return f"{rest} is after the extract's as-of date"
+    if kind == "fk":
+        parent = t.column(rest).references if t else "its parent table"
+        return f"{rest} does not match any {parent} row"
+    if kind == "parent_rejected":
+        parent = t.column(rest).references if t else "its parent"
+        return f"{rest} points to a {parent} row that was rejected"
+    if kind == RULE_DUPLICATE_CONFLICT:
+        return "the key appears more than once with different values; no copy can be trusted"
+    if kind == RULE_MISSING_COLUMN:
+        return f"the file lacks required column(s) {rest}" if rest else "the file lacks a required column"
+    if kind == "warn":
+        return {
+            "before_enrollment": "dated before the participant's enrollment",
+            "after_exit": "dated after the participant's exit",
+            "no_supervision_events": "participant has no supervision events",
+            "unknown_column": f"unknown column ignored",
+        }.get(rest.split(":")[0], rest)
+    if t:
+        for r in t.row_rules:
+            if r.id == rule:
+                return r.message
+    return rule

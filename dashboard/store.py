@@ -1,0 +1,339 @@
+"""The database: schema derived from the contract, engines, and the one thin
+boundary where DuckDB (embedded default) and PostgreSQL (production) differ.
+
+Nothing above this module knows which database it talks to. Two operations
+are dialect-specific because the portable SQLAlchemy path is far too slow at
+a million rows (see docs/database.md): bulk upsert of a polars frame and
+reading a query into polars. Everything else is plain SQLAlchemy Core with
+bound parameters.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+import sqlalchemy as sa
+
+from dashboard.contract import TABLES, Column, Table
+
+DEFAULT_DB_FILENAME = "partnership_dashboard.duckdb"
+SCHEMA_VERSION_TABLE = "alembic_version"
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database cannot be reached or opened; the message says what to do."""
+
+
+def default_url() -> str:
+    """``DATABASE_URL`` if set, else the embedded DuckDB file in the current folder."""
+    env = os.environ.get("DATABASE_URL")
+    if env:
+        return env
+    return f"duckdb:///{Path.cwd() / DEFAULT_DB_FILENAME}"
+
+
+def normalise_url(url: str | None) -> str:
+    """Accept ``postgresql://`` (psycopg 3 driver) and bare file paths for DuckDB."""
+    if not url:
+        return default_url()
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url[len("postgresql://") :]
+    if "://" not in url:
+        return f"duckdb:///{Path(url).resolve()}"
+    return url
+
+
+def dialect_of(engine: sa.engine.Engine) -> str:
+    return engine.dialect.name
+
+
+def make_engine(url: str | None = None, *, read_only: bool = False) -> sa.engine.Engine:
+    """An engine for ``url`` (see :func:`normalise_url`).
+
+    DuckDB files allow one writing process at a time, so connections are not
+    pooled: the dashboard holds the file only while it reads, and a ``load``
+    from another process can take it between reads.
+    """
+    url = normalise_url(url)
+    if url.startswith("duckdb"):
+        path = url.split(":///", 1)[1] if ":///" in url else ""
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        connect_args: dict[str, Any] = {}
+        if read_only:
+            connect_args["read_only"] = True
+        return sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args=connect_args)
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+# --- schema ---------------------------------------------------------------------
+
+_SQL_TYPES: Mapping[str, Any] = {
+    "str": sa.String,
+    "enum": lambda: sa.String(40),
+    "date": sa.Date,
+    "bool": sa.Boolean,
+    "int": sa.Integer,
+}
+
+
+def _sql_column(table: Table, col: Column, with_foreign_keys: bool) -> sa.Column[Any]:
+    args: list[Any] = [_SQL_TYPES[col.type]()]
+    if col.references and with_foreign_keys:
+        parent = next(t for t in TABLES if t.name == col.references)
+        args.append(sa.ForeignKey(f"{parent.name}.{parent.key}"))
+    return sa.Column(
+        col.name,
+        *args,
+        primary_key=col.name == table.key,
+        nullable=not col.required,
+        index=bool(col.references) or col.type in ("date", "enum") and col.name in _INDEXED,
+        comment=col.description,
+    )
+
+
+# Filter columns worth an index beyond the foreign keys.
+_INDEXED = frozenset({"cohort", "enrollment_date", "referral_date", "event_date", "contact_date"})
+
+
+def build_metadata(*, with_foreign_keys: bool = True) -> sa.MetaData:
+    """The contract tables plus the audit tables.
+
+    DuckDB implements an upsert as delete-and-insert, which a declared foreign
+    key forbids on a parent that has children; on DuckDB the ingest layer is
+    the only enforcer of foreign keys (it always is the first one anyway).
+    """
+    md = sa.MetaData()
+    for table in TABLES:
+        sa.Table(table.name, md, *[_sql_column(table, c, with_foreign_keys) for c in table.columns])
+    _audit_tables(md)
+    return md
+
+
+def _audit_tables(md: sa.MetaData) -> None:
+    sa.Table(
+        "load_runs",
+        md,
+        sa.Column("run_id", sa.String(36), primary_key=True),
+        sa.Column("kind", sa.String(10), nullable=False, comment="load, check or reprocess"),
+        sa.Column("started_at", sa.DateTime(timezone=False), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=False)),
+        sa.Column("as_of", sa.Date, nullable=False),
+        sa.Column("source", sa.String, nullable=False, comment="extract directory or database"),
+        sa.Column("status", sa.String(20), nullable=False, comment="succeeded, rejected_rows, failed"),
+        sa.Column("exit_code", sa.Integer),
+        sa.Column("validation_success", sa.Boolean),
+        sa.Column("rows_read", sa.Integer, nullable=False, default=0),
+        sa.Column("rows_loaded", sa.Integer, nullable=False, default=0),
+        sa.Column("rows_rejected", sa.Integer, nullable=False, default=0),
+        sa.Column("duplicates_dropped", sa.Integer, nullable=False, default=0),
+        sa.Column("warnings", sa.Integer, nullable=False, default=0),
+        sa.Column("summary_json", sa.Text, comment="the load report as printed by load --format json"),
+    )
+    sa.Table(
+        "load_files",
+        md,
+        sa.Column("run_id", sa.String(36), primary_key=True),
+        sa.Column("table_name", sa.String(40), primary_key=True),
+        sa.Column("file_name", sa.String, nullable=False),
+        sa.Column("sha256", sa.String(64), nullable=False),
+        sa.Column("rows_read", sa.Integer, nullable=False),
+        sa.Column("rows_loaded", sa.Integer, nullable=False),
+        sa.Column("rows_rejected", sa.Integer, nullable=False),
+        sa.Column("duplicates_dropped", sa.Integer, nullable=False),
+        sa.Column("warnings", sa.Integer, nullable=False),
+        sa.Column("file_rejected", sa.Boolean, nullable=False),
+        sa.Column("missing_columns", sa.String),
+        sa.Column("validation_success", sa.Boolean),
+    )
+    sa.Table(
+        "quarantine",
+        md,
+        sa.Column("run_id", sa.String(36), primary_key=True),
+        sa.Column("table_name", sa.String(40), primary_key=True),
+        sa.Column("source_file", sa.String, primary_key=True),
+        sa.Column("line_number", sa.Integer, primary_key=True, comment="line in the file; header is line 1"),
+        sa.Column("record_key", sa.String, index=True),
+        sa.Column("submitting_agency_id", sa.String, index=True),
+        sa.Column("raw_values", sa.Text, nullable=False, comment="JSON object of the row as delivered"),
+        sa.Column("rules", sa.Text, nullable=False, comment="JSON list of rule ids broken"),
+        sa.Column("reasons", sa.Text, nullable=False, comment="the rules in words, one per line"),
+        sa.Column("resolved_run_id", sa.String(36), comment="the later load run that loaded this key"),
+    )
+    sa.Table(
+        "load_issues",
+        md,
+        sa.Column("run_id", sa.String(36), primary_key=True),
+        sa.Column("table_name", sa.String(40), primary_key=True),
+        sa.Column("source_file", sa.String, primary_key=True),
+        sa.Column("line_number", sa.Integer, primary_key=True),
+        sa.Column("rule", sa.String, primary_key=True, comment="warn:* or duplicate_dropped"),
+        sa.Column("record_key", sa.String, index=True),
+        sa.Column("message", sa.Text, nullable=False),
+    )
+
+
+METADATA = build_metadata(with_foreign_keys=True)
+
+
+def metadata_for(engine: sa.engine.Engine) -> sa.MetaData:
+    return METADATA if dialect_of(engine) == "postgresql" else build_metadata(with_foreign_keys=False)
+
+
+def create_schema(engine: sa.engine.Engine) -> None:
+    """Bring the database to the current schema through the Alembic migrations."""
+    from dashboard.migrate import upgrade
+
+    upgrade(engine)
+
+
+def schema_exists(engine: sa.engine.Engine) -> bool:
+    try:
+        return sa.inspect(engine).has_table("participants")
+    except sa.exc.OperationalError as exc:  # pragma: no cover - depends on the server
+        raise DatabaseUnavailable(_unavailable_message(engine, exc)) from exc
+
+
+def _unavailable_message(engine: sa.engine.Engine, exc: BaseException) -> str:
+    where = engine.url.render_as_string(hide_password=True)
+    return (
+        f"Cannot open the database {where}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}. "
+        "Check that the server is running and the URL (--db or DATABASE_URL) is right; for the "
+        "embedded database, check that no other program is loading into the same file."
+    )
+
+
+@contextmanager
+def connect(engine: sa.engine.Engine) -> Iterator[sa.engine.Connection]:
+    """A connection, with connection failures turned into :class:`DatabaseUnavailable`."""
+    try:
+        conn = engine.connect()
+    except (sa.exc.OperationalError, sa.exc.DBAPIError) as exc:
+        raise DatabaseUnavailable(_unavailable_message(engine, exc)) from exc
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+# --- dialect boundary -------------------------------------------------------------
+
+
+def read_frame(
+    conn: sa.engine.Connection, sql: str, params: Mapping[str, Any] | None = None
+) -> pl.DataFrame:
+    """Run a parameterised SELECT (``:name`` placeholders) into polars, types kept."""
+    if conn.dialect.name == "duckdb":
+        driver = conn.connection.driver_connection
+        text = sa.text(sql).compile(dialect=conn.dialect)  # turns :name into $name
+        positional = [params[name] for name in text.positiontup] if text.positiontup and params else None
+        relation = driver.sql(str(text), params=positional) if positional else driver.sql(str(text))
+        return relation.pl()
+    return pl.read_database(sa.text(sql), connection=conn, execute_options={"parameters": dict(params or {})})
+
+
+def read_table(
+    conn: sa.engine.Connection, table: str, columns: Sequence[str] | None = None
+) -> pl.DataFrame:
+    """A whole contract or audit table into polars with the contract's types."""
+    md = metadata_for(conn.engine)
+    sql_table = md.tables[table]
+    cols = list(columns) if columns else [c.name for c in sql_table.columns]
+    quoted = ", ".join(conn.dialect.identifier_preparer.quote(c) for c in cols)
+    frame = read_frame(conn, f"SELECT {quoted} FROM {conn.dialect.identifier_preparer.quote(table)}")
+    return cast_to_schema(frame, sql_table)
+
+
+def empty_frame(table: str) -> pl.DataFrame:
+    """A zero-row frame with the contract's polars types."""
+    return pl.DataFrame(schema=polars_schema(table))
+
+
+def polars_schema(table: str) -> dict[str, pl.DataType]:
+    md_table = METADATA.tables[table]
+    return {c.name: _polars_type(c.type) for c in md_table.columns}
+
+
+def _polars_type(sql_type: Any) -> pl.DataType:
+    if isinstance(sql_type, sa.DateTime):
+        return pl.Datetime("us")
+    if isinstance(sql_type, sa.Date):
+        return pl.Date()
+    if isinstance(sql_type, sa.Boolean):
+        return pl.Boolean()
+    if isinstance(sql_type, sa.Integer):
+        return pl.Int64()
+    return pl.String()
+
+
+def cast_to_schema(frame: pl.DataFrame, sql_table: sa.Table) -> pl.DataFrame:
+    want = {c.name: _polars_type(c.type) for c in sql_table.columns if c.name in frame.columns}
+    if frame.height == 0:
+        return pl.DataFrame(schema=want)
+    return frame.cast(want, strict=False)  # type: ignore[arg-type]
+
+
+def bulk_upsert(conn: sa.engine.Connection, table: str, rows: pl.DataFrame) -> None:
+    """Insert ``rows`` into ``table``, replacing rows whose primary key exists.
+
+    Runs inside the caller's transaction. ``rows`` must carry exactly the
+    table's columns (any order) with contract types.
+    """
+    if rows.height == 0:
+        return
+    md = metadata_for(conn.engine)
+    sql_table = md.tables[table]
+    cols = [c.name for c in sql_table.columns]
+    keys = [c.name for c in sql_table.primary_key.columns]
+    rows = rows.select(cols)
+    q = conn.dialect.identifier_preparer.quote
+    col_list = ", ".join(q(c) for c in cols)
+    if conn.dialect.name == "duckdb":
+        driver = conn.connection.driver_connection
+        view = f"_incoming_{table}"
+        driver.register(view, rows.to_arrow())
+        try:
+            driver.sql(f"INSERT OR REPLACE INTO {q(table)} ({col_list}) SELECT {col_list} FROM {view}")
+        finally:
+            driver.unregister(view)
+        return
+    if conn.dialect.name == "postgresql":
+        _postgres_copy_upsert(conn, table, cols, keys, rows)
+        return
+    # Any other SQLAlchemy dialect: portable but slow path.
+    stmt = sa.insert(sql_table)
+    conn.execute(sa.delete(sql_table).where(sa.tuple_(*[sql_table.c[k] for k in keys]).in_(rows.select(keys).rows())))
+    conn.execute(stmt, rows.to_dicts())
+
+
+def _postgres_copy_upsert(
+    conn: sa.engine.Connection, table: str, cols: list[str], keys: list[str], rows: pl.DataFrame
+) -> None:
+    q = conn.dialect.identifier_preparer.quote
+    driver = conn.connection.driver_connection
+    staging = f"_incoming_{table}"
+    col_list = ", ".join(q(c) for c in cols)
+    updates = ", ".join(f"{q(c)} = EXCLUDED.{q(c)}" for c in cols if c not in keys)
+    with driver.cursor() as cur:
+        cur.execute(f"CREATE TEMP TABLE {staging} (LIKE {q(table)} INCLUDING DEFAULTS) ON COMMIT DROP")
+        with cur.copy(f"COPY {staging} ({col_list}) FROM STDIN") as copy:
+            for record in rows.iter_rows():
+                copy.write_row(record)
+        conflict = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
+        cur.execute(
+            f"INSERT INTO {q(table)} ({col_list}) SELECT {col_list} FROM {staging} "
+            f"ON CONFLICT ({', '.join(q(k) for k in keys)}) {conflict}"
+        )
+        cur.execute(f"DROP TABLE {staging}")
+
+
+def arrow_table(frame: pl.DataFrame) -> pa.Table:
+    return frame.to_arrow()

@@ -1,0 +1,92 @@
+"""The schema comes from the contract and the migrations build exactly it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+import sqlalchemy as sa
+
+from dashboard import contract, migrate, store
+
+
+def test_every_contract_column_is_in_the_schema_with_its_key() -> None:
+    for table in contract.TABLES:
+        sql_table = store.METADATA.tables[table.name]
+        assert [c.name for c in sql_table.columns] == list(table.column_names)
+        assert [c.name for c in sql_table.primary_key.columns] == [table.key]
+        for col in table.columns:
+            assert sql_table.c[col.name].nullable is (not col.required), (table.name, col.name)
+
+
+def test_foreign_keys_follow_the_contract_on_postgresql_metadata() -> None:
+    for table in contract.TABLES:
+        sql_table = store.METADATA.tables[table.name]
+        declared = {fk.parent.name: fk.column.table.name for fk in sql_table.foreign_keys}
+        assert declared == {c.name: c.references for c in table.foreign_keys}
+
+
+def test_migrations_reach_head_and_upsert_replaces_by_key(engine: sa.engine.Engine) -> None:
+    assert migrate.current_revision(engine) == "0001"
+    agencies = pl.DataFrame(
+        {
+            "agency_id": ["A1", "A2"],
+            "agency_name": ["County Probation", "City Police"],
+            "agency_type": ["probation", "law_enforcement"],
+            "jurisdiction": [None, "Springfield"],
+        }
+    )
+    with engine.begin() as conn:
+        store.bulk_upsert(conn, "agencies", agencies)
+    renamed = agencies.with_columns(pl.when(pl.col("agency_id") == "A1").then(pl.lit("Probation Dept")).otherwise(pl.col("agency_name")).alias("agency_name"))
+    with engine.begin() as conn:
+        store.bulk_upsert(conn, "agencies", renamed)
+    with store.connect(engine) as conn:
+        got = store.read_table(conn, "agencies").sort("agency_id")
+    assert got.height == 2
+    assert got["agency_name"].to_list() == ["Probation Dept", "City Police"]
+    assert got["jurisdiction"].to_list() == [None, "Springfield"]
+
+
+def test_a_failed_transaction_leaves_nothing(engine: sa.engine.Engine) -> None:
+    programs = pl.DataFrame(
+        {
+            "program_id": ["P1"], "program_name": ["Reentry"], "program_model": ["release_planning"],
+            "lead_agency_id": ["A1"], "start_date": [dt.date(2024, 1, 1)], "end_date": [None],
+            "grant_id": [None],
+        },
+        schema_overrides={"end_date": pl.Date, "grant_id": pl.String},
+    )
+    agencies = pl.DataFrame(
+        {"agency_id": ["A1"], "agency_name": ["X"], "agency_type": ["probation"], "jurisdiction": [None]},
+        schema_overrides={"jurisdiction": pl.String},
+    )
+    with pytest.raises(RuntimeError):
+        with engine.begin() as conn:
+            store.bulk_upsert(conn, "agencies", agencies)
+            store.bulk_upsert(conn, "programs", programs)
+            raise RuntimeError("simulated failure mid-load")
+    with store.connect(engine) as conn:
+        assert store.read_table(conn, "agencies").height == 0
+        assert store.read_table(conn, "programs").height == 0
+
+
+def test_read_frame_binds_parameters(engine: sa.engine.Engine) -> None:
+    agencies = pl.DataFrame(
+        {"agency_id": ["A1", "A'2"], "agency_name": ["X", "Y"], "agency_type": ["probation", "court"],
+         "jurisdiction": [None, None]},
+        schema_overrides={"jurisdiction": pl.String},
+    )
+    with engine.begin() as conn:
+        store.bulk_upsert(conn, "agencies", agencies)
+    with store.connect(engine) as conn:
+        got = store.read_frame(conn, "SELECT agency_name FROM agencies WHERE agency_id = :aid", {"aid": "A'2"})
+    assert got["agency_name"].to_list() == ["Y"]
+
+
+def test_unreachable_database_says_what_to_do() -> None:
+    engine = store.make_engine("postgresql://nobody@127.0.0.1:1/none")
+    with pytest.raises(store.DatabaseUnavailable, match="Check that the server is running"):
+        with store.connect(engine):
+            pass
