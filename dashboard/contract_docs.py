@@ -1,0 +1,166 @@
+"""Renders ``docs/data-contract.md`` from :mod:`dashboard.contract`.
+
+The document is committed so people can read it on the web; a test renders it
+again and fails when the committed copy differs, so the document can never
+drift from the code that enforces it. Regenerate with
+``python -m dashboard.contract_docs > docs/data-contract.md``.
+"""
+
+from __future__ import annotations
+
+from dashboard.contract import (
+    CONTRACT_VERSION,
+    ENROLLMENT_WINDOW_WARNINGS,
+    TABLES,
+    Column,
+    DateOrder,
+    NullUnless,
+    NullWhen,
+    RequiredWhen,
+    Table,
+    describe_rule,
+    rule_id,
+)
+
+_TYPE_WORDS = {
+    "str": "text",
+    "date": "date (YYYY-MM-DD)",
+    "bool": "true / false",
+    "int": "whole number",
+    "enum": "one of a list",
+}
+
+
+def _column_rule_text(table: Table, col: Column) -> str:
+    parts: list[str] = ["**required**" if col.required else "optional"]
+    if col.name == table.key:
+        parts.append("unique key")
+    if col.enum:
+        parts.append("one of: " + ", ".join(f"`{v}`" for v in col.enum))
+    if col.min_value is not None or col.max_value is not None:
+        parts.append(f"{col.min_value} to {col.max_value}")
+    if col.references:
+        parts.append(f"must match a row of `{col.references}`")
+    if col.type == "date" and col.may_follow_as_of:
+        parts.append("may be after the as-of date")
+    elif col.type == "date":
+        parts.append("not after the as-of date")
+    return "; ".join(parts)
+
+
+def _column_rule_ids(table: Table, col: Column) -> list[str]:
+    ids: list[str] = []
+    if col.required:
+        ids.append(rule_id("required", col.name))
+    kind = {"date": "date_format", "bool": "bool_format", "int": "int_format", "enum": "enum"}.get(col.type)
+    if kind:
+        ids.append(rule_id(kind, col.name))
+    if col.min_value is not None or col.max_value is not None:
+        ids.append(rule_id("range", col.name))
+    if col.type == "date" and not col.may_follow_as_of:
+        ids.append(rule_id("after_as_of", col.name))
+    if col.references:
+        ids.append(rule_id("fk", col.name))
+        ids.append(rule_id("parent_rejected", col.name))
+    return ids
+
+
+def _row_rule_kind(rule: object) -> str:
+    if isinstance(rule, DateOrder):
+        return "date order"
+    if isinstance(rule, RequiredWhen):
+        return "required when"
+    if isinstance(rule, (NullUnless, NullWhen)):
+        return "must be empty"
+    return "rule"
+
+
+def render_contract_markdown() -> str:
+    out: list[str] = [
+        f"# Data contract, version {CONTRACT_VERSION}",
+        "",
+        "<!-- Generated from dashboard/contract.py by `python -m dashboard.contract_docs`; do not edit by hand. -->",
+        "",
+        "Partners deliver one file per table in one directory (an *extract*), named "
+        "`<table>.csv`, `<table>.parquet` or `<table>.xlsx`. This page lists every table, "
+        "column and rule the loader enforces, with the rule id you will see in load reports "
+        "and in the quarantine.",
+        "",
+        "## How values are read",
+        "",
+        "- CSV files are UTF-8 (a byte-order mark is fine) with a header row. Column order does "
+        "not matter; header names are matched ignoring letter case and surrounding spaces. "
+        "Columns the contract does not know are ignored with a warning (`warn:unknown_column`).",
+        "- Every value is trimmed of surrounding whitespace, non-breaking spaces included. An "
+        "empty or blank value counts as missing.",
+        "- Dates in CSV are written exactly `YYYY-MM-DD`. `2024/03/05`, `2024-1-5`, `20240305` "
+        "and values with a time are rejected. Parquet date columns and Excel date cells are "
+        "taken as dates.",
+        "- True/false columns accept `true`, `false`, `1`, `0` in any letter case.",
+        "- Listed values (enums) are matched ignoring case and stored in lower case; anything "
+        "else is rejected and the reason lists the allowed values. A wrong value in an optional "
+        "listed column rejects the row too.",
+        "- Whole numbers are digits, optionally followed by `.0` (as spreadsheets export them): "
+        "`34` and `34.0` load; `34.5`, `+34`, `3.4e1` and `41y` are rejected.",
+        "- Identifiers are case-sensitive text. Participant ids must be pseudonymous.",
+        "",
+        "## The as-of date",
+        "",
+        "The extract's as-of date is `--as-of` when given, else `as_of` in a `manifest.json` in "
+        "the extract directory, else the one line of an `AS_OF` file there, else today. A "
+        "`manifest.json` whose `contract_version` is not 1 stops the load. No date may be later "
+        "than the as-of date, except `programs.end_date` and `agreements.expires_date`.",
+        "",
+        "## Tables",
+        "",
+    ]
+    for table in TABLES:
+        optional = " (optional table)" if table.optional_table else ""
+        out += [f"### `{table.name}`{optional}", "", table.description, "", f"Key: `{table.key}`.", ""]
+        out += ["| column | type | rule | rule ids | meaning |", "|---|---|---|---|---|"]
+        for col in table.columns:
+            ids = ", ".join(f"`{i}`" for i in _column_rule_ids(table, col))
+            out.append(
+                f"| `{col.name}` | {_TYPE_WORDS[col.type]} | {_column_rule_text(table, col)} | {ids} | {col.description} |"
+            )
+        out.append("")
+        if table.row_rules:
+            out += ["Rules across columns:", "", "| rule id | kind | rejected when |", "|---|---|---|"]
+            for rule in table.row_rules:
+                out.append(f"| `{rule.id}` | {_row_rule_kind(rule)} | {rule.message} |")
+            out.append("")
+        if table.name in ENROLLMENT_WINDOW_WARNINGS:
+            col = ENROLLMENT_WINDOW_WARNINGS[table.name]
+            out += [
+                f"Warnings (the row loads): `{col}` before the participant's enrollment "
+                "(`warn:before_enrollment`) or after their exit (`warn:after_exit`).",
+                "",
+            ]
+        if table.name == "participants":
+            out += ["Warning (the row loads): a participant with no supervision events (`warn:no_supervision_events`).", ""]
+    out += [
+        "## Rules across rows and files",
+        "",
+        "- **Duplicate keys.** Each copy of a repeated key is first checked on its own; an invalid "
+        "copy is rejected for its own rules. Valid copies identical in every column (after "
+        "trimming and lower-casing) collapse to one, and each extra copy is recorded as a dropped "
+        "duplicate. Valid copies that differ are all rejected "
+        f"(`duplicate_key_conflict`: {describe_rule('duplicate_key_conflict')}).",
+        "- **Foreign keys** are checked against the parent rows that are valid in this extract or "
+        "already in the database (`fk:<column>`). A child of a rejected parent is rejected in "
+        "turn (`parent_rejected:<column>`).",
+        "- **A file without a required column** is rejected as a whole (`missing_column`); all of "
+        "its rows count as rejected and their children are rejected in turn. A table missing from "
+        "the extract is simply not loaded.",
+        "- **Reloading.** A key already in the database is updated; loading the same extract twice "
+        "changes nothing.",
+        "",
+        "Every rejected row is kept in the quarantine with its file, line (the header is line 1), "
+        "the values as delivered and every rule it broke. Nothing is dropped without a record.",
+        "",
+    ]
+    return "\n".join(out)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(render_contract_markdown(), end="")
