@@ -90,3 +90,23 @@ def test_unreachable_database_says_what_to_do() -> None:
     with pytest.raises(store.DatabaseUnavailable, match="Check that the server is running"):
         with store.connect(engine):
             pass
+
+
+@pytest.mark.postgres
+def test_migrated_postgresql_schema_equals_the_declared_schema(postgres_engine: sa.engine.Engine) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with postgres_engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), store.METADATA)
+    assert differences == []
+
+
+def test_migrated_duckdb_has_every_declared_column(duckdb_engine: sa.engine.Engine) -> None:
+    with store.connect(duckdb_engine) as conn:
+        rows = store.read_frame(
+            conn, "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main'"
+        )
+    have = {(r["table_name"], r["column_name"]) for r in rows.iter_rows(named=True)}
+    want = {(t.name, c.name) for t in store.METADATA.sorted_tables for c in t.columns}
+    assert want <= have
