@@ -191,6 +191,13 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return cli_load(args)
     if cmd == "check":
+        if args.directory is None:
+            if not args.db and not os.environ.get("DATABASE_URL"):
+                print("error: check needs an extract directory or --db URL", file=sys.stderr)
+                return EXIT_NOTHING_LOADED
+            from dashboard.stewardship import cli_check_db
+
+            return cli_check_db(args)
         from dashboard.ingest import cli_check
 
         return cli_check(args)
