@@ -1,0 +1,202 @@
+"""The loaded tables as polars frames, the user's filters, and the as-of date.
+
+Everything the metric engine and the pilot evaluation compute starts from a
+:class:`Tables` (read once from the database by :func:`load_tables`) and a
+:class:`Filters` (small, frozen and hashable, so the dashboard can cache on
+it). :func:`resolve_as_of` turns the optional explicit as-of date into the
+date the numbers are "as of" (SPEC §3).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, fields
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+
+from dashboard import store
+from dashboard.contract import TABLE_NAMES
+
+# Age bands for the age filter and breakdown (ages are 10..100 by contract).
+AGE_BANDS: tuple[tuple[str, int, int], ...] = (
+    ("10-17", 10, 17),
+    ("18-24", 18, 24),
+    ("25-34", 25, 34),
+    ("35-44", 35, 44),
+    ("45-54", 45, 54),
+    ("55-64", 55, 64),
+    ("65+", 65, 200),
+)
+AGE_BAND_LABELS: tuple[str, ...] = tuple(label for label, _, _ in AGE_BANDS)
+
+# The dates SPEC §3 uses for the default as-of date when no load run is recorded.
+_AS_OF_FALLBACK_DATES: tuple[tuple[str, str], ...] = (
+    ("referrals", "referral_date"),
+    ("supervision_events", "event_date"),
+    ("violations", "violation_date"),
+    ("recidivism_events", "event_date"),
+    ("police_contacts", "contact_date"),
+    ("participants", "enrollment_date"),
+)
+
+
+def age_band_expr(age: pl.Expr | None = None) -> pl.Expr:
+    """The age band label of ``age_at_enrollment`` (null when the age is null)."""
+    age = pl.col("age_at_enrollment") if age is None else age
+    expr: Any = pl.lit(None, dtype=pl.String)
+    for label, low, high in reversed(AGE_BANDS):
+        expr = pl.when((age >= low) & (age <= high)).then(pl.lit(label)).otherwise(expr)
+    return expr.alias("age_band")
+
+
+@dataclass(frozen=True, eq=False)
+class Tables:
+    """The nine contract tables (plus the load runs) as polars frames.
+
+    Frames carry the contract's column names and polars types. ``eq=False``
+    keeps hashing by identity: frames are never compared by value.
+    """
+
+    agencies: pl.DataFrame
+    programs: pl.DataFrame
+    agreements: pl.DataFrame
+    participants: pl.DataFrame
+    referrals: pl.DataFrame
+    supervision_events: pl.DataFrame
+    violations: pl.DataFrame
+    recidivism_events: pl.DataFrame
+    police_contacts: pl.DataFrame
+    load_runs: pl.DataFrame
+
+    @classmethod
+    def from_frames(cls, **frames: pl.DataFrame | list[dict[str, Any]] | None) -> Tables:
+        """Build from any subset of tables (missing ones are empty).
+
+        Accepts frames or lists of row dicts; columns missing from a frame are
+        added as nulls and every column is cast to the contract type, so test
+        fixtures can name only the columns they care about.
+        """
+        unknown = set(frames) - set(TABLE_NAMES) - {"load_runs"}
+        if unknown:
+            raise ValueError(f"unknown table(s) {sorted(unknown)}; expected some of {list(TABLE_NAMES)}")
+        built: dict[str, pl.DataFrame] = {}
+        for name in (*TABLE_NAMES, "load_runs"):
+            built[name] = conform(name, frames.get(name))
+        return cls(**built)
+
+
+def conform(table: str, data: pl.DataFrame | list[dict[str, Any]] | None) -> pl.DataFrame:
+    """``data`` with exactly the columns of ``table``, in contract order and types."""
+    schema = store.polars_schema(table)
+    if data is None:
+        return pl.DataFrame(schema=schema)
+    frame = data if isinstance(data, pl.DataFrame) else pl.DataFrame(data, infer_schema_length=None)
+    extra = set(frame.columns) - set(schema)
+    if extra:
+        raise ValueError(f"{table}: unknown column(s) {sorted(extra)}")
+    if frame.height == 0:
+        return pl.DataFrame(schema=schema)
+    exprs = []
+    for name, dtype in schema.items():
+        if name in frame.columns:
+            col = pl.col(name)
+            if dtype == pl.Date() and frame.schema[name] == pl.String():
+                exprs.append(col.str.to_date("%Y-%m-%d").alias(name))
+            else:
+                exprs.append(col.cast(dtype).alias(name))
+        else:
+            exprs.append(pl.lit(None, dtype=dtype).alias(name))
+    return frame.select(exprs)
+
+
+def load_tables(engine: sa.engine.Engine) -> Tables:
+    """Read every contract table and the load runs once (the expensive step)."""
+    frames: dict[str, pl.DataFrame] = {}
+    with store.connect(engine) as conn:
+        inspector = sa.inspect(conn)
+        for name in (*TABLE_NAMES, "load_runs"):
+            if inspector.has_table(name):
+                frames[name] = conform(name, store.read_table(conn, name))
+            else:
+                frames[name] = conform(name, None)
+    return Tables(**frames)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the user asked for. Tuples (empty = all), so the object is hashable.
+
+    - ``as_of``: explicit as-of date (None: see :func:`resolve_as_of`).
+    - ``start``/``end``: the inclusive period; each metric applies it to its own date.
+    - ``program_ids``/``agency_ids``: applied to each metric's own attribution.
+    - ``cohorts``, ``risk_levels``, ``supervision_types``, ``sexes``,
+      ``race_ethnicities``, ``age_bands``: participant filters. They keep the
+      participants whose value is listed (``None`` in the tuple matches a null
+      value) and everything attributed to those participants; police contacts
+      with no participant are left out whenever any participant filter is set,
+      since they cannot be shown to match it.
+    """
+
+    as_of: dt.date | None = None
+    start: dt.date | None = None
+    end: dt.date | None = None
+    program_ids: tuple[str, ...] = ()
+    agency_ids: tuple[str, ...] = ()
+    cohorts: tuple[str | None, ...] = ()
+    risk_levels: tuple[str | None, ...] = ()
+    supervision_types: tuple[str | None, ...] = ()
+    sexes: tuple[str | None, ...] = ()
+    race_ethnicities: tuple[str | None, ...] = ()
+    age_bands: tuple[str | None, ...] = ()
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, list):
+                object.__setattr__(self, f.name, tuple(value))
+            elif isinstance(value, str) and f.name not in ("as_of", "start", "end"):
+                object.__setattr__(self, f.name, (value,))
+        if self.start and self.end and self.start > self.end:
+            raise ValueError(
+                f"the period starts ({self.start}) after it ends ({self.end}); swap --start and --end"
+            )
+
+    @property
+    def participant_filters(self) -> dict[str, tuple[str | None, ...]]:
+        """Participant column -> allowed values, for the filters that are set."""
+        pairs = {
+            "cohort": self.cohorts,
+            "risk_level": self.risk_levels,
+            "supervision_type": self.supervision_types,
+            "sex": self.sexes,
+            "race_ethnicity": self.race_ethnicities,
+            "age_band": self.age_bands,
+        }
+        return {k: v for k, v in pairs.items() if v}
+
+
+def resolve_as_of(tables: Tables, explicit: dt.date | None = None) -> dt.date:
+    """The as-of date (SPEC §3).
+
+    ``explicit`` if given; else the ``as_of`` of the most recent load run of
+    kind ``load`` by load time (``started_at``); else the latest of
+    referral_date, supervision event_date, violation_date, recidivism
+    event_date, contact_date and enrollment_date over the loaded rows; today
+    when the database holds no rows at all.
+    """
+    if explicit is not None:
+        return explicit
+    runs = tables.load_runs
+    if runs.height:
+        loads = runs.filter((pl.col("kind") == "load") & pl.col("as_of").is_not_null())
+        if loads.height:
+            latest = loads.sort("started_at", descending=True, nulls_last=True).row(0, named=True)
+            return latest["as_of"]  # type: ignore[no-any-return]
+    candidates: list[dt.date] = []
+    for table, column in _AS_OF_FALLBACK_DATES:
+        value = getattr(tables, table)[column].max()
+        if value is not None:
+            candidates.append(value)  # type: ignore[arg-type]
+    return max(candidates) if candidates else dt.date.today()
