@@ -1,0 +1,122 @@
+"""Display helpers: picking engine rows, formatting, suppression marks and the
+sentences that state findings without overstating them."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from dashboard import views
+
+
+def _engine_like() -> pl.DataFrame:
+    # The shape compute_metrics returns (SPEC §4): group_by a list, group a mapping.
+    return pl.DataFrame(
+        {
+            "metric": ["m", "m", "m", "m", "other"],
+            "group_by": [[], ["cohort"], ["cohort"], ["program_id", "cohort"], []],
+            "group": [
+                {"program_id": None, "cohort": None},
+                {"program_id": None, "cohort": "pilot"},
+                {"program_id": None, "cohort": "comparison"},
+                {"program_id": "P01", "cohort": "pilot"},
+                {"program_id": None, "cohort": None},
+            ],
+            "numerator": [70, 60, None, 5, 1],
+            "denominator": [200, 100, None, 40, 2],
+            "value": [0.35, 0.6, None, 0.125, 0.5],
+            "ci_low": [0.29, 0.5, None, 0.05, 0.1],
+            "ci_high": [0.42, 0.69, None, 0.26, 0.9],
+            "suppressed": [False, False, True, False, False],
+        }
+    )
+
+
+def test_metric_rows_selects_exact_grouping_and_expands_keys() -> None:
+    frame = _engine_like()
+    overall = views.metric_rows(frame, "m")
+    assert overall.height == 1 and overall["value"][0] == 0.35
+    by_cohort = views.metric_rows(frame, "m", ("cohort",))
+    assert by_cohort["cohort"].to_list() == ["pilot", "comparison"]
+    assert by_cohort["suppressed"].to_list() == [False, True]
+    two = views.metric_rows(frame, "m", ("program_id", "cohort"))
+    assert two.row(0, named=True)["program_id"] == "P01"
+    assert views.metric_rows(frame, "m", ("agency_id",)).height == 0
+    assert views.overall_row(frame, "missing") is None
+    assert set(views.cohort_rows(frame, "m")) == {"pilot", "comparison"}
+
+
+def test_metric_rows_accepts_text_encoded_groups() -> None:
+    frame = pl.DataFrame(
+        {"metric": ["m"], "group_by": ['["agency_id"]'], "group": ['{"agency_id": "A1"}'],
+         "numerator": [3], "denominator": [30], "value": [0.1], "ci_low": [0.03], "ci_high": [0.26],
+         "suppressed": [False]}
+    )
+    assert views.metric_rows(frame, "m", ("agency_id",))["agency_id"].to_list() == ["A1"]
+
+
+def test_metric_table_formats_and_marks_suppressed_rows() -> None:
+    rows = views.metric_rows(_engine_like(), "m", ("cohort",))
+    table = views.metric_table(rows, key_titles={"cohort": "Cohort"}, unit="rate", min_cell_size=11)
+    assert table.columns == ["Cohort", "Rate", "95% CI", "Numerator", "N (denominator)"]
+    assert table.row(0) == ("Pilot", "60.0%", "[50.0%, 69.0%]", "60", "100")
+    assert table.row(1) == ("Comparison", "Suppressed (n<11)", "—", "—", "—")
+
+
+def test_formatting() -> None:
+    assert views.format_value(0.2224, "rate") == "22.2%"
+    assert views.format_value(12.5, "days") == "12.5 days"
+    assert views.format_value(None, "rate") == "—"
+    assert views.format_value(float("nan"), "rate") == "—"
+    assert views.format_difference(-0.083) == "-8.3 pp"
+    assert views.format_interval(-0.164, -0.002, "difference") == "[-16.4, -0.2] pp"
+    assert views.format_p_value(0.0004) == "<0.001"
+    assert views.humanise("mental_health") == "Mental health"
+    assert views.humanise(None) == "Unassigned"
+    assert views.suppression_label(5) == "Suppressed (n<5)"
+
+
+def test_titles_state_the_finding_and_the_gaps() -> None:
+    pilot = {"value": 0.62, "suppressed": False}
+    comp = {"value": 0.485, "suppressed": False}
+    assert views.cohort_comparison_title("Completion", pilot, comp) == "Completion: pilot 62.0% vs comparison 48.5%"
+    assert "comparison not shown" in views.cohort_comparison_title("C", pilot, {"suppressed": True})
+    rows = [
+        {"agency_id": "A1", "value": 0.4, "suppressed": False},
+        {"agency_id": "A2", "value": 0.8, "suppressed": False},
+        {"agency_id": "A3", "value": None, "suppressed": True},
+    ]
+    assert views.range_title("Completion", rows, {"A1": "North", "A2": "South"}, "agency_id") == (
+        "Completion ranges from 40.0% (North) to 80.0% (South)"
+    )
+    # +3.0 pp: 0.45 - 0.42, two published values
+    assert views.tile_delta({"value": 0.45}, {"value": 0.42}, "rate") == "+3.0 pp vs previous quarter"
+    assert views.tile_delta({"value": 0.45}, {"suppressed": True}, "rate") is None
+
+
+def _window(p: float | None, lo: float, hi: float, n: int = 200) -> dict:
+    return {
+        "measure": "rearrest", "window_months": 12,
+        "pilot": {"rate": 0.2, "denominator": n, "suppressed": False},
+        "comparison": {"rate": 0.3, "denominator": n, "suppressed": False},
+        "difference": {"value": -0.1, "ci_low": lo, "ci_high": hi},
+        "p_value": p,
+        "risk_adjusted": {"pilot": 0.21, "comparison": 0.3, "difference": -0.09, "reason": None},
+    }
+
+
+def test_evaluation_reading_says_significant_only_with_the_test() -> None:
+    significant = " ".join(views.evaluation_reading(_window(0.01, -0.18, -0.02), measure_label="Rearrest"))
+    assert "statistically significant at the 5% level" in significant
+    assert "12-month rearrest: 20.0% of pilot participants (N = 200)" in significant
+    unclear = " ".join(views.evaluation_reading(_window(0.2, -0.2, 0.05), measure_label="Rearrest"))
+    assert "significant" not in unclear and "not distinguishable from no difference" in unclear
+    no_test = " ".join(views.evaluation_reading(_window(None, -0.2, 0.05), measure_label="Rearrest"))
+    assert "significant" not in no_test and "No test" in no_test
+    small = " ".join(views.evaluation_reading(_window(0.2, -0.2, 0.05, n=40), measure_label="Rearrest"))
+    assert "fewer than 100" in small
+    baseline = [{"covariate": "risk_high", "label": "not_equivalent"}]
+    caveat = " ".join(views.evaluation_reading(_window(0.2, -0.2, 0.05), measure_label="Rearrest", baseline=baseline))
+    assert "differed at baseline on risk_high" in caveat
+    suppressed = _window(0.2, -0.2, 0.05)
+    suppressed["pilot"] = {"suppressed": True}
+    assert "suppressed" in views.evaluation_reading(suppressed, measure_label="Rearrest")[0]
