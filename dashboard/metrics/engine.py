@@ -1,0 +1,598 @@
+"""The metric engine: every SPEC §3 metric, for every grouping, in polars.
+
+:func:`compute_metrics` is the one entry point behind ``metrics`` (JSON and
+CSV), the dashboard and the exports. It works in three steps:
+
+1. **Units** — one frame per metric family holding the counted records
+   (referrals, supervision events, participants, police contacts...) after
+   the as-of cut-off, the period, the filters and the attribution of each
+   record to a program, an agency and a cohort (see the registry).
+2. **Cells** — each unit frame is summed once by (program_id, agency_id,
+   cohort); every grouping is a roll-up of those cells, so every grouping
+   adds up to the overall row by construction (the median, which does not
+   add up, is computed from the units per grouping).
+3. **Rows** — a group gets a row when its denominator is above zero
+   (violation rate: participant-months or violations above zero); rates get
+   a Wilson 95% interval; suppression is applied last.
+
+Nothing divides by zero: a group without a denominator gets no row, and the
+violation rate of a group with violations but no exposure is null.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import io
+import json
+import math
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from dashboard.contract import VIOLATION_RESPONSES, VIOLATION_TYPES
+from dashboard.metrics.recidivism import MATCHING_EVENT_TYPES, MEASURES, WINDOWS_MONTHS, add_months_expr, metric_id
+from dashboard.metrics.registry import GROUP_KEYS, GROUPINGS, METRIC_IDS, METRICS_BY_ID, get_metric
+from dashboard.metrics.suppression import GroupKey, key_sort_value, suppress_against_total, suppress_metric_rows
+from dashboard.metrics.tables import Filters, Tables, age_band_expr, resolve_as_of
+from dashboard.stats import wilson_interval
+
+DAYS_PER_MONTH = 30.4375
+COMPLETION_CLOSED = ("completed", "declined", "no_show", "closed_unsuccessful")
+COMPLIANCE_KNOWN = ("compliant", "non_compliant", "missed")
+DECISIVE_EXITS = ("completed", "revoked", "absconded")
+DIVERSION_OUTCOMES = ("resolved_on_scene", "referred_to_services", "transported_to_treatment")
+DEMOGRAPHIC_COLUMNS = ("sex", "race_ethnicity", "age_band", "risk_level", "supervision_type")
+
+OUTPUT_SCHEMA: dict[str, pl.DataType] = {
+    "metric": pl.String(),
+    "group_by": pl.List(pl.String()),
+    "group": pl.Struct({k: pl.String() for k in GROUP_KEYS}),
+    "numerator": pl.Int64(),
+    "denominator": pl.Float64(),
+    "value": pl.Float64(),
+    "ci_low": pl.Float64(),
+    "ci_high": pl.Float64(),
+    "suppressed": pl.Boolean(),
+}
+"""Columns of :func:`compute_metrics`. ``group`` carries all three keys; only
+those named in ``group_by`` are meaningful (a null there is the Unassigned
+group). ``denominator`` is a count for every metric except the violation rate,
+where it is participant-months."""
+
+
+# --- step 1: units ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Unit:
+    """The counted records of one metric, attributed and filtered.
+
+    ``frame`` has program_id, agency_id, cohort, ``_date`` (the date the
+    period applies to), the breakdown dimensions, and ``_num``/``_den``
+    (0/1 integers) or, for the median, ``_days`` on rows with ``_den = 1``.
+    """
+
+    metric: str
+    frame: pl.LazyFrame
+
+
+class _Prepared:
+    """The participants and records after the as-of cut-off and participant filters."""
+
+    def __init__(self, tables: Tables, filters: Filters, as_of: dt.date) -> None:
+        self.tables = tables
+        self.filters = filters
+        self.as_of = as_of
+        p = tables.participants.lazy().filter(pl.col("enrollment_date") <= as_of)
+        # An exit after the as-of date counts as no exit.
+        exited = pl.col("exit_date") <= as_of
+        p = p.with_columns(
+            pl.when(exited).then(pl.col("exit_date")).otherwise(None).alias("exit_date"),
+            pl.when(exited).then(pl.col("exit_reason")).otherwise(None).alias("exit_reason"),
+            age_band_expr(),
+        )
+        for column, allowed in filters.participant_filters.items():
+            p = p.filter(_is_in(pl.col(column), allowed))
+        self.participants = p.collect()
+        self.participant_filtered = bool(filters.participant_filters)
+
+    def participant_attributes(self, *, agency: bool) -> pl.LazyFrame:
+        """participant_id with the participant's program, cohort (and agency) and demographics."""
+        cols = ["participant_id", "program_id", "cohort", *DEMOGRAPHIC_COLUMNS]
+        if agency:
+            cols.append("supervising_agency_id")
+        return self.participants.lazy().select(cols)
+
+    def in_period(self, date: pl.Expr) -> pl.Expr:
+        cond = pl.lit(True)
+        if self.filters.start is not None:
+            cond = cond & (date >= self.filters.start)
+        if self.filters.end is not None:
+            cond = cond & (date <= self.filters.end)
+        return cond
+
+    def attribution_filter(self, frame: pl.LazyFrame) -> pl.LazyFrame:
+        """--program / --agency on the metric's own program_id and agency_id columns."""
+        if self.filters.program_ids:
+            frame = frame.filter(_is_in(pl.col("program_id"), self.filters.program_ids))
+        if self.filters.agency_ids:
+            frame = frame.filter(_is_in(pl.col("agency_id"), self.filters.agency_ids))
+        return frame
+
+
+def _is_in(expr: pl.Expr, allowed: Sequence[str | None]) -> pl.Expr:
+    values = [v for v in allowed if v is not None]
+    cond = expr.is_in(values) if values else pl.lit(False)
+    if any(v is None for v in allowed):
+        cond = cond | expr.is_null()
+    return cond.fill_null(False)
+
+
+def _quarter_expr(date: pl.Expr) -> pl.Expr:
+    return pl.format("{}-Q{}", date.dt.year(), date.dt.quarter())
+
+
+def _referral_base(prep: _Prepared) -> pl.LazyFrame:
+    r = prep.tables.referrals.lazy().filter(pl.col("referral_date") <= prep.as_of)
+    r = r.join(prep.participant_attributes(agency=False), on="participant_id", how="inner")
+    r = r.with_columns(pl.col("provider_agency_id").alias("agency_id"), pl.col("referral_date").alias("_date"))
+    return prep.attribution_filter(r.filter(prep.in_period(pl.col("_date"))))
+
+
+def _supervision_base(prep: _Prepared) -> pl.LazyFrame:
+    e = prep.tables.supervision_events.lazy().filter(pl.col("event_date") <= prep.as_of)
+    e = e.join(prep.participant_attributes(agency=False), on="participant_id", how="inner")
+    e = e.with_columns(pl.col("event_date").alias("_date"))
+    return prep.attribution_filter(e.filter(prep.in_period(pl.col("_date"))))
+
+
+def _participant_base(prep: _Prepared, date: pl.Expr) -> pl.LazyFrame:
+    p = prep.participants.lazy().with_columns(
+        pl.col("supervising_agency_id").alias("agency_id"), date.alias("_date")
+    )
+    return prep.attribution_filter(p.filter(prep.in_period(pl.col("_date"))))
+
+
+def _police_base(prep: _Prepared) -> pl.LazyFrame:
+    c = prep.tables.police_contacts.lazy().filter(pl.col("contact_date") <= prep.as_of)
+    attrs = prep.participant_attributes(agency=False).rename({"program_id": "_participant_program"})
+    attrs = attrs.with_columns(pl.lit(True).alias("_known"))
+    c = c.join(attrs, on="participant_id", how="left")
+    # A contact whose participant is left out (enrolled after the as-of date or
+    # outside a participant filter) is left out; a contact with no participant
+    # stays unless a participant filter is set.
+    keep = pl.col("_known").fill_null(False)
+    if not prep.participant_filtered:
+        keep = keep | pl.col("participant_id").is_null()
+    c = c.filter(keep).with_columns(
+        pl.coalesce(pl.col("program_id"), pl.col("_participant_program")).alias("program_id"),
+        pl.col("contact_date").alias("_date"),
+    )
+    return prep.attribution_filter(c.filter(prep.in_period(pl.col("_date"))))
+
+
+def _flag(cond: pl.Expr) -> pl.Expr:
+    return cond.fill_null(False).cast(pl.Int64)
+
+
+def _units(prep: _Prepared, wanted: set[str]) -> dict[str, pl.LazyFrame]:
+    """The unit frame of every wanted metric except the violation rate."""
+    out: dict[str, pl.LazyFrame] = {}
+    referral_ids = {"referral_completion_rate", "referral_acceptance_rate", "median_days_to_service"}
+    if wanted & referral_ids:
+        r = _referral_base(prep)
+        status = pl.col("status")
+        out["referral_completion_rate"] = r.with_columns(
+            _flag(status == "completed").alias("_num"), _flag(status.is_in(COMPLETION_CLOSED)).alias("_den")
+        )
+        accepted = status != "pending"
+        out["referral_acceptance_rate"] = r.with_columns(
+            _flag(accepted & pl.col("accepted_date").is_not_null()).alias("_num"), _flag(accepted).alias("_den")
+        )
+        out["median_days_to_service"] = r.with_columns(
+            pl.lit(None, dtype=pl.Int64).alias("_num"),
+            _flag(pl.col("service_start_date").is_not_null()).alias("_den"),
+            (pl.col("service_start_date") - pl.col("referral_date")).dt.total_days().alias("_days"),
+        )
+    if "compliance_rate" in wanted:
+        e = _supervision_base(prep)
+        known = pl.col("required") & pl.col("outcome").is_in(COMPLIANCE_KNOWN)
+        out["compliance_rate"] = e.with_columns(
+            _flag(pl.col("required") & (pl.col("outcome") == "compliant")).alias("_num"), _flag(known).alias("_den")
+        )
+    if "program_completion_rate" in wanted:
+        p = _participant_base(prep, pl.col("exit_date")).filter(pl.col("exit_date").is_not_null())
+        out["program_completion_rate"] = p.with_columns(
+            _flag(pl.col("exit_reason") == "completed").alias("_num"),
+            _flag(pl.col("exit_reason").is_in(DECISIVE_EXITS)).alias("_den"),
+        )
+    if "reentry_plan_rate" in wanted:
+        p = _participant_base(prep, pl.col("release_date")).filter(pl.col("release_date").is_not_null())
+        out["reentry_plan_rate"] = p.with_columns(
+            _flag(pl.col("reentry_plan_date") <= pl.col("release_date")).alias("_num"), pl.lit(1).alias("_den")
+        )
+    recid = [(m, w) for m in MEASURES for w in WINDOWS_MONTHS if metric_id(m, w) in wanted]
+    if recid:
+        base = _recidivism_base(prep, {m for m, _ in recid})
+        for measure, window in recid:
+            end = add_months_expr(pl.col("index_date"), window)
+            eligible = end <= prep.as_of
+            first = pl.col(f"_first_{measure}")
+            out[metric_id(measure, window)] = base.with_columns(
+                _flag(eligible & first.is_not_null() & (first <= end)).alias("_num"), _flag(eligible).alias("_den")
+            )
+    if "police_diversion_rate" in wanted:
+        c = _police_base(prep)
+        out["police_diversion_rate"] = c.with_columns(
+            _flag(pl.col("outcome").is_in(DIVERSION_OUTCOMES)).alias("_num"), pl.lit(1).alias("_den")
+        )
+    return out
+
+
+def _recidivism_base(prep: _Prepared, measures: set[str]) -> pl.LazyFrame:
+    """Participants with ``index_date`` and, per measure, ``_first_<measure>``: the
+    first matching event strictly after the index date and on or before as-of."""
+    p = prep.participants.lazy().with_columns(
+        pl.coalesce(pl.col("release_date"), pl.col("enrollment_date")).alias("index_date")
+    )
+    events = prep.tables.recidivism_events.lazy().filter(pl.col("event_date") <= prep.as_of)
+    after = events.join(p.select("participant_id", "index_date"), on="participant_id", how="inner").filter(
+        pl.col("event_date") > pl.col("index_date")
+    )
+    firsts = after.group_by("participant_id").agg(
+        pl.col("event_date").filter(pl.col("event_type").is_in(MATCHING_EVENT_TYPES[m])).min().alias(f"_first_{m}")
+        for m in sorted(measures)
+    )
+    p = p.join(firsts, on="participant_id", how="left")
+    p = p.with_columns(pl.col("supervising_agency_id").alias("agency_id"), pl.col("index_date").alias("_date"))
+    return prep.attribution_filter(p.filter(prep.in_period(pl.col("_date"))))
+
+
+def _exposure_days(prep: _Prepared) -> pl.Expr:
+    """Days in [max(enrollment, start), min(exit or as-of, end)], both ends counted (0 if empty)."""
+    low = pl.col("enrollment_date")
+    if prep.filters.start is not None:
+        low = pl.max_horizontal(low, pl.lit(prep.filters.start))
+    high = pl.coalesce(pl.col("exit_date"), pl.lit(prep.as_of))
+    if prep.filters.end is not None:
+        high = pl.min_horizontal(high, pl.lit(prep.filters.end))
+    return pl.max_horizontal((high - low).dt.total_days() + 1, pl.lit(0))
+
+
+def _violation_units(prep: _Prepared) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """(violations, exposure): both attributed to the participant's program,
+    supervising agency and cohort. ``violations`` rows count 1 each;
+    ``exposure`` rows carry ``_lo``/``_hi`` and ``_days`` per participant."""
+    v = prep.tables.violations.lazy().filter(pl.col("violation_date") <= prep.as_of)
+    v = v.join(prep.participant_attributes(agency=True), on="participant_id", how="inner")
+    v = v.with_columns(pl.col("supervising_agency_id").alias("agency_id"), pl.col("violation_date").alias("_date"))
+    v = prep.attribution_filter(v.filter(prep.in_period(pl.col("_date"))))
+    p = prep.participants.lazy().filter(pl.col("supervision_type") != "none")
+    low = pl.col("enrollment_date")
+    if prep.filters.start is not None:
+        low = pl.max_horizontal(low, pl.lit(prep.filters.start))
+    high = pl.coalesce(pl.col("exit_date"), pl.lit(prep.as_of))
+    if prep.filters.end is not None:
+        high = pl.min_horizontal(high, pl.lit(prep.filters.end))
+    p = p.with_columns(
+        pl.col("supervising_agency_id").alias("agency_id"),
+        low.alias("_lo"),
+        high.alias("_hi"),
+    ).with_columns(pl.max_horizontal((pl.col("_hi") - pl.col("_lo")).dt.total_days() + 1, pl.lit(0)).alias("_days"))
+    return v, prep.attribution_filter(p)
+
+
+# --- step 2 and 3: cells, groupings, rows -----------------------------------------------
+
+_CELL_KEYS = list(GROUP_KEYS)
+
+
+def _rollups(cells: pl.DataFrame, sums: list[str]) -> list[tuple[tuple[str, ...], pl.DataFrame]]:
+    out = []
+    for grouping in GROUPINGS:
+        if grouping:
+            frame = cells.group_by(list(grouping)).agg(pl.col(s).sum() for s in sums)
+        else:
+            frame = cells.select(pl.col(s).sum() for s in sums)
+        out.append((grouping, frame))
+    return out
+
+
+def _key_of(row: dict[str, Any], grouping: tuple[str, ...]) -> GroupKey:
+    return (grouping, tuple(row[g] for g in grouping))
+
+
+@dataclass
+class _Row:
+    metric: str
+    key: GroupKey
+    numerator: int | None
+    denominator: float
+    value: float | None
+    ci: tuple[float, float] | None
+
+
+def _rate_rows(metric: str, cells: pl.DataFrame) -> list[_Row]:
+    rows = []
+    for grouping, frame in _rollups(cells, ["_num", "_den"]):
+        for rec in frame.iter_rows(named=True):
+            num, den = int(rec["_num"] or 0), int(rec["_den"] or 0)
+            if den <= 0:
+                continue
+            has_interval = METRICS_BY_ID[metric].has_interval
+            rows.append(
+                _Row(metric, _key_of(rec, grouping), num, float(den), num / den,
+                     wilson_interval(num, den) if has_interval else None)
+            )
+    return rows
+
+
+def _median_rows(metric: str, units: pl.DataFrame) -> list[_Row]:
+    rows = []
+    served = units.filter(pl.col("_den") == 1)
+    for grouping in GROUPINGS:
+        if grouping:
+            frame = served.group_by(list(grouping)).agg(pl.len().alias("n"), pl.col("_days").median().alias("m"))
+        else:
+            frame = served.select(pl.len().alias("n"), pl.col("_days").median().alias("m"))
+        for rec in frame.iter_rows(named=True):
+            if rec["n"] <= 0:
+                continue
+            rows.append(_Row(metric, _key_of(rec, grouping), None, float(rec["n"]), float(rec["m"]), None))
+    return rows
+
+
+def _violation_rows(metric: str, violations: pl.DataFrame, exposure: pl.DataFrame) -> list[_Row]:
+    # Sum the days, then divide once: Σ days / 30.4375 (SPEC §3).
+    num_cells = violations.group_by(_CELL_KEYS).agg(pl.len().cast(pl.Int64).alias("_num"))
+    den_cells = exposure.group_by(_CELL_KEYS).agg(pl.col("_days").sum().cast(pl.Int64).alias("_daysum"))
+    cells = num_cells.join(den_cells, on=_CELL_KEYS, how="full", coalesce=True, nulls_equal=True).with_columns(
+        pl.col("_num").fill_null(0), pl.col("_daysum").fill_null(0)
+    )
+    rows = []
+    for grouping, frame in _rollups(cells, ["_num", "_daysum"]):
+        for rec in frame.iter_rows(named=True):
+            num, days = int(rec["_num"] or 0), int(rec["_daysum"] or 0)
+            if num <= 0 and days <= 0:
+                continue
+            months = days / DAYS_PER_MONTH
+            rows.append(_Row(metric, _key_of(rec, grouping), num, months, 100.0 * num / months if days > 0 else None, None))
+    return rows
+
+
+def _sort_rows(rows: list[_Row]) -> list[_Row]:
+    order = {m: i for i, m in enumerate(METRIC_IDS)}
+    grouping_order = {g: i for i, g in enumerate(GROUPINGS)}
+    return sorted(rows, key=lambda r: (order[r.metric], grouping_order[r.key[0]], key_sort_value(r.key[1])))
+
+
+def _raw_rows(tables: Tables, filters: Filters, as_of: dt.date, ids: Sequence[str]) -> list[_Row]:
+    prep = _Prepared(tables, filters, as_of)
+    wanted = set(ids)
+    units = _units(prep, wanted)
+    rate_ids = [m for m in ids if m in units and m != "median_days_to_service"]
+    cell_queries = [
+        units[m].group_by(_CELL_KEYS).agg(pl.col("_num").sum(), pl.col("_den").sum()) for m in rate_ids
+    ]
+    extra: list[pl.LazyFrame] = []
+    if "median_days_to_service" in wanted:
+        extra.append(units["median_days_to_service"].filter(pl.col("_den") == 1).select(*_CELL_KEYS, "_den", "_days"))
+    if "violation_rate_per_100_pm" in wanted:
+        v, e = _violation_units(prep)
+        extra += [v.select(_CELL_KEYS), e.select(*_CELL_KEYS, "_days")]
+    collected = pl.collect_all(cell_queries + extra)
+    rows: list[_Row] = []
+    for metric, cells in zip(rate_ids, collected[: len(rate_ids)]):
+        rows += _rate_rows(metric, cells)
+    rest = collected[len(rate_ids):]
+    if "median_days_to_service" in wanted:
+        rows += _median_rows("median_days_to_service", rest.pop(0))
+    if "violation_rate_per_100_pm" in wanted:
+        rows += _violation_rows("violation_rate_per_100_pm", rest[0], rest[1])
+    return _sort_rows(rows)
+
+
+def _check_ids(metric_ids: Sequence[str] | None) -> list[str]:
+    if metric_ids is None:
+        return list(METRIC_IDS)
+    for m in metric_ids:
+        get_metric(m)
+    return [m for m in METRIC_IDS if m in set(metric_ids)]
+
+
+def compute_metrics(
+    tables: Tables,
+    filters: Filters,
+    *,
+    min_cell_size: int = 11,
+    metric_ids: Sequence[str] | None = None,
+) -> pl.DataFrame:
+    """Every requested metric (default: all) for every grouping, long form.
+
+    One row per (metric, grouping, group) with a denominator above zero;
+    columns as in :data:`OUTPUT_SCHEMA`. Suppressed rows keep their numbers
+    here (``suppressed`` is True) so callers inside the engine can reason
+    about them; :func:`metrics_json`, :func:`metrics_csv` and
+    :func:`published` blank them.
+    """
+    ids = _check_ids(metric_ids)
+    as_of = resolve_as_of(tables, filters.as_of)
+    rows = _raw_rows(tables, filters, as_of, ids)
+    return _rows_frame(rows, min_cell_size)
+
+
+def _rows_frame(rows: list[_Row], k: int) -> pl.DataFrame:
+    flags: dict[tuple[str, GroupKey], bool] = {}
+    by_metric: dict[str, list[_Row]] = {}
+    for r in rows:
+        by_metric.setdefault(r.metric, []).append(r)
+    for metric, mrows in by_metric.items():
+        result = suppress_metric_rows([(r.key, r.numerator, r.denominator) for r in mrows], k)
+        for key, flag in result.items():
+            flags[(metric, key)] = flag
+    records = []
+    for r in rows:
+        group = {g: None for g in GROUP_KEYS}
+        group.update(dict(zip(r.key[0], r.key[1])))
+        records.append(
+            {
+                "metric": r.metric,
+                "group_by": list(r.key[0]),
+                "group": group,
+                "numerator": r.numerator,
+                "denominator": r.denominator,
+                "value": r.value,
+                "ci_low": r.ci[0] if r.ci else None,
+                "ci_high": r.ci[1] if r.ci else None,
+                "suppressed": flags[(r.metric, r.key)],
+            }
+        )
+    return pl.DataFrame(records, schema=OUTPUT_SCHEMA)
+
+
+def published(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with the numbers of suppressed rows set to null (what may be shown)."""
+    hide = pl.col("suppressed")
+    return frame.with_columns(
+        pl.when(hide).then(None).otherwise(pl.col(c)).alias(c)
+        for c in ("numerator", "denominator", "value", "ci_low", "ci_high")
+    )
+
+
+# --- JSON / CSV / CLI ------------------------------------------------------------------------
+
+
+def _is_count(metric: str) -> bool:
+    return METRICS_BY_ID[metric].unit != "per_100_participant_months"
+
+
+def _json_row(rec: dict[str, Any]) -> dict[str, Any]:
+    metric = rec["metric"]
+    group_by = list(rec["group_by"])
+    group = {g: rec["group"][g] for g in group_by}
+    if rec["suppressed"]:
+        return {
+            "metric": metric, "group_by": group_by, "group": group,
+            "numerator": None, "denominator": None, "value": None,
+            "ci_low": None, "ci_high": None, "suppressed": True,
+        }
+    den = rec["denominator"]
+    if den is not None and _is_count(metric):
+        den = int(den)
+    return {
+        "metric": metric,
+        "group_by": group_by,
+        "group": group,
+        "numerator": None if rec["numerator"] is None else int(rec["numerator"]),
+        "denominator": den,
+        "value": _finite(rec["value"]),
+        "ci_low": _finite(rec["ci_low"]),
+        "ci_high": _finite(rec["ci_high"]),
+        "suppressed": False,
+    }
+
+
+def _finite(x: float | None) -> float | None:
+    return None if x is None or not math.isfinite(x) else float(x)
+
+
+def _filters_json(filters: Filters) -> dict[str, Any]:
+    def one_or_many(values: tuple[Any, ...]) -> Any:
+        if not values:
+            return None
+        return values[0] if len(values) == 1 else list(values)
+
+    out: dict[str, Any] = {
+        "start": filters.start.isoformat() if filters.start else None,
+        "end": filters.end.isoformat() if filters.end else None,
+        "program": one_or_many(filters.program_ids),
+        "agency": one_or_many(filters.agency_ids),
+    }
+    for column, values in filters.participant_filters.items():
+        out[column] = list(values)
+    return out
+
+
+def metrics_json(tables: Tables, filters: Filters, min_cell_size: int = 11) -> dict[str, Any]:
+    """The ``metrics --format json`` object of SPEC §4."""
+    as_of = resolve_as_of(tables, filters.as_of)
+    frame = compute_metrics(tables, filters, min_cell_size=min_cell_size)
+    return {
+        "as_of": as_of.isoformat(),
+        "min_cell_size": min_cell_size,
+        "filters": _filters_json(filters),
+        "metrics": [_json_row(rec) for rec in frame.iter_rows(named=True)],
+    }
+
+
+CSV_COLUMNS = (
+    "metric", "group_by", "program_id", "agency_id", "cohort",
+    "numerator", "denominator", "value", "ci_low", "ci_high", "suppressed",
+)
+
+
+def metrics_csv(tables: Tables, filters: Filters, min_cell_size: int = 11) -> str:
+    """``metrics --format csv``: one line per JSON row; ``group_by`` joined by '+',
+    keys outside the grouping and every null left empty, suppressed numbers empty."""
+    doc = metrics_json(tables, filters, min_cell_size)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in doc["metrics"]:
+        writer.writerow(
+            [
+                row["metric"],
+                "+".join(row["group_by"]),
+                *(row["group"].get(k) or "" for k in GROUP_KEYS),
+                *("" if row[c] is None else repr(row[c]) if isinstance(row[c], float) else row[c]
+                  for c in ("numerator", "denominator", "value", "ci_low", "ci_high")),
+                "true" if row["suppressed"] else "false",
+            ]
+        )
+    return buf.getvalue()
+
+
+def filters_from_args(args: argparse.Namespace) -> Filters:
+    """Filters from the ``metrics`` command line."""
+    return Filters(
+        as_of=getattr(args, "as_of", None),
+        start=getattr(args, "start", None),
+        end=getattr(args, "end", None),
+        program_ids=(args.program,) if getattr(args, "program", None) else (),
+        agency_ids=(args.agency,) if getattr(args, "agency", None) else (),
+    )
+
+
+def cli_metrics(args: argparse.Namespace) -> int:
+    """``partnership-dashboard metrics``: print every metric for every grouping."""
+    from dashboard import store
+    from dashboard.metrics.tables import load_tables
+
+    try:
+        filters = filters_from_args(args)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    engine = store.make_engine(args.db, read_only=False)
+    try:
+        if not store.schema_exists(engine):
+            print(
+                "error: the database has no dashboard tables yet; load an extract first "
+                "(partnership-dashboard load DIR) or pass --db with the right URL.",
+                file=sys.stderr,
+            )
+            return 2
+        tables = load_tables(engine)
+    finally:
+        engine.dispose()
+    if args.format == "csv":
+        sys.stdout.write(metrics_csv(tables, filters, args.min_cell_size))
+    else:
+        json.dump(metrics_json(tables, filters, args.min_cell_size), sys.stdout)
+        sys.stdout.write("\n")
+    return 0

@@ -1,0 +1,160 @@
+"""Small-cell suppression with complementary suppression (SPEC §3).
+
+Primary: a row is suppressed when its denominator is below k (violation
+rate: participant-months below k) or its numerator is from 1 to k − 1
+(k = ``min_cell_size``; 0 turns suppression off).
+
+Complementary: within one metric, the *additive sets* are
+
+1. the groups of each grouping against the overall row, groupings in the
+   order program_id, agency_id, cohort, program_id+cohort;
+2. the cohorts of one program against that program's row, programs in key
+   order;
+3. the programs of one cohort against that cohort's row, cohorts in key
+   order.
+
+Whenever a set's total is published and exactly one member is suppressed,
+the published member with the smallest denominator is suppressed too (ties:
+lowest group key as a string, null last; two-key groups compare key by key).
+A set with a single member suppresses its total when the member is
+suppressed. Sets are visited in that order and the pass repeats until
+nothing changes.
+
+The functions here work on plain keys so the same procedure serves the
+metric table, the dashboard's breakdowns and the head-count tiles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+GroupKey = tuple[tuple[str, ...], tuple[str | None, ...]]
+"""(group_by column names, key values): ``((), ())`` is the overall row."""
+
+OVERALL: GroupKey = ((), ())
+GROUPING_ORDER: tuple[tuple[str, ...], ...] = (
+    ("program_id",),
+    ("agency_id",),
+    ("cohort",),
+    ("program_id", "cohort"),
+)
+
+
+def primary_suppressed(numerator: int | None, denominator: float, k: int) -> bool:
+    """True when the row must be withheld on its own (see module docstring).
+
+    ``numerator`` is None for metrics without one (median days): then only
+    the denominator is tested.
+    """
+    if k <= 0:
+        return False
+    if denominator < k:
+        return True
+    return numerator is not None and 1 <= numerator <= k - 1
+
+
+def key_sort_value(values: Sequence[str | None]) -> tuple[tuple[int, str], ...]:
+    """Sort key for group key values: as strings, null last, key by key."""
+    return tuple((1, "") if v is None else (0, str(v)) for v in values)
+
+
+@dataclass(frozen=True)
+class AdditiveSet:
+    """A total and the members that add up to it."""
+
+    total: Hashable
+    members: tuple[Hashable, ...]
+
+
+def complementary_suppression(
+    suppressed: Mapping[Hashable, bool],
+    denominators: Mapping[Hashable, float],
+    sort_keys: Mapping[Hashable, tuple[tuple[int, str], ...]],
+    sets: Sequence[AdditiveSet],
+) -> dict[Hashable, bool]:
+    """Apply the complementary rule over ``sets`` (visited in order) until stable.
+
+    ``suppressed`` holds the primary flags of every row that exists; members
+    or totals without a row are ignored (no row means nothing published).
+    """
+    state = dict(suppressed)
+    changed = True
+    while changed:
+        changed = False
+        for s in sets:
+            members = [m for m in s.members if m in state]
+            if not members or s.total not in state:
+                continue
+            if len(members) == 1:
+                if state[members[0]] and not state[s.total]:
+                    state[s.total] = True
+                    changed = True
+                continue
+            if state[s.total]:
+                continue
+            hidden = [m for m in members if state[m]]
+            if len(hidden) != 1:
+                continue
+            published = [m for m in members if not state[m]]
+            pick = min(published, key=lambda m: (denominators[m], sort_keys[m]))
+            state[pick] = True
+            changed = True
+    return state
+
+
+def metric_sets(keys: Iterable[GroupKey]) -> list[AdditiveSet]:
+    """The additive sets of one metric, in SPEC visiting order, over existing rows."""
+    keys = list(keys)
+    by_grouping: dict[tuple[str, ...], list[GroupKey]] = {g: [] for g in GROUPING_ORDER}
+    for key in keys:
+        if key[0] in by_grouping:
+            by_grouping[key[0]].append(key)
+    sets = [AdditiveSet(OVERALL, tuple(by_grouping[g])) for g in GROUPING_ORDER]
+    pairs = by_grouping[("program_id", "cohort")]
+    programs = sorted({k[1][0] for k in by_grouping[("program_id",)]} | {k[1][0] for k in pairs},
+                      key=lambda v: key_sort_value((v,)))
+    cohorts = sorted({k[1][0] for k in by_grouping[("cohort",)]} | {k[1][1] for k in pairs},
+                     key=lambda v: key_sort_value((v,)))
+    for p in programs:
+        sets.append(AdditiveSet((("program_id",), (p,)), tuple(k for k in pairs if k[1][0] == p)))
+    for c in cohorts:
+        sets.append(AdditiveSet((("cohort",), (c,)), tuple(k for k in pairs if k[1][1] == c)))
+    return sets
+
+
+def suppress_metric_rows(
+    rows: Sequence[tuple[GroupKey, int | None, float]], k: int
+) -> dict[GroupKey, bool]:
+    """Suppression flags for the rows of one metric: ``(key, numerator, denominator)``."""
+    primary = {key: primary_suppressed(num, den, k) for key, num, den in rows}
+    if k <= 0:
+        return primary
+    dens = {key: den for key, _, den in rows}
+    sort_keys = {key: key_sort_value(key[1]) for key, _, _ in rows}
+    return complementary_suppression(primary, dens, sort_keys, metric_sets(primary))  # type: ignore[return-value]
+
+
+def suppress_against_total(
+    total: tuple[Hashable, bool, float],
+    members: Sequence[tuple[Hashable, int | None, float, tuple[tuple[int, str], ...]]],
+    k: int,
+) -> dict[Hashable, bool]:
+    """One additive set: ``members`` (key, numerator, denominator, sort key) vs a
+    total whose suppression is already decided (key, suppressed, denominator).
+
+    Used by breakdowns, whose cells add up to the metric's overall row.
+    """
+    total_key, total_suppressed, total_den = total
+    state: dict[Hashable, bool] = {total_key: total_suppressed}
+    dens: dict[Hashable, float] = {total_key: total_den}
+    sort_keys: dict[Hashable, tuple[tuple[int, str], ...]] = {total_key: ()}
+    for key, num, den, skey in members:
+        state[key] = primary_suppressed(num, den, k)
+        dens[key] = den
+        sort_keys[key] = skey
+    if k <= 0:
+        return state
+    return complementary_suppression(
+        state, dens, sort_keys, [AdditiveSet(total_key, tuple(m[0] for m in members))]
+    )
