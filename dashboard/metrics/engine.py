@@ -253,17 +253,6 @@ def _recidivism_base(prep: _Prepared, measures: set[str]) -> pl.LazyFrame:
     return prep.attribution_filter(p.filter(prep.in_period(pl.col("_date"))))
 
 
-def _exposure_days(prep: _Prepared) -> pl.Expr:
-    """Days in [max(enrollment, start), min(exit or as-of, end)], both ends counted (0 if empty)."""
-    low = pl.col("enrollment_date")
-    if prep.filters.start is not None:
-        low = pl.max_horizontal(low, pl.lit(prep.filters.start))
-    high = pl.coalesce(pl.col("exit_date"), pl.lit(prep.as_of))
-    if prep.filters.end is not None:
-        high = pl.min_horizontal(high, pl.lit(prep.filters.end))
-    return pl.max_horizontal((high - low).dt.total_days() + 1, pl.lit(0))
-
-
 def _violation_units(prep: _Prepared) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     """(violations, exposure): both attributed to the participant's program,
     supervising agency and cohort. ``violations`` rows count 1 each;
@@ -596,3 +585,196 @@ def cli_metrics(args: argparse.Namespace) -> int:
         json.dump(metrics_json(tables, filters, args.min_cell_size), sys.stdout)
         sys.stdout.write("\n")
     return 0
+
+
+# --- breakdowns for the dashboard ------------------------------------------------------------
+
+BREAKDOWN_DIMENSIONS: tuple[str, ...] = (
+    "quarter", "service_type", "event_type", "violation_type", "response", "contact_type",
+    *DEMOGRAPHIC_COLUMNS, *GROUP_KEYS,
+)
+_VIOLATION_ONLY: dict[str, tuple[str, ...]] = {"violation_type": VIOLATION_TYPES, "response": VIOLATION_RESPONSES}
+
+
+def _check_breakdown(metric: str, by: Sequence[str]) -> None:
+    definition = get_metric(metric)
+    allowed = (*definition.breakdowns, *GROUP_KEYS)
+    bad = [d for d in by if d not in allowed]
+    if bad or not by or len(set(by)) != len(by):
+        raise ValueError(
+            f"cannot break {metric} down by {list(by)}: choose one or more distinct of {', '.join(allowed)}"
+        )
+
+
+def _with_quarter(frame: pl.LazyFrame, by: Sequence[str]) -> pl.LazyFrame:
+    return frame.with_columns(_quarter_expr(pl.col("_date")).alias("quarter")) if "quarter" in by else frame
+
+
+def _exposure_by_quarter(exposure: pl.LazyFrame) -> pl.LazyFrame:
+    """Split each participant's exposure [_lo, _hi] into calendar quarters (days per quarter)."""
+    qindex = lambda d: d.dt.year().cast(pl.Int64) * 4 + (d.dt.quarter().cast(pl.Int64) - 1)  # noqa: E731
+    q = pl.col("_q")
+    q_start = pl.date(q // 4, (q % 4) * 3 + 1, 1)
+    q_end = q_start.dt.offset_by("3mo").dt.offset_by("-1d")
+    return (
+        exposure.filter(pl.col("_days") > 0)
+        .with_columns(pl.int_ranges(qindex(pl.col("_lo")), qindex(pl.col("_hi")) + 1).alias("_q"))
+        .explode("_q")
+        .with_columns(
+            (pl.min_horizontal(pl.col("_hi"), q_end) - pl.max_horizontal(pl.col("_lo"), q_start))
+            .dt.total_days().add(1).alias("_days"),
+            pl.format("{}-Q{}", q // 4, q % 4 + 1).alias("quarter"),
+        )
+    )
+
+
+def _breakdown_cells(prep: _Prepared, metric: str, by: list[str]) -> list[tuple[tuple[Any, ...], int | None, float, float | None, tuple[float, float] | None]]:
+    """(key values, numerator, denominator, value, interval) per cell with a row."""
+    cells: list[tuple[tuple[Any, ...], int | None, float, float | None, tuple[float, float] | None]] = []
+    if metric == "violation_rate_per_100_pm":
+        v, e = _violation_units(prep)
+        v = _with_quarter(v, by)
+        if "quarter" in by:
+            e = _exposure_by_quarter(e)
+        exposure_dims = [d for d in by if d not in _VIOLATION_ONLY]
+        counts = v.group_by(by).agg(pl.len().cast(pl.Int64).alias("_num"))
+        if exposure_dims:
+            days = e.group_by(exposure_dims).agg(pl.col("_days").sum().cast(pl.Int64).alias("_daysum"))
+        else:
+            days = e.select(pl.col("_days").sum().cast(pl.Int64).alias("_daysum"))
+        only = [d for d in by if d in _VIOLATION_ONLY]
+        if only:
+            values = pl.DataFrame({only[0]: list(_VIOLATION_ONLY[only[0]])}).lazy()
+            for d in only[1:]:
+                values = values.join(pl.DataFrame({d: list(_VIOLATION_ONLY[d])}).lazy(), how="cross")
+            days = days.join(values, how="cross")
+        joined = counts.join(days, on=by, how="full", coalesce=True, nulls_equal=True).collect()
+        for rec in joined.iter_rows(named=True):
+            num, daysum = int(rec["_num"] or 0), int(rec["_daysum"] or 0)
+            if num <= 0 and daysum <= 0:
+                continue
+            months = daysum / DAYS_PER_MONTH
+            cells.append((tuple(rec[d] for d in by), num, months, 100.0 * num / months if daysum else None, None))
+        return cells
+    unit = _with_quarter(_units(prep, {metric})[metric], by)
+    if metric == "median_days_to_service":
+        frame = unit.filter(pl.col("_den") == 1).group_by(by).agg(
+            pl.len().alias("n"), pl.col("_days").median().alias("m")
+        ).collect()
+        for rec in frame.iter_rows(named=True):
+            cells.append((tuple(rec[d] for d in by), None, float(rec["n"]), float(rec["m"]), None))
+        return cells
+    frame = unit.group_by(by).agg(pl.col("_num").sum(), pl.col("_den").sum()).collect()
+    for rec in frame.iter_rows(named=True):
+        num, den = int(rec["_num"]), int(rec["_den"])
+        if den > 0:
+            cells.append((tuple(rec[d] for d in by), num, float(den), num / den, wilson_interval(num, den)))
+    return cells
+
+
+def metric_breakdown(
+    tables: Tables,
+    filters: Filters,
+    metric_id: str,
+    by: Sequence[str],
+    *,
+    min_cell_size: int = 11,
+) -> pl.DataFrame:
+    """One metric broken down by ``by`` (quarter of the metric's date, service/event/
+    violation/contact type, response, demographics, program/agency/cohort).
+
+    The first row is the metric's overall row exactly as :func:`compute_metrics`
+    gives it (same suppression); the cells follow, sorted by key (null last).
+    Cells are suppressed on their own (primary) and then against the overall
+    row as one additive set (complementary), so no suppressed cell can be
+    recovered by subtraction within this output. A violation-type or response
+    cell carries the exposure of its other dimensions (exposure has no type).
+    Columns: metric, group_by, group (struct of the ``by`` values as strings),
+    numerator, denominator, value, ci_low, ci_high, suppressed.
+    """
+    by = list(by)
+    _check_breakdown(metric_id, by)
+    overall_frame = compute_metrics(tables, filters, min_cell_size=min_cell_size, metric_ids=[metric_id])
+    if tuple(by) in GROUPINGS:
+        return _regroup(overall_frame, by)
+    as_of = resolve_as_of(tables, filters.as_of)
+    prep = _Prepared(tables, filters, as_of)
+    cells = _breakdown_cells(prep, metric_id, by)
+    cells.sort(key=lambda c: key_sort_value(tuple(None if v is None else str(v) for v in c[0])))
+    overall = overall_frame.filter(pl.col("group_by").list.len() == 0)
+    records: list[dict[str, Any]] = []
+    if overall.height:
+        o = overall.row(0, named=True)
+        total = ("__overall__", bool(o["suppressed"]), float(o["denominator"]))
+        records.append({**o, "group": {d: None for d in by}})
+    else:
+        total = ("__overall__", False, 0.0)
+    members = [
+        (c[0], c[1], c[2], key_sort_value(tuple(None if v is None else str(v) for v in c[0]))) for c in cells
+    ]
+    flags = suppress_against_total(total, members, min_cell_size)
+    for key, num, den, value, ci in cells:
+        records.append({
+            "metric": metric_id, "group_by": by,
+            "group": {d: (None if v is None else str(v)) for d, v in zip(by, key)},
+            "numerator": num, "denominator": den, "value": value,
+            "ci_low": ci[0] if ci else None, "ci_high": ci[1] if ci else None,
+            "suppressed": flags[key],
+        })
+    schema = dict(OUTPUT_SCHEMA)
+    schema["group"] = pl.Struct({d: pl.String() for d in by})
+    return pl.DataFrame(records, schema=schema)
+
+
+def _regroup(frame: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+    """Rows of one standard grouping (plus overall) with ``group`` narrowed to ``by``."""
+    keep = frame.filter(
+        (pl.col("group_by").list.len() == 0) | (pl.col("group_by").list.join("+") == "+".join(by))
+    )
+    return keep.with_columns(pl.struct(*[pl.col("group").struct.field(d) for d in by]).alias("group"))
+
+
+# --- head counts for the dashboard tiles -----------------------------------------------------
+
+
+def participant_counts(tables: Tables, filters: Filters, *, min_cell_size: int = 11) -> pl.DataFrame:
+    """Participants enrolled and active, overall and by every grouping, suppressed.
+
+    ``participants_enrolled``: enrolled on or before the as-of date with the
+    enrollment date in the period. ``participants_active``: enrolled on or
+    before the as-of date and not exited on or before it (the period does
+    not apply: it is a head count on the as-of date). Program = program_id,
+    agency = supervising_agency_id. The count is in ``denominator`` and
+    ``value`` (``numerator`` null); a count from 1 to k − 1 is suppressed, then
+    complementary suppression runs as for the metrics.
+    """
+    as_of = resolve_as_of(tables, filters.as_of)
+    prep = _Prepared(tables, filters, as_of)
+    people = prep.attribution_filter(
+        prep.participants.lazy().with_columns(pl.col("supervising_agency_id").alias("agency_id"))
+    )
+    enrolled = people.filter(prep.in_period(pl.col("enrollment_date")))
+    active = people.filter(pl.col("exit_date").is_null())
+    rows: list[_Row] = []
+    for name, frame in (("participants_enrolled", enrolled), ("participants_active", active)):
+        cells = frame.group_by(_CELL_KEYS).agg(pl.len().cast(pl.Int64).alias("_n")).collect()
+        for grouping, rolled in _rollups(cells, ["_n"]):
+            for rec in rolled.iter_rows(named=True):
+                n = int(rec["_n"] or 0)
+                if n > 0:
+                    rows.append(_Row(name, _key_of(rec, grouping), None, float(n), float(n), None))
+    flags: dict[tuple[str, GroupKey], bool] = {}
+    for name in ("participants_enrolled", "participants_active"):
+        mine = [r for r in rows if r.metric == name]
+        for key, flag in suppress_metric_rows([(r.key, r.numerator, r.denominator) for r in mine], min_cell_size).items():
+            flags[(name, key)] = flag
+    grouping_order = {g: i for i, g in enumerate(GROUPINGS)}
+    rows.sort(key=lambda r: (r.metric != "participants_enrolled", grouping_order[r.key[0]], key_sort_value(r.key[1])))
+    records = []
+    for r in rows:
+        group = {g: None for g in GROUP_KEYS}
+        group.update(dict(zip(r.key[0], r.key[1])))
+        records.append({"metric": r.metric, "group_by": list(r.key[0]), "group": group, "numerator": None,
+                        "denominator": r.denominator, "value": r.value, "ci_low": None, "ci_high": None,
+                        "suppressed": flags[(r.metric, r.key)]})
+    return pl.DataFrame(records, schema=OUTPUT_SCHEMA)
