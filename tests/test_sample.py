@@ -354,3 +354,241 @@ def test_weights_must_match_the_contract() -> None:
     with pytest.raises(ValueError, match="unknown"):
         _weights("participants", "cohort", {"pilot": 1.0, "comparison": 1.0, "control": 1.0})
     assert re.sub(r"\s", "", str(_weights("participants", "cohort", {"pilot": 1, "comparison": 3}))) == "[0.250.75]"
+
+
+# --- the messy extract: a second, independent reading of the planted rows ------------
+
+MESSY_DIR = SAMPLE_DIR / "messy"
+
+
+def _read_delivered(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    """Header and rows as delivered text (XLSX date cells as YYYY-MM-DD)."""
+    import csv
+
+    if path.suffix == ".xlsx":
+        import openpyxl
+
+        sheet = openpyxl.load_workbook(path, read_only=True).worksheets[0]
+        cells = [list(r) for r in sheet.iter_rows(values_only=True)]
+        header = [str(h) for h in cells[0]]
+
+        def text(v: object) -> str:
+            if v is None:
+                return ""
+            if isinstance(v, dt.datetime):
+                assert v.time() == dt.time(0), "the messy XLSX has no times in date cells"
+                return v.date().isoformat()
+            return str(v)
+
+        return header, [dict(zip(header, (text(v) for v in r))) for r in cells[1:]]
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader)
+        return header, [dict(zip(header, r)) for r in reader]
+
+
+def _mini_load(as_of: dt.date) -> dict[str, dict[str, object]]:
+    """SPEC §2 applied row by row in plain Python, to cross-check planted.json.
+
+    Deliberately simple and slow: trim (Python's str.strip covers non-breaking
+    spaces), empty -> null, strict formats, enums lowercased, then row rules on
+    well-formed values, foreign keys against the valid parents (rejected
+    parent -> parent_rejected), duplicates, warnings.
+    """
+    valid_keys: dict[str, set[str]] = {}
+    seen_keys: dict[str, set[str]] = {}
+    loaded_rows: dict[str, list[dict[str, object]]] = {}
+    results: dict[str, dict[str, object]] = {}
+    for table in TABLES:
+        path = next(MESSY_DIR.glob(f"{table.name}.*"))
+        header, raw_rows = _read_delivered(path)
+        by_name = {h.strip().lower(): h for h in header}
+        unknown = [h for h in header if h.strip().lower() not in table.column_names]
+        missing = [c for c in table.required_columns if c not in by_name]
+        reasons: dict[str, int] = {}
+        rejected_lines: dict[str, list[str]] = {}
+        seen_keys[table.name] = set()
+        if missing:
+            results[table.name] = {
+                "rows_read": len(raw_rows), "loaded": 0, "rejected": len(raw_rows), "duplicates_dropped": 0,
+                "warnings": 0, "file_rejected": True, "missing_columns": missing,
+                "reasons": {"missing_column": len(raw_rows)},
+                "rejected_lines": {str(i + 2): ["missing_column"] for i in range(len(raw_rows))},
+            }
+            valid_keys[table.name] = set()
+            loaded_rows[table.name] = []
+            continue
+        candidates: list[tuple[int, dict[str, object]]] = []
+        for i, raw in enumerate(raw_rows):
+            line = i + 2
+            row: dict[str, object] = {}
+            broken: list[str] = []
+            bad_format: set[str] = set()
+            for c in table.columns:
+                text = raw.get(by_name[c.name], "") if c.name in by_name else ""
+                text = text.strip()
+                value: object = None if text == "" else text
+                if value is None:
+                    if c.required:
+                        broken.append(f"required:{c.name}")
+                elif c.type == "date":
+                    try:
+                        assert re.fullmatch(DATE_PATTERN, text)
+                        value = dt.date.fromisoformat(text)
+                    except (AssertionError, ValueError):
+                        broken.append(f"date_format:{c.name}")
+                        bad_format.add(c.name)
+                    else:
+                        if value > as_of and not c.may_follow_as_of:  # type: ignore[operator]
+                            broken.append(f"after_as_of:{c.name}")
+                elif c.type == "bool":
+                    if text.lower() in ("true", "1", "false", "0"):
+                        value = text.lower() in ("true", "1")
+                    else:
+                        broken.append(f"bool_format:{c.name}")
+                        bad_format.add(c.name)
+                elif c.type == "int":
+                    if re.fullmatch(INT_PATTERN, text):
+                        value = int(text.split(".")[0])
+                        if not c.min_value <= value <= c.max_value:  # type: ignore[operator]
+                            broken.append(f"range:{c.name}")
+                    else:
+                        broken.append(f"int_format:{c.name}")
+                        bad_format.add(c.name)
+                elif c.type == "enum":
+                    value = text.lower()
+                    if value not in c.enum:
+                        broken.append(f"enum:{c.name}")
+                        bad_format.add(c.name)
+                row[c.name] = value
+            for r in table.row_rules:
+                cols = {getattr(r, "later", None), getattr(r, "earlier", None), getattr(r, "column", None),
+                        getattr(r, "when_column", None)} - {None}
+                if cols & bad_format:
+                    continue
+                if isinstance(r, DateOrder):
+                    bad = row[r.later] is not None and row[r.earlier] is not None and row[r.later] < row[r.earlier]  # type: ignore[operator]
+                else:
+                    when = row[r.when_column] is not None if not r.values else row[r.when_column] in r.values
+                    if isinstance(r, RequiredWhen):
+                        bad = when and row[r.column] is None
+                    elif isinstance(r, NullUnless):
+                        bad = not when and row[r.column] is not None
+                    else:
+                        bad = when and row[r.column] is not None
+                if bad:
+                    broken.append(r.id)
+            for c in table.foreign_keys:
+                v = row[c.name]
+                if v is None or c.name in bad_format:
+                    continue
+                if v not in valid_keys[c.references]:  # type: ignore[index]
+                    broken.append(("parent_rejected:" if v in seen_keys[c.references] else "fk:") + c.name)  # type: ignore[index]
+            if row[table.key] is not None:
+                seen_keys[table.name].add(row[table.key])  # type: ignore[arg-type]
+            if broken:
+                rejected_lines[str(line)] = sorted(broken)
+            else:
+                candidates.append((line, row))
+        by_key: dict[object, list[tuple[int, dict[str, object]]]] = {}
+        for line, row in candidates:
+            by_key.setdefault(row[table.key], []).append((line, row))
+        kept: list[dict[str, object]] = []
+        dropped = 0
+        for copies in by_key.values():
+            if all(r == copies[0][1] for _, r in copies):
+                kept.append(copies[0][1])
+                dropped += len(copies) - 1
+            else:
+                for line, _ in copies:
+                    rejected_lines[str(line)] = ["duplicate_key_conflict"]
+        for rules in rejected_lines.values():
+            for rule in rules:
+                reasons[rule] = reasons.get(rule, 0) + 1
+        valid_keys[table.name] = {r[table.key] for r in kept}  # type: ignore[misc]
+        loaded_rows[table.name] = kept
+        results[table.name] = {
+            "rows_read": len(raw_rows), "loaded": len(kept), "rejected": len(rejected_lines),
+            "duplicates_dropped": dropped, "warnings": len(unknown), "file_rejected": False,
+            "missing_columns": [], "reasons": dict(sorted(reasons.items())),
+            "rejected_lines": dict(sorted(rejected_lines.items(), key=lambda kv: int(kv[0]))),
+        }
+    people = {p["participant_id"]: p for p in loaded_rows["participants"]}
+    for name, col in (("supervision_events", "event_date"), ("violations", "violation_date"),
+                      ("referrals", "referral_date")):
+        for row in loaded_rows[name]:
+            p = people[row["participant_id"]]
+            if row[col] < p["enrollment_date"] or (p["exit_date"] is not None and row[col] > p["exit_date"]):  # type: ignore[operator]
+                results[name]["warnings"] += 1  # type: ignore[operator]
+    with_events = {r["participant_id"] for r in loaded_rows["supervision_events"]}
+    results["participants"]["warnings"] += len(set(people) - with_events)  # type: ignore[operator]
+    return results
+
+
+def test_messy_planted_json_matches_an_independent_reading() -> None:
+    planted = json.loads((MESSY_DIR / "planted.json").read_text(encoding="utf-8"))
+    manifest = json.loads((MESSY_DIR / "manifest.json").read_text(encoding="utf-8"))
+    as_of = dt.date.fromisoformat(manifest["as_of"])
+    assert planted["as_of"] == manifest["as_of"]
+    mine = _mini_load(as_of)
+    for name, expected in planted["tables"].items():
+        got = mine[name]
+        for k in ("rows_read", "loaded", "rejected", "duplicates_dropped", "warnings", "file_rejected",
+                  "missing_columns", "reasons"):
+            assert got[k] == expected[k], (name, k, got[k], expected[k])
+        assert got["rejected_lines"] == {k: sorted(v) for k, v in expected["rejected_lines"].items()}, name
+        assert expected["rows_read"] == expected["loaded"] + expected["rejected"] + expected["duplicates_dropped"]
+        assert expected["warnings"] == sum(expected["warning_reasons"].values())
+
+
+def test_messy_no_supervision_warning_does_not_hinge_on_rejected_events() -> None:
+    """Loaded participants without *loaded* events are exactly those without events in the file."""
+    _, participants = _read_delivered(MESSY_DIR / "participants.csv")
+    _, events = _read_delivered(MESSY_DIR / "supervision_events.csv")
+    in_file = {e["participant_id"].strip() for e in events}
+    planted = json.loads((MESSY_DIR / "planted.json").read_text(encoding="utf-8"))["tables"]["participants"]
+    rejected = set(planted["rejected_lines"])
+    loaded_ids = {p["participant_id"].strip() for i, p in enumerate(participants) if str(i + 2) not in rejected}
+    assert len(loaded_ids - in_file) == planted["warning_reasons"]["warn:no_supervision_events"] == 1
+
+
+def test_messy_covers_every_rule_kind_and_every_row_rule() -> None:
+    planted = json.loads((MESSY_DIR / "planted.json").read_text(encoding="utf-8"))["tables"]
+    kinds = {rule.split(":")[0] for t in planted.values() for rule in t["reasons"]}
+    assert kinds >= {"required", "date_format", "bool_format", "int_format", "enum", "range", "after_as_of", "fk",
+                     "parent_rejected", "duplicate_key_conflict", "missing_column"}
+    for table in TABLES:
+        reasons = planted[table.name]["reasons"]
+        for r in table.row_rules:
+            assert reasons.get(r.id, 0) >= 1, (table.name, r.id)
+        for rule in reasons:
+            kind, _, column = rule.partition(":")
+            if kind in ("required", "date_format", "bool_format", "int_format", "enum", "range", "after_as_of",
+                        "fk", "parent_rejected"):
+                assert column in table.column_names, rule
+            elif kind not in ("duplicate_key_conflict", "missing_column"):
+                assert rule in {r.id for r in table.row_rules}, rule
+    optional_enum = {f"enum:{c.name}" for t in TABLES for c in t.columns if c.enum and not c.required}
+    assert optional_enum & {rule for t in planted.values() for rule in t["reasons"]}
+    warnings = {w for t in planted.values() for w in t["warning_reasons"]}
+    assert warnings == {"warn:before_enrollment", "warn:after_exit", "warn:no_supervision_events",
+                        "warn:unknown_column"}
+    assert sum(t["duplicates_dropped"] for t in planted.values()) >= 3
+    assert [t for t, e in planted.items() if e["file_rejected"]] == ["violations"]
+
+
+def test_messy_extract_regenerates_identically(tmp_path: Path) -> None:
+    from dashboard.sample import write_messy_extract
+
+    write_messy_extract(tmp_path)
+    for path in sorted(MESSY_DIR.iterdir()):
+        assert (tmp_path / path.name).read_bytes() == path.read_bytes(), path.name
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in MESSY_DIR.iterdir())
+
+
+def test_messy_delivery_quirks_are_really_there() -> None:
+    assert (MESSY_DIR / "participants.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    assert "\u00a0" in (MESSY_DIR / "participants.csv").read_text(encoding="utf-8-sig")
+    assert (MESSY_DIR / "agreements.xlsx").exists() and not (MESSY_DIR / "agreements.csv").exists()
+    header, _ = _read_delivered(MESSY_DIR / "recidivism_events.csv")
+    assert any(h != h.strip().lower() for h in header)
