@@ -226,6 +226,11 @@ def _as_arrays(durations: ArrayLike, events: ArrayLike) -> tuple[NDArray[np.floa
     return d, e
 
 
+def _at_risk(sorted_durations: NDArray[np.float64], times: NDArray[np.float64]) -> NDArray[np.int64]:
+    """How many durations are ≥ each of ``times`` (``sorted_durations`` ascending)."""
+    return sorted_durations.size - np.searchsorted(sorted_durations, times, side="left")
+
+
 def kaplan_meier(durations: ArrayLike, events: ArrayLike, z: float = Z95) -> KaplanMeierCurve:
     """Fit the Kaplan–Meier estimator.
 
@@ -235,19 +240,22 @@ def kaplan_meier(durations: ArrayLike, events: ArrayLike, z: float = Z95) -> Kap
     participant is still at risk at that time.
     """
     d, e = _as_arrays(durations, events)
-    event_times = np.unique(d[e])
-    survival = np.empty(event_times.size)
-    greenwood = np.empty(event_times.size)
-    s = 1.0
-    acc = 0.0
-    for i, t in enumerate(event_times):
-        n_risk = int(np.count_nonzero(d >= t))
-        n_event = int(np.count_nonzero((d == t) & e))
-        s *= 1.0 - n_event / n_risk
-        acc = acc + n_event / (n_risk * (n_risk - n_event)) if n_risk > n_event else math.inf
-        survival[i] = s
-        greenwood[i] = acc
+    event_times, deaths = np.unique(d[e], return_counts=True)
+    n_risk = _at_risk(np.sort(d), event_times)
+    survivors = n_risk - deaths
+    survival = np.cumprod(survivors / n_risk) if event_times.size else np.empty(0)
+    with np.errstate(divide="ignore"):
+        terms = np.where(survivors > 0, deaths / (n_risk * np.maximum(survivors, 1)), np.inf)
+    greenwood = np.cumsum(terms) if event_times.size else np.empty(0)
     return KaplanMeierCurve(d, e, event_times, survival, greenwood, z)
+
+
+def _events_at(event_durations: NDArray[np.float64], times: NDArray[np.float64]) -> NDArray[np.float64]:
+    """How many of ``event_durations`` equal each of ``times`` (``times`` ascending, distinct)."""
+    ordered = np.sort(event_durations)
+    return (
+        np.searchsorted(ordered, times, side="right") - np.searchsorted(ordered, times, side="left")
+    ).astype(np.float64)
 
 
 def logrank_test(
@@ -266,18 +274,17 @@ def logrank_test(
     if da.size == 0 or db.size == 0:
         return None
     times = np.unique(np.concatenate([da[ea], db[eb]]))
-    observed_minus_expected = 0.0
-    variance = 0.0
-    for t in times:
-        na = int(np.count_nonzero(da >= t))
-        nb = int(np.count_nonzero(db >= t))
-        d_a = int(np.count_nonzero((da == t) & ea))
-        d_b = int(np.count_nonzero((db == t) & eb))
-        n = na + nb
-        d = d_a + d_b
-        observed_minus_expected += d_a - d * na / n
-        if n > 1:
-            variance += d * (na / n) * (1.0 - na / n) * (n - d) / (n - 1)
+    na = _at_risk(np.sort(da), times).astype(np.float64)
+    nb = _at_risk(np.sort(db), times).astype(np.float64)
+    d_a = _events_at(da[ea], times)
+    d_b = _events_at(db[eb], times)
+    n = na + nb
+    d = d_a + d_b
+    observed_minus_expected = float(np.sum(d_a - d * na / n))
+    share = na / n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(n > 1, d * share * (1.0 - share) * (n - d) / (n - 1), 0.0)
+    variance = float(np.sum(terms))
     if variance <= 0.0:
         return None
     stat = observed_minus_expected**2 / variance

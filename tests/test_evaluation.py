@@ -481,6 +481,22 @@ def test_window_cells_are_suppressed_exactly_as_in_metrics(k: int, program_id: s
             assert ra["reason"]
 
 
+def test_complementary_suppression_in_metrics_carries_over_to_the_pooled_evaluation() -> None:
+    # k = 2, pooled, rearrest 12m: comparison 1/4 (c1 of c1 c2 c3 q2) is suppressed (numerator 1 in 1..k−1).
+    # pilot 3/4 (p1 p2 q1 of p1 p2 p4 q1) passes the small-cell rule, but metrics publishes the overall
+    # row 4/8, so it suppresses pilot as the complement (else 4/8 − 3/4 reveals 1/4). evaluate must too.
+    result = _evaluate(min_cell_size=2, measures=["rearrest"])
+    w = _window(result, "rearrest", 12)
+    assert w["comparison"]["suppressed"] is True
+    assert w["pilot"]["suppressed"] is True and w["pilot"]["numerator"] is None
+    assert w["difference"]["value"] is None and w["p_value"] is None
+    assert w["risk_adjusted"]["pilot"] is None and w["risk_adjusted"]["reason"]
+    # 6m pooled: pilot 2/5 and comparison 0/4 both published (overall 2/9): everything shown
+    w = _window(result, "rearrest", 6)
+    assert (w["pilot"]["numerator"], w["pilot"]["denominator"]) == (2, 5)
+    assert w["difference"]["value"] == pytest.approx(0.4) and w["p_value"] is not None
+
+
 def test_min_cell_size_zero_turns_suppression_off() -> None:
     result = _evaluate(min_cell_size=0)
     assert not any(w[c]["suppressed"] for w in result["windows"] for c in ("pilot", "comparison"))
