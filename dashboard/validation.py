@@ -1,0 +1,176 @@
+"""The per-row rules of the contract, computed in polars.
+
+A delivered file becomes a *validation frame* with, for every contract column:
+
+- ``<column>``: the *lexical* value: trimmed of Unicode whitespace (NBSP
+  included), empty -> null, enums and booleans lowercased. "Is the value set"
+  is asked of this column.
+- ``<column>__v`` (non-string columns only): the *typed* value: a ``Date``,
+  ``Int64``, ``Boolean`` or allowed enum value, null when the lexical value
+  breaks its format. Every rule other than required/format reads this column,
+  so a value that fails its format fails no other rule on that column.
+
+The same frame (as pandas) is what the Great Expectations suites in
+``data_checks.suites`` validate, expectation by expectation, with the same rule
+ids; ``tests/test_data_checks.py`` proves that both give every row the same
+rules. The loader takes its row masks from here because polars computes them
+over millions of rows in a fraction of the time (docs/performance.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from dashboard import contract
+from dashboard.contract import (
+    DATE_PATTERN,
+    FALSE_WORDS,
+    INT_PATTERN,
+    TRUE_WORDS,
+    Column,
+    DateOrder,
+    NullUnless,
+    NullWhen,
+    RequiredWhen,
+    Table,
+)
+from dashboard.readers import LINE
+
+TYPED_SUFFIX = "__v"
+RULES = "__rules"
+
+FORMAT_RULE_KIND: dict[str, str] = {
+    "date": contract.RULE_DATE_FORMAT,
+    "int": contract.RULE_INT_FORMAT,
+    "bool": contract.RULE_BOOL_FORMAT,
+    "enum": contract.RULE_ENUM,
+}
+
+
+def typed_name(column: str) -> str:
+    return column + TYPED_SUFFIX
+
+
+def has_typed(col: Column) -> bool:
+    return col.type != "str"
+
+
+def value_name(col: Column) -> str:
+    """The frame column holding ``col``'s value as it is loaded."""
+    return typed_name(col.name) if has_typed(col) else col.name
+
+
+def _lexical(col: Column) -> pl.Expr:
+    trimmed = pl.col(col.name).str.strip_chars()
+    if col.type in ("enum", "bool"):
+        trimmed = trimmed.str.to_lowercase()
+    return pl.when(trimmed == "").then(pl.lit(None, pl.String)).otherwise(trimmed).alias(col.name)
+
+
+def _typed(col: Column) -> pl.Expr:
+    lex = pl.col(col.name)
+    if col.type == "date":
+        expr = pl.when(lex.str.contains(DATE_PATTERN)).then(lex.str.to_date("%Y-%m-%d", strict=False))
+    elif col.type == "int":
+        digits = lex.str.replace(r"\.0+$", "")
+        expr = pl.when(lex.str.contains(INT_PATTERN)).then(digits.cast(pl.Int64, strict=False))
+    elif col.type == "bool":
+        expr = (
+            pl.when(lex.is_in(sorted(TRUE_WORDS)))
+            .then(pl.lit(True))
+            .when(lex.is_in(sorted(FALSE_WORDS)))
+            .then(pl.lit(False))
+            .otherwise(pl.lit(None, pl.Boolean))
+        )
+    elif col.type == "enum":
+        expr = pl.when(lex.is_in(list(col.enum))).then(lex)
+    else:  # pragma: no cover - str columns have no typed twin
+        raise AssertionError(col.type)
+    return expr.alias(typed_name(col.name))
+
+
+def validation_frame(table: Table, contract_frame: pl.DataFrame) -> pl.DataFrame:
+    """Lexical and typed columns (see module doc) plus the line number."""
+    lexical = contract_frame.select([_lexical(c) for c in table.columns] + [pl.col(LINE)])
+    typed = [_typed(c) for c in table.columns if has_typed(c)]
+    return lexical.with_columns(typed) if typed else lexical
+
+
+def _is_set(column: str) -> pl.Expr:
+    return pl.col(column).is_not_null()
+
+
+def _when_holds(when_column: str, values: tuple[str, ...]) -> pl.Expr:
+    """The condition of a conditional rule, on the lexical value (set / one of values)."""
+    if not values:
+        return _is_set(when_column)
+    return pl.col(when_column).is_in(list(values)).fill_null(False)
+
+
+def rule_expressions(table: Table, as_of: dt.date) -> dict[str, pl.Expr]:
+    """Every single-row rule of ``table`` as ``rule id -> expression true where broken``.
+
+    Order: per column required, format, range, after-as-of; then the row rules
+    in contract order. This order is the order rule ids are listed in reports.
+    """
+    rules: dict[str, pl.Expr] = {}
+    for col in table.columns:
+        if col.required:
+            rules[contract.rule_id(contract.RULE_REQUIRED, col.name)] = pl.col(col.name).is_null()
+        if has_typed(col):
+            typed = pl.col(typed_name(col.name))
+            rules[contract.rule_id(FORMAT_RULE_KIND[col.type], col.name)] = _is_set(col.name) & typed.is_null()
+            if col.type == "int" and (col.min_value is not None or col.max_value is not None):
+                outside = pl.lit(False)
+                if col.min_value is not None:
+                    outside = outside | (typed < col.min_value)
+                if col.max_value is not None:
+                    outside = outside | (typed > col.max_value)
+                rules[contract.rule_id(contract.RULE_RANGE, col.name)] = outside.fill_null(False)
+            if col.type == "date" and not col.may_follow_as_of:
+                rules[contract.rule_id(contract.RULE_AFTER_AS_OF, col.name)] = (typed > pl.lit(as_of)).fill_null(False)
+    for rule in table.row_rules:
+        rules[rule.id] = row_rule_expression(table, rule)
+    return rules
+
+
+def row_rule_expression(table: Table, rule: contract.RowRule) -> pl.Expr:
+    """True where the row breaks ``rule`` (see :mod:`dashboard.contract` for the meanings)."""
+    if isinstance(rule, DateOrder):
+        later, earlier = pl.col(typed_name(rule.later)), pl.col(typed_name(rule.earlier))
+        return (later < earlier).fill_null(False)
+    if isinstance(rule, RequiredWhen):
+        # the value is "present" lexically: a badly formatted value already fails its format
+        return _when_holds(rule.when_column, rule.values) & pl.col(rule.column).is_null()
+    if isinstance(rule, NullUnless):
+        value = pl.col(value_name(table.column(rule.column)))
+        return ~_when_holds(rule.when_column, rule.values) & value.is_not_null()
+    if isinstance(rule, NullWhen):
+        value = pl.col(value_name(table.column(rule.column)))
+        return _when_holds(rule.when_column, rule.values) & value.is_not_null()
+    raise AssertionError(f"unknown row rule {rule!r}")  # pragma: no cover
+
+
+def with_rule_ids(frame: pl.DataFrame, rules: dict[str, pl.Expr]) -> pl.DataFrame:
+    """Add :data:`RULES`: the list of rule ids each row breaks (empty list when none)."""
+    if not rules:
+        return frame.with_columns(pl.lit([], pl.List(pl.String)).alias(RULES))
+    flags = [expr.alias(f"__r{i}") for i, expr in enumerate(rules.values())]
+    names = list(rules)
+    listed = pl.concat_list(
+        [pl.when(pl.col(f"__r{i}")).then(pl.lit(name)).otherwise(pl.lit(None, pl.String)) for i, name in enumerate(names)]
+    ).list.drop_nulls()
+    any_broken = pl.any_horizontal([pl.col(f"__r{i}") for i in range(len(names))])
+    out = frame.with_columns(flags)
+    # build the lists only where something is broken: most rows break nothing
+    out = out.with_columns(
+        pl.when(any_broken).then(listed).otherwise(pl.lit([], pl.List(pl.String))).alias(RULES)
+    )
+    return out.drop([f"__r{i}" for i in range(len(names))])
+
+
+def load_frame(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
+    """The contract columns with their loaded types, named as in the database."""
+    return frame.select([pl.col(value_name(c)).alias(c.name) for c in table.columns])
