@@ -1,0 +1,383 @@
+"""Great Expectations suites built from the data contract, one per table.
+
+Each expectation carries the contract rule id it enforces in ``meta["rule"]``
+(``required:agency_name``, ``date_format:start_date``,
+``date_order:end_date>=start_date``...), so a GX result can be turned back
+into the rule ids the loader, the quarantine and the docs use. The suites run
+on the *validation frame* of :mod:`dashboard.validation` (lexical column
+``<col>`` and typed twin ``<col>__v``), converted to pandas: GX does not accept
+polars frames and cannot validate DuckDB tables (see STACK-NOTES).
+
+Which frame column each rule reads, and why:
+
+- required, format and enum checks read the lexical column (trimmed, empty ->
+  null, enums/booleans lowercased);
+- ranges, dates after the as-of, date orders and "must be empty" rules read the
+  typed column, where a value that failed its format is null, so it fails no
+  other rule on that column;
+- conditions ("when exit_date is set", "when status is completed") read the
+  lexical column of the condition.
+
+Great Expectations is imported lazily (it costs seconds), only by the
+functions that build or run suites.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from dashboard import contract
+from dashboard.contract import (
+    DATE_PATTERN,
+    FALSE_WORDS,
+    INT_PATTERN,
+    TRUE_WORDS,
+    DateOrder,
+    NullUnless,
+    NullWhen,
+    RequiredWhen,
+    Table,
+)
+from dashboard.validation import FORMAT_RULE_KIND, has_typed, typed_name, value_name
+
+if TYPE_CHECKING:  # pragma: no cover
+    import great_expectations as gx
+    import pandas as pd
+
+SUITE_PREFIX = "contract_v1"
+
+
+def suite_name(table: str) -> str:
+    return f"{SUITE_PREFIX}.{table}"
+
+
+@dataclass(frozen=True)
+class ExpectationSpec:
+    """A GX expectation described without importing GX: class name, kwargs, rule id."""
+
+    expectation: str
+    kwargs: dict[str, Any]
+    rule: str
+    #: row condition as (column, "set" | "null" | "in" | "not_in", values)
+    condition: tuple[str, str, tuple[str, ...]] | None = None
+
+
+def expectation_specs(table: Table, as_of: dt.date) -> list[ExpectationSpec]:
+    """Every expectation for ``table``, derived from the contract, in rule order."""
+    specs: list[ExpectationSpec] = []
+    for col in table.columns:
+        name = col.name
+        if col.required:
+            specs.append(
+                ExpectationSpec(
+                    "ExpectColumnValuesToNotBeNull", {"column": name}, contract.rule_id(contract.RULE_REQUIRED, name)
+                )
+            )
+        if not has_typed(col):
+            continue
+        fmt = contract.rule_id(FORMAT_RULE_KIND[col.type], name)
+        typed = typed_name(name)
+        if col.type == "date":
+            # the shape (exactly YYYY-MM-DD) ...
+            specs.append(ExpectationSpec("ExpectColumnValuesToMatchRegex", {"column": name, "regex": DATE_PATTERN}, fmt))
+            # ... and a real calendar day (2024-02-30 has the shape but is no date)
+            specs.append(
+                ExpectationSpec("ExpectColumnValuesToNotBeNull", {"column": typed}, fmt, (name, "set", ()))
+            )
+        elif col.type == "int":
+            specs.append(ExpectationSpec("ExpectColumnValuesToMatchRegex", {"column": name, "regex": INT_PATTERN}, fmt))
+            # digits too many for a 64-bit integer
+            specs.append(
+                ExpectationSpec("ExpectColumnValuesToNotBeNull", {"column": typed}, fmt, (name, "set", ()))
+            )
+        elif col.type == "bool":
+            words = sorted(TRUE_WORDS | FALSE_WORDS)
+            specs.append(ExpectationSpec("ExpectColumnValuesToBeInSet", {"column": name, "value_set": words}, fmt))
+        elif col.type == "enum":
+            specs.append(
+                ExpectationSpec("ExpectColumnValuesToBeInSet", {"column": name, "value_set": list(col.enum)}, fmt)
+            )
+        if col.type == "int" and (col.min_value is not None or col.max_value is not None):
+            specs.append(
+                ExpectationSpec(
+                    "ExpectColumnValuesToBeBetween",
+                    {"column": typed, "min_value": col.min_value, "max_value": col.max_value},
+                    contract.rule_id(contract.RULE_RANGE, name),
+                )
+            )
+        if col.type == "date" and not col.may_follow_as_of:
+            specs.append(
+                ExpectationSpec(
+                    "ExpectColumnValuesToBeBetween",
+                    {"column": typed, "max_value": dt.datetime.combine(as_of, dt.time())},
+                    contract.rule_id(contract.RULE_AFTER_AS_OF, name),
+                )
+            )
+    for rule in table.row_rules:
+        specs.append(_row_rule_spec(table, rule))
+    return specs
+
+
+def _condition(when_column: str, values: tuple[str, ...], *, negate: bool) -> tuple[str, str, tuple[str, ...]]:
+    if not values:
+        return (when_column, "null" if negate else "set", ())
+    return (when_column, "not_in" if negate else "in", values)
+
+
+def _row_rule_spec(table: Table, rule: contract.RowRule) -> ExpectationSpec:
+    if isinstance(rule, DateOrder):
+        return ExpectationSpec(
+            "ExpectColumnPairValuesAToBeGreaterThanB",
+            {
+                "column_A": typed_name(rule.later),
+                "column_B": typed_name(rule.earlier),
+                "or_equal": True,
+                "ignore_row_if": "either_value_is_missing",
+            },
+            rule.id,
+        )
+    if isinstance(rule, RequiredWhen):
+        return ExpectationSpec(
+            "ExpectColumnValuesToNotBeNull",
+            {"column": rule.column},
+            rule.id,
+            _condition(rule.when_column, rule.values, negate=False),
+        )
+    if isinstance(rule, NullUnless):
+        return ExpectationSpec(
+            "ExpectColumnValuesToBeNull",
+            {"column": value_name(table.column(rule.column))},
+            rule.id,
+            _condition(rule.when_column, rule.values, negate=True),
+        )
+    if isinstance(rule, NullWhen):
+        return ExpectationSpec(
+            "ExpectColumnValuesToBeNull",
+            {"column": value_name(table.column(rule.column))},
+            rule.id,
+            _condition(rule.when_column, rule.values, negate=False),
+        )
+    raise AssertionError(f"unknown row rule {rule!r}")  # pragma: no cover
+
+
+def _gx() -> Any:
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+
+    return gx
+
+
+GROUP = "__group"
+
+
+def spec_columns(spec: ExpectationSpec) -> tuple[str, ...]:
+    """The validation-frame columns one expectation reads (its own and its condition's)."""
+    cols = [spec.kwargs[k] for k in ("column", "column_A", "column_B") if k in spec.kwargs]
+    if spec.condition is not None and spec.condition[0] not in cols:
+        cols.append(spec.condition[0])
+    return tuple(cols)
+
+
+def expectation_groups(specs: Sequence[ExpectationSpec]) -> list[tuple[str, ...]]:
+    """The distinct column tuples the expectations read, in first-use order."""
+    groups: list[tuple[str, ...]] = []
+    for spec in specs:
+        cols = spec_columns(spec)
+        if cols not in groups:
+            groups.append(cols)
+    return groups
+
+
+def profile_frame(frame: pl.DataFrame, groups: Sequence[tuple[str, ...]]) -> pl.DataFrame:
+    """Every distinct value (or tuple of values) the expectations read, tagged by group.
+
+    Every single-row rule is a function of the columns it reads, so checking
+    each distinct tuple once checks every row: a row breaks a rule exactly when
+    its tuple does. Stacking the tuples of all groups (``GROUP`` says which)
+    lets one GX batch and one suite per table cover the whole file at the cost
+    of its distinct values instead of its rows (docs/performance.md).
+    """
+    parts = [
+        frame.select(cols).unique(maintain_order=True).with_columns(pl.lit(i, pl.Int32).alias(GROUP))
+        for i, cols in enumerate(groups)
+    ]
+    return pl.concat(parts, how="diagonal_relaxed")
+
+
+def to_pandas(profile: pl.DataFrame) -> pd.DataFrame:
+    """The profile frame as pandas (dates as ``datetime64``): GX does not take polars."""
+    return profile.with_columns(pl.col(pl.Date).cast(pl.Datetime("ms"))).to_pandas()
+
+
+def build_suite(table: Table, as_of: dt.date) -> gx.ExpectationSuite:
+    """The GX ExpectationSuite for ``table``, run on :func:`profile_frame` of its file.
+
+    Each expectation is restricted (``row_condition``) to its own group of the
+    profile frame, and to its rule's condition where it has one.
+    """
+    gx = _gx()
+    from great_expectations.expectations.row_conditions import Column as GXColumn
+
+    specs = expectation_specs(table, as_of)
+    groups = expectation_groups(specs)
+    suite = gx.ExpectationSuite(name=suite_name(table.name))
+    for spec in specs:
+        kwargs = dict(spec.kwargs)
+        condition = GXColumn(GROUP) == groups.index(spec_columns(spec))
+        if spec.condition is not None:
+            column, op, values = spec.condition
+            c = GXColumn(column)
+            own = {
+                "set": lambda: c.is_not_null(),
+                "null": lambda: c.is_null(),
+                "in": lambda: c.is_in(values),
+                "not_in": lambda: c.is_not_in(values),
+            }[op]()
+            condition = condition & own
+        kwargs["row_condition"] = condition
+        expectation = getattr(gx.expectations, spec.expectation)(**kwargs, meta={"rule": spec.rule})
+        suite.add_expectation(expectation)
+    return suite
+
+
+class SuiteRunner:
+    """One ephemeral GX context for a whole extract: a pandas data source, one
+    asset per table, the suites, and (optionally) HTML data docs in a folder."""
+
+    def __init__(self, as_of: dt.date, docs_dir: Path | None = None) -> None:
+        gx = _gx()
+        self.as_of = as_of
+        self.context = gx.get_context(mode="ephemeral")
+        _quiet(self.context)
+        self.source = self.context.data_sources.add_pandas("partner_extract")
+        self.docs_dir = docs_dir
+        if docs_dir is not None:
+            docs_dir.mkdir(parents=True, exist_ok=True)
+            self.context.add_data_docs_site(
+                site_name="partnership_data_docs",
+                site_config={
+                    "class_name": "SiteBuilder",
+                    "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
+                    "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                },
+            )
+
+    def validate(self, table: Table, frame: pl.DataFrame) -> TableCheck:
+        """Run ``table``'s suite over the profile of its validation frame."""
+        gx = _gx()
+        specs = expectation_specs(table, self.as_of)
+        groups = expectation_groups(specs)
+        profile = profile_frame(frame, groups)
+        suite = self.context.suites.add_or_update(build_suite(table, self.as_of))
+        if table.name in self._asset_names():
+            asset = self.source.get_asset(table.name)
+            batch_def = asset.get_batch_definition("whole")
+        else:
+            asset = self.source.add_dataframe_asset(name=table.name)
+            batch_def = asset.add_batch_definition_whole_dataframe("whole")
+        # COMPLETE lists the unexpected profile rows: at most the distinct bad values
+        result_format: dict[str, Any] = {"result_format": "COMPLETE"}
+        pandas_frame = to_pandas(profile)
+        if self.docs_dir is None:
+            batch = batch_def.get_batch(batch_parameters={"dataframe": pandas_frame})
+            result = batch.validate(suite, result_format=result_format)
+        else:
+            definition = self.context.validation_definitions.add_or_update(
+                gx.ValidationDefinition(name=f"validate_{table.name}", data=batch_def, suite=suite)
+            )
+            checkpoint = self.context.checkpoints.add_or_update(
+                gx.Checkpoint(
+                    name=f"check_{table.name}",
+                    validation_definitions=[definition],
+                    actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")],
+                    result_format=result_format,
+                )
+            )
+            outcome = checkpoint.run(batch_parameters={"dataframe": pandas_frame})
+            result = next(iter(outcome.run_results.values()))
+        return TableCheck(table=table, result=result, profile=profile, groups=groups)
+
+    def _asset_names(self) -> set[str]:
+        return {a.name for a in self.source.assets}
+
+    def docs_index(self) -> Path | None:
+        if self.docs_dir is None:
+            return None
+        index = self.docs_dir / "index.html"
+        return index if index.exists() else None
+
+
+def _quiet(context: Any) -> None:
+    """No tqdm bars from GX: the loader prints its own progress lines."""
+    try:
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    except Exception:  # pragma: no cover - older/newer GX without this config
+        pass
+
+
+@dataclass
+class TableCheck:
+    """One table's GX result with what is needed to map it back to the file's rows."""
+
+    table: Table
+    result: Any
+    profile: pl.DataFrame
+    groups: list[tuple[str, ...]]
+
+    @property
+    def success(self) -> bool:
+        return bool(self.result.success)
+
+    def failed_rules(self) -> set[str]:
+        """Rule ids with at least one unexpected value."""
+        return {
+            r.expectation_config.meta["rule"]
+            for r in self.result.results
+            if int(r.result.get("unexpected_count") or 0) > 0
+        }
+
+    def unexpected_values(self) -> dict[str, int]:
+        """``rule id -> distinct unexpected values`` (a value counted once per expectation)."""
+        counts: dict[str, int] = {}
+        for r in self.result.results:
+            rule = r.expectation_config.meta["rule"]
+            counts[rule] = counts.get(rule, 0) + int(r.result.get("unexpected_count") or 0)
+        return counts
+
+    def rows_by_rule(self, frame: pl.DataFrame) -> dict[str, set[int]]:
+        """``rule id -> row positions of frame`` whose values GX found unexpected.
+
+        The unexpected profile rows (distinct tuples) are joined back to the
+        validation frame on the group's columns, nulls matching nulls.
+        """
+        out: dict[str, set[int]] = {}
+        positions = frame.with_row_index("__pos")
+        for r in self.result.results:
+            rule = r.expectation_config.meta["rule"]
+            index = [int(i) for i in (r.result.get("unexpected_index_list") or [])]
+            out.setdefault(rule, set())
+            if not index:
+                continue
+            bad = self.profile[index]
+            cols = list(self.groups[int(bad[GROUP][0])])
+            hit = positions.join(bad.select(cols).unique(), on=cols, how="semi", nulls_equal=True)
+            out[rule].update(hit["__pos"].to_list())
+        return out
+
+    def rules_by_row(self, frame: pl.DataFrame, rule_order: Sequence[str]) -> list[list[str]]:
+        """Per row of ``frame``, the rule ids GX found broken, in ``rule_order``."""
+        rows = self.rows_by_rule(frame)
+        out: list[list[str]] = [[] for _ in range(frame.height)]
+        for rule in rule_order:
+            for position in sorted(rows.get(rule, ())):
+                out[position].append(rule)
+        return out
