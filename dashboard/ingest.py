@@ -1,0 +1,842 @@
+"""Validated loading of a partner extract (SPEC §2, §4 ``load`` and ``check``).
+
+For every contract file present, in contract order (parents before children):
+
+1. read it as text (:mod:`dashboard.readers`) and apply the lexical rules
+   (:mod:`dashboard.validation`): each row gets the ids of the single-row rules
+   it breaks;
+2. run the table's Great Expectations suite (:mod:`data_checks.suites`) over
+   the same values; its outcome is recorded per file and must agree with the
+   row rules (a disagreement is reported as an internal error);
+3. apply the rules across rows and tables: foreign keys against the parents
+   valid in this extract or already in the database, rejected parents
+   cascading to their children, the duplicate-key policy, whole-file rejection
+   for a missing required column, and the warnings;
+4. upsert the valid rows and record the audit rows (``load_runs``,
+   ``load_files``, ``quarantine``, ``load_issues``).
+
+Everything a load writes is one database transaction: a crash, a kill or a
+database error leaves the database exactly as it was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+import uuid
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+
+from dashboard import contract, readers, store, validation
+from dashboard.contract import TABLES, Table
+from dashboard.readers import LINE, DeliveredFile, ExtractError
+from dashboard.validation import RULES
+
+EXIT_OK = 0
+EXIT_SOME_REJECTED = 1
+EXIT_NOTHING_LOADED = 2
+
+DUPLICATE_DROPPED = "duplicate_dropped"
+EXAMPLES_PER_REASON = 3
+DEFAULT_DOCS_DIR = Path("data_docs")
+
+Progress = Callable[[str], None]
+
+
+# --- report -----------------------------------------------------------------------
+
+
+@dataclass
+class TableReport:
+    """What happened to one table's file; the JSON keys are those of SPEC §4."""
+
+    table: str
+    file_name: str
+    sha256: str
+    rows_read: int = 0
+    loaded: int = 0
+    rejected: int = 0
+    duplicates_dropped: int = 0
+    warnings: int = 0
+    file_rejected: bool = False
+    missing_columns: list[str] = field(default_factory=list)
+    reasons: Counter[str] = field(default_factory=Counter)
+    warning_reasons: Counter[str] = field(default_factory=Counter)
+    examples: dict[str, list[int]] = field(default_factory=dict)
+    validation_success: bool | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rows_read": self.rows_read,
+            "loaded": self.loaded,
+            "rejected": self.rejected,
+            "duplicates_dropped": self.duplicates_dropped,
+            "warnings": self.warnings,
+            "file_rejected": self.file_rejected,
+            "missing_columns": list(self.missing_columns),
+            "reasons": dict(sorted(self.reasons.items())),
+        }
+
+
+@dataclass
+class LoadReport:
+    """The outcome of ``load`` or ``check`` for one extract."""
+
+    directory: Path
+    as_of: dt.date | None
+    tables: dict[str, TableReport] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    run_id: str | None = None
+    wrote_database: bool = False
+    docs_index: Path | None = None
+
+    @property
+    def total_loaded(self) -> int:
+        return sum(t.loaded for t in self.tables.values())
+
+    @property
+    def total_rejected(self) -> int:
+        return sum(t.rejected for t in self.tables.values())
+
+    @property
+    def total_read(self) -> int:
+        return sum(t.rows_read for t in self.tables.values())
+
+    @property
+    def exit_code(self) -> int:
+        """0 all rows loaded, 1 some rows rejected, 2 nothing could be loaded."""
+        if self.errors or not self.tables:
+            return EXIT_NOTHING_LOADED
+        if self.total_read > 0 and self.total_loaded == 0:
+            return EXIT_NOTHING_LOADED
+        if self.total_rejected > 0:
+            return EXIT_SOME_REJECTED
+        return EXIT_OK
+
+    def to_json(self) -> dict[str, Any]:
+        """Exactly the ``load --format json`` object of SPEC §4."""
+        return {
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "exit_code": self.exit_code,
+            "tables": {name: t.to_json() for name, t in self.tables.items()},
+        }
+
+    def to_text(self, verb: str = "Loaded") -> str:
+        return format_text(self, verb)
+
+
+# --- as-of and manifest -------------------------------------------------------------
+
+
+def resolve_as_of(directory: Path, as_of: dt.date | None) -> dt.date:
+    """``--as-of``, else manifest.json ``as_of``, else a one-line AS_OF file, else today.
+
+    Raises :class:`ExtractError` for a manifest of another contract version or
+    an unreadable date, naming the file and what to fix.
+    """
+    manifest_path = directory / "manifest.json"
+    manifest: dict[str, Any] = {}
+    if manifest_path.exists():
+        try:
+            loaded = json.loads(manifest_path.read_text(encoding="utf-8-sig"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ExtractError(f"{manifest_path}: not valid JSON ({exc}); fix or remove the manifest") from exc
+        if not isinstance(loaded, dict):
+            raise ExtractError(f"{manifest_path}: expected a JSON object with as_of and contract_version")
+        manifest = loaded
+        version = manifest.get("contract_version")
+        if version is not None and version != contract.CONTRACT_VERSION:
+            raise ExtractError(
+                f"{manifest_path}: the extract follows data contract version {version!r}, but this program "
+                f"reads version {contract.CONTRACT_VERSION}. Ask the partner for a version "
+                f"{contract.CONTRACT_VERSION} extract (or upgrade this program); nothing was loaded."
+            )
+    if as_of is not None:
+        return as_of
+    if manifest.get("as_of") is not None:
+        return _parse_as_of(str(manifest["as_of"]), f"{manifest_path} (as_of)")
+    as_of_file = directory / "AS_OF"
+    if as_of_file.exists():
+        lines = [line.strip() for line in as_of_file.read_text(encoding="utf-8-sig").splitlines() if line.strip()]
+        if len(lines) != 1:
+            raise ExtractError(f"{as_of_file}: expected exactly one line holding a date written YYYY-MM-DD")
+        return _parse_as_of(lines[0], str(as_of_file))
+    return dt.date.today()
+
+
+def _parse_as_of(text: str, where: str) -> dt.date:
+    import re
+
+    if re.fullmatch(contract.DATE_PATTERN, text.strip()):
+        try:
+            return dt.date.fromisoformat(text.strip())
+        except ValueError:
+            pass
+    raise ExtractError(f"{where}: {text!r} is not a date written YYYY-MM-DD; fix it or pass --as-of")
+
+
+# --- per-table state shared across tables ----------------------------------------------
+
+
+@dataclass
+class _Parents:
+    """Keys of each processed table: valid in this extract, and rejected in it."""
+
+    valid: dict[str, pl.Series] = field(default_factory=dict)
+    rejected: dict[str, pl.Series] = field(default_factory=dict)
+    #: participants loaded in this run: id and line (for warn:no_supervision_events)
+    participants: pl.DataFrame | None = None
+    #: in ``check`` (no database): enrollment windows of this extract's valid participants
+    windows: pl.DataFrame | None = None
+
+
+class _Database:
+    """Reads the loader needs from the database, inside the load's transaction.
+
+    ``None`` connection = ``check``: nothing is in the database.
+    """
+
+    def __init__(self, conn: sa.engine.Connection | None) -> None:
+        self.conn = conn
+        self._keys: dict[str, pl.Series] = {}
+        self._windows: pl.DataFrame | None = None
+
+    def keys(self, table: str) -> pl.Series:
+        """Keys already stored in ``table`` (before this run wrote to it)."""
+        if table not in self._keys:
+            key = contract.TABLES_BY_NAME[table].key
+            if self.conn is None:
+                self._keys[table] = pl.Series(key, [], pl.String)
+            else:
+                self._keys[table] = store.read_table(self.conn, table, [key])[key]
+        return self._keys[table]
+
+    def participant_windows(self) -> pl.DataFrame:
+        """Stored participants' enrollment and exit dates (this run's included: read after their upsert)."""
+        assert self.conn is not None
+        if self._windows is None:
+            cols = ["participant_id", "enrollment_date", "exit_date"]
+            self._windows = store.read_table(self.conn, "participants", cols)
+        return self._windows
+
+    def supervised_participants(self) -> pl.Series:
+        if self.conn is None:
+            return pl.Series("participant_id", [], pl.String)
+        return store.read_frame(self.conn, "SELECT DISTINCT participant_id FROM supervision_events")[
+            "participant_id"
+        ].cast(pl.String)
+
+
+# --- the pipeline -----------------------------------------------------------------------
+
+
+@dataclass
+class _TableOutcome:
+    report: TableReport
+    delivered: DeliveredFile
+    loaded: pl.DataFrame  # typed contract columns + LINE
+    quarantine: pl.DataFrame  # LINE, key, agency, rules (list)
+    issues: list[pl.DataFrame]  # LINE, key, rule, message
+
+
+def _agency_column(table: Table) -> str | None:
+    """The column naming the agency that submitted a row (for stewards' follow-up)."""
+    if table.name == "agencies":
+        return table.key
+    for col in table.columns:
+        if col.references == "agencies":
+            return col.name
+    return None
+
+
+def _process_table(
+    delivered: DeliveredFile,
+    as_of: dt.date,
+    parents: _Parents,
+    db: _Database,
+    runner: Any,
+) -> _TableOutcome:
+    table = delivered.table
+    report = TableReport(table=table.name, file_name=delivered.path.name, sha256=delivered.sha256)
+    report.rows_read = delivered.height
+    frame = validation.validation_frame(table, delivered.contract_frame())
+    rules = validation.rule_expressions(table, as_of)
+    frame = validation.with_rule_ids(frame, rules)
+
+    check = runner.validate(table, frame)
+    report.validation_success = check.success
+    polars_failed = set(frame[RULES].explode().drop_nulls().unique().to_list())
+    if check.failed_rules() != polars_failed:  # pragma: no cover - would be a bug in one of the two
+        raise RuntimeError(
+            f"internal error: Great Expectations and the row rules disagree on {table.name} "
+            f"(GX only: {sorted(check.failed_rules() - polars_failed)}, "
+            f"rows only: {sorted(polars_failed - check.failed_rules())}); please report this"
+        )
+
+    if delivered.missing_required:
+        report.file_rejected = True
+        report.missing_columns = list(delivered.missing_required)
+        frame = frame.with_columns(pl.lit([contract.RULE_MISSING_COLUMN], pl.List(pl.String)).alias(RULES))
+    else:
+        frame = _foreign_keys(table, frame, parents, db)
+    frame, dropped = _duplicates(table, frame)
+
+    key = table.key
+    rejected_mask = frame[RULES].list.len() > 0
+    loaded_rows = frame.filter(~rejected_mask)
+    rejected_rows = frame.filter(rejected_mask)
+    loaded = validation.load_frame(table, loaded_rows).with_columns(loaded_rows[LINE])
+
+    parents.valid[table.name] = loaded[key]
+    rejected_keys = rejected_rows[key].drop_nulls().unique()
+    parents.rejected[table.name] = rejected_keys.filter(~rejected_keys.is_in(loaded[key].implode()))
+
+    agency = _agency_column(table)
+    quarantine = rejected_rows.select(
+        pl.col(LINE),
+        pl.col(key).alias("record_key"),
+        (pl.col(agency) if agency else pl.lit(None, pl.String)).alias("submitting_agency_id"),
+        pl.col(RULES),
+    )
+    report.loaded = loaded.height
+    report.rejected = rejected_rows.height
+    report.duplicates_dropped = dropped.height
+    for rule, count, lines in _rule_counts(rejected_rows):
+        report.reasons[rule] = count
+        report.examples[rule] = lines
+
+    issues: list[pl.DataFrame] = []
+    if dropped.height:
+        issues.append(
+            dropped.select(
+                pl.col(LINE),
+                pl.col(key).alias("record_key"),
+                pl.lit(DUPLICATE_DROPPED).alias("rule"),
+                pl.format("identical copy of {} {} dropped", pl.lit(key), pl.col(key)).alias("message"),
+            )
+        )
+    for name in delivered.unknown_columns:
+        rule = f"{contract.WARN_UNKNOWN_COLUMN}:{name.strip()}"
+        issues.append(
+            pl.DataFrame(
+                {
+                    LINE: [1],
+                    "record_key": [None],
+                    "rule": [rule],
+                    "message": [f"unknown column {name.strip()!r} ignored"],
+                },
+                schema={LINE: pl.Int64, "record_key": pl.String, "rule": pl.String, "message": pl.String},
+            )
+        )
+    if table.name in contract.ENROLLMENT_WINDOW_WARNINGS:
+        issues.extend(_window_warnings(table, loaded, parents, db))
+    if table.name == "participants":
+        parents.participants = loaded.select("participant_id", LINE)
+    _count_warnings(report, issues)
+    return _TableOutcome(report, delivered, loaded, quarantine, issues)
+
+
+def _count_warnings(report: TableReport, issues: Sequence[pl.DataFrame]) -> None:
+    report.warnings = 0
+    report.warning_reasons = Counter()
+    for issue in issues:
+        for rule, n in issue.group_by("rule").len().iter_rows():
+            if rule == DUPLICATE_DROPPED:
+                continue
+            report.warnings += n
+            report.warning_reasons[rule] += n
+
+
+def _rule_counts(rejected: pl.DataFrame) -> list[tuple[str, int, list[int]]]:
+    """Per rule id: rows rejected for it and the first few line numbers."""
+    if rejected.height == 0:
+        return []
+    exploded = rejected.select(pl.col(LINE), pl.col(RULES).alias("rule")).explode("rule")
+    grouped = (
+        exploded.group_by("rule")
+        .agg(pl.len().alias("n"), pl.col(LINE).sort().head(EXAMPLES_PER_REASON).alias("lines"))
+        .sort("rule")
+    )
+    return [(r, int(n), list(lines)) for r, n, lines in grouped.iter_rows()]
+
+
+def _add_rule(frame: pl.DataFrame, broken: pl.Expr, rule: str) -> pl.DataFrame:
+    return frame.with_columns(
+        pl.when(broken).then(pl.col(RULES).list.concat(pl.lit([rule], pl.List(pl.String)))).otherwise(pl.col(RULES)).alias(RULES)
+    )
+
+
+def _foreign_keys(table: Table, frame: pl.DataFrame, parents: _Parents, db: _Database) -> pl.DataFrame:
+    """``fk:<col>`` when the value matches no parent valid here or stored; ``parent_rejected:<col>``
+    when it matches a parent rejected in this extract (and no valid copy of it)."""
+    for col in table.foreign_keys:
+        parent = col.references
+        assert parent is not None
+        value = pl.col(col.name)
+        valid_here = parents.valid.get(parent, pl.Series([], dtype=pl.String))
+        rejected_here = parents.rejected.get(parent, pl.Series([], dtype=pl.String))
+        stored = db.keys(parent)
+        known = pl.concat([valid_here.cast(pl.String), stored.cast(pl.String)]).unique()
+        if parent == table.name:  # pragma: no cover - the contract has no self references
+            raise AssertionError("self-referencing tables are not supported")
+        is_rejected_parent = value.is_in(rejected_here.implode()).fill_null(False)
+        frame = _add_rule(frame, value.is_not_null() & is_rejected_parent, contract.rule_id(contract.RULE_PARENT_REJECTED, col.name))
+        missing = value.is_not_null() & ~is_rejected_parent & ~value.is_in(known.implode()).fill_null(False)
+        frame = _add_rule(frame, missing, contract.rule_id(contract.RULE_FK, col.name))
+    return frame
+
+
+def _duplicates(table: Table, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The duplicate-key policy among the copies that passed every other rule.
+
+    Identical copies (every loaded value equal after normalisation) collapse to
+    the first; the extra copies are returned as dropped. Copies that differ are
+    all rejected ``duplicate_key_conflict``. Invalid copies keep their own rules.
+    """
+    key = table.key
+    valid = (pl.col(RULES).list.len() == 0) & pl.col(key).is_not_null()
+    frame = frame.with_columns(valid.alias("__valid"))
+    candidates = frame.filter(pl.col("__valid") & pl.col(key).is_duplicated())
+    empty = frame.clear().drop("__valid")
+    if candidates.height == 0:
+        return frame.drop("__valid"), empty
+    values = [validation.value_name(c) for c in table.columns]
+    per_key = candidates.group_by(key).agg(pl.struct(values).n_unique().alias("__versions"))
+    conflicting = per_key.filter(pl.col("__versions") > 1)[key]
+    identical = candidates.filter(~pl.col(key).is_in(conflicting.implode()))
+    dropped_lines = identical.filter(pl.col(LINE) != pl.col(LINE).min().over(key))[LINE]
+    is_conflict = pl.col("__valid") & pl.col(key).is_in(conflicting.implode())
+    frame = _add_rule(frame, is_conflict, contract.RULE_DUPLICATE_CONFLICT)
+    is_dropped = pl.col(LINE).is_in(dropped_lines.implode())
+    dropped = frame.filter(is_dropped).drop("__valid")
+    return frame.filter(~is_dropped).drop("__valid"), dropped
+
+
+def _window_warnings(table: Table, loaded: pl.DataFrame, parents: _Parents, db: _Database) -> list[pl.DataFrame]:
+    """Rows dated before the participant's enrollment or after their exit (they still load)."""
+    date_col = contract.ENROLLMENT_WINDOW_WARNINGS[table.name]
+    if db.conn is not None:
+        windows = db.participant_windows()
+    elif parents.windows is not None:
+        windows = parents.windows
+    else:
+        windows = pl.DataFrame(schema={"participant_id": pl.String, "enrollment_date": pl.Date, "exit_date": pl.Date})
+    joined = loaded.select(pl.col(LINE), pl.col(table.key), pl.col("participant_id"), pl.col(date_col)).join(
+        windows, on="participant_id", how="inner"
+    )
+    out = []
+    for rule, broken, what in (
+        (contract.WARN_BEFORE_ENROLLMENT, pl.col(date_col) < pl.col("enrollment_date"), "enrollment_date"),
+        (contract.WARN_AFTER_EXIT, pl.col(date_col) > pl.col("exit_date"), "exit_date"),
+    ):
+        hits = joined.filter(broken.fill_null(False))
+        if hits.height:
+            out.append(
+                hits.select(
+                    pl.col(LINE),
+                    pl.col(table.key).alias("record_key"),
+                    pl.lit(rule).alias("rule"),
+                    pl.format(
+                        "{} {} is {} the participant's {} {}",
+                        pl.lit(date_col),
+                        pl.col(date_col).cast(pl.String),
+                        pl.lit("before" if rule == contract.WARN_BEFORE_ENROLLMENT else "after"),
+                        pl.lit(what),
+                        pl.col(what).cast(pl.String),
+                    ).alias("message"),
+                )
+            )
+    return out
+
+
+def _no_supervision_warnings(parents: _Parents, supervised: pl.Series) -> pl.DataFrame | None:
+    if parents.participants is None or parents.participants.height == 0:
+        return None
+    lonely = parents.participants.filter(~pl.col("participant_id").is_in(supervised.implode()))
+    if lonely.height == 0:
+        return None
+    return lonely.select(
+        pl.col(LINE),
+        pl.col("participant_id").alias("record_key"),
+        pl.lit(contract.WARN_NO_SUPERVISION_EVENTS).alias("rule"),
+        pl.format("participant {} has no supervision events", pl.col("participant_id")).alias("message"),
+    )
+
+
+# --- public API -------------------------------------------------------------------------
+
+
+def load_extract(
+    directory: Path | str,
+    engine: sa.engine.Engine,
+    *,
+    as_of: dt.date | None = None,
+    progress: Progress | None = None,
+) -> LoadReport:
+    """Validate every contract file in ``directory`` and load the valid rows into ``engine``.
+
+    All writes (data and audit) happen in one transaction. ``progress`` gets one
+    line per table (and is called inside the transaction, after the table's
+    rows are written).
+    """
+    store.create_schema(engine)
+    return _run(Path(directory), engine, as_of=as_of, progress=progress, docs_dir=None)
+
+
+def check_extract(
+    directory: Path | str,
+    *,
+    as_of: dt.date | None = None,
+    docs_dir: Path | str | None = None,
+    progress: Progress | None = None,
+) -> LoadReport:
+    """Run every rule of ``load`` without a database and write GX HTML data docs.
+
+    Foreign keys are checked against this extract only (nothing is stored).
+    """
+    docs = Path(docs_dir) if docs_dir is not None else DEFAULT_DOCS_DIR
+    return _run(Path(directory), None, as_of=as_of, progress=progress, docs_dir=docs)
+
+
+def _run(
+    directory: Path,
+    engine: sa.engine.Engine | None,
+    *,
+    as_of: dt.date | None,
+    progress: Progress | None,
+    docs_dir: Path | None,
+) -> LoadReport:
+    report = LoadReport(directory=directory, as_of=as_of)
+    say = progress or (lambda _msg: None)
+    try:
+        if not directory.is_dir():
+            raise ExtractError(f"{directory}: no such directory; give the folder that holds the extract's files")
+        report.as_of = resolve_as_of(directory, as_of)
+        files = readers.find_files(directory)
+        if not files:
+            names = ", ".join(f"{t.name}.csv" for t in TABLES[:3])
+            raise ExtractError(
+                f"{directory}: no contract files found (expected files such as {names}, or .parquet/.xlsx)"
+            )
+        for ignored in readers.ignored_files(directory):
+            report.notes.append(f"{ignored.name} ignored: another file for the same table was used")
+    except ExtractError as exc:
+        report.errors.append(str(exc))
+        return report
+    assert report.as_of is not None
+    from data_checks.suites import SuiteRunner
+
+    runner = SuiteRunner(report.as_of, docs_dir=docs_dir)
+    started = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    run_id = str(uuid.uuid4())
+    report.run_id = run_id
+    if engine is None:
+        try:
+            _validate_all(files, report, runner, _Database(None), None, say, run_id)
+        except ExtractError as exc:
+            report.errors.append(str(exc))
+        report.docs_index = runner.docs_index()
+        return report
+    with store.connect(engine) as conn:
+        try:
+            with conn.begin():
+                outcomes = _validate_all(files, report, runner, _Database(conn), conn, say, run_id)
+                _write_audit(conn, report, outcomes, run_id, started, kind="load")
+        except ExtractError as exc:
+            report.errors.append(str(exc))
+            report.tables.clear()
+            return report
+    report.wrote_database = True
+    return report
+
+
+def _validate_all(
+    files: dict[str, Path],
+    report: LoadReport,
+    runner: Any,
+    db: _Database,
+    conn: sa.engine.Connection | None,
+    say: Progress,
+    run_id: str,
+) -> list[_TableOutcome]:
+    assert report.as_of is not None
+    parents = _Parents()
+    outcomes: list[_TableOutcome] = []
+    supervised_here: pl.Series | None = None
+    for table in TABLES:
+        path = files.get(table.name)
+        if path is None:
+            continue
+        delivered = readers.read_file(table.name, path)
+        outcome = _process_table(delivered, report.as_of, parents, db, runner)
+        report.tables[table.name] = outcome.report
+        if table.name == "participants" and conn is None:
+            parents.windows = outcome.loaded.select("participant_id", "enrollment_date", "exit_date")
+        if table.name == "supervision_events":
+            supervised_here = outcome.loaded["participant_id"]
+        if conn is not None:
+            store.bulk_upsert(conn, table.name, outcome.loaded.drop(LINE))
+            _resolve_quarantine(conn, table, outcome.loaded[table.key], run_id)
+        outcome.delivered.raw = outcome.delivered.raw.filter(pl.col(LINE).is_in(outcome.quarantine[LINE].implode()))
+        outcomes.append(outcome)
+        r = outcome.report
+        say(
+            f"{table.name}: {r.rows_read} read, {r.loaded} loaded, {r.rejected} rejected, "
+            f"{r.duplicates_dropped} duplicates dropped, {r.warnings} warnings"
+        )
+    # a participant with no supervision events (in this extract or stored)
+    participants = next((o for o in outcomes if o.report.table == "participants"), None)
+    if participants is not None:
+        supervised = db.supervised_participants() if conn is not None else pl.Series("participant_id", [], pl.String)
+        if supervised_here is not None:
+            supervised = pl.concat([supervised.cast(pl.String), supervised_here.cast(pl.String)])
+        lonely = _no_supervision_warnings(parents, supervised)
+        if lonely is not None:
+            participants.issues.append(lonely)
+            _count_warnings(participants.report, participants.issues)
+    return outcomes
+
+
+def _resolve_quarantine(conn: sa.engine.Connection, table: Table, loaded_keys: pl.Series, run_id: str) -> None:
+    """Mark earlier quarantined rows whose key has now loaded."""
+    pending = store.read_frame(
+        conn,
+        "SELECT DISTINCT record_key FROM quarantine WHERE table_name = :t AND resolved_run_id IS NULL "
+        "AND record_key IS NOT NULL AND run_id <> :r",
+        {"t": table.name, "r": run_id},
+    )
+    if pending.height == 0:
+        return
+    keys = pending["record_key"].cast(pl.String)
+    resolved = keys.filter(keys.is_in(loaded_keys.cast(pl.String).implode())).to_list()
+    stmt = sa.text(
+        "UPDATE quarantine SET resolved_run_id = :r WHERE table_name = :t AND resolved_run_id IS NULL "
+        "AND record_key IN :keys"
+    ).bindparams(sa.bindparam("keys", expanding=True))
+    for start in range(0, len(resolved), 1000):
+        conn.execute(stmt, {"r": run_id, "t": table.name, "keys": resolved[start : start + 1000]})
+
+
+def _write_audit(
+    conn: sa.engine.Connection,
+    report: LoadReport,
+    outcomes: Sequence[_TableOutcome],
+    run_id: str,
+    started: dt.datetime,
+    *,
+    kind: str,
+) -> None:
+    assert report.as_of is not None
+    files = pl.DataFrame(
+        [
+            {
+                "run_id": run_id,
+                "table_name": o.report.table,
+                "file_name": o.report.file_name,
+                "sha256": o.report.sha256,
+                "rows_read": o.report.rows_read,
+                "rows_loaded": o.report.loaded,
+                "rows_rejected": o.report.rejected,
+                "duplicates_dropped": o.report.duplicates_dropped,
+                "warnings": o.report.warnings,
+                "file_rejected": o.report.file_rejected,
+                "missing_columns": ",".join(o.report.missing_columns) or None,
+                "validation_success": o.report.validation_success,
+            }
+            for o in outcomes
+        ],
+        schema=store.polars_schema("load_files"),
+    )
+    store.bulk_upsert(conn, "load_files", files)
+    for o in outcomes:
+        _write_quarantine(conn, o, run_id)
+        if o.issues:
+            issues = pl.concat([i.select(LINE, "record_key", "rule", "message") for i in o.issues], how="vertical_relaxed")
+            frame = issues.select(
+                pl.lit(run_id).alias("run_id"),
+                pl.lit(o.report.table).alias("table_name"),
+                pl.lit(o.report.file_name).alias("source_file"),
+                pl.col(LINE).cast(pl.Int64).alias("line_number"),
+                pl.col("rule"),
+                pl.col("record_key").cast(pl.String),
+                pl.col("message"),
+            ).unique(subset=["line_number", "rule"], keep="first", maintain_order=True)
+            store.bulk_upsert(conn, "load_issues", frame)
+    finished = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    runs = store.metadata_for(conn.engine).tables["load_runs"]
+    exit_code = report.exit_code
+    conn.execute(
+        sa.insert(runs).values(
+            run_id=run_id,
+            kind=kind,
+            started_at=started,
+            finished_at=finished,
+            as_of=report.as_of,
+            source=str(report.directory.resolve()),
+            status={0: "succeeded", 1: "rejected_rows"}.get(exit_code, "failed"),
+            exit_code=exit_code,
+            validation_success=all(o.report.validation_success for o in outcomes),
+            rows_read=report.total_read,
+            rows_loaded=report.total_loaded,
+            rows_rejected=report.total_rejected,
+            duplicates_dropped=sum(t.duplicates_dropped for t in report.tables.values()),
+            warnings=sum(t.warnings for t in report.tables.values()),
+            summary_json=json.dumps(report.to_json(), sort_keys=True),
+        )
+    )
+
+
+def _write_quarantine(conn: sa.engine.Connection, outcome: _TableOutcome, run_id: str) -> None:
+    q = outcome.quarantine
+    if q.height == 0:
+        return
+    table = outcome.report.table
+    raw = outcome.delivered.raw
+    delivered_cols = [c for c in raw.columns if c != LINE]
+    raw_json = raw.select(
+        pl.col(LINE),
+        pl.struct([pl.col(c) for c in delivered_cols]).struct.json_encode().alias("raw_values")
+        if delivered_cols
+        else pl.lit("{}").alias("raw_values"),
+    )
+    missing = ",".join(outcome.report.missing_columns)
+    rule_words = {
+        rule: contract.describe_rule(
+            f"{contract.RULE_MISSING_COLUMN}:{missing}" if rule == contract.RULE_MISSING_COLUMN else rule, table
+        )
+        for rule in q[RULES].explode().drop_nulls().unique().to_list()
+    }
+    frame = (
+        q.join(raw_json, on=LINE, how="left")
+        .select(
+            pl.lit(run_id).alias("run_id"),
+            pl.lit(table).alias("table_name"),
+            pl.lit(outcome.report.file_name).alias("source_file"),
+            pl.col(LINE).alias("line_number"),
+            pl.col("record_key"),
+            pl.col("submitting_agency_id"),
+            pl.col("raw_values").fill_null("{}"),
+            pl.col(RULES).map_elements(lambda rules: json.dumps(list(rules)), return_dtype=pl.String).alias("rules"),
+            pl.col(RULES)
+            .list.eval(pl.element().replace_strict(rule_words, default=pl.element()))
+            .list.join("\n")
+            .alias("reasons"),
+            pl.lit(None, pl.String).alias("resolved_run_id"),
+        )
+    )
+    store.bulk_upsert(conn, "quarantine", frame)
+
+
+# --- text report ----------------------------------------------------------------------
+
+
+def format_text(report: LoadReport, verb: str = "Loaded") -> str:
+    """The report for data stewards: per table what loaded, what was rejected and why."""
+    lines: list[str] = []
+    as_of = report.as_of.isoformat() if report.as_of else "unknown"
+    lines.append(f"Extract {report.directory} (as of {as_of})")
+    for error in report.errors:
+        lines.append(f"error: {error}")
+    for note in report.notes:
+        lines.append(f"note: {note}")
+    for name, t in report.tables.items():
+        verb_word = verb.lower()
+        head = (
+            f"{name} ({t.file_name}): {t.rows_read} rows read, {t.loaded} {verb_word}, {t.rejected} rejected, "
+            f"{t.duplicates_dropped} duplicates dropped, {t.warnings} warnings"
+        )
+        lines.append("")
+        lines.append(head)
+        if t.file_rejected:
+            lines.append(
+                f"  the whole file was rejected: it lacks the required column(s) {', '.join(t.missing_columns)}; "
+                "add them and deliver the file again"
+            )
+        for rule, count in sorted(t.reasons.items(), key=lambda kv: (-kv[1], kv[0])):
+            if rule == contract.RULE_MISSING_COLUMN:
+                words = contract.describe_rule(f"{rule}:{','.join(t.missing_columns)}", name)
+            else:
+                words = contract.describe_rule(rule, name)
+            where = ", ".join(f"{t.file_name}:{line}" for line in t.examples.get(rule, []))
+            more = ", ..." if count > len(t.examples.get(rule, [])) else ""
+            lines.append(f"  rejected {count} row(s): {words} [{rule}] (e.g. {where}{more})")
+        for rule, count in sorted(t.warning_reasons.items(), key=lambda kv: (-kv[1], kv[0])):
+            words = contract.describe_rule(rule, name)
+            if rule.startswith(contract.WARN_UNKNOWN_COLUMN + ":"):
+                words = f"unknown column {rule.split(':', 2)[2]!r} ignored"
+            lines.append(f"  warning on {count} row(s): {words} [{rule}] (loaded anyway)")
+    lines.append("")
+    total_dupes = sum(t.duplicates_dropped for t in report.tables.values())
+    total_warn = sum(t.warnings for t in report.tables.values())
+    lines.append(
+        f"Total: {report.total_read} rows read, {report.total_loaded} {verb.lower()}, {report.total_rejected} rejected, "
+        f"{total_dupes} duplicates dropped, {total_warn} warnings."
+    )
+    code = report.exit_code
+    meaning = {
+        EXIT_OK: "every row passed",
+        EXIT_SOME_REJECTED: "some rows were rejected"
+        + ("; they are kept in the quarantine table with their reasons" if report.wrote_database else ""),
+        EXIT_NOTHING_LOADED: "nothing could be loaded",
+    }[code]
+    lines.append(f"Exit code {code}: {meaning}.")
+    if report.docs_index is not None:
+        lines.append(f"Data docs: {report.docs_index}")
+    return "\n".join(lines)
+
+
+# --- command line ---------------------------------------------------------------------
+
+
+def _stderr_progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def cli_load(args: argparse.Namespace) -> int:
+    """``partnership-dashboard load DIR [--db URL] [--as-of DATE] [--format text|json]``."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    engine = store.make_engine(getattr(args, "db", None))
+    try:
+        report = load_extract(args.directory, engine, as_of=getattr(args, "as_of", None), progress=_stderr_progress)
+    finally:
+        engine.dispose()
+    return _print(report, getattr(args, "format", "text"), "Loaded")
+
+
+def cli_check(args: argparse.Namespace) -> int:
+    """``partnership-dashboard check DIR [--as-of DATE] [--docs-dir DIR] [--format text|json]``."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    if getattr(args, "directory", None) is None:
+        print(
+            "error: check needs an extract directory (checking a loaded database with --db is not "
+            "available yet)",
+            file=sys.stderr,
+        )
+        return EXIT_NOTHING_LOADED
+    report = check_extract(
+        args.directory,
+        as_of=getattr(args, "as_of", None),
+        docs_dir=getattr(args, "docs_dir", None),
+        progress=_stderr_progress,
+    )
+    return _print(report, getattr(args, "format", "text"), "Valid")
+
+
+def _print(report: LoadReport, fmt: str, verb: str) -> int:
+    for error in report.errors:
+        print(f"error: {error}", file=sys.stderr)
+    if fmt == "json":
+        print(json.dumps(report.to_json(), sort_keys=False))
+    else:
+        print(report.to_text(verb))
+    return report.exit_code
