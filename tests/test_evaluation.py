@@ -516,18 +516,19 @@ def test_measures_subset_and_unknown_measure() -> None:
 # --- command line ---------------------------------------------------------------------------
 
 
-def test_cli_prints_the_evaluation_as_json(duckdb_engine: Any, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_prints_the_evaluation_as_json(engine: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """Through the database on both stores: the printed JSON is ``evaluate`` on the same rows."""
     import argparse
 
     from dashboard import store
     from dashboard.evaluation import cli_evaluate, evaluate
 
     tables = _tables()
-    with duckdb_engine.begin() as conn:
+    with engine.begin() as conn:
         for name in ("agencies", "programs", "participants", "recidivism_events"):
             store.bulk_upsert(conn, name, getattr(tables, name))
-    url = duckdb_engine.url.render_as_string(hide_password=False)
-    duckdb_engine.dispose()
+    url = engine.url.render_as_string(hide_password=False)
+    engine.dispose()
     args = argparse.Namespace(db=url, program="P1", measure=None, as_of=AS_OF, min_cell_size=0, format="json")
     assert cli_evaluate(args) == 0
     printed = json.loads(capsys.readouterr().out)
