@@ -570,3 +570,55 @@ def to_svg(chart: alt.TopLevelMixin) -> bytes:
 def to_csv(frame: pl.DataFrame) -> bytes:
     """The chart's data as CSV (the same aggregated, suppressed rows it draws)."""
     return frame.write_csv().encode("utf-8")
+
+
+def difference_chart(
+    data: pl.DataFrame,
+    *,
+    title: str,
+    subtitle: str | Sequence[str] | None = None,
+    category_title: str = "Follow-up window",
+    value_title: str = "Pilot − comparison (percentage points)",
+    width: int = 420,
+) -> alt.LayerChart:
+    """Differences with their 95% intervals around a zero line (a forest plot).
+
+    ``data`` columns: ``category`` (str), ``value``, ``ci_low``, ``ci_high``
+    (float or null; null = withheld), ``note`` (str shown when withheld).
+    Left of zero means the pilot rate is lower.
+    """
+    _require(data, ("category", "value", "ci_low", "ci_high"), "difference_chart")
+    frame = data
+    if "note" not in frame.columns:
+        frame = frame.with_columns(pl.lit("").alias("note"))
+    frame = frame.with_columns(
+        pl.when(pl.col("value").is_null()).then(pl.col("note")).otherwise(pl.lit("")).alias("label")
+    ).select("category", "value", "ci_low", "ci_high", "label")
+    categories = list(dict.fromkeys(frame.get_column("category").to_list()))
+    bounds = [abs(v) for v in frame.get_column("ci_low").to_list() + frame.get_column("ci_high").to_list() if v is not None]
+    reach = max(bounds, default=0.1) * 1.15 or 0.1
+    x_scale = alt.Scale(domain=[-reach, reach])
+    axis = alt.Axis(format="+.0%", title=value_title)
+    y = alt.Y("category:N", title=category_title, sort=categories)
+    tooltip = [
+        alt.Tooltip("category:N", title=category_title),
+        alt.Tooltip("value:Q", title="Difference", format="+.1%"),
+        alt.Tooltip("ci_low:Q", title="95% CI low", format="+.1%"),
+        alt.Tooltip("ci_high:Q", title="95% CI high", format="+.1%"),
+    ]
+    base = alt.Chart(frame)
+    zero = alt.Chart(pl.DataFrame({"zero": [0.0]})).mark_rule(color="#222222").encode(
+        x=alt.X("zero:Q", scale=x_scale, axis=axis)
+    )
+    whiskers = base.transform_filter("isValid(datum.ci_low) && isValid(datum.ci_high)").mark_errorbar(
+        ticks=True, thickness=2, color=OKABE_ITO[0]
+    ).encode(y=y, x=alt.X("ci_low:Q", scale=x_scale, axis=axis), x2="ci_high:Q")
+    points = base.transform_filter("isValid(datum.value)").mark_point(
+        filled=True, size=70, color=OKABE_ITO[0]
+    ).encode(y=y, x=alt.X("value:Q", scale=x_scale, axis=axis), tooltip=tooltip)
+    withheld = base.transform_filter("!isValid(datum.value)").mark_text(
+        color="#555555", align="center", fontSize=11
+    ).encode(y=y, x=alt.datum(0), text="label:N")
+    return alt.layer(zero, whiskers, points, withheld).properties(
+        title=_title(title, subtitle), width=width, height=max(60, 30 * len(categories))
+    )

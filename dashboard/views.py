@@ -415,3 +415,318 @@ LIMITATIONS_NOTE = (
     "agencies that deliver data. Small cells (fewer than the suppression threshold) are withheld, and numbers "
     "shown under different filters can still be subtracted from each other."
 )
+
+
+# --- wide tables and evaluation frames ------------------------------------------------
+
+
+def wide_metric_table(
+    frame: pl.DataFrame,
+    metrics: Sequence[tuple[str, str, str]],
+    *,
+    key: str,
+    key_title: str,
+    names: Mapping[str | None, str],
+    min_cell_size: int = DEFAULT_MIN_CELL_SIZE,
+) -> pl.DataFrame:
+    """One row per group of ``key`` and, per metric ``(id, label, unit)``, its value and N.
+
+    Groups appear in the order the engine lists them; a metric with no row
+    for a group reads "No data", a suppressed one the suppression mark.
+    """
+    order: list[str | None] = []
+    per_metric: dict[str, dict[str | None, dict[str, Any]]] = {}
+    for metric_id, _, _ in metrics:
+        rows = metric_rows(frame, metric_id, (key,))
+        per_metric[metric_id] = {r[key]: r for r in rows.iter_rows(named=True)}
+        for group in per_metric[metric_id]:
+            if group not in order:
+                order.append(group)
+    out: dict[str, list[str]] = {key_title: [names.get(g, g if g is not None else UNASSIGNED) for g in order]}
+    for metric_id, label, unit in metrics:
+        values, ns = [], []
+        for group in order:
+            row = per_metric[metric_id].get(group)
+            values.append(display_value(row, unit, min_cell_size))
+            ns.append("—" if row is None or row.get("suppressed") else format_count(row.get("denominator")))
+        out[label] = values
+        out[f"{label} N"] = ns
+    return pl.DataFrame(out, schema={c: pl.String for c in out})
+
+
+def _cell(entry: Mapping[str, Any] | None, min_cell_size: int) -> str:
+    if not entry:
+        return "No data"
+    if entry.get("suppressed"):
+        return suppression_label(min_cell_size)
+    if not _is_number(entry.get("rate")):
+        return "Not yet eligible"
+    return (
+        f"{format_value(entry['rate'], 'rate')} {format_interval(entry.get('ci_low'), entry.get('ci_high'))} "
+        f"n={format_count(entry.get('numerator'))}/{format_count(entry.get('denominator'))}"
+    )
+
+
+def evaluation_windows_table(
+    evaluation: Mapping[str, Any], measure_labels: Mapping[str, str], min_cell_size: int = DEFAULT_MIN_CELL_SIZE
+) -> pl.DataFrame:
+    """Every measure and window of ``evaluate``: both cohorts, difference, p, risk-adjusted."""
+    rows: dict[str, list[str]] = {
+        c: [] for c in (
+            "Measure", "Window", "Pilot rate [95% CI] n", "Comparison rate [95% CI] n",
+            "Difference (pilot − comparison)", "Difference 95% CI", "p-value",
+            "Risk-adjusted pilot", "Risk-adjusted comparison", "Risk-adjusted difference",
+        )
+    }
+    for w in evaluation.get("windows", []):
+        diff = w.get("difference") or {}
+        adj = w.get("risk_adjusted") or {}
+        rows["Measure"].append(measure_labels.get(w["measure"], humanise(w["measure"])))
+        rows["Window"].append(f"{w['window_months']} months")
+        rows["Pilot rate [95% CI] n"].append(_cell(w.get("pilot"), min_cell_size))
+        rows["Comparison rate [95% CI] n"].append(_cell(w.get("comparison"), min_cell_size))
+        rows["Difference (pilot − comparison)"].append(format_difference(diff.get("value")))
+        rows["Difference 95% CI"].append(format_interval(diff.get("ci_low"), diff.get("ci_high"), "difference"))
+        rows["p-value"].append(format_p_value(w.get("p_value")))
+        rows["Risk-adjusted pilot"].append(format_value(adj.get("pilot"), "rate"))
+        rows["Risk-adjusted comparison"].append(format_value(adj.get("comparison"), "rate"))
+        rows["Risk-adjusted difference"].append(
+            format_difference(adj.get("difference")) if _is_number(adj.get("difference")) else (adj.get("reason") or "—")
+        )
+    return pl.DataFrame(rows, schema={c: pl.String for c in rows})
+
+
+def evaluation_rate_frame(evaluation: Mapping[str, Any], measure: str) -> pl.DataFrame:
+    """Chart rows (category = window, series = cohort) of one measure from ``evaluate``."""
+    records = []
+    for w in evaluation.get("windows", []):
+        if w["measure"] != measure:
+            continue
+        for cohort in ("pilot", "comparison"):
+            entry = w.get(cohort) or {}
+            suppressed = bool(entry.get("suppressed"))
+            records.append(
+                {
+                    "category": f"{w['window_months']} months",
+                    "series": cohort_label(cohort),
+                    "value": None if suppressed else entry.get("rate"),
+                    "ci_low": None if suppressed else entry.get("ci_low"),
+                    "ci_high": None if suppressed else entry.get("ci_high"),
+                    "numerator": None if suppressed else entry.get("numerator"),
+                    "denominator": None if suppressed else entry.get("denominator"),
+                    "suppressed": suppressed,
+                }
+            )
+    return pl.DataFrame(
+        records,
+        schema={"category": pl.String, "series": pl.String, "value": pl.Float64, "ci_low": pl.Float64,
+                "ci_high": pl.Float64, "numerator": pl.Int64, "denominator": pl.Int64, "suppressed": pl.Boolean},
+    )
+
+
+def evaluation_difference_frame(evaluation: Mapping[str, Any], measure: str) -> pl.DataFrame:
+    """Chart rows of the pilot − comparison difference per window (null when withheld)."""
+    records = []
+    for w in evaluation.get("windows", []):
+        if w["measure"] != measure:
+            continue
+        diff = w.get("difference") or {}
+        withheld = (w.get("pilot") or {}).get("suppressed") or (w.get("comparison") or {}).get("suppressed")
+        records.append(
+            {
+                "category": f"{w['window_months']} months",
+                "value": diff.get("value"),
+                "ci_low": diff.get("ci_low"),
+                "ci_high": diff.get("ci_high"),
+                "note": "withheld (suppressed cell)" if withheld else "not yet estimable",
+            }
+        )
+    return pl.DataFrame(
+        records,
+        schema={"category": pl.String, "value": pl.Float64, "ci_low": pl.Float64, "ci_high": pl.Float64,
+                "note": pl.String},
+    )
+
+
+def survival_frame(evaluation: Mapping[str, Any], measure: str) -> tuple[pl.DataFrame, list[str]]:
+    """Kaplan–Meier points of one measure per published cohort, and the cohorts withheld.
+
+    Day 0 is added at S = 1 with everyone at risk (the definition of the
+    curve's start), so the chart starts where every curve starts.
+    """
+    records: list[dict[str, Any]] = []
+    withheld: list[str] = []
+    for entry in evaluation.get("survival", []):
+        if entry["measure"] != measure:
+            continue
+        label = cohort_label(entry["cohort"])
+        if entry.get("suppressed"):
+            withheld.append(label)
+            continue
+        records.append({"series": label, "day": 0, "survival": 1.0, "ci_low": 1.0, "ci_high": 1.0,
+                        "at_risk": entry.get("n")})
+        for point in entry.get("points", []):
+            if point.get("survival") is None:
+                continue
+            records.append({"series": label, "day": point["day"], "survival": point["survival"],
+                            "ci_low": point.get("ci_low"), "ci_high": point.get("ci_high"),
+                            "at_risk": point.get("at_risk")})
+    frame = pl.DataFrame(
+        records,
+        schema={"series": pl.String, "day": pl.Int64, "survival": pl.Float64, "ci_low": pl.Float64,
+                "ci_high": pl.Float64, "at_risk": pl.Int64},
+    )
+    return frame, withheld
+
+
+WWC_WORDS: dict[str, str] = {
+    "equivalent": "Equivalent (|effect| ≤ 0.05)",
+    "adjustment_needed": "Adjustment needed (0.05 < |effect| ≤ 0.25)",
+    "not_equivalent": "Not equivalent (|effect| > 0.25)",
+}
+COVARIATE_WORDS: dict[str, str] = {
+    "age_at_enrollment": "Age at enrollment (mean, Hedges' g)",
+    "risk_high": "High risk (share, Cox index)",
+    "risk_moderate": "Moderate risk (share, Cox index)",
+    "sex_female": "Female (share, Cox index)",
+    "supervision_parole": "On parole (share, Cox index)",
+}
+
+
+def baseline_table(evaluation: Mapping[str, Any], min_cell_size: int = DEFAULT_MIN_CELL_SIZE) -> pl.DataFrame:
+    """The baseline-equivalence entries with WWC labels in words."""
+    out: dict[str, list[str]] = {c: [] for c in ("Covariate", "Pilot", "Comparison", "Effect size", "WWC label")}
+    for b in evaluation.get("baseline", []):
+        covariate = b.get("covariate")
+        out["Covariate"].append(COVARIATE_WORDS.get(covariate, str(covariate)))
+        if b.get("suppressed"):
+            for column in ("Pilot", "Comparison", "Effect size", "WWC label"):
+                out[column].append(suppression_label(min_cell_size))
+            continue
+        unit = "days" if covariate == "age_at_enrollment" else "rate"
+        for column, value in (("Pilot", b.get("pilot")), ("Comparison", b.get("comparison"))):
+            if unit == "rate":
+                out[column].append(format_value(value, "rate"))
+            else:
+                out[column].append("—" if not _is_number(value) else f"{value:.1f} years")
+        effect = b.get("effect_size")
+        out["Effect size"].append("—" if not _is_number(effect) else f"{effect:+.3f}")
+        out["WWC label"].append(WWC_WORDS.get(b.get("label") or "", "Not computable"))
+    return pl.DataFrame(out, schema={c: pl.String for c in out})
+
+
+def period_rows(
+    per_period: Sequence[tuple[str, pl.DataFrame]],
+    metric_id: str,
+    *,
+    by: Sequence[str] = ("cohort",),
+    series: str | None = "cohort",
+    series_labels: Mapping[str | None, str] | None = None,
+) -> pl.DataFrame:
+    """Trend rows (``period``, ``series``, value, interval, N, suppressed) from per-period engine output."""
+    records: list[dict[str, Any]] = []
+    labels = series_labels or COHORT_LABELS
+    for period, frame in per_period:
+        rows = metric_rows(frame, metric_id, tuple(by))
+        for row in rows.iter_rows(named=True):
+            key = row.get(series) if series else None
+            records.append(
+                {
+                    "period": period,
+                    "series": (labels.get(key, humanise(key)) if series else "All"),
+                    "value": row.get("value"),
+                    "ci_low": row.get("ci_low"),
+                    "ci_high": row.get("ci_high"),
+                    "denominator": None if row.get("denominator") is None else int(row["denominator"]),
+                    "suppressed": bool(row.get("suppressed")),
+                }
+            )
+    return pl.DataFrame(
+        records,
+        schema={"period": pl.String, "series": pl.String, "value": pl.Float64, "ci_low": pl.Float64,
+                "ci_high": pl.Float64, "denominator": pl.Int64, "suppressed": pl.Boolean},
+    )
+
+
+def agreement_status(agreements: pl.DataFrame, as_of: Any, *, soon_days: int = 90) -> pl.DataFrame:
+    """Each agreement (an organisation-level record, not a person) with its status on ``as_of``.
+
+    In force: signed on or before the as-of date and not expired (no expiry
+    or expiring on/after it); expiring: in force and expiring within
+    ``soon_days`` days; expired: expiry before the as-of date; not yet in
+    force: signed after it.
+    """
+    import datetime as _dt
+
+    soon = as_of + _dt.timedelta(days=soon_days)
+    status = (
+        pl.when(pl.col("signed_date") > as_of).then(pl.lit("Not yet in force"))
+        .when(pl.col("expires_date").is_not_null() & (pl.col("expires_date") < as_of)).then(pl.lit("Expired"))
+        .when(pl.col("expires_date").is_not_null() & (pl.col("expires_date") <= soon))
+        .then(pl.lit(f"Expiring within {soon_days} days"))
+        .otherwise(pl.lit("In force"))
+    )
+    return agreements.with_columns(status.alias("status"))
+
+
+def quarter_trend(
+    rows: pl.DataFrame,
+    *,
+    series: str | None = "cohort",
+    series_labels: Mapping[str | None, str] | None = None,
+    last: int = 12,
+) -> pl.DataFrame:
+    """Trend rows (``period``, ``series``, value, interval, N, suppressed) from
+    ``metric_rows(metric_breakdown(..., by=("quarter", series)), ...)``, last ``last`` quarters."""
+    labels = series_labels or COHORT_LABELS
+    quarters = sorted({q for q in rows.get_column("quarter").to_list() if q is not None})[-last:] if rows.height else []
+    records = []
+    for row in rows.iter_rows(named=True):
+        if row["quarter"] not in quarters:
+            continue
+        key = row.get(series) if series else None
+        records.append(
+            {
+                "period": row["quarter"].replace("-", " "),
+                "series": (labels.get(key, humanise(key)) if series else "All"),
+                "value": row.get("value"),
+                "ci_low": row.get("ci_low"),
+                "ci_high": row.get("ci_high"),
+                "denominator": None if row.get("denominator") is None else int(row["denominator"]),
+                "suppressed": bool(row.get("suppressed")),
+            }
+        )
+    return pl.DataFrame(
+        records,
+        schema={"period": pl.String, "series": pl.String, "value": pl.Float64, "ci_low": pl.Float64,
+                "ci_high": pl.Float64, "denominator": pl.Int64, "suppressed": pl.Boolean},
+    )
+
+
+def quarter_label(day: Any) -> str:
+    """The engine's quarter label of a date, e.g. ``2026-Q2``."""
+    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+
+
+def previous_quarter_label(day: Any) -> str:
+    q = day.year * 4 + (day.month - 1) // 3 - 1
+    return f"{q // 4}-Q{q % 4 + 1}"
+
+
+def ratio_rows(rows: pl.DataFrame, overall: Mapping[str, Any] | None) -> pl.DataFrame:
+    """``rows`` with ``ratio`` = group rate / overall rate, both published (null otherwise).
+
+    A ratio is display arithmetic on two numbers the engine published; it is
+    withheld whenever either is suppressed or the overall rate is 0.
+    """
+    base = None
+    if overall is not None and not overall.get("suppressed") and _is_number(overall.get("value")) and overall["value"]:
+        base = float(overall["value"])
+    if base is None:
+        return rows.with_columns(pl.lit(None, dtype=pl.Float64).alias("ratio"))
+    return rows.with_columns(
+        pl.when(pl.col("suppressed") | pl.col("value").is_null())
+        .then(None)
+        .otherwise(pl.col("value") / base)
+        .alias("ratio")
+    )

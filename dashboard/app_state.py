@@ -1,0 +1,621 @@
+"""The dashboard's shared state: database status, shared filters in the URL,
+cached data access, and the few Streamlit widgets every page repeats.
+
+Pages stay thin: they call :func:`page_context` (which stops the page with an
+explanation when there is no data), ask for engine output through the cached
+accessors here, hand it to ``dashboard.views`` / ``dashboard.charts`` and draw
+it with :func:`show_chart` / :func:`show_table`.
+
+Caching (see ../shared/STACK-NOTES.md):
+
+- the tables are read once per load run: ``st.cache_resource`` keyed on the
+  database URL and the latest load run (id and finish time);
+- engine output is cached per filter set: ``st.cache_resource`` keyed on the
+  URL, the load run, ``repr(Filters)`` and k — small values, never frames —
+  so a filter change recomputes only what that filter set needs, once;
+- the load-run status is re-read every few seconds so a new load shows up.
+
+Filters live in the URL (``?program=P01&cohort=pilot&start=2025-01-01``):
+a copied link reopens exactly the same view; page links carry them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+import streamlit as st
+
+from dashboard import store, views
+from dashboard.contract import COHORTS, RISK_LEVELS, SUPERVISION_TYPES
+from dashboard.metrics.tables import Filters, Tables, load_tables, resolve_as_of
+
+MIN_CELL_SIZE = 11
+STATUS_TTL_SECONDS = 5
+
+# URL parameter -> Filters field (list-valued; repeated keys in the URL).
+LIST_PARAMS: dict[str, str] = {
+    "program": "program_ids",
+    "agency": "agency_ids",
+    "cohort": "cohorts",
+    "risk": "risk_levels",
+    "supervision": "supervision_types",
+}
+DATE_PARAMS: dict[str, str] = {"start": "start", "end": "end", "as_of": "as_of"}
+FILTER_PARAMS: tuple[str, ...] = (*LIST_PARAMS, *DATE_PARAMS)
+WIDGET_PREFIX = "filter_"
+
+ENUM_OPTIONS: dict[str, tuple[str, ...]] = {
+    "cohort": COHORTS,
+    "risk": RISK_LEVELS,
+    "supervision": SUPERVISION_TYPES,
+}
+
+
+# --- filters <-> URL (pure) -------------------------------------------------------------
+
+
+def _parse_date(text: str | None) -> dt.date | None:
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def filters_from_params(params: Mapping[str, Sequence[str]]) -> tuple[Filters, list[str]]:
+    """Filters from URL parameters, and the problems found (ignored values).
+
+    ``params`` maps a parameter to its values (repeated keys or one value
+    holding a comma-separated list). Unknown dates are ignored with a
+    message; a period whose start is after its end is dropped.
+    """
+    problems: list[str] = []
+    values: dict[str, Any] = {}
+    for param, field_name in LIST_PARAMS.items():
+        raw = [v for item in params.get(param, ()) for v in str(item).split(",") if v.strip()]
+        allowed = ENUM_OPTIONS.get(param)
+        kept = []
+        for value in raw:
+            value = value.strip()
+            if allowed and value not in allowed:
+                problems.append(f"{param}={value} is not one of {', '.join(allowed)}")
+                continue
+            kept.append(value)
+        values[field_name] = tuple(dict.fromkeys(kept))
+    for param, field_name in DATE_PARAMS.items():
+        items = list(params.get(param, ()))
+        text = items[-1] if items else None
+        parsed = _parse_date(text)
+        if text and parsed is None:
+            problems.append(f"{param}={text} is not a date written YYYY-MM-DD")
+        values[field_name] = parsed
+    if values["start"] and values["end"] and values["start"] > values["end"]:
+        problems.append(f"the period starts ({values['start']}) after it ends ({values['end']}); period ignored")
+        values["start"] = values["end"] = None
+    return Filters(**values), problems
+
+
+def params_from_filters(filters: Filters) -> dict[str, list[str]]:
+    """The URL parameters of ``filters`` (only those that are set)."""
+    out: dict[str, list[str]] = {}
+    for param, field_name in LIST_PARAMS.items():
+        values = [v for v in getattr(filters, field_name) if v is not None]
+        if values:
+            out[param] = list(values)
+    for param, field_name in DATE_PARAMS.items():
+        value = getattr(filters, field_name)
+        if value is not None:
+            out[param] = [value.isoformat()]
+    return out
+
+
+def describe_filters(filters: Filters, program_names: Mapping[str, str], agency_names: Mapping[str, str]) -> str:
+    """The filters in words, for captions and chart subtitles."""
+    parts = []
+    if filters.program_ids:
+        parts.append("program " + ", ".join(program_names.get(p, p) for p in filters.program_ids))
+    if filters.agency_ids:
+        parts.append("agency " + ", ".join(agency_names.get(a, a) for a in filters.agency_ids))
+    for label, values in (
+        ("cohort", filters.cohorts),
+        ("risk", filters.risk_levels),
+        ("supervision", filters.supervision_types),
+    ):
+        if values:
+            parts.append(f"{label} " + ", ".join(views.humanise(v) for v in values))
+    if filters.start or filters.end:
+        parts.append(f"period {filters.start or 'start'} to {filters.end or 'as-of'}")
+    return "; ".join(parts) if parts else "all programs, agencies and participants"
+
+
+# --- database status ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DataStatus:
+    """What the database holds, in a form every page can show.
+
+    ``state``: ``ok``, ``unreachable``, ``no_schema`` or ``empty``.
+    """
+
+    state: str
+    url: str
+    message: str = ""
+    run_key: str = "none"
+    last_run: Mapping[str, Any] | None = None
+
+
+def database_url() -> str:
+    return store.normalise_url(None)
+
+
+def _safe_url(url: str) -> str:
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - a malformed URL is shown as given
+        return url
+
+
+@st.cache_data(ttl=STATUS_TTL_SECONDS, show_spinner=False)
+def read_status(url: str) -> DataStatus:
+    """Probe the database: reachable? schema? rows? latest load run?"""
+    shown = _safe_url(url)
+    try:
+        engine = store.make_engine(url, read_only=url.startswith("duckdb"))
+    except Exception as exc:  # noqa: BLE001 - bad URL, missing driver...
+        return DataStatus("unreachable", shown, f"{exc.__class__.__name__}: {str(exc).splitlines()[0]}")
+    try:
+        with store.connect(engine) as conn:
+            inspector = sa.inspect(conn)
+            if not inspector.has_table("participants"):
+                return DataStatus("no_schema", shown)
+            if conn.execute(sa.text("SELECT 1 FROM participants LIMIT 1")).first() is None:
+                return DataStatus("empty", shown)
+            last_run: dict[str, Any] | None = None
+            if inspector.has_table("load_runs"):
+                row = conn.execute(
+                    sa.text(
+                        "SELECT run_id, kind, started_at, finished_at, as_of, source, status, "
+                        "validation_success, rows_loaded, rows_rejected FROM load_runs "
+                        "WHERE kind = 'load' ORDER BY started_at DESC LIMIT 1"
+                    )
+                ).mappings().first()
+                last_run = dict(row) if row else None
+            key = f"{last_run['run_id']}@{last_run['finished_at']}" if last_run else "no-load-run"
+            return DataStatus("ok", shown, run_key=key, last_run=last_run)
+    except store.DatabaseUnavailable as exc:
+        return DataStatus("unreachable", shown, str(exc))
+    except Exception as exc:  # noqa: BLE001 - any driver error becomes a message for people
+        return DataStatus("unreachable", shown, f"{exc.__class__.__name__}: {str(exc).splitlines()[0]}")
+    finally:
+        engine.dispose()
+
+
+@st.cache_resource(max_entries=2, show_spinner="Reading the loaded tables…")
+def _tables(url: str, run_key: str) -> Tables:
+    """The tables, read once per load run (``run_key`` changes with every load)."""
+    engine = store.make_engine(url, read_only=url.startswith("duckdb"))
+    try:
+        return load_tables(engine)
+    finally:
+        engine.dispose()
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _metrics(url: str, run_key: str, filters_key: str, k: int, _filters: Filters) -> pl.DataFrame:
+    from dashboard.metrics.engine import compute_metrics, published
+
+    return published(compute_metrics(_tables(url, run_key), _filters, min_cell_size=k))
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def _metrics_subset(
+    url: str, run_key: str, filters_key: str, k: int, metric_ids: tuple[str, ...], _filters: Filters
+) -> pl.DataFrame:
+    from dashboard.metrics.engine import compute_metrics, published
+
+    return published(compute_metrics(_tables(url, run_key), _filters, min_cell_size=k, metric_ids=list(metric_ids)))
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _participant_counts(url: str, run_key: str, filters_key: str, k: int, _filters: Filters) -> pl.DataFrame:
+    from dashboard.metrics.engine import participant_counts, published
+
+    return published(participant_counts(_tables(url, run_key), _filters, min_cell_size=k))
+
+
+@st.cache_resource(max_entries=128, show_spinner=False)
+def _breakdown(
+    url: str, run_key: str, filters_key: str, k: int, metric_id: str, by: tuple[str, ...], _filters: Filters
+) -> pl.DataFrame:
+    from dashboard.metrics.engine import metric_breakdown, published
+
+    return published(metric_breakdown(_tables(url, run_key), _filters, metric_id, list(by), min_cell_size=k))
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _evaluation(
+    url: str, run_key: str, filters_key: str, k: int, program_id: str | None, _filters: Filters
+) -> dict[str, Any]:
+    from dashboard.evaluation import evaluate
+
+    filters = _filters
+    if program_id is not None and filters.program_ids:
+        filters = dataclasses.replace(filters, program_ids=())
+    return evaluate(_tables(url, run_key), filters, program_id=program_id, min_cell_size=k)
+
+
+# --- the page context ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """Everything a page needs; engine calls are cached on (URL, load run, filters, k)."""
+
+    url: str
+    status: DataStatus
+    tables: Tables
+    filters: Filters
+    as_of: dt.date
+    min_cell_size: int
+    program_names: Mapping[str, str]
+    agency_names: Mapping[str, str]
+
+    @property
+    def _key(self) -> tuple[str, str, str, int]:
+        return self.url, self.status.run_key, repr(self.filters), self.min_cell_size
+
+    def metrics(self) -> pl.DataFrame:
+        """``compute_metrics`` for the shared filters, suppressed numbers blanked."""
+        url, run, fkey, k = self._key
+        return _metrics(url, run, fkey, k, self.filters)
+
+    def breakdown(self, metric_id: str, by: Sequence[str]) -> pl.DataFrame:
+        """``metric_breakdown(metric_id, by)`` (overall row first, then the cells), suppressed numbers blanked."""
+        url, run, fkey, k = self._key
+        return _breakdown(url, run, fkey, k, metric_id, tuple(by), self.filters)
+
+    def metrics_subset(self, metric_ids: Sequence[str]) -> pl.DataFrame:
+        """``compute_metrics`` for a few metrics only (used per quarter / per year)."""
+        url, run, fkey, k = self._key
+        return _metrics_subset(url, run, fkey, k, tuple(metric_ids), self.filters)
+
+    def participant_counts(self) -> pl.DataFrame:
+        """``participant_counts``: participants enrolled / active, suppressed numbers blanked."""
+        url, run, fkey, k = self._key
+        return _participant_counts(url, run, fkey, k, self.filters)
+
+    def periods(self, kind: str = "quarter", limit: int = 12) -> list[tuple[str, dt.date, dt.date]]:
+        """The last ``limit`` calendar quarters (or years) up to the as-of date, inside the user's period.
+
+        Each is ``(label, start, end)``; the engine is then asked for each
+        period separately (its period filter applies each metric to its own date).
+        """
+        out: list[tuple[str, dt.date, dt.date]] = []
+        year, month = self.as_of.year, self.as_of.month
+        if kind == "year":
+            first_year = self.filters.start.year if self.filters.start else year - limit + 1
+            years = range(max(first_year, year - limit + 1), year + 1)
+            for y in years:
+                out.append((str(y), dt.date(y, 1, 1), dt.date(y, 12, 31)))
+        else:
+            q = (month - 1) // 3
+            for i in range(limit - 1, -1, -1):
+                qi = year * 4 + q - i
+                y, qq = divmod(qi, 4)
+                start = dt.date(y, qq * 3 + 1, 1)
+                end = (dt.date(y + (qq == 3), (qq * 3 + 3) % 12 + 1, 1) - dt.timedelta(days=1))
+                out.append((f"{y} Q{qq + 1}", start, end))
+        lo, hi = self.filters.start, self.filters.end
+        kept = []
+        for label, start, end in out:
+            if (lo and end < lo) or (hi and start > hi):
+                continue
+            kept.append((label, max(start, lo) if lo else start, min(end, hi) if hi else end))
+        return kept
+
+    def per_period(self, metric_ids: Sequence[str], kind: str = "quarter", limit: int = 12) -> list[tuple[str, pl.DataFrame]]:
+        """The engine's output for each period (see :meth:`periods`)."""
+        return [
+            (label, self.with_filters(start=start, end=end).metrics_subset(metric_ids))
+            for label, start, end in self.periods(kind, limit)
+        ]
+
+    def evaluation(self, program_id: str | None) -> dict[str, Any]:
+        url, run, fkey, k = self._key
+        return _evaluation(url, run, fkey, k, program_id, self.filters)
+
+    def with_filters(self, **changes: Any) -> PageContext:
+        """The same context under other filters (e.g. the previous quarter)."""
+        return dataclasses.replace(self, filters=dataclasses.replace(self.filters, **changes))
+
+    def program_label(self, program_id: str | None) -> str:
+        return views.UNASSIGNED if program_id is None else self.program_names.get(program_id, program_id)
+
+    def agency_label(self, agency_id: str | None) -> str:
+        return views.UNASSIGNED if agency_id is None else self.agency_names.get(agency_id, agency_id)
+
+    def describe(self) -> str:
+        return describe_filters(self.filters, self.program_names, self.agency_names)
+
+
+_CONTEXT_KEY = "_page_context"
+_STATUS_KEY = "_data_status"
+
+
+def _names(frame: pl.DataFrame, key: str, name: str) -> dict[str, str]:
+    return {row[key]: row[name] or row[key] for row in frame.select(key, name).iter_rows(named=True)}
+
+
+def _init_widgets_from_url(tables: Tables) -> None:
+    """First run of a session: copy the URL's filters into the widget state."""
+    if st.session_state.get("_filters_initialised"):
+        return
+    st.session_state["_filters_initialised"] = True
+    params = {key: st.query_params.get_all(key) for key in FILTER_PARAMS}
+    filters, problems = filters_from_params(params)
+    known_programs = set(tables.programs.get_column("program_id").to_list())
+    known_agencies = set(tables.agencies.get_column("agency_id").to_list())
+    for param, field_name in LIST_PARAMS.items():
+        values = list(getattr(filters, field_name))
+        known = {"program": known_programs, "agency": known_agencies}.get(param)
+        if known is not None:
+            unknown = [v for v in values if v not in known]
+            problems.extend(f"{param}={v} is not in the loaded data" for v in unknown)
+            values = [v for v in values if v in known]
+        st.session_state[WIDGET_PREFIX + param] = values
+    for param, field_name in DATE_PARAMS.items():
+        st.session_state[WIDGET_PREFIX + param] = getattr(filters, field_name)
+    st.session_state["_url_problems"] = problems
+
+
+def filter_sidebar(tables: Tables) -> Filters:
+    """The shared filters (sidebar widgets), mirrored into the URL on every run."""
+    _init_widgets_from_url(tables)
+    program_names = _names(tables.programs, "program_id", "program_name")
+    agency_names = _names(tables.agencies, "agency_id", "agency_name")
+    sidebar = st.sidebar
+    sidebar.header("Filters")
+    sidebar.multiselect(
+        "Program", sorted(program_names), key=WIDGET_PREFIX + "program",
+        format_func=lambda p: f"{program_names.get(p, p)} ({p})", placeholder="All programs",
+    )
+    sidebar.multiselect(
+        "Agency", sorted(agency_names), key=WIDGET_PREFIX + "agency",
+        format_func=lambda a: agency_names.get(a, a), placeholder="All agencies",
+        help="Each measure's own agency: the provider for referrals, the recording agency for supervision "
+        "events, the supervising agency for participant measures, the police agency for contacts.",
+    )
+    sidebar.multiselect("Cohort", list(COHORTS), key=WIDGET_PREFIX + "cohort", format_func=views.cohort_label,
+                        placeholder="Pilot and comparison")
+    sidebar.multiselect("Risk level", list(RISK_LEVELS), key=WIDGET_PREFIX + "risk", format_func=views.humanise,
+                        placeholder="All risk levels")
+    sidebar.multiselect("Supervision type", list(SUPERVISION_TYPES), key=WIDGET_PREFIX + "supervision",
+                        format_func=views.humanise, placeholder="All supervision types")
+    sidebar.date_input("Period from", key=WIDGET_PREFIX + "start", value=None, format="YYYY-MM-DD",
+                       help="Each measure applies the period to its own date (see its definition).")
+    sidebar.date_input("Period to", key=WIDGET_PREFIX + "end", value=None, format="YYYY-MM-DD")
+    sidebar.date_input("As of", key=WIDGET_PREFIX + "as_of", value=None, format="YYYY-MM-DD",
+                       help="Empty: the as-of date of the latest load.")
+    for problem in st.session_state.get("_url_problems", []):
+        sidebar.warning(f"Ignored from the link: {problem}")
+
+    state = st.session_state
+    start, end = state.get(WIDGET_PREFIX + "start"), state.get(WIDGET_PREFIX + "end")
+    if start and end and start > end:
+        sidebar.error(f"The period starts ({start}) after it ends ({end}); the period is ignored until fixed.")
+        start = end = None
+    filters = Filters(
+        as_of=state.get(WIDGET_PREFIX + "as_of"),
+        start=start,
+        end=end,
+        program_ids=tuple(state.get(WIDGET_PREFIX + "program") or ()),
+        agency_ids=tuple(state.get(WIDGET_PREFIX + "agency") or ()),
+        cohorts=tuple(state.get(WIDGET_PREFIX + "cohort") or ()),
+        risk_levels=tuple(state.get(WIDGET_PREFIX + "risk") or ()),
+        supervision_types=tuple(state.get(WIDGET_PREFIX + "supervision") or ()),
+    )
+    wanted = params_from_filters(filters)
+    for key in FILTER_PARAMS:  # only the filter keys: a page may keep its own parameters
+        want, have = wanted.get(key), st.query_params.get_all(key)
+        if want and want != have:
+            st.query_params[key] = want
+        elif not want and have:
+            del st.query_params[key]
+    sidebar.caption(
+        f"Small cells are suppressed: no number is shown for fewer than {MIN_CELL_SIZE} people or events."
+    )
+    return filters
+
+
+def current_params() -> dict[str, list[str]]:
+    """The filter parameters to carry on page links."""
+    return {key: st.query_params.get_all(key) for key in FILTER_PARAMS if key in st.query_params}
+
+
+def prepare(url: str | None = None) -> PageContext | None:
+    """Entry-script step: probe the database, read tables, draw the filters.
+
+    Stores the context (or None, after drawing the error page) for the
+    pages of this run.
+    """
+    url = url or database_url()
+    status = read_status(url)
+    st.session_state[_STATUS_KEY] = status
+    st.session_state[_CONTEXT_KEY] = None
+    if status.state != "ok":
+        return None
+    try:
+        tables = _tables(url, status.run_key)
+    except Exception as exc:  # noqa: BLE001 - the database went away between probe and read
+        st.session_state[_STATUS_KEY] = DataStatus(
+            "unreachable", status.url, f"{exc.__class__.__name__}: {str(exc).splitlines()[0]}"
+        )
+        return None
+    filters = filter_sidebar(tables)
+    context = PageContext(
+        url=url,
+        status=status,
+        tables=tables,
+        filters=filters,
+        as_of=resolve_as_of(tables, filters.as_of),
+        min_cell_size=MIN_CELL_SIZE,
+        program_names=_names(tables.programs, "program_id", "program_name"),
+        agency_names=_names(tables.agencies, "agency_id", "agency_name"),
+    )
+    st.session_state[_CONTEXT_KEY] = context
+    return context
+
+
+def no_data_page(status: DataStatus) -> None:
+    """What happened and what to do, instead of a traceback."""
+    st.title("Partnership Pilot Dashboard")
+    if status.state == "unreachable":
+        st.error(f"The dashboard cannot open its database ({status.url}).", icon="🚫")
+        st.markdown(
+            f"**What happened:** {status.message}\n\n"
+            "**What to do:**\n"
+            "- Check `DATABASE_URL` (or `--db` for `partnership-dashboard serve`): is the address right, "
+            "is the server running, may this user connect?\n"
+            "- For the embedded database, check that the file exists and that no `load` is writing to it "
+            "right now, then reload this page.\n"
+            "- To try the dashboard on sample data: `partnership-dashboard demo`."
+        )
+    else:
+        what = (
+            "has no dashboard tables yet" if status.state == "no_schema" else "has its tables but no participants loaded"
+        )
+        st.warning(f"The database {status.url} {what}, so there is nothing to show.", icon="📭")
+        st.markdown(
+            "**What to do:** load a partner extract (one file per table, see the data contract):\n\n"
+            "```\npartnership-dashboard load DIR\n```\n\n"
+            "then reload this page. To see the dashboard on the sample data: `partnership-dashboard demo`. "
+            "If you expected data here, check that `DATABASE_URL` points at the right database."
+        )
+
+
+def page_context(title: str, question: str) -> PageContext:
+    """Start a page: its title and question, the data status line; stop when no data."""
+    context: PageContext | None = st.session_state.get(_CONTEXT_KEY)
+    if context is None:
+        no_data_page(st.session_state.get(_STATUS_KEY) or read_status(database_url()))
+        st.stop()
+    assert context is not None
+    st.title(title)
+    st.caption(question)
+    data_status_line(context)
+    return context
+
+
+def data_status_line(context: PageContext) -> None:
+    """As-of date, last load time and validation status, with a link to data status."""
+    run = context.status.last_run
+    as_of = context.as_of.isoformat()
+    if run:
+        finished = run.get("finished_at") or run.get("started_at")
+        when = finished.strftime("%Y-%m-%d %H:%M") if hasattr(finished, "strftime") else str(finished)
+        validation = run.get("validation_success")
+        status = run.get("status")
+        if validation is True and status == "succeeded":
+            badge = "✅ validated, all rows loaded"
+        elif validation is False or status == "rejected_rows":
+            badge = f"⚠️ validated with {run.get('rows_rejected') or 0:,} rows rejected (quarantined)"
+        elif status == "failed":
+            badge = "❌ last load failed"
+        else:
+            badge = f"status: {status or 'unknown'}"
+        text = f"**Data as of {as_of}** · last loaded {when} · {badge}"
+    else:
+        text = f"**Data as of {as_of}** · no load run recorded (tables were filled outside `load`) · not validated"
+    cols = st.columns([5, 1.4])
+    cols[0].markdown(text)
+    page_link(cols[1], "pages/data_status.py", "Data status →")
+    st.caption(f"Showing: {context.describe()}.")
+
+
+def page_link(container: Any, page: str, label: str, icon: str | None = None) -> None:
+    """A link to another page that keeps the shared filters in its URL."""
+    container.page_link(page, label=label, icon=icon, query_params=current_params())
+
+
+# --- drawing helpers ------------------------------------------------------------------
+
+
+def definition_popover(container: Any, metric_ids: Sequence[str]) -> None:
+    """The registry's definition of each metric, one click away."""
+    from dashboard.metrics.registry import METRICS_BY_ID
+
+    with container.popover("Definition", icon="ℹ️"):
+        for metric_id in metric_ids:
+            m = METRICS_BY_ID.get(metric_id)
+            if m is None:
+                st.markdown(f"**{metric_id}**: see the page notes.")
+                continue
+            st.markdown(
+                f"**{m.label}** (`{m.id}`)\n\n{m.definition}\n\n"
+                f"- **Numerator:** {m.numerator}\n- **Denominator:** {m.denominator}\n"
+                f"- **Includes:** {m.includes}\n- **Excludes:** {m.excludes}\n"
+                f"- **Period applies to:** {m.period_date}\n- **Agency:** {m.agency_attribution}"
+            )
+        st.caption(views.suppression_label(MIN_CELL_SIZE) + " marks a cell withheld to protect privacy.")
+
+
+def _producers() -> tuple[Callable[[Any, str], Callable[[], bytes]], Callable[[pl.DataFrame, str], Callable[[], bytes]]]:
+    try:
+        from dashboard.export import chart_producer, table_producer
+
+        return chart_producer, lambda frame, fmt: table_producer(frame, fmt)
+    except ImportError:  # pragma: no cover - the export module ships with the package
+        from dashboard import charts
+
+        def chart_fallback(chart: Any, fmt: str) -> Callable[[], bytes]:
+            return (lambda: charts.to_png(chart)) if fmt == "png" else (lambda: charts.to_svg(chart))
+
+        return chart_fallback, lambda frame, fmt: (lambda: charts.to_csv(frame))
+
+
+def show_chart(
+    chart: Any,
+    data: pl.DataFrame,
+    *,
+    key: str,
+    metric_ids: Sequence[str] = (),
+    note: str | None = None,
+) -> None:
+    """The chart, its definition, and downloads (PNG, SVG, CSV of its data) built on click."""
+    st.altair_chart(chart, width="content")
+    chart_producer, table_producer = _producers()
+    cols = st.columns([1.3, 1, 1, 1, 4])
+    if metric_ids:
+        definition_popover(cols[0], metric_ids)
+    cols[1].download_button("PNG", chart_producer(chart, "png"), file_name=f"{key}.png", mime="image/png",
+                            on_click="ignore", key=f"{key}_png", icon="⬇️")
+    cols[2].download_button("SVG", chart_producer(chart, "svg"), file_name=f"{key}.svg", mime="image/svg+xml",
+                            on_click="ignore", key=f"{key}_svg", icon="⬇️")
+    cols[3].download_button("CSV", table_producer(data, "csv"), file_name=f"{key}.csv", mime="text/csv",
+                            on_click="ignore", key=f"{key}_csv", icon="⬇️")
+    if note:
+        cols[4].caption(note)
+
+
+def show_table(frame: pl.DataFrame, *, key: str, metric_ids: Sequence[str] = ()) -> None:
+    """An aggregated table with its CSV download (never participant rows)."""
+    st.dataframe(frame, hide_index=True, width="stretch")
+    _, table_producer = _producers()
+    cols = st.columns([1.3, 1, 6])
+    if metric_ids:
+        definition_popover(cols[0], metric_ids)
+    cols[1].download_button("CSV", table_producer(frame, "csv"), file_name=f"{key}.csv", mime="text/csv",
+                            on_click="ignore", key=f"{key}_table_csv", icon="⬇️")
+
+
+def missing_from_engine(what: str) -> None:
+    """Say plainly that a view waits on the engine, rather than computing it here."""
+    st.info(f"Not available yet: {what}. The metric engine does not provide it in this version.", icon="🛠️")

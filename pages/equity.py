@@ -1,0 +1,70 @@
+"""Equity: does each headline measure differ across groups of participants?"""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from dashboard import app_state, charts, views
+from dashboard.contract import RISK_LEVELS, SEXES, SUPERVISION_TYPES
+from dashboard.metrics.tables import AGE_BAND_LABELS
+
+ctx = app_state.page_context(
+    "Equity", "Do outcomes differ by sex, race/ethnicity, age, risk level or supervision type?"
+)
+k = ctx.min_cell_size
+frame = ctx.metrics()
+HEADLINE = [
+    ("referral_completion_rate", "Referral completion"),
+    ("compliance_rate", "Supervision compliance"),
+    ("program_completion_rate", "Program completion"),
+    ("recidivism_rearrest_12m", "12-month rearrest"),
+]
+# dimension -> (label, Filters field, values)
+races = sorted({v for v in ctx.tables.participants.get_column("race_ethnicity").to_list() if v is not None})
+DIMENSIONS: dict[str, tuple[str, list[str | None]]] = {
+    "sex": ("Sex", [*SEXES, None]),
+    "race_ethnicity": ("Race/ethnicity", [*races, None]),
+    "age_band": ("Age band", [*AGE_BAND_LABELS, None]),
+    "risk_level": ("Risk level", list(RISK_LEVELS)),
+    "supervision_type": ("Supervision type", list(SUPERVISION_TYPES)),
+}
+dimension = st.segmented_control(
+    "Break down by", list(DIMENSIONS), format_func=lambda d: DIMENSIONS[d][0], default="sex", key="equity_dimension"
+) or "sex"
+label, values = DIMENSIONS[dimension]
+
+
+def rows_for(metric_id: str) -> pl.DataFrame:
+    """One row per value of the dimension, from the engine's breakdown (participant filters already applied)."""
+    return views.metric_rows(ctx.breakdown(metric_id, (dimension,)), metric_id, (dimension,))
+
+
+names: dict[str | None, str] = {v: ("Not recorded" if v is None else views.humanise(v) if dimension != "race_ethnicity" else v) for v in values}
+tabs = st.tabs([m_label for _, m_label in HEADLINE])
+for tab, (metric_id, m_label) in zip(tabs, HEADLINE):
+    with tab:
+        overall = views.overall_row(frame, metric_id)
+        rows = views.ratio_rows(rows_for(metric_id), overall)
+        if rows.height == 0:
+            st.info("No group has data for this measure under these filters.")
+            continue
+        data = views.chart_frame(rows, category=dimension, labels=names)
+        chart = charts.rate_bars(
+            data, title=views.range_title(m_label, rows.iter_rows(named=True), names, dimension),
+            subtitle=f"By {label.lower()}; dashed line: everyone ({views.display_value(overall, 'rate', k)}). "
+            "n = denominator of each group.",
+            category_title=label, value_title=f"{m_label} rate",
+            reference=None if overall is None else overall.get("value"), reference_label="Everyone", min_cell_size=k,
+        )
+        table = views.metric_table(rows, key_titles={dimension: label}, key_labels={dimension: names},
+                                   unit="rate", min_cell_size=k).with_columns(
+            pl.Series("Ratio to overall", [
+                views.suppression_label(k) if r["suppressed"] else ("—" if r["ratio"] is None else f"{r['ratio']:.2f}")
+                for r in rows.iter_rows(named=True)
+            ], dtype=pl.String)
+        )
+        app_state.show_chart(chart, data, key=f"equity_{metric_id}_{dimension}", metric_ids=[metric_id])
+        app_state.show_table(table, key=f"equity_{metric_id}_{dimension}_table", metric_ids=[metric_id])
+st.caption("A ratio above 1 means the group's rate is higher than everyone's; for rearrest, higher is worse. "
+           "Groups are compared descriptively: differences may reflect risk mix, not treatment.")

@@ -1,0 +1,98 @@
+"""Overview: the headline measures, pilot against comparison, and who is behind the numbers."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from dashboard import app_state, charts, views
+
+ctx = app_state.page_context(
+    "Overview", "How are the partnership pilots doing, and is the pilot cohort ahead of the comparison group?"
+)
+k = ctx.min_cell_size
+frame = ctx.metrics()
+
+HEADLINE = [
+    ("referral_completion_rate", "Referral completion", "rate", "normal"),
+    ("compliance_rate", "Supervision compliance", "rate", "normal"),
+    ("program_completion_rate", "Program completion", "rate", "normal"),
+    ("recidivism_rearrest_12m", "12-month rearrest", "rate", "inverse"),
+]
+IDS = [m for m, _, _, _ in HEADLINE]
+
+# --- tiles ------------------------------------------------------------------------------
+current_q, previous_q = views.quarter_label(ctx.as_of), views.previous_quarter_label(ctx.as_of)
+tiles = st.columns(6)
+counts = ctx.participant_counts()
+for column, metric_id, label, words in (
+    (tiles[0], "participants_enrolled", "Enrolled", "Participants enrolled on or before the as-of date (in the period)."),
+    (tiles[1], "participants_active", "Active", "Enrolled and not exited on the as-of date."),
+):
+    row = views.overall_row(counts, metric_id)
+    column.metric(label, views.display_value(row, "count", k), help=words)
+for column, (metric_id, label, unit, colour) in zip(tiles[2:], HEADLINE):
+    row = views.overall_row(frame, metric_id)
+    by_quarter = {r["quarter"]: r for r in views.metric_rows(ctx.breakdown(metric_id, ("quarter",)), metric_id,
+                                                             ("quarter",)).iter_rows(named=True)}
+    delta = views.tile_delta(by_quarter.get(current_q), by_quarter.get(previous_q), unit)
+    if delta:
+        delta = delta.replace("vs previous quarter", f"in {current_q} vs {previous_q}")
+    interval = "" if row is None or row.get("suppressed") else views.format_interval(row.get("ci_low"), row.get("ci_high"))
+    column.metric(
+        label,
+        views.display_value(row, unit, k),
+        delta=delta,
+        delta_color=colour,  # type: ignore[arg-type]
+        help=f"95% CI {interval}; {views.display_n(row)} (numerator / N). Change: the as-of date's quarter "
+        "against the quarter before (no change shown when either quarter is suppressed or has no data).",
+    )
+    column.caption(f"N = {views.display_n(row)}")
+
+# --- pilot vs comparison ------------------------------------------------------------------
+st.subheader("Pilot against comparison")
+records = []
+better = 0
+compared = 0
+for metric_id, label, unit, colour in HEADLINE:
+    cohorts = views.cohort_rows(frame, metric_id)
+    for cohort in ("pilot", "comparison"):
+        row = cohorts.get(cohort)
+        if row is None:
+            continue
+        records.append({**row, "metric_label": label})
+    p, c = cohorts.get("pilot"), cohorts.get("comparison")
+    if p and c and not p["suppressed"] and not c["suppressed"] and p["value"] is not None and c["value"] is not None:
+        compared += 1
+        better += (p["value"] < c["value"]) if colour == "inverse" else (p["value"] > c["value"])
+
+
+rows = pl.DataFrame(records) if records else pl.DataFrame(schema={"metric_label": pl.String, "cohort": pl.String,
+                                                                   "value": pl.Float64, "suppressed": pl.Boolean})
+data = views.chart_frame(rows, category="metric_label", series="cohort") if records else rows
+title = (
+    f"Pilot ahead on {better} of {compared} headline measures (point estimates; check the intervals)"
+    if compared else "Pilot and comparison cannot be compared under these filters"
+)
+chart = charts.rate_bars(
+    data, title=title, subtitle="Bars: rate; whiskers: 95% interval; n = people or records in the denominator. "
+    "Lower is better for rearrest.", category_title="Measure", value_title="Rate", min_cell_size=k,
+) if records else None
+if chart is not None:
+    app_state.show_chart(chart, data, key="overview_pilot_vs_comparison", metric_ids=IDS)
+else:
+    st.info("No pilot or comparison rows under these filters.")
+app_state.page_link(st, "pages/pilot_evaluation.py", "Full pilot evaluation with tests and baseline equivalence →")
+
+# --- by program and agency ---------------------------------------------------------------
+table_metrics = [(m, label, unit) for m, label, unit, _ in HEADLINE]
+st.subheader("By program")
+by_program = views.wide_metric_table(frame, table_metrics, key="program_id", key_title="Program",
+                                     names=ctx.program_names, min_cell_size=k)
+app_state.show_table(by_program, key="overview_by_program", metric_ids=IDS)
+st.subheader("By agency")
+st.caption("Each measure's own agency: provider (referrals), recording agency (compliance), "
+           "supervising agency (completion, rearrest).")
+by_agency = views.wide_metric_table(frame, table_metrics, key="agency_id", key_title="Agency",
+                                    names=ctx.agency_names, min_cell_size=k)
+app_state.show_table(by_agency, key="overview_by_agency", metric_ids=IDS)

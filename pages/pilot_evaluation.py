@@ -1,0 +1,88 @@
+"""Pilot evaluation: does the pilot cohort do better than the comparison group, and how sure are we?"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import app_state, charts, views
+
+ctx = app_state.page_context(
+    "Pilot evaluation",
+    "For each program: pilot against comparison on every recidivism measure, with intervals, tests, "
+    "risk adjustment and baseline equivalence.",
+)
+k = ctx.min_cell_size
+MEASURES = {"rearrest": "Rearrest", "reconviction": "Reconviction", "reincarceration": "Reincarceration"}
+
+options: list[str | None] = [None, *(ctx.filters.program_ids or sorted(ctx.program_names))]
+program = st.selectbox(
+    "Program evaluated",
+    options,
+    format_func=lambda p: "All selected programs, pooled" if p is None else f"{ctx.program_label(p)} ({p})",
+    key="evaluation_program",
+)
+evaluation = ctx.evaluation(program)
+scope = "all selected programs pooled" if program is None else ctx.program_label(program)
+st.caption(f"Evaluated: {scope}; as of {evaluation['as_of']}.")
+
+for measure, label in MEASURES.items():
+    st.subheader(label)
+    twelve = next((w for w in evaluation["windows"] if w["measure"] == measure and w["window_months"] == 12), None)
+    reading = views.evaluation_reading(
+        twelve or {"window_months": 12}, measure_label=label, min_cell_size=k, baseline=evaluation["baseline"]
+    )
+    st.markdown("\n".join(f"- {sentence}" for sentence in reading))
+    left, right = st.columns(2)
+    with left:
+        rates = views.evaluation_rate_frame(evaluation, measure)
+        p12 = twelve["pilot"] if twelve else None
+        c12 = twelve["comparison"] if twelve else None
+        title = views.cohort_comparison_title(
+            f"12-month {label.lower()}",
+            None if not p12 else {"value": p12.get("rate"), "suppressed": p12.get("suppressed")},
+            None if not c12 else {"value": c12.get("rate"), "suppressed": c12.get("suppressed")},
+        )
+        chart = charts.rate_bars(
+            rates, title=title, subtitle="Eligible people only: follow-up window ended by the as-of date",
+            category_title="Follow-up window", value_title=f"{label} rate", min_cell_size=k, width=380,
+        )
+        app_state.show_chart(chart, rates, key=f"evaluation_{measure}_rates",
+                             metric_ids=[f"recidivism_{measure}_{w}m" for w in (6, 12, 24, 36)])
+    with right:
+        diffs = views.evaluation_difference_frame(evaluation, measure)
+        chart = charts.difference_chart(
+            diffs, title=f"{label}: pilot minus comparison",
+            subtitle="Dot: difference; whiskers: 95% interval (Newcombe). Left of 0: pilot lower.",
+        )
+        app_state.show_chart(chart, diffs, key=f"evaluation_{measure}_difference",
+                             metric_ids=[f"recidivism_{measure}_12m"])
+
+st.subheader("Every measure and window")
+table = views.evaluation_windows_table(evaluation, MEASURES, k)
+app_state.show_table(table, key="evaluation_windows")
+st.caption("p-value: two-sided pooled two-proportion z-test. Risk-adjusted: both cohorts standardised to the "
+           "risk-level mix of the eligible people of both cohorts (no interval).")
+
+st.subheader("Time to first event (Kaplan–Meier)")
+tabs = st.tabs(list(MEASURES.values()))
+for tab, (measure, label) in zip(tabs, MEASURES.items()):
+    with tab:
+        points, withheld = views.survival_frame(evaluation, measure)
+        test = next((t for t in evaluation["logrank"] if t["measure"] == measure), {})
+        p = views.format_p_value(test.get("p_value"))
+        subtitle = [f"Log-rank test p = {p}. Read at 90, 180, 365 and 730 days; whiskers: 95% interval."]
+        if withheld:
+            subtitle.append("Withheld (small cells): " + ", ".join(withheld))
+        if points.height:
+            chart = charts.survival_chart(points, title=f"Share without {label.lower()} over time, by cohort",
+                                          subtitle=subtitle)
+            app_state.show_chart(chart, points, key=f"evaluation_{measure}_survival",
+                                 metric_ids=[f"recidivism_{measure}_12m"])
+        else:
+            st.info(f"No survival estimate can be shown for {label.lower()} under these filters.")
+
+st.subheader("Baseline equivalence (What Works Clearinghouse)")
+app_state.show_table(views.baseline_table(evaluation, k), key="evaluation_baseline")
+st.caption("Computed over the same people as the survival analysis. Equivalent: |effect| ≤ 0.05; adjustment "
+           "needed: ≤ 0.25; not equivalent: above.")
+st.info(views.LIMITATIONS_NOTE, icon="ℹ️")

@@ -1,0 +1,101 @@
+"""Recidivism: rearrest, reconviction and reincarceration at 6–36 months, by cohort and over time."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import streamlit as st
+
+from dashboard import app_state, charts, views
+from dashboard.metrics.recidivism import add_months
+
+ctx = app_state.page_context(
+    "Recidivism", "How many participants are rearrested, reconvicted or reincarcerated after release or enrollment?"
+)
+k = ctx.min_cell_size
+frame = ctx.metrics()
+MEASURES = {"rearrest": "Rearrest", "reconviction": "Reconviction", "reincarceration": "Reincarceration"}
+WINDOWS = (6, 12, 24, 36)
+
+st.subheader("By follow-up window and cohort")
+tabs = st.tabs(list(MEASURES.values()))
+all_rows = []
+for tab, (measure, label) in zip(tabs, MEASURES.items()):
+    records = []
+    for window in WINDOWS:
+        metric_id = f"recidivism_{measure}_{window}m"
+        rows = views.metric_rows(frame, metric_id, ("cohort",))
+        for row in rows.iter_rows(named=True):
+            records.append({**row, "window": f"{window} months"})
+            all_rows.append({**row, "measure": label, "window": f"{window} months"})
+    with tab:
+        if not records:
+            st.info("Nobody has completed a follow-up window under these filters yet.")
+            continue
+        data = views.chart_frame(pl.DataFrame(records), category="window", series="cohort")
+        cohorts = views.cohort_rows(frame, f"recidivism_{measure}_12m")
+        title = views.cohort_comparison_title(f"12-month {label.lower()}", cohorts.get("pilot"), cohorts.get("comparison"))
+        chart = charts.rate_bars(
+            data, title=title,
+            subtitle="Only people whose whole window ended by the as-of date count; n = eligible people.",
+            category_title="Follow-up window", value_title=f"{label} rate", min_cell_size=k,
+        )
+        app_state.show_chart(chart, data, key=f"recidivism_{measure}_by_window",
+                             metric_ids=[f"recidivism_{measure}_{w}m" for w in WINDOWS])
+
+if all_rows:
+    table = views.metric_table(
+        pl.DataFrame(all_rows), key_titles={"measure": "Measure", "window": "Window", "cohort": "Cohort"},
+        key_labels={"cohort": views.COHORT_LABELS}, unit="rate", min_cell_size=k,
+    )
+    with st.expander("Table: every measure, window and cohort"):
+        app_state.show_table(table, key="recidivism_table")
+
+st.subheader("Time to first event (Kaplan–Meier)")
+evaluation = ctx.evaluation(None)
+km_tabs = st.tabs(list(MEASURES.values()))
+for tab, (measure, label) in zip(km_tabs, MEASURES.items()):
+    with tab:
+        points, withheld = views.survival_frame(evaluation, measure)
+        subtitle = ["Everyone whose index date is on or before the as-of date; censored at the as-of date."]
+        if withheld:
+            subtitle.append("Withheld (small cells): " + ", ".join(withheld))
+        if points.height:
+            chart = charts.survival_chart(points, title=f"Share without {label.lower()} since release or enrollment",
+                                          subtitle=subtitle)
+            app_state.show_chart(chart, points, key=f"recidivism_{measure}_survival",
+                                 metric_ids=[f"recidivism_{measure}_12m"])
+        else:
+            st.info("No survival estimate can be shown under these filters.")
+
+st.subheader("By release-year cohort")
+measure = st.radio("Measure", list(MEASURES), format_func=MEASURES.get, horizontal=True, key="recidivism_year_measure")
+ids = [f"recidivism_{measure}_{w}m" for w in WINDOWS]
+per_year = ctx.per_period(ids, "year", limit=8)
+records = []
+hidden = []
+for label, yearly in per_year:
+    year_end = dt.date(int(label), 12, 31)
+    for window in WINDOWS:
+        # Show a year only when every person of that year has completed the window.
+        if add_months(year_end, window) > ctx.as_of:
+            hidden.append(f"{label}/{window}m")
+            continue
+        row = views.overall_row(yearly, f"recidivism_{measure}_{window}m")
+        if row is None:
+            continue
+        records.append({"period": label, "series": f"{window} months", "value": row["value"], "ci_low": row["ci_low"],
+                        "ci_high": row["ci_high"], "denominator": row["denominator"], "suppressed": row["suppressed"]})
+if records:
+    data = pl.DataFrame(records, schema={"period": pl.String, "series": pl.String, "value": pl.Float64,
+                                         "ci_low": pl.Float64, "ci_high": pl.Float64, "denominator": pl.Float64,
+                                         "suppressed": pl.Boolean})
+    chart = charts.trend_chart(
+        data, title=f"{MEASURES[measure]} by year of release (or enrollment), completed windows only",
+        subtitle="A year appears for a window only once everyone released that year has been followed that long.",
+        x_title="Year of index date", value_title=f"{MEASURES[measure]} rate", series_title="Window", min_cell_size=k,
+    )
+    app_state.show_chart(chart, data, key=f"recidivism_{measure}_by_year", metric_ids=ids)
+else:
+    st.info("No release-year cohort has completed a follow-up window yet.")

@@ -1,0 +1,117 @@
+"""Referrals: do referrals reach a service, how fast, and which providers complete them?"""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from dashboard import app_state, charts, views
+
+ctx = app_state.page_context(
+    "Referrals", "Do referrals turn into services: accepted, started, completed — by provider and service type?"
+)
+k = ctx.min_cell_size
+frame = ctx.metrics()
+IDS = ["referral_acceptance_rate", "median_days_to_service", "referral_completion_rate"]
+STAGES = ["Decided (not pending)", "Accepted", "Service started", "Completed (of closed)"]
+
+
+def funnel_rows(rows_by_metric: dict[str, dict | None], group: str | None = None) -> list[dict]:
+    """Stage counts read from the engine's numerators and denominators (no counting here)."""
+    acc, days, comp = (rows_by_metric.get(m) for m in IDS)
+    stages = [
+        (STAGES[0], acc, "denominator"),
+        (STAGES[1], acc, "numerator"),
+        (STAGES[2], days, "denominator"),
+        (STAGES[3], comp, "numerator"),
+    ]
+    first = acc.get("denominator") if acc and not acc.get("suppressed") else None
+    out = []
+    for stage, row, field in stages:
+        suppressed = row is None or bool(row.get("suppressed"))
+        count = None if suppressed or row is None else row.get(field)
+        count = None if count is None else int(count)
+        share = count / first if count is not None and first else None
+        record = {"stage": stage, "count": count, "share": share, "suppressed": suppressed and row is not None}
+        if group is not None:
+            record["group"] = group
+        out.append(record)
+    return out
+
+
+st.subheader("Referral funnel")
+overall = {m: views.overall_row(frame, m) for m in IDS}
+records = funnel_rows(overall)
+data = pl.DataFrame(records, schema={"stage": pl.String, "count": pl.Int64, "share": pl.Float64, "suppressed": pl.Boolean})
+acc = overall["referral_acceptance_rate"]
+title = (
+    f"{views.display_value(acc, 'rate', k)} of decided referrals were accepted; "
+    f"{views.display_value(overall['referral_completion_rate'], 'rate', k)} of closed referrals completed"
+)
+chart = charts.funnel_chart(data, title=title, subtitle="Share: of referrals decided (not pending).",
+                            stage_order=STAGES, min_cell_size=k, width=420)
+app_state.show_chart(chart, data, key="referrals_funnel", metric_ids=IDS,
+                     note="'Referrals made' (including pending) is not in the metric engine yet.")
+
+st.subheader("Funnel by provider agency")
+by_agency = {m: {r["agency_id"]: r for r in views.metric_rows(frame, m, ("agency_id",)).iter_rows(named=True)} for m in IDS}
+agencies = list(dict.fromkeys(a for m in IDS for a in by_agency[m]))
+records = [r for a in agencies for r in funnel_rows({m: by_agency[m].get(a) for m in IDS}, ctx.agency_label(a))]
+if records:
+    data = pl.DataFrame(records, schema={"stage": pl.String, "count": pl.Int64, "share": pl.Float64,
+                                         "suppressed": pl.Boolean, "group": pl.String})
+    chart = charts.funnel_chart(data, title="Where referrals stop, provider by provider", stage_order=STAGES,
+                                group_title="Provider agency", min_cell_size=k, width=140)
+    app_state.show_chart(chart, data, key="referrals_funnel_by_provider", metric_ids=IDS)
+
+st.subheader("Completion by provider agency")
+rows = views.metric_rows(frame, "referral_completion_rate", ("agency_id",))
+data = views.chart_frame(rows, category="agency_id", labels=ctx.agency_names)
+overall_row = views.overall_row(frame, "referral_completion_rate")
+chart = charts.rate_bars(
+    data, title=views.range_title("Referral completion", rows.iter_rows(named=True), ctx.agency_names, "agency_id"),
+    subtitle=f"Dashed line: all providers ({views.display_value(overall_row, 'rate', k)}). n = closed referrals.",
+    category_title="Provider agency", value_title="Completion rate (of closed referrals)",
+    reference=None if overall_row is None else overall_row.get("value"), reference_label="All providers",
+    min_cell_size=k,
+)
+app_state.show_chart(chart, data, key="referrals_completion_by_provider", metric_ids=["referral_completion_rate"])
+
+st.subheader("Completion by cohort")
+rows = views.metric_rows(frame, "referral_completion_rate", ("program_id", "cohort"))
+data = views.chart_frame(rows, category="program_id", labels=ctx.program_names, series="cohort")
+cohorts = views.cohort_rows(frame, "referral_completion_rate")
+chart = charts.rate_bars(
+    data, title=views.cohort_comparison_title("Referral completion", cohorts.get("pilot"), cohorts.get("comparison")),
+    subtitle="By program; n = closed referrals.", category_title="Program", value_title="Completion rate",
+    min_cell_size=k,
+)
+app_state.show_chart(chart, data, key="referrals_completion_by_program_cohort", metric_ids=["referral_completion_rate"])
+
+st.subheader("Days from referral to service")
+rows = views.metric_rows(frame, "median_days_to_service", ("agency_id",))
+data = views.chart_frame(rows, category="agency_id", labels=ctx.agency_names)
+median_overall = views.overall_row(frame, "median_days_to_service")
+chart = charts.rate_bars(
+    data, title=f"Median wait for service: {views.display_value(median_overall, 'days', k)} overall",
+    subtitle="Median days from referral to service start, by provider; N = referrals that started (no interval).",
+    category_title="Provider agency", value_title="Median days to service", unit="days",
+    reference=None if median_overall is None else median_overall.get("value"), reference_label="All providers",
+    min_cell_size=k,
+)
+app_state.show_chart(chart, data, key="referrals_days_to_service", metric_ids=["median_days_to_service"])
+
+st.subheader("By service type")
+rows = views.metric_rows(ctx.breakdown("referral_completion_rate", ("service_type",)), "referral_completion_rate",
+                         ("service_type",))
+if rows.height:
+    data = views.chart_frame(rows, category="service_type", labels={v: views.humanise(v) for v in rows["service_type"]})
+    chart = charts.rate_bars(
+        data, title=views.range_title("Completion", rows.iter_rows(named=True),
+                                      {v: views.humanise(v) for v in rows["service_type"]}, "service_type"),
+        category_title="Service type", value_title="Completion rate", min_cell_size=k,
+    )
+    app_state.show_chart(chart, data, key="referrals_completion_by_service", metric_ids=["referral_completion_rate"])
+
+st.subheader("Open referrals by age")
+app_state.missing_from_engine("open (pending, accepted, in service) referrals by days since referral")

@@ -1,0 +1,42 @@
+"""Partnership Pilot Dashboard — the entry script.
+
+Run with ``partnership-dashboard demo`` / ``serve`` (or ``streamlit run
+streamlit_app.py`` with ``DATABASE_URL`` set). This script owns what every
+page shares: the navigation, the database status and the shared filters,
+which live in the sidebar and in the URL so a copied link reopens the same
+view. Each page in ``pages/`` only draws its own question.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard import app_state
+
+st.set_page_config(page_title="Partnership Pilot Dashboard", page_icon="📊", layout="wide")
+
+HERE = Path(__file__).resolve().parent
+PAGES = [
+    st.Page("pages/overview.py", title="Overview", icon="🏠", default=True),
+    st.Page("pages/pilot_evaluation.py", title="Pilot evaluation", icon="⚖️"),
+    st.Page("pages/recidivism.py", title="Recidivism", icon="🔁"),
+    st.Page("pages/referrals.py", title="Referrals", icon="📨"),
+    st.Page("pages/compliance.py", title="Compliance", icon="✅"),
+    st.Page("pages/partnerships.py", title="Partnerships", icon="🤝"),
+    st.Page("pages/community_policing.py", title="Community policing", icon="🚓"),
+    st.Page("pages/equity.py", title="Equity", icon="⚖"),
+    st.Page("pages/data_status.py", title="Data status", icon="🗂️"),
+]
+# Pages other parts of the product may add (data quality for stewards, reports).
+for optional, title, icon in (
+    ("pages/data_quality.py", "Data quality", "🔎"),
+    ("pages/reports.py", "Reports", "📄"),
+):
+    if (HERE / optional).exists():
+        PAGES.append(st.Page(optional, title=title, icon=icon))
+
+navigation = st.navigation(PAGES)
+app_state.prepare()
+navigation.run()
