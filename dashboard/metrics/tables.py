@@ -114,10 +114,13 @@ def conform(table: str, data: pl.DataFrame | list[dict[str, Any]] | None) -> pl.
 def load_tables(engine: sa.engine.Engine) -> Tables:
     """Read every contract table and the load runs once (the expensive step)."""
     frames: dict[str, pl.DataFrame] = {}
+    # Inspect on a connection of its own: on DuckDB the inspector leaves a
+    # result open that makes the native read on the same connection fail.
     with store.connect(engine) as conn:
-        inspector = sa.inspect(conn)
+        existing = set(sa.inspect(conn).get_table_names())
+    with store.connect(engine) as conn:
         for name in (*TABLE_NAMES, "load_runs"):
-            if inspector.has_table(name):
+            if name in existing:
                 frames[name] = conform(name, store.read_table(conn, name))
             else:
                 frames[name] = conform(name, None)
