@@ -597,3 +597,247 @@ def download_filename(stem: str, fmt: str) -> str:
     """A file name safe on every OS: letters, digits, ``-`` and ``_`` only."""
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in stem).strip("_") or "export"
     return f"{safe}.{fmt.lower()}"
+
+
+# --- command line ---------------------------------------------------------------------------
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+
+CHART_GROUPINGS: Mapping[str, tuple[str, str | None]] = {
+    "program": ("program_id", None),
+    "agency": ("agency_id", None),
+    "cohort": ("cohort", None),
+    "program-cohort": ("program_id", "cohort"),
+}
+"""``export chart --by``: the category key and the optional series key (bars side by side)."""
+
+_CHART_UNITS: Mapping[str, str] = {"rate": "rate", "days": "days", "per_100_participant_months": "per_100_pm"}
+
+
+def _cli_date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date written YYYY-MM-DD") from None
+
+
+def _cli_nonnegative(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError("must be 0 (no suppression) or more")
+    return number
+
+
+def _cli_month(value: str) -> int:
+    number = _cli_nonnegative(value)
+    if not 1 <= number <= 12:
+        raise argparse.ArgumentTypeError("must be a month number, 1 (January) to 12 (December)")
+    return number
+
+
+def _add_filter_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--as-of", type=_cli_date, help="as-of date (default: the latest load's)")
+    p.add_argument("--period", help="reporting period instead of --start/--end: 2025Q1, 2025H1, FY2025, "
+                   "FY2025Q1 or 2025-01-01:2025-03-31")
+    p.add_argument("--fiscal-year-start-month", type=_cli_month, default=7,
+                   help="first month of the fiscal year for FY periods (default 7 = July)")
+    p.add_argument("--start", type=_cli_date, help="first day of the period (inclusive)")
+    p.add_argument("--end", type=_cli_date, help="last day of the period (inclusive)")
+    p.add_argument("--program", help="program id (each metric's own program attribution)")
+    p.add_argument("--agency", help="agency id (each metric's own agency attribution)")
+    p.add_argument("--min-cell-size", type=_cli_nonnegative, default=11,
+                   help="suppress cells below this size (default 11; 0 turns suppression off)")
+
+
+def add_export_arguments(export_subparsers: Any) -> None:
+    """Add ``chart``, ``table`` and ``report`` to ``partnership-dashboard export``.
+
+    ``--db`` is on the parent ``export`` parser.
+    """
+    p = export_subparsers.add_parser("chart", help="one metric's chart as PNG (300 dpi), SVG or PDF")
+    p.add_argument("--metric", required=True, help="metric id, e.g. referral_completion_rate")
+    p.add_argument("--format", choices=CHART_FORMATS, help="default: from the --out suffix")
+    p.add_argument("--by", choices=tuple(CHART_GROUPINGS), default="program-cohort",
+                   help="bars per program, agency, cohort, or program with cohorts side by side (default)")
+    p.add_argument("--out", type=Path, required=True, help="file to write")
+    _add_filter_arguments(p)
+
+    p = export_subparsers.add_parser("table", help="metrics as CSV or XLSX, suppressed cells marked")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--metric", action="append", help="metric id (repeat for several)")
+    which.add_argument("--all", action="store_true", help="every metric")
+    p.add_argument("--format", choices=TABLE_FORMATS, help="default: from the --out suffix")
+    p.add_argument("--out", type=Path, required=True, help="file to write")
+    _add_filter_arguments(p)
+
+    p = export_subparsers.add_parser("report", help="the report package (PDF, HTML, ZIP) for a reporting period")
+    p.add_argument("--period", required=True, help="2025Q1, 2025H1, FY2025, FY2025Q1 or 2025-01-01:2025-03-31")
+    p.add_argument("--program", help="program id (default: all programs)")
+    p.add_argument("--fiscal-year-start-month", type=_cli_month, default=7,
+                   help="first month of the fiscal year for FY periods (default 7 = July)")
+    p.add_argument("--as-of", type=_cli_date, help="as-of date (default: the latest load's)")
+    p.add_argument("--min-cell-size", type=_cli_nonnegative, default=11,
+                   help="suppress cells below this size (default 11; 0 turns suppression off)")
+    p.add_argument("--out", type=Path, required=True, help="directory to write the package into")
+
+
+class ExportError(ValueError):
+    """A problem with the user's request; the message says what to change."""
+
+
+def _format_from(args: argparse.Namespace, allowed: Sequence[str]) -> str:
+    fmt = args.format or args.out.suffix.lstrip(".").lower()
+    if fmt not in allowed:
+        raise ExportError(
+            f"cannot tell the format of {args.out}: pass --format ({' or '.join(allowed)}) "
+            "or end the file name with one of those suffixes"
+        )
+    return fmt
+
+
+def filters_from_export_args(args: argparse.Namespace) -> Any:
+    """Filters from ``export chart|table`` options (``--period`` or ``--start``/``--end``)."""
+    from dashboard.metrics.tables import Filters
+    from dashboard.report import parse_period
+
+    start, end = args.start, args.end
+    if args.period:
+        if start or end:
+            raise ExportError("give either --period or --start/--end, not both")
+        period = parse_period(args.period, fiscal_year_start_month=args.fiscal_year_start_month)
+        start, end = period.start, period.end
+    return Filters(
+        as_of=args.as_of, start=start, end=end,
+        program_ids=(args.program,) if args.program else (),
+        agency_ids=(args.agency,) if args.agency else (),
+    )
+
+
+def _load_tables(db: str | None) -> Any:
+    from dashboard import store
+    from dashboard.metrics.tables import load_tables
+
+    engine = store.make_engine(db)
+    try:
+        if not store.schema_exists(engine):
+            raise ExportError(
+                "the database has no dashboard tables yet; load an extract first "
+                "(partnership-dashboard load DIR) or pass --db with the right URL"
+            )
+        return load_tables(engine)
+    finally:
+        engine.dispose()
+
+
+def metric_chart(
+    tables: Any, filters: Any, metric_id: str, *, by: str = "program-cohort", min_cell_size: int = 11
+) -> alt.LayerChart:
+    """The chart of one metric by program/agency/cohort, from the engine's suppressed rows."""
+    from dashboard import charts, views
+    from dashboard.metrics.engine import compute_metrics, published
+    from dashboard.metrics.registry import get_metric
+    from dashboard.metrics.tables import resolve_as_of
+
+    info = get_metric(metric_id)
+    category, series = CHART_GROUPINGS[by]
+    keys = (category,) if series is None else (category, series)
+    frame = published(compute_metrics(tables, filters, min_cell_size=min_cell_size, metric_ids=[metric_id]))
+    rows = views.metric_rows(frame, metric_id, keys)
+    names = {
+        "program_id": _names(tables.programs, "program_id", "program_name"),
+        "agency_id": _names(tables.agencies, "agency_id", "agency_name"),
+    }.get(category, {})
+    labels: dict[str | None, str] = {k: neutralise_text(f"{v} ({k})") for k, v in names.items()}
+    if category == "cohort":
+        labels.update(COHORT_LABELS)
+    data = views.chart_frame(rows, category=category, labels=labels, series=series)
+    as_of = resolve_as_of(tables, filters.as_of)
+    period = (
+        f"{filters.start or 'start'} to {filters.end or as_of}" if (filters.start or filters.end) else "all dates"
+    )
+    title_by = {"program": "program", "agency": "agency", "cohort": "cohort",
+                "program-cohort": "program and cohort"}[by]
+    return charts.rate_bars(
+        data,
+        title=f"{info.label} by {title_by}",
+        subtitle=f"{period}; data as of {as_of}; 95% intervals; cells under {min_cell_size} suppressed",
+        category_title={"program_id": "Program", "agency_id": "Agency", "cohort": "Cohort"}[category],
+        value_title=info.label,
+        unit=_CHART_UNITS.get(info.unit, "rate"),  # type: ignore[arg-type]
+        min_cell_size=min_cell_size,
+    )
+
+
+def metrics_display_table(
+    tables: Any, filters: Any, *, metric_ids: Sequence[str] | None = None, min_cell_size: int = 11
+) -> pl.DataFrame:
+    """The engine's rows for ``metric_ids`` (default all), suppressed, as a display table."""
+    from dashboard.metrics.engine import compute_metrics, published
+
+    frame = published(compute_metrics(tables, filters, min_cell_size=min_cell_size, metric_ids=metric_ids))
+    return display_table(frame, tables=tables)
+
+
+def cli_export(args: argparse.Namespace) -> int:
+    """Run ``partnership-dashboard export chart|table|report``; returns the exit code."""
+    try:
+        return _cli_export(args)
+    except (ExportError, ValueError, KeyError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"error: {message}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _cli_export(args: argparse.Namespace) -> int:
+    kind = args.export_kind
+    db = getattr(args, "db", None)
+    if kind == "report":
+        from dashboard.report import build_report, parse_period
+
+        period = parse_period(args.period, fiscal_year_start_month=args.fiscal_year_start_month)
+        tables = _load_tables(db)
+        result = build_report(
+            tables, period=period, program_id=args.program,
+            fiscal_year_start_month=args.fiscal_year_start_month, min_cell_size=args.min_cell_size,
+            out_dir=args.out, as_of=args.as_of,
+        )
+        print(f"Report for {result.period.label} (as of {result.as_of}) written to {args.out}:")
+        for path in (result.pdf, result.html, result.zip):
+            print(f"  {path}")
+        print(f"  plus {len(result.files)} chart and table files (all inside the ZIP)")
+        return EXIT_OK
+    if kind == "table":
+        from dashboard.metrics.registry import get_metric
+
+        fmt = _format_from(args, TABLE_FORMATS)
+        metric_ids = None if args.all else list(dict.fromkeys(args.metric))
+        for metric in metric_ids or ():
+            get_metric(metric)
+        filters = filters_from_export_args(args)
+        tables = _load_tables(db)
+        table = metrics_display_table(tables, filters, metric_ids=metric_ids, min_cell_size=args.min_cell_size)
+        data = table_to_csv(table) if fmt == "csv" else table_to_xlsx(table, sheet_name="Metrics")
+        _write(args.out, data)
+        print(f"{table.height} rows written to {args.out} ({fmt}, minimum cell size {args.min_cell_size})")
+        return EXIT_OK
+    if kind == "chart":
+        from dashboard.metrics.registry import get_metric
+
+        fmt = _format_from(args, CHART_FORMATS)
+        get_metric(args.metric)
+        filters = filters_from_export_args(args)
+        tables = _load_tables(db)
+        chart = metric_chart(tables, filters, args.metric, by=args.by, min_cell_size=args.min_cell_size)
+        _write(args.out, chart_to_bytes(chart, fmt))
+        print(f"Chart of {args.metric} written to {args.out} ({fmt})")
+        return EXIT_OK
+    raise ExportError(f"unknown export kind {kind!r}; choose chart, table or report")
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)

@@ -166,6 +166,7 @@ REPORT_MEASURES: tuple[ReportMeasure, ...] = (
     ReportMeasure("participants_enrolled", "Participants enrolled in the period", count=True),
     ReportMeasure("reentry_plan_rate"),
     ReportMeasure("referrals_made", "Referrals made in the period", count=True),
+    ReportMeasure("referral_acceptance_rate"),
     ReportMeasure("referral_completion_rate"),
     ReportMeasure("compliance_rate"),
     ReportMeasure("program_completion_rate"),
@@ -354,30 +355,19 @@ def _rows_for(metrics: pl.DataFrame, group_by: Sequence[str]) -> pl.DataFrame:
 
 
 def _count_rows(tables: Any, filters: Any, min_cell_size: int) -> dict[str, dict[str, Any]]:
-    """Engine head counts for the period: {"participants_enrolled": {...}, "referrals_made": {...}}.
+    """The engine's overall head counts under the report's filters, by name.
 
-    Each value has ``count`` (None when withheld), ``suppressed`` and ``available``.
+    ``participant_counts`` returns ``participants_enrolled`` (enrollment date
+    in the period) and ``participants_active`` (on the as-of date), with the
+    count in ``value`` and suppression (1..k-1, and complementary) applied.
     """
-    try:
-        from dashboard.metrics import engine
-    except ImportError:  # pragma: no cover - the engine is part of the package
-        return {}
+    from dashboard.metrics import engine
+
     counts_fn = getattr(engine, "participant_counts", None)
-    if counts_fn is None:
+    if counts_fn is None:  # pragma: no cover - older engines
         return {}
-    out: dict[str, dict[str, Any]] = {}
-    frame = counts_fn(tables, filters, min_cell_size=min_cell_size)
-    if isinstance(frame, pl.DataFrame):
-        for rec in frame.iter_rows(named=True):
-            key = rec.get("count") or rec.get("measure") or rec.get("metric")
-            group_by = rec.get("group_by")
-            if group_by:  # the overall row only
-                continue
-            if key in ("participants_enrolled", "enrolled", "enrolled_in_period"):
-                out["participants_enrolled"] = rec
-            if key in ("referrals_made", "referrals"):
-                out["referrals_made"] = rec
-    return out
+    frame: pl.DataFrame = counts_fn(tables, filters, min_cell_size=min_cell_size)
+    return {rec["metric"]: rec for rec in _rows_for(frame, ()).iter_rows(named=True)}
 
 
 def measures_table(
@@ -404,10 +394,10 @@ def measures_table(
         if m.count:
             rec = counts.get(m.key)
             suppressed = bool(rec and rec.get("suppressed"))
-            value = None if rec is None or suppressed else rec.get("value", rec.get("count"))
+            value = None if rec is None or suppressed else rec.get("value")
             note = (
                 f"suppressed (count 1 to {min_cell_size - 1})" if suppressed
-                else "count not available from the metric engine" if rec is None
+                else _MISSING_COUNT_NOTES.get(m.key, "not counted by the metric engine") if rec is None
                 else ""
             )
             rows.append({
@@ -439,6 +429,12 @@ def measures_table(
         "Suppressed": pl.Boolean(), "Note": pl.String(),
     }
     return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+_MISSING_COUNT_NOTES: Mapping[str, str] = {
+    "referrals_made": "not counted by the metric engine yet; the N of the referral acceptance rate counts "
+    "the referrals made in the period that are no longer pending",
+}
 
 
 def _no_row_note(metric_id: str) -> str:
