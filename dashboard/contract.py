@@ -449,7 +449,7 @@ def describe_rule(rule: str, table: str | None = None) -> str:
         return f"{rest} does not match any {parent} row"
     if kind == "parent_rejected":
         parent = t.column(rest).references if t else "its parent"
-        return f"{rest} points to a {parent} row that was rejected"
+        return f"{rest} points to a row of {parent} that was rejected"
     if kind == RULE_DUPLICATE_CONFLICT:
         return "the key appears more than once with different values; no copy can be trusted"
     if kind == RULE_MISSING_COLUMN:
