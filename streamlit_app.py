@@ -32,7 +32,7 @@ PAGES = [
 # Pages other parts of the product may add (data quality for stewards, reports).
 for optional, title, icon in (
     ("pages/data_quality.py", "Data quality", "🔎"),
-    ("pages/reports.py", "Reports", "📄"),
+    ("pages/report.py", "Report", "📄"),
 ):
     if (HERE / optional).exists():
         PAGES.append(st.Page(optional, title=title, icon=icon))

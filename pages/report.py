@@ -1,0 +1,109 @@
+"""Report: the one-click package for a funder's periodic performance report."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import tempfile
+
+import streamlit as st
+
+from dashboard import app_state
+from dashboard.export import MIME_TYPES
+from dashboard.report import build_report, parse_period
+
+ctx = app_state.page_context(
+    "Report package",
+    "The funder's quarterly or annual report in one click: measures with N and intervals, charts, "
+    "definitions, suppression and limitations, as PDF, HTML and a ZIP of every chart and table.",
+)
+
+KINDS = ("Quarter", "Half year", "Fiscal year", "Custom dates")
+last_quarter = (ctx.as_of.month - 1) // 3  # 0 when the as-of date is in Q1: use Q4 of the year before
+default_year = ctx.as_of.year if last_quarter else ctx.as_of.year - 1
+default_quarter = last_quarter or 4
+years = list(range(ctx.as_of.year + 1, ctx.as_of.year - 10, -1))
+
+left, right = st.columns(2)
+kind = left.radio("Reporting period", KINDS, horizontal=True, key="report_kind")
+programs = ["All programs", *sorted(ctx.program_names)]
+program_choice = right.selectbox(
+    "Program",
+    programs,
+    index=programs.index(ctx.filters.program_ids[0]) if len(ctx.filters.program_ids) == 1
+    and ctx.filters.program_ids[0] in programs else 0,
+    format_func=lambda p: p if p == "All programs" else f"{ctx.program_label(p)} ({p})",
+    key="report_program",
+)
+
+fy_start = 7
+c1, c2, c3 = st.columns(3)
+if kind == "Quarter":
+    year = c1.selectbox("Year", years, index=years.index(default_year), key="report_year")
+    quarter = c2.selectbox("Quarter", (1, 2, 3, 4), index=default_quarter - 1, format_func=lambda q: f"Q{q}",
+                           key="report_quarter")
+    period_text = f"{year}Q{quarter}"
+elif kind == "Half year":
+    year = c1.selectbox("Year", years, index=years.index(default_year), key="report_half_year")
+    half = c2.selectbox("Half", (1, 2), index=0 if ctx.as_of.month > 6 else 1, format_func=lambda h: f"H{h}",
+                        key="report_half")
+    period_text = f"{year}H{half}"
+elif kind == "Fiscal year":
+    fy_start = c2.selectbox("Fiscal year starts in", range(1, 13), index=6,
+                            format_func=lambda m: calendar.month_name[m], key="report_fy_start")
+    fy_years = list(range(ctx.as_of.year + 1, ctx.as_of.year - 10, -1))
+    fiscal_year = c1.selectbox("Fiscal year (named by the year it ends)", fy_years,
+                               index=fy_years.index(ctx.as_of.year), key="report_fy")
+    period_text = f"FY{fiscal_year}"
+else:
+    start = c1.date_input("From", value=dt.date(default_year, 3 * default_quarter - 2, 1), key="report_from")
+    end = c2.date_input("To (inclusive)", value=ctx.as_of, key="report_to")
+    period_text = f"{start}:{end}"
+
+try:
+    period = parse_period(period_text, fiscal_year_start_month=fy_start)
+except ValueError as exc:
+    st.error(f"{exc}", icon="🚫")
+    st.stop()
+
+program_id = None if program_choice == "All programs" else program_choice
+st.caption(
+    f"{period.description}: {period.start} to {period.end} · data as of {ctx.as_of} · "
+    f"cells under {ctx.min_cell_size} suppressed"
+)
+if period.start > ctx.as_of:
+    st.warning("The period starts after the data's as-of date: there is nothing to report yet.", icon="📭")
+
+if st.button("Build report package", type="primary", icon="📄", key="report_build"):
+    with st.spinner("Computing the measures and drawing the charts…"), tempfile.TemporaryDirectory() as out:
+        try:
+            result = build_report(
+                ctx.tables, period=period, program_id=program_id, fiscal_year_start_month=fy_start,
+                min_cell_size=ctx.min_cell_size, out_dir=out, as_of=ctx.as_of,
+            )
+        except ValueError as exc:
+            st.error(f"The report could not be built: {exc}", icon="🚫")
+            st.stop()
+        st.session_state["report_package"] = {
+            "key": (period.label, program_id, ctx.as_of),
+            "pdf": (result.pdf.name, result.pdf.read_bytes()),
+            "html": (result.html.name, result.html.read_bytes()),
+            "zip": (result.zip.name, result.zip.read_bytes()),
+            "measures": result.measures,
+            "command": result.content.command,
+        }
+
+package = st.session_state.get("report_package")
+if package and package["key"] == (period.label, program_id, ctx.as_of):
+    st.success(f"Report package ready for {period.label}.", icon="✅")
+    cols = st.columns(3)
+    for col, fmt, label in zip(cols, ("pdf", "html", "zip"), ("PDF report", "HTML report", "ZIP (all files)")):
+        name, data = package[fmt]
+        col.download_button(label, data, file_name=name, mime=MIME_TYPES[fmt], on_click="ignore",
+                            key=f"report_download_{fmt}", icon="⬇️")
+    st.subheader("Measures in the package")
+    percent = st.column_config.NumberColumn(format="percent")
+    st.dataframe(package["measures"], hide_index=True, width="stretch",
+                 column_config={"Rate": percent, "95% CI low": percent, "95% CI high": percent})
+    st.caption("Reproduce from the command line (add --db URL for a non-default database):")
+    st.code(package["command"], language="bash")
