@@ -73,6 +73,7 @@ class TableReport:
     warning_reasons: Counter[str] = field(default_factory=Counter)
     examples: dict[str, list[int]] = field(default_factory=dict)
     validation_success: bool | None = None
+    unknown_columns: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -269,6 +270,7 @@ def _process_table(
     table = delivered.table
     report = TableReport(table=table.name, file_name=delivered.path.name, sha256=delivered.sha256)
     report.rows_read = delivered.height
+    report.unknown_columns = list(delivered.unknown_columns)
     frame = validation.validation_frame(table, delivered.contract_frame())
     rules = validation.rule_expressions(table, as_of)
     frame = validation.with_rule_ids(frame, rules)
@@ -325,16 +327,13 @@ def _process_table(
                 pl.format("identical copy of {} {} dropped", pl.lit(key), pl.col(key)).alias("message"),
             )
         )
-    for name in delivered.unknown_columns:
-        rule = f"{contract.WARN_UNKNOWN_COLUMN}:{name.strip()}"
+    if delivered.unknown_columns:
+        # one warning per file, on the header line, naming every ignored column
+        names = ", ".join(repr(n.strip()) for n in delivered.unknown_columns)
         issues.append(
             pl.DataFrame(
-                {
-                    LINE: [1],
-                    "record_key": [None],
-                    "rule": [rule],
-                    "message": [f"unknown column {name.strip()!r} ignored"],
-                },
+                {LINE: [1], "record_key": [None], "rule": [contract.WARN_UNKNOWN_COLUMN],
+                 "message": [f"unknown column(s) {names} ignored"]},
                 schema={LINE: pl.Int64, "record_key": pl.String, "rule": pl.String, "message": pl.String},
             )
         )
@@ -772,8 +771,8 @@ def format_text(report: LoadReport, verb: str = "Loaded") -> str:
             lines.append(f"  rejected {count} row(s): {words} [{rule}] (e.g. {where}{more})")
         for rule, count in sorted(t.warning_reasons.items(), key=lambda kv: (-kv[1], kv[0])):
             words = contract.describe_rule(rule, name)
-            if rule.startswith(contract.WARN_UNKNOWN_COLUMN + ":"):
-                words = f"unknown column {rule.split(':', 2)[2]!r} ignored"
+            if rule == contract.WARN_UNKNOWN_COLUMN:
+                words = "unknown column(s) " + ", ".join(repr(n.strip()) for n in t.unknown_columns) + " ignored"
             lines.append(f"  warning on {count} row(s): {words} [{rule}] (loaded anyway)")
     lines.append("")
     total_dupes = sum(t.duplicates_dropped for t in report.tables.values())
