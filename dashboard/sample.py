@@ -41,7 +41,7 @@ import argparse
 import datetime as dt
 import json
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -775,7 +775,6 @@ def _recidivism_frame(people: _People, seed: int, rev_owner: np.ndarray, rev_day
     are not recidivism under the metric's strict "after" rule).
     """
     rng = _rng(seed, 7)
-    asof = people.asof
     n = people.n
     p12 = np.array([REARREST_12M[r] for r in people.risk_names])[people.risk]
     hazard = -np.log1p(-p12) / 365.0 * np.where(people.pilot, PILOT_HAZARD_RATIO, 1.0)
@@ -949,27 +948,41 @@ def _police_contacts_frame(people: _People, seed: int, as_of: dt.date) -> pl.Dat
 # --- public API --------------------------------------------------------------------
 
 
+def _iter_tables(participants: int, seed: int, as_of: dt.date) -> Iterator[tuple[str, pl.DataFrame]]:
+    """(table name, frame) in contract order, built one at a time so a writer can free each."""
+    if participants < 1:
+        raise ValueError(f"participants must be at least 1 (got {participants})")
+    people = _People(participants, seed, as_of)
+    builders: dict[str, Any] = {
+        "agencies": _agencies_frame,
+        "programs": lambda: _programs_frame(as_of),
+        "agreements": lambda: _agreements_frame(as_of, seed),
+        "participants": people.frame,
+        "referrals": lambda: _referrals_frame(people, seed),
+        "supervision_events": lambda: _supervision_frame(people, seed),
+        "police_contacts": lambda: _police_contacts_frame(people, seed, as_of),
+    }
+    revocations: tuple[np.ndarray, np.ndarray] | None = None
+    for table in TABLES:
+        if table.name == "violations":
+            frame, rev_owner, rev_day = _violations_frame(people, seed)
+            revocations = (rev_owner, rev_day)
+        elif table.name == "recidivism_events":
+            if revocations is None:  # contract order puts violations first; keep the dependency explicit
+                _, *rest = _violations_frame(people, seed)
+                revocations = (rest[0], rest[1])
+            frame = _recidivism_frame(people, seed, *revocations)
+        else:
+            frame = builders[table.name]()
+        yield table.name, frame
+
+
 def generate_tables(*, participants: int, seed: int, as_of: dt.date = DEFAULT_AS_OF) -> dict[str, pl.DataFrame]:
     """Every contract table as a polars frame (contract column order, typed dates/booleans).
 
     Same arguments, same rows: each table draws from its own seeded stream.
     """
-    if participants < 1:
-        raise ValueError(f"participants must be at least 1 (got {participants})")
-    people = _People(participants, seed, as_of)
-    violations, rev_owner, rev_day = _violations_frame(people, seed)
-    tables = {
-        "agencies": _agencies_frame(),
-        "programs": _programs_frame(as_of),
-        "agreements": _agreements_frame(as_of, seed),
-        "participants": people.frame(),
-        "referrals": _referrals_frame(people, seed),
-        "supervision_events": _supervision_frame(people, seed),
-        "violations": violations,
-        "recidivism_events": _recidivism_frame(people, seed, rev_owner, rev_day),
-        "police_contacts": _police_contacts_frame(people, seed, as_of),
-    }
-    return {t.name: tables[t.name] for t in TABLES}
+    return dict(_iter_tables(participants, seed, as_of))
 
 
 def generate_extract(
@@ -992,8 +1005,9 @@ def generate_extract(
         raise ValueError(f"format must be one of {', '.join(FORMATS)} (got {fmt!r})")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    tables = generate_tables(participants=participants, seed=seed, as_of=as_of)
-    for name, frame in tables.items():
+    rows: dict[str, int] = {}
+    for name, frame in _iter_tables(participants, seed, as_of):
+        rows[name] = frame.height
         for other in FORMATS:
             stale = out / f"{name}.{other}"
             if other != fmt and stale.exists():
@@ -1003,6 +1017,7 @@ def generate_extract(
             frame.write_csv(path, date_format="%Y-%m-%d", null_value="")
         else:
             frame.write_parquet(path, statistics=False)
+        del frame  # keep only one table in memory at a time
     manifest: dict[str, Any] = {
         "contract_version": CONTRACT_VERSION,
         "as_of": as_of.isoformat(),
@@ -1012,7 +1027,7 @@ def generate_extract(
             "seed": seed,
             "participants": participants,
             "format": fmt,
-            "rows": {name: frame.height for name, frame in tables.items()},
+            "rows": rows,
         },
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
