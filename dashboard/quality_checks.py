@@ -182,6 +182,8 @@ def freshness(
         [base, latest.filter(~pl.col("agency_id").is_in(base["agency_id"].implode())).select(
             "agency_id", pl.lit(None, pl.String).alias("agency_type"))]
     )
+    # rows without an agency are not a partner that can be late
+    latest = latest.filter(pl.col("agency_id") != UNASSIGNED)
     out = base.join(latest, on="agency_id", how="left").rename({"latest": "latest_record_date"})
     cadence = [thresholds.cadence_for(a, t) for a, t in zip(out["agency_id"], out["agency_type"])]
     out = out.with_columns(

@@ -24,9 +24,10 @@ Definitions used throughout:
 
 * A quarantine entry is **open** while its ``resolved_run_id`` is empty and
   it belongs to a ``load`` or ``reprocess`` run. Loading the same bad extract
-  twice quarantines the same row twice; the open count keeps one entry per
-  record — per (table, record key), or per (table, delivered values) when the
-  key itself is missing — the most recent.
+  twice quarantines the same row twice; the open count keeps, for each record
+  — per (table, record key), or per (table, delivered values) when the key
+  itself is missing — only the entries of the latest run that quarantined it
+  (within one run, the differing copies of a key are each a row to fix).
 * **Current warnings** are computed from the loaded tables (a second
   implementation of the loader's warnings, see :func:`current_warnings`), so
   a corrected row stops warning once it is reloaded; the ``load_issues`` of
@@ -70,6 +71,7 @@ LOADING_KINDS = ("load", "reprocess")
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
 EXIT_CANNOT_RUN = 2
+DEFAULT_DOCS_DIR = Path("data_docs")  # the same folder `check DIR` writes to
 
 
 # --- reading the audit ------------------------------------------------------------------
@@ -144,18 +146,23 @@ def build_audit(
 
 
 def _mark_open(q: pl.DataFrame) -> pl.DataFrame:
-    """``open``: unresolved, from a loading run, and the most recent copy of its record."""
+    """``open``: unresolved, from a loading run, and from the latest run that quarantined its record.
+
+    Within one run every entry counts (the two differing copies of a key are
+    two rows to fix); across runs only the latest run's entries of a record do.
+    """
     if q.height == 0:
         return q.with_columns(pl.lit(False).alias("open"))
     candidate = pl.col("resolved_run_id").is_null() & pl.col("kind").is_in(list(LOADING_KINDS))
     q = q.with_row_index("_i")
+    pending = q.filter(candidate)
     latest = (
-        q.filter(candidate)
-        .sort("started_at", "_i", descending=[True, True], nulls_last=True)
-        .unique(subset=["table_name", "identity"], keep="first", maintain_order=True)
-        .select("_i")
+        pending.sort("started_at", "run_id", descending=[True, True], nulls_last=True)
+        .unique(subset=["table_name", "identity"], keep="first")
+        .select("table_name", "identity", pl.col("run_id").alias("_latest_run"))
     )
-    return q.with_columns(pl.col("_i").is_in(latest["_i"].implode()).alias("open")).drop("_i")
+    open_ids = pending.join(latest, on=["table_name", "identity"]).filter(pl.col("run_id") == pl.col("_latest_run"))
+    return q.with_columns(pl.col("_i").is_in(open_ids["_i"].implode()).alias("open")).drop("_i")
 
 
 # --- current warnings (second implementation of the loader's warnings) ---------------
@@ -889,7 +896,7 @@ class DatabaseCheckReport:
     exit_code: int = EXIT_CLEAN
     error: str | None = None
     rows_checked: dict[str, int] = field(default_factory=dict)
-    #: failed data-quality expectations on loaded rows: table, rule, expectation, rows
+    #: failed data-quality expectations on loaded rows: table, rule, rows
     expectation_failures: list[dict[str, Any]] = field(default_factory=list)
     #: loaded rows whose foreign key matches no loaded parent: table, rule, rows
     integrity_failures: list[dict[str, Any]] = field(default_factory=list)
@@ -996,7 +1003,7 @@ def run_suites(
     Returns rows checked per table, the failed expectations and the data docs
     index (when ``docs_dir`` is given).
     """
-    from data_checks.suites import SuiteRunner, failed_expectations
+    from data_checks.suites import SuiteRunner
     from dashboard.validation import validation_frame
 
     runner = SuiteRunner(as_of, docs_dir)
@@ -1008,10 +1015,11 @@ def run_suites(
             checked[t.name] = 0
             continue
         frame = validation_frame(t, as_delivered_text(t.name, rows))
-        result = runner.validate(t, frame)
+        check = runner.validate(t, frame)
         checked[t.name] = rows.height
-        for expectation, rule, count in failed_expectations(result):
-            failures.append({"table": t.name, "rule": rule, "expectation": expectation, "rows": count})
+        for rule, positions in sorted(check.rows_by_rule(frame).items()):
+            if positions:
+                failures.append({"table": t.name, "rule": rule, "rows": len(positions)})
     index = runner.docs_index()
     return checked, failures, str(index) if index else None
 
@@ -1118,7 +1126,7 @@ def cli_check_db(args: argparse.Namespace) -> int:
     except Exception as exc:  # a malformed URL, a missing driver
         print(f"error: cannot use the database {url!r}: {exc}", file=sys.stderr)
         return EXIT_CANNOT_RUN
-    docs_dir = getattr(args, "docs_dir", None)
+    docs_dir = getattr(args, "docs_dir", None) or DEFAULT_DOCS_DIR
     try:
         report = check_database(engine, docs_dir=docs_dir, as_of=getattr(args, "as_of", None))
     finally:
