@@ -395,11 +395,11 @@ def measures_table(
             rec = counts.get(m.key)
             suppressed = bool(rec and rec.get("suppressed"))
             value = None if rec is None or suppressed else rec.get("value")
-            note = (
-                f"suppressed (count 1 to {min_cell_size - 1})" if suppressed
-                else _MISSING_COUNT_NOTES.get(m.key, "not counted by the metric engine") if rec is None
-                else ""
-            )
+            note = f"suppressed (count 1 to {min_cell_size - 1}, or its complement)" if suppressed else ""
+            if rec is None and m.key in _MISSING_COUNT_NOTES:
+                note = _MISSING_COUNT_NOTES[m.key]
+            elif rec is None:
+                value = 0  # the engine gives a count a row only when it is above zero
             rows.append({
                 "Measure": m.label, "Metric ID": m.key, "N": None if value is None else int(value),
                 "Numerator": None, "Rate": None, "95% CI low": None, "95% CI high": None,

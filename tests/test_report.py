@@ -282,3 +282,23 @@ def test_all_programs_report(tmp_path: Path) -> None:
     assert result.period.start == D(2024, 7, 1)
     text = " ".join(p.extract_text() for p in pypdf.PdfReader(result.pdf).pages)
     assert "All programs" in text
+
+
+def test_hostile_program_name_on_the_cover(tmp_path: Path) -> None:
+    """P02 is named =HYPERLINK(...) and led by <script>...: neutralised in PDF, escaped in HTML.
+
+    P02 has no records, so every measure row is empty with its reason, never a number.
+    """
+    result = build_report(report_tables(), period="2025Q1", program_id="P02", out_dir=tmp_path, as_of=AS_OF)
+    text = " ".join(" ".join(p.extract_text().split()) for p in pypdf.PdfReader(result.pdf).pages)
+    assert f"'{HOSTILE_FORMULA} (P02)" in text
+    assert f"{HOSTILE_SCRIPT} (A02)" in text  # the PDF shows text as text
+    page = result.html.read_text(encoding="utf-8")
+    assert "<script" not in page.lower()
+    assert "&#x27;=HYPERLINK(&quot;http://x&quot;,&quot;y&quot;) (P02)" in page
+    assert "no records in the period" in page
+    # Enrolled: 0 (a count of zero is published); the nine rates have no row at all.
+    assert result.measures["N"].to_list()[0] == 0
+    assert result.measures.filter(pl.col("Rate").is_not_null() | pl.col("Suppressed")).height == 0
+    csv_text = (tmp_path / "tables" / "measures.csv").read_bytes().decode("utf-8-sig")
+    assert "\r\nReentry plan on time,reentry_plan_rate,,,,,,,no records in the period\r\n" in csv_text
