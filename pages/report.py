@@ -19,9 +19,11 @@ ctx = app_state.page_context(
 )
 
 KINDS = ("Quarter", "Half year", "Fiscal year", "Custom dates")
-last_quarter = (ctx.as_of.month - 1) // 3  # 0 when the as-of date is in Q1: use Q4 of the year before
-default_year = ctx.as_of.year if last_quarter else ctx.as_of.year - 1
-default_quarter = last_quarter or 4
+# Default: the latest calendar quarter complete by the as-of date.
+_current = (ctx.as_of.month - 1) // 3 + 1
+_complete = ctx.as_of == parse_period(f"{ctx.as_of.year}Q{_current}").end
+_latest = ctx.as_of.year * 4 + _current - (1 if _complete else 2)  # quarters since year 0, zero-based
+default_year, default_quarter = _latest // 4, _latest % 4 + 1
 years = list(range(ctx.as_of.year + 1, ctx.as_of.year - 10, -1))
 
 left, right = st.columns(2)
