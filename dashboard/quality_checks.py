@@ -402,3 +402,26 @@ def grouping_consistency(metric_rows: pl.DataFrame) -> pl.DataFrame:
     return joined.filter(differs("numerator", "overall_numerator") | differs("denominator", "overall_denominator")).sort(
         "metric", "group_by"
     )
+
+
+THRESHOLDS_ENV = "PARTNERSHIP_QUALITY_CONFIG"
+DEFAULT_THRESHOLDS_FILE = Path("quality.toml")
+
+
+def load_thresholds(path: Path | None = None) -> Thresholds:
+    """The thresholds in force: ``path``, else the file named by
+    ``PARTNERSHIP_QUALITY_CONFIG``, else ``./quality.toml`` when present, else
+    the defaults of :class:`Thresholds`."""
+    import os
+
+    if path is None:
+        env = os.environ.get(THRESHOLDS_ENV)
+        if env:
+            path = Path(env)
+            if not path.exists():
+                raise FileNotFoundError(
+                    f"{THRESHOLDS_ENV} names {path}, which does not exist; fix the path or unset the variable"
+                )
+        elif DEFAULT_THRESHOLDS_FILE.exists():
+            path = DEFAULT_THRESHOLDS_FILE
+    return Thresholds.from_toml(path) if path is not None else Thresholds()

@@ -59,6 +59,7 @@ from dashboard.quality_checks import (
     Thresholds,
     distribution_drift,
     freshness,
+    load_thresholds,
     referrals_after_exit,
     volume_drift,
 )
@@ -299,8 +300,11 @@ def cross_load_checks(
     *,
     with_groupings: bool = True,
 ) -> CrossLoadResult:
-    """Run every check across loads on the loaded tables for the reference date."""
-    thresholds = thresholds or Thresholds()
+    """Run every check across loads on the loaded tables for the reference date.
+
+    ``thresholds`` default: :func:`dashboard.quality_checks.load_thresholds`.
+    """
+    thresholds = thresholds or load_thresholds()
     groupings, note = (None, "not run")
     if with_groupings:
         groupings, note = _grouping_check(tables, as_of)
