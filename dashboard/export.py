@@ -171,7 +171,7 @@ def display_table(
     as "suppressed". Program and agency ids get their names from ``tables``
     when given.
     """
-    registry = registry if registry is not None else _registry_by_id()
+    registry = registry if registry is not None else metric_registry()
     program_names = _names(getattr(tables, "programs", None), "program_id", "program_name")
     agency_names = _names(getattr(tables, "agencies", None), "agency_id", "agency_name")
     rows: list[dict[str, Any]] = []
@@ -264,32 +264,11 @@ def _as_int(value: Any) -> int | None:
     return int(round(float(value)))
 
 
-def _registry_by_id() -> dict[str, Any]:
-    """The metric registry keyed by id (empty when the engine is not installed)."""
-    try:
-        from dashboard.metrics import registry as reg
-    except ImportError:
-        return {}
-    return registry_by_id(reg)
+def metric_registry() -> dict[str, Any]:
+    """The metric registry keyed by id: labels, units and definitions come from there only."""
+    from dashboard.metrics.registry import METRICS_BY_ID
 
-
-def registry_by_id(reg: Any) -> dict[str, Any]:
-    """Normalise the registry module's collection to ``{metric_id: metric}``."""
-    for name in ("REGISTRY", "METRICS", "METRIC_REGISTRY", "BY_ID"):
-        found = getattr(reg, name, None)
-        if found is None:
-            continue
-        if isinstance(found, Mapping):
-            return {str(k): v for k, v in found.items()}
-        return {str(_attr(m, "id", "")): m for m in found}
-    for name in ("all_metrics", "metrics", "registry"):
-        fn = getattr(reg, name, None)
-        if callable(fn):
-            found = fn()
-            if isinstance(found, Mapping):
-                return {str(k): v for k, v in found.items()}
-            return {str(_attr(m, "id", "")): m for m in found}
-    return {}
+    return dict(METRICS_BY_ID)
 
 
 # --- cell rendering shared by the writers ---------------------------------------------
@@ -326,7 +305,9 @@ def cell_text(value: Any, *, suppressed_row: bool = False) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
-        return _format_number_text(value)
+        # Safety net: a number in a suppressed row is withheld even if the
+        # caller passed the engine's unblanked output.
+        return SUPPRESSED_TEXT if suppressed_row else _format_number_text(value)
     if isinstance(value, dt.datetime):
         return value.isoformat(sep=" ")
     if isinstance(value, dt.date):
@@ -468,11 +449,16 @@ def _write_xlsx_cell(
     dtype: pl.DataType,
     formats: Mapping[str, Any],
 ) -> int:
-    """Write one typed cell; returns the display width used for column sizing."""
+    """Write one typed cell; returns the display width used for column sizing.
+
+    In a suppressed row every number is withheld (written as the word), even
+    when the caller passed the engine's output without blanking it.
+    """
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    if suppressed_row and (value is None or is_number):
+        worksheet.write_string(r, c, SUPPRESSED_TEXT, formats["suppressed"])
+        return len(SUPPRESSED_TEXT)
     if value is None:
-        if suppressed_row:
-            worksheet.write_string(r, c, SUPPRESSED_TEXT, formats["suppressed"])
-            return len(SUPPRESSED_TEXT)
         worksheet.write_blank(r, c, None)
         return 0
     if isinstance(value, bool):

@@ -43,6 +43,7 @@ from dashboard.export import (
     chart_to_bytes,
     display_table,
     download_filename,
+    metric_registry,
     neutralise_text,
     table_to_csv,
     table_to_xlsx,
@@ -382,9 +383,7 @@ def measures_table(
     A measure with no row (no denominator in the period, e.g. no participant
     yet eligible for 12-month rearrest) has empty numbers and says why.
     """
-    from dashboard.export import _registry_by_id
-
-    registry = registry if registry is not None else _registry_by_id()
+    registry = registry if registry is not None else metric_registry()
     overall = _rows_for(metrics, ())
     by_metric = {r["metric"]: r for r in overall.iter_rows(named=True)}
     shown = display_table(overall, registry=registry)
@@ -542,7 +541,6 @@ def build_content(
     as_of: dt.date | None = None,
 ) -> ReportContent:
     """Compute (through the engine) and assemble everything the package shows."""
-    from dashboard.export import _registry_by_id
     from dashboard.metrics.engine import compute_metrics
     from dashboard.metrics.tables import Filters, resolve_as_of
 
@@ -555,7 +553,7 @@ def build_content(
         as_of=as_of_date, start=reporting.start, end=reporting.end,
         program_ids=(program_id,) if program_id else (),
     )
-    registry = _registry_by_id()
+    registry = metric_registry()
     metrics = compute_metrics(tables, filters, min_cell_size=min_cell_size)
     counts = _count_rows(tables, filters, min_cell_size)
     measures = measures_table(metrics, counts, min_cell_size=min_cell_size, registry=registry)

@@ -204,3 +204,14 @@ def test_tables_are_deterministic(table: pl.DataFrame) -> None:
     second = table_to_xlsx(display_table(engine_output(), tables=hostile_tables()), sheet_name="Metrics")
     assert first == second
     check_golden("metrics_table.xlsx", first)
+
+
+def test_numbers_in_suppressed_rows_are_withheld_even_from_raw_engine_output() -> None:
+    """The engine keeps the numbers of suppressed rows (its callers blank them); the writers
+    withhold them anyway, so passing unblanked output cannot leak a small cell."""
+    raw = pl.DataFrame({"metric": ["compliance_rate"], "numerator": [3], "denominator": [7.0],
+                        "value": [3 / 7], "suppressed": [True]})
+    text = table_to_csv(raw).decode("utf-8")
+    assert text.endswith("compliance_rate,suppressed,suppressed,suppressed,suppressed\r\n")
+    sheet = openpyxl.load_workbook(io.BytesIO(table_to_xlsx(raw, sheet_name="Raw"))).active
+    assert [c.value for c in sheet[2]] == ["compliance_rate", "suppressed", "suppressed", "suppressed", "suppressed"]
