@@ -25,6 +25,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -167,6 +168,10 @@ def _safe_url(url: str) -> str:
 def read_status(url: str) -> DataStatus:
     """Probe the database: reachable? schema? rows? latest load run?"""
     shown = _safe_url(url)
+    if url.startswith("duckdb:///"):
+        path = url.split(":///", 1)[1]
+        if path and path != ":memory:" and not Path(path).exists():
+            return DataStatus("no_schema", shown, f"the database file {path} does not exist yet")
     try:
         engine = store.make_engine(url, read_only=url.startswith("duckdb"))
     except Exception as exc:  # noqa: BLE001 - bad URL, missing driver...
@@ -347,6 +352,7 @@ class PageContext:
 
 
 _CONTEXT_KEY = "_page_context"
+_PREPARED_KEY = "_prepared_this_run"
 _STATUS_KEY = "_data_status"
 
 
@@ -354,8 +360,22 @@ def _names(frame: pl.DataFrame, key: str, name: str) -> dict[str, str]:
     return {row[key]: row[name] or row[key] for row in frame.select(key, name).iter_rows(named=True)}
 
 
+_MIRROR_KEY = "_shared_filter_values"
+
+
 def _init_widgets_from_url(tables: Tables) -> None:
-    """First run of a session: copy the URL's filters into the widget state."""
+    """First run of a session: copy the URL's filters into the widget state.
+
+    Later runs restore any widget state Streamlit dropped (it forgets widget
+    values when the page changes) from a plain session-state mirror.
+    """
+    mirror = st.session_state.get(_MIRROR_KEY)
+    if mirror is not None:
+        for param, value in mirror.items():
+            key = WIDGET_PREFIX + param
+            # Re-assigning the current value makes the widget drawn by this
+            # run (possibly on another page) start from it.
+            st.session_state[key] = st.session_state[key] if key in st.session_state else value
     if st.session_state.get("_filters_initialised"):
         return
     st.session_state["_filters_initialised"] = True
@@ -422,6 +442,7 @@ def filter_sidebar(tables: Tables) -> Filters:
         risk_levels=tuple(state.get(WIDGET_PREFIX + "risk") or ()),
         supervision_types=tuple(state.get(WIDGET_PREFIX + "supervision") or ()),
     )
+    st.session_state[_MIRROR_KEY] = {param: state.get(WIDGET_PREFIX + param) for param in FILTER_PARAMS}
     wanted = params_from_filters(filters)
     for key in FILTER_PARAMS:  # only the filter keys: a page may keep its own parameters
         want, have = wanted.get(key), st.query_params.get_all(key)
@@ -447,6 +468,7 @@ def prepare(url: str | None = None) -> PageContext | None:
     pages of this run.
     """
     url = url or database_url()
+    st.session_state[_PREPARED_KEY] = True
     status = read_status(url)
     st.session_state[_STATUS_KEY] = status
     st.session_state[_CONTEXT_KEY] = None
@@ -503,6 +525,12 @@ def no_data_page(status: DataStatus) -> None:
 
 def page_context(title: str, question: str) -> PageContext:
     """Start a page: its title and question, the data status line; stop when no data."""
+    if not st.session_state.pop(_PREPARED_KEY, False):
+        # The page runs without the entry script: Streamlit's legacy pages/
+        # mode (a fresh server whose first request names a page, and AppTest
+        # reruns). Do the entry's work here so the page never shows stale data.
+        prepare()
+        st.session_state.pop(_PREPARED_KEY, None)
     context: PageContext | None = st.session_state.get(_CONTEXT_KEY)
     if context is None:
         no_data_page(st.session_state.get(_STATUS_KEY) or read_status(database_url()))

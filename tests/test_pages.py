@@ -1,0 +1,360 @@
+"""The dashboard pages under Streamlit's AppTest, on the sample extract.
+
+For every page, without and with filters (set through the URL, as a shared
+link would): no exception, no error box, and the numbers shown equal the
+metric engine's for the same filters — tiles and tables compared as text
+(formatted by the same ``views`` helpers), chart data compared number by
+number. Also: filters survive page switches, and the empty, schema-less
+and unreachable databases give a page that says what to do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import app_state, store, views
+from dashboard.evaluation import evaluate
+from dashboard.metrics.engine import compute_metrics, metric_breakdown, participant_counts, published
+from dashboard.metrics.tables import Filters, Tables, load_tables
+
+REPO = Path(__file__).resolve().parent.parent
+APP = str(REPO / "streamlit_app.py")
+SAMPLE = REPO / "sample_data"
+PAGES = [
+    "pages/overview.py",
+    "pages/pilot_evaluation.py",
+    "pages/recidivism.py",
+    "pages/referrals.py",
+    "pages/compliance.py",
+    "pages/partnerships.py",
+    "pages/community_policing.py",
+    "pages/equity.py",
+    "pages/data_status.py",
+]
+URL_FILTERS = {"program": "P01", "cohort": "pilot", "start": "2025-01-01"}
+FILTERS = Filters(program_ids=("P01",), cohorts=("pilot",), start=dt.date(2025, 1, 1))
+K = 11
+
+
+def build_sample_database(path: Path) -> str:
+    """The sample extract loaded the way users load it (validated, audited)."""
+    url = f"duckdb:///{path}"
+    engine = store.make_engine(url)
+    try:
+        from dashboard.ingest import load_extract
+
+        load_extract(SAMPLE, engine)
+    finally:
+        engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def sample_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return build_sample_database(tmp_path_factory.mktemp("dash") / "sample.duckdb")
+
+
+@pytest.fixture(scope="session")
+def tables(sample_url: str) -> Tables:
+    engine = store.make_engine(sample_url)
+    try:
+        return load_tables(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def use_db(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    def point(url: str) -> None:
+        monkeypatch.setenv("DATABASE_URL", url)
+
+    yield point
+
+
+def run_page(page: str, params: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    for key, value in (params or {}).items():
+        at.query_params[key] = value
+    at.run()
+    if page != PAGES[0]:
+        at.switch_page(page)
+        at.run()
+    return at
+
+
+def chart_frames(at: AppTest) -> list[tuple[str, list[pl.DataFrame]]]:
+    """(title, datasets) of every Vega-Lite chart on the page."""
+    out = []
+    for element in at.get("vega_lite_chart"):
+        spec = json.loads(element.proto.spec)
+        title = spec.get("title", {}).get("text", "") if isinstance(spec.get("title"), dict) else ""
+        frames = [pl.from_arrow(pa.ipc.open_stream(d.data.data).read_all()) for d in element.proto.datasets]
+        out.append((title, frames))
+    return out
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def assert_suppressed_rows_carry_no_numbers(at: AppTest) -> None:
+    for title, frames in chart_frames(at):
+        for frame in frames:
+            if "suppressed" not in frame.columns:
+                continue
+            hidden = frame.filter(pl.col("suppressed"))
+            for column in ("value", "ci_low", "ci_high", "numerator", "denominator", "count"):
+                if column in hidden.columns:
+                    assert hidden[column].null_count() == hidden.height, (title, column)
+
+
+def engine_metrics(tables: Tables, filters: Filters) -> pl.DataFrame:
+    return published(compute_metrics(tables, filters, min_cell_size=K))
+
+
+def published_pairs(rows: pl.DataFrame) -> list[tuple[float, int]]:
+    """(value, denominator) of each published row, rounded, for order-free comparison."""
+    return sorted(
+        (round(r["value"], 9), int(r["denominator"]))
+        for r in rows.iter_rows(named=True)
+        if not r["suppressed"] and r["value"] is not None
+    )
+
+
+def chart_pairs(frame: pl.DataFrame) -> list[tuple[float, int]]:
+    return sorted(
+        (round(r["value"], 9), int(r["denominator"]))
+        for r in frame.iter_rows(named=True)
+        if not r["suppressed"] and r["value"] is not None
+    )
+
+
+def chart_with(at: AppTest, title_part: str) -> pl.DataFrame:
+    for title, frames in chart_frames(at):
+        if title_part in title:
+            return frames[0]
+    raise AssertionError(f"no chart titled with {title_part!r}: {[t for t, _ in chart_frames(at)]}")
+
+
+# --- pure filter helpers -------------------------------------------------------------
+
+
+def test_filters_round_trip_through_url_parameters() -> None:
+    filters, problems = app_state.filters_from_params(
+        {"program": ["P01", "P02"], "cohort": ["pilot"], "risk": ["high,low"], "start": ["2025-01-01"],
+         "as_of": ["2026-03-31"]}
+    )
+    assert problems == []
+    assert filters == Filters(program_ids=("P01", "P02"), cohorts=("pilot",), risk_levels=("high", "low"),
+                              start=dt.date(2025, 1, 1), as_of=dt.date(2026, 3, 31))
+    assert app_state.filters_from_params(app_state.params_from_filters(filters))[0] == filters
+
+
+def test_bad_url_values_are_reported_not_raised() -> None:
+    filters, problems = app_state.filters_from_params(
+        {"cohort": ["pilot", "control"], "start": ["2025/01/01"], "end": ["2024-01-01"]}
+    )
+    assert filters.cohorts == ("pilot",) and filters.start is None and filters.end == dt.date(2024, 1, 1)
+    assert any("control" in p for p in problems) and any("2025/01/01" in p for p in problems)
+    _, problems = app_state.filters_from_params({"start": ["2025-06-01"], "end": ["2025-01-01"]})
+    assert any("period ignored" in p for p in problems)
+
+
+# --- every page, with and without filters ------------------------------------------------
+
+
+@pytest.mark.parametrize("with_filters", [False, True], ids=["all", "filtered"])
+@pytest.mark.parametrize("page", PAGES)
+def test_page_runs_and_shows_engine_numbers(
+    page: str, with_filters: bool, sample_url: str, tables: Tables, use_db
+) -> None:
+    use_db(sample_url)
+    at = run_page(page, URL_FILTERS if with_filters else None)
+    assert_clean(at)
+    assert_suppressed_rows_carry_no_numbers(at)
+    filters = FILTERS if with_filters else Filters()
+    # filters stay in the URL on every page
+    if with_filters:
+        assert {k: at.query_params[k] for k in URL_FILTERS} == URL_FILTERS
+    # data status line on every page
+    assert any("Data as of" in m.value for m in at.markdown)
+    frame = engine_metrics(tables, filters)
+    check = CHECKS[page]
+    check(at, tables, filters, frame)
+
+
+def _check_overview(at: AppTest, tables: Tables, filters: Filters, frame: pl.DataFrame) -> None:
+    shown = {m.label: m.value for m in at.metric}
+    counts = published(participant_counts(tables, filters, min_cell_size=K))
+    assert shown["Enrolled"] == views.display_value(views.overall_row(counts, "participants_enrolled"), "count", K)
+    assert shown["Active"] == views.display_value(views.overall_row(counts, "participants_active"), "count", K)
+    for metric_id, label in (
+        ("referral_completion_rate", "Referral completion"),
+        ("compliance_rate", "Supervision compliance"),
+        ("program_completion_rate", "Program completion"),
+        ("recidivism_rearrest_12m", "12-month rearrest"),
+    ):
+        assert shown[label] == views.display_value(views.overall_row(frame, metric_id), "rate", K)
+    by_program = at.dataframe[0].value
+    expected = views.wide_metric_table(
+        frame, [("referral_completion_rate", "Referral completion", "rate"), ("compliance_rate", "Supervision compliance", "rate"),
+                ("program_completion_rate", "Program completion", "rate"), ("recidivism_rearrest_12m", "12-month rearrest", "rate")],
+        key="program_id", key_title="Program", names=_program_names(tables), min_cell_size=K,
+    )
+    assert pl.from_pandas(by_program).equals(expected)
+
+
+def _program_names(tables: Tables) -> dict[str, str]:
+    return dict(tables.programs.select("program_id", "program_name").iter_rows())
+
+
+def _agency_names(tables: Tables) -> dict[str, str]:
+    return dict(tables.agencies.select("agency_id", "agency_name").iter_rows())
+
+
+def _check_evaluation(at: AppTest, tables: Tables, filters: Filters, frame: pl.DataFrame) -> None:
+    evaluation = evaluate(tables, filters, min_cell_size=K)
+    rates = chart_frames(at)[0][1][0]
+    expected = views.evaluation_rate_frame(evaluation, "rearrest")
+    assert chart_pairs(rates) == chart_pairs(expected)
+    windows = pl.from_pandas(at.dataframe[0].value)
+    assert windows.equals(views.evaluation_windows_table(
+        evaluation, {"rearrest": "Rearrest", "reconviction": "Reconviction", "reincarceration": "Reincarceration"}, K))
+    baseline = pl.from_pandas(at.dataframe[1].value)
+    assert baseline.equals(views.baseline_table(evaluation, K))
+
+
+def _check_recidivism(at: AppTest, tables: Tables, filters: Filters, frame: pl.DataFrame) -> None:
+    expected = pl.concat([views.metric_rows(frame, f"recidivism_rearrest_{w}m", ("cohort",)) for w in (6, 12, 24, 36)])
+    rates = chart_frames(at)[0][1][0]
+    assert chart_pairs(rates) == published_pairs(expected)
+
+
+def _check_referrals(at: AppTest, tables: Tables, filters: Filters, frame: pl.DataFrame) -> None:
+    rows = views.metric_rows(frame, "referral_completion_rate", ("agency_id",))
+    assert chart_pairs(chart_with(at, "Referral completion")) == published_pairs(rows)
+    by_service = views.metric_rows(
+        published(metric_breakdown(tables, filters, "referral_completion_rate", ["service_type"], min_cell_size=K)),
+        "referral_completion_rate", ("service_type",),
+    )
+    if by_service.height:
+        assert chart_pairs(chart_with(at, "Completion")) == published_pairs(by_service)
+
+
+def _check_compliance(at: AppTest, tables: Tables, filters: Filters, frame: pl.DataFrame) -> None:
+    rows = views.metric_rows(frame, "compliance_rate", ("agency_id",))
+    assert chart_pairs(chart_frames(at)[0][1][0]) == published_pairs(rows)
+    violations = views.metric_rows(frame, "violation_rate_per_100_pm", ("agency_id",))
+    shown = chart_with(at, "overall")
+    assert [round(v, 9) for v in sorted(shown.filter(~pl.col("suppressed"))["value"].drop_nulls())] == [
+        round(v, 9) for v in sorted(violations.filter(~pl.col("suppressed"))["value"].drop_nulls())
+    ]
+
+
+def _check_partnerships(at: AppTest, tables: Tables, filters: Filters, frame: pl.DataFrame) -> None:
+    agreements = tables.agreements
+    if filters.program_ids:
+        agreements = agreements.filter(pl.col("program_id").is_in(list(filters.program_ids)))
+    as_of = dt.date(2026, 6, 30)  # manifest.json of the sample extract
+    status = views.agreement_status(agreements, as_of)["status"].to_list()
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Expired"] == str(status.count("Expired"))
+    assert shown["Expiring within 90 days"] == str(status.count("Expiring within 90 days"))
+    assert shown["In force"] == str(status.count("In force") + status.count("Expiring within 90 days"))
+
+
+def _check_policing(at: AppTest, tables: Tables, filters: Filters, frame: pl.DataFrame) -> None:
+    overall = views.overall_row(frame, "police_diversion_rate")
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Diverted from arrest"] == views.display_value(overall, "rate", K)
+    rows = views.metric_rows(frame, "police_diversion_rate", ("agency_id",))
+    assert chart_pairs(chart_frames(at)[0][1][0]) == published_pairs(rows)
+
+
+def _check_equity(at: AppTest, tables: Tables, filters: Filters, frame: pl.DataFrame) -> None:
+    rows = views.metric_rows(
+        published(metric_breakdown(tables, filters, "referral_completion_rate", ["sex"], min_cell_size=K)),
+        "referral_completion_rate", ("sex",),
+    )
+    assert chart_pairs(chart_frames(at)[0][1][0]) == published_pairs(rows)
+    table = pl.from_pandas(at.dataframe[0].value)
+    assert table["Rate"].to_list() == [views.display_value(r, "rate", K) for r in rows.iter_rows(named=True)]
+
+
+def _check_status(at: AppTest, tables: Tables, filters: Filters, frame: pl.DataFrame) -> None:
+    runs = pl.from_pandas(at.dataframe[0].value)
+    assert runs.height == tables.load_runs.height
+    counts = pl.from_pandas(at.dataframe[1].value)
+    assert dict(counts.iter_rows()) == {name: getattr(tables, name).height for name in counts["Table"]}
+
+
+CHECKS = {
+    "pages/overview.py": _check_overview,
+    "pages/pilot_evaluation.py": _check_evaluation,
+    "pages/recidivism.py": _check_recidivism,
+    "pages/referrals.py": _check_referrals,
+    "pages/compliance.py": _check_compliance,
+    "pages/partnerships.py": _check_partnerships,
+    "pages/community_policing.py": _check_policing,
+    "pages/equity.py": _check_equity,
+    "pages/data_status.py": _check_status,
+}
+
+
+def test_filters_survive_page_switches_and_widget_changes(sample_url: str, tables: Tables, use_db) -> None:
+    use_db(sample_url)
+    at = run_page(PAGES[0], {"program": "P02"})
+    assert at.multiselect(key="filter_program").value == ["P02"]
+    at.multiselect(key="filter_risk").set_value(["high"]).run()
+    assert at.query_params["risk"] == "high"
+    at.switch_page("pages/compliance.py").run()
+    assert_clean(at)
+    assert at.query_params["program"] == "P02" and at.query_params["risk"] == "high"
+    frame = engine_metrics(tables, Filters(program_ids=("P02",), risk_levels=("high",)))
+    rows = views.metric_rows(frame, "compliance_rate", ("agency_id",))
+    assert chart_pairs(chart_frames(at)[0][1][0]) == published_pairs(rows)
+
+
+# --- no data ----------------------------------------------------------------------
+
+
+def _no_data_text(at: AppTest) -> str:
+    return " ".join([m.value for m in at.markdown] + [w.value for w in at.warning] + [e.value for e in at.error])
+
+
+@pytest.mark.parametrize("page", [PAGES[0], PAGES[4]])
+def test_empty_database_says_how_to_load(page: str, tmp_path: Path, use_db) -> None:
+    engine = store.make_engine(f"duckdb:///{tmp_path / 'empty.duckdb'}")
+    store.create_schema(engine)
+    engine.dispose()
+    use_db(f"duckdb:///{tmp_path / 'empty.duckdb'}")
+    at = run_page(page)
+    assert not at.exception
+    text = _no_data_text(at)
+    assert "no participants loaded" in text and "partnership-dashboard load DIR" in text
+
+
+def test_database_without_tables_says_how_to_load(tmp_path: Path, use_db) -> None:
+    use_db(f"duckdb:///{tmp_path / 'bare.duckdb'}")
+    at = run_page(PAGES[0])
+    assert not at.exception
+    text = _no_data_text(at)
+    assert "has no dashboard tables yet" in text and "partnership-dashboard load DIR" in text
+
+
+def test_unreachable_database_says_what_to_check(use_db) -> None:
+    use_db("postgresql://postgres@127.0.0.1:9/nowhere")  # port 9 (discard): nothing listens
+    at = run_page(PAGES[0])
+    assert not at.exception
+    text = _no_data_text(at)
+    assert "cannot open its database" in text and "DATABASE_URL" in text
