@@ -180,58 +180,74 @@ def _flag(cond: pl.Expr) -> pl.Expr:
     return cond.fill_null(False).cast(pl.Int64)
 
 
-def _units(prep: _Prepared, wanted: set[str]) -> dict[str, pl.LazyFrame]:
-    """The unit frame of every wanted metric except the violation rate."""
-    out: dict[str, pl.LazyFrame] = {}
-    referral_ids = {"referral_completion_rate", "referral_acceptance_rate", "median_days_to_service"}
-    if wanted & referral_ids:
-        r = _referral_base(prep)
-        status = pl.col("status")
-        out["referral_completion_rate"] = r.with_columns(
-            _flag(status == "completed").alias("_num"), _flag(status.is_in(COMPLETION_CLOSED)).alias("_den")
-        )
-        accepted = status != "pending"
-        out["referral_acceptance_rate"] = r.with_columns(
-            _flag(accepted & pl.col("accepted_date").is_not_null()).alias("_num"), _flag(accepted).alias("_den")
-        )
-        out["median_days_to_service"] = r.with_columns(
-            pl.lit(None, dtype=pl.Int64).alias("_num"),
-            _flag(pl.col("service_start_date").is_not_null()).alias("_den"),
-            (pl.col("service_start_date") - pl.col("referral_date")).dt.total_days().alias("_days"),
-        )
+@dataclass(frozen=True)
+class _Family:
+    """Records shared by several rate metrics: one frame, each metric's 0/1 numerator
+    and denominator expressions. Aggregated in one pass for all its metrics."""
+
+    frame: pl.LazyFrame
+    flags: dict[str, tuple[pl.Expr, pl.Expr]]
+
+
+def _families(prep: _Prepared, wanted: set[str]) -> list[_Family]:
+    """The rate metrics among ``wanted`` (all but the median and the violation rate), by family."""
+    out: list[_Family] = []
+    status = pl.col("status")
+    referral_flags = {
+        "referral_completion_rate": (status == "completed", status.is_in(COMPLETION_CLOSED)),
+        "referral_acceptance_rate": (
+            (status != "pending") & pl.col("accepted_date").is_not_null(), status != "pending"
+        ),
+    }
+    if wanted & set(referral_flags):
+        out.append(_Family(_referral_base(prep), {m: f for m, f in referral_flags.items() if m in wanted}))
     if "compliance_rate" in wanted:
-        e = _supervision_base(prep)
-        known = pl.col("required") & pl.col("outcome").is_in(COMPLIANCE_KNOWN)
-        out["compliance_rate"] = e.with_columns(
-            _flag(pl.col("required") & (pl.col("outcome") == "compliant")).alias("_num"), _flag(known).alias("_den")
-        )
+        required = pl.col("required")
+        out.append(_Family(_supervision_base(prep), {"compliance_rate": (
+            required & (pl.col("outcome") == "compliant"), required & pl.col("outcome").is_in(COMPLIANCE_KNOWN)
+        )}))
     if "program_completion_rate" in wanted:
         p = _participant_base(prep, pl.col("exit_date")).filter(pl.col("exit_date").is_not_null())
-        out["program_completion_rate"] = p.with_columns(
-            _flag(pl.col("exit_reason") == "completed").alias("_num"),
-            _flag(pl.col("exit_reason").is_in(DECISIVE_EXITS)).alias("_den"),
-        )
+        out.append(_Family(p, {"program_completion_rate": (
+            pl.col("exit_reason") == "completed", pl.col("exit_reason").is_in(DECISIVE_EXITS)
+        )}))
     if "reentry_plan_rate" in wanted:
         p = _participant_base(prep, pl.col("release_date")).filter(pl.col("release_date").is_not_null())
-        out["reentry_plan_rate"] = p.with_columns(
-            _flag(pl.col("reentry_plan_date") <= pl.col("release_date")).alias("_num"), pl.lit(1).alias("_den")
-        )
+        out.append(_Family(p, {"reentry_plan_rate": (
+            pl.col("reentry_plan_date") <= pl.col("release_date"), pl.col("release_date").is_not_null()
+        )}))
     recid = [(m, w) for m in MEASURES for w in WINDOWS_MONTHS if metric_id(m, w) in wanted]
     if recid:
         base = _recidivism_base(prep, {m for m, _ in recid})
+        base = base.with_columns(
+            add_months_expr(pl.col("index_date"), w).alias(f"_end_{w}") for w in sorted({w for _, w in recid})
+        )
+        flags = {}
         for measure, window in recid:
-            end = add_months_expr(pl.col("index_date"), window)
+            end = pl.col(f"_end_{window}")
             eligible = end <= prep.as_of
             first = pl.col(f"_first_{measure}")
-            out[metric_id(measure, window)] = base.with_columns(
-                _flag(eligible & first.is_not_null() & (first <= end)).alias("_num"), _flag(eligible).alias("_den")
-            )
+            flags[metric_id(measure, window)] = (eligible & first.is_not_null() & (first <= end), eligible)
+        out.append(_Family(base, flags))
     if "police_diversion_rate" in wanted:
-        c = _police_base(prep)
-        out["police_diversion_rate"] = c.with_columns(
-            _flag(pl.col("outcome").is_in(DIVERSION_OUTCOMES)).alias("_num"), pl.lit(1).alias("_den")
-        )
+        out.append(_Family(_police_base(prep), {"police_diversion_rate": (
+            pl.col("outcome").is_in(DIVERSION_OUTCOMES), pl.col("contact_id").is_not_null()
+        )}))
     return out
+
+
+def _median_units(prep: _Prepared) -> pl.LazyFrame:
+    """Referrals with a service start, with ``_days`` = service_start_date − referral_date."""
+    return _referral_base(prep).filter(pl.col("service_start_date").is_not_null()).with_columns(
+        (pl.col("service_start_date") - pl.col("referral_date")).dt.total_days().alias("_days")
+    )
+
+
+def _unit(prep: _Prepared, metric: str) -> pl.LazyFrame:
+    """One rate metric's records with 0/1 columns ``_num`` and ``_den`` (for breakdowns)."""
+    (family,) = _families(prep, {metric})
+    num, den = family.flags[metric]
+    return family.frame.with_columns(_flag(num).alias("_num"), _flag(den).alias("_den"))
 
 
 def _recidivism_base(prep: _Prepared, measures: set[str]) -> pl.LazyFrame:
@@ -323,7 +339,7 @@ def _rate_rows(metric: str, cells: pl.DataFrame) -> list[_Row]:
 
 def _median_rows(metric: str, units: pl.DataFrame) -> list[_Row]:
     rows = []
-    served = units.filter(pl.col("_den") == 1)
+    served = units
     for grouping in GROUPINGS:
         if grouping:
             frame = served.group_by(list(grouping)).agg(pl.len().alias("n"), pl.col("_days").median().alias("m"))
@@ -363,22 +379,26 @@ def _sort_rows(rows: list[_Row]) -> list[_Row]:
 def _raw_rows(tables: Tables, filters: Filters, as_of: dt.date, ids: Sequence[str]) -> list[_Row]:
     prep = _Prepared(tables, filters, as_of)
     wanted = set(ids)
-    units = _units(prep, wanted)
-    rate_ids = [m for m in ids if m in units and m != "median_days_to_service"]
-    cell_queries = [
-        units[m].group_by(_CELL_KEYS).agg(pl.col("_num").sum(), pl.col("_den").sum()) for m in rate_ids
-    ]
-    extra: list[pl.LazyFrame] = []
+    families = _families(prep, wanted)
+    queries: list[pl.LazyFrame] = []
+    for family in families:
+        aggs = []
+        for metric, (num, den) in family.flags.items():
+            aggs += [_flag(num).sum().alias(f"{metric}:num"), _flag(den).sum().alias(f"{metric}:den")]
+        queries.append(family.frame.group_by(_CELL_KEYS).agg(aggs))
     if "median_days_to_service" in wanted:
-        extra.append(units["median_days_to_service"].filter(pl.col("_den") == 1).select(*_CELL_KEYS, "_den", "_days"))
+        queries.append(_median_units(prep).select(*_CELL_KEYS, "_days"))
     if "violation_rate_per_100_pm" in wanted:
         v, e = _violation_units(prep)
-        extra += [v.select(_CELL_KEYS), e.select(*_CELL_KEYS, "_days")]
-    collected = pl.collect_all(cell_queries + extra)
+        queries += [v.select(_CELL_KEYS), e.select(*_CELL_KEYS, "_days")]
+    collected = pl.collect_all(queries)
     rows: list[_Row] = []
-    for metric, cells in zip(rate_ids, collected[: len(rate_ids)]):
-        rows += _rate_rows(metric, cells)
-    rest = collected[len(rate_ids):]
+    for family, cells in zip(families, collected):
+        for metric in family.flags:
+            rows += _rate_rows(metric, cells.select(
+                *_CELL_KEYS, pl.col(f"{metric}:num").alias("_num"), pl.col(f"{metric}:den").alias("_den")
+            ))
+    rest = collected[len(families):]
     if "median_days_to_service" in wanted:
         rows += _median_rows("median_days_to_service", rest.pop(0))
     if "violation_rate_per_100_pm" in wanted:
@@ -656,14 +676,14 @@ def _breakdown_cells(prep: _Prepared, metric: str, by: list[str]) -> list[tuple[
             months = daysum / DAYS_PER_MONTH
             cells.append((tuple(rec[d] for d in by), num, months, 100.0 * num / months if daysum else None, None))
         return cells
-    unit = _with_quarter(_units(prep, {metric})[metric], by)
     if metric == "median_days_to_service":
-        frame = unit.filter(pl.col("_den") == 1).group_by(by).agg(
+        frame = _with_quarter(_median_units(prep), by).group_by(by).agg(
             pl.len().alias("n"), pl.col("_days").median().alias("m")
         ).collect()
         for rec in frame.iter_rows(named=True):
             cells.append((tuple(rec[d] for d in by), None, float(rec["n"]), float(rec["m"]), None))
         return cells
+    unit = _with_quarter(_unit(prep, metric), by)
     frame = unit.group_by(by).agg(pl.col("_num").sum(), pl.col("_den").sum()).collect()
     for rec in frame.iter_rows(named=True):
         num, den = int(rec["_num"]), int(rec["_den"])
