@@ -1,0 +1,118 @@
+"""Dashboard breakdowns and head counts, hand-computed (as-of 2024-06-30)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import polars as pl
+import pytest
+
+from dashboard.metrics.engine import compute_metrics, metric_breakdown, participant_counts, published
+from dashboard.metrics.tables import Filters, Tables
+
+D = dt.date
+AS_OF = D(2024, 6, 30)
+
+
+def cells(frame: pl.DataFrame) -> dict[tuple[Any, ...], dict[str, Any]]:
+    return {tuple(r["group"].values()): r for r in frame.iter_rows(named=True) if r["group_by"]}
+
+
+def person(pid: str, **kw: Any) -> dict[str, Any]:
+    base = {"participant_id": pid, "program_id": "P1", "supervising_agency_id": "A1", "cohort": "pilot",
+            "enrollment_date": D(2024, 1, 1), "supervision_type": "probation", "risk_level": "low"}
+    base.update(kw)
+    return base
+
+
+@pytest.fixture
+def tables() -> Tables:
+    return Tables.from_frames(
+        participants=[
+            person("va", sex="female"),
+            person("vb", enrollment_date=D(2024, 3, 1), exit_date=D(2024, 3, 31), exit_reason="revoked", sex="male"),
+            person("vc", enrollment_date=D(2024, 7, 2)),  # after as-of
+        ],
+        violations=[
+            {"violation_id": "v1", "participant_id": "va", "agency_id": "A1", "violation_date": D(2024, 2, 10),
+             "violation_type": "technical", "response": "warning"},
+            {"violation_id": "v2", "participant_id": "va", "agency_id": "A1", "violation_date": D(2024, 5, 5),
+             "violation_type": "new_offense", "response": "revoked"},
+            {"violation_id": "v3", "participant_id": "vb", "agency_id": "A1", "violation_date": D(2024, 3, 15),
+             "violation_type": "technical", "response": "warning"},
+        ],
+        referrals=[
+            {"referral_id": f"r{i}", "participant_id": "va", "referring_agency_id": "A1",
+             "provider_agency_id": "A2", "service_type": service, "referral_date": D(2024, 2, i + 1),
+             "status": status}
+            for i, (service, status) in enumerate(
+                [("housing", "completed")] * 3 + [("housing", "declined")] + [("employment", "completed")] * 2
+            )
+        ],
+    )
+
+
+def test_violation_rate_by_quarter_splits_exposure(tables: Tables) -> None:
+    out = metric_breakdown(tables, Filters(as_of=AS_OF), "violation_rate_per_100_pm", ["quarter"], min_cell_size=0)
+    by_q = cells(out)
+    # 2024-Q1: va 1 Jan..31 Mar = 91 days, vb 1..31 Mar = 31 days -> 122 days; violations v1, v3 = 2.
+    #   rate = 100 * 2 / (122 / 30.4375) = 6087.5 / 122 = 49.898
+    # 2024-Q2: va 1 Apr..30 Jun = 91 days; violation v2 = 1 -> 3043.75 / 91 = 33.448
+    assert by_q[("2024-Q1",)]["numerator"] == 2
+    assert by_q[("2024-Q1",)]["denominator"] == pytest.approx(122 / 30.4375)
+    assert by_q[("2024-Q1",)]["value"] == pytest.approx(6087.5 / 122)
+    assert by_q[("2024-Q2",)]["value"] == pytest.approx(3043.75 / 91)
+    # The overall row comes first, as compute_metrics gives it: 3 violations over 213 days.
+    first = out.row(0, named=True)
+    assert first["group_by"] == [] and first["numerator"] == 3
+    assert first["denominator"] == pytest.approx(213 / 30.4375)
+
+
+def test_violation_rate_by_type_keeps_the_whole_exposure(tables: Tables) -> None:
+    out = metric_breakdown(tables, Filters(as_of=AS_OF), "violation_rate_per_100_pm", ["violation_type"],
+                           min_cell_size=0)
+    by_type = cells(out)
+    # technical v1, v3 = 2 and new_offense v2 = 1, each over all 213 days of exposure.
+    assert by_type[("technical",)]["numerator"] == 2 and by_type[("new_offense",)]["numerator"] == 1
+    assert by_type[("technical",)]["denominator"] == pytest.approx(213 / 30.4375)
+
+
+def test_referral_completion_by_service_type_with_suppression(tables: Tables) -> None:
+    f = Filters(as_of=AS_OF)
+    out = metric_breakdown(tables, f, "referral_completion_rate", ["service_type"], min_cell_size=0)
+    # housing: 3 completed of 4 closed -> 0.75; employment: 2 of 2.
+    assert cells(out)[("housing",)]["value"] == 0.75
+    assert cells(out)[("employment",)]["value"] == 1.0
+    # k = 3: employment (denominator 2) is suppressed; the overall 5/6 has a numerator >= 3 and is published,
+    # so housing (the only other cell) is suppressed too, else 5 - 3 = 2 would give employment away.
+    out = metric_breakdown(tables, f, "referral_completion_rate", ["service_type"], min_cell_size=3)
+    assert out.row(0, named=True)["suppressed"] is False
+    assert all(r["suppressed"] for r in cells(out).values())
+    shown = published(out)
+    assert shown.filter(pl.col("suppressed"))["numerator"].null_count() == 2
+
+
+def test_breakdown_by_a_standard_grouping_is_the_metric_table(tables: Tables) -> None:
+    f = Filters(as_of=AS_OF)
+    out = metric_breakdown(tables, f, "referral_completion_rate", ["cohort"], min_cell_size=0)
+    full = compute_metrics(tables, f, min_cell_size=0, metric_ids=["referral_completion_rate"])
+    assert out.height == full.filter(pl.col("group_by").list.len() <= 1).filter(
+        (pl.col("group_by").list.len() == 0) | (pl.col("group_by").list.first() == "cohort")).height
+    assert cells(out)[("pilot",)]["numerator"] == 5
+
+
+def test_breakdown_rejects_dimensions_that_do_not_apply(tables: Tables) -> None:
+    with pytest.raises(ValueError, match="service_type"):
+        metric_breakdown(tables, Filters(as_of=AS_OF), "compliance_rate", ["service_type"])
+
+
+def test_participant_counts(tables: Tables) -> None:
+    out = participant_counts(tables, Filters(as_of=AS_OF), min_cell_size=0)
+    rows = {(r["metric"], tuple(r["group_by"])): r for r in out.iter_rows(named=True) if not r["group_by"]}
+    # Enrolled by the as-of date: va, vb (vc enrolls after it) -> 2; active on it: va (vb exited 31 Mar) -> 1.
+    assert rows[("participants_enrolled", ())]["value"] == 2
+    assert rows[("participants_active", ())]["value"] == 1
+    # k = 11: both counts are below k -> suppressed.
+    out = participant_counts(tables, Filters(as_of=AS_OF), min_cell_size=11)
+    assert out["suppressed"].all()
