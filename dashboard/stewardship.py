@@ -876,11 +876,10 @@ def summarize(
 
 def read_tables(engine: sa.engine.Engine) -> dict[str, pl.DataFrame]:
     """Every contract table as a polars frame with contract types."""
-    # Not dashboard.metrics.tables.load_tables: its has_table probe leaves a
-    # result open on the DuckDB 2.0 driver connection, which the native read
-    # that follows refuses. Every table exists once the schema does.
-    with store.connect(engine) as conn:
-        return {name: store.read_table(conn, name) for name in TABLE_NAMES}
+    from dashboard.metrics.tables import load_tables
+
+    loaded = load_tables(engine)
+    return {name: getattr(loaded, name) for name in TABLE_NAMES}
 
 
 def quality_summary(engine: sa.engine.Engine, *, thresholds: Thresholds | None = None) -> QualitySummary:
@@ -930,9 +929,8 @@ class DatabaseCheckReport:
         if self.error:
             return f"check could not run on {self.source}: {self.error}"
         lines = [f"Data-quality check of {self.source} (as of {self.as_of})"]
-        lines.append(
-            "  rows checked: " + ", ".join(f"{t} {n}" for t, n in self.rows_checked.items() if n) or "none"
-        )
+        checked = ", ".join(f"{t} {n}" for t, n in self.rows_checked.items() if n)
+        lines.append("  rows checked: " + (checked or "none (the tables are empty)"))
         if self.expectation_failures or self.integrity_failures:
             lines.append("  FAILED on loaded rows:")
             for f in self.expectation_failures + self.integrity_failures:

@@ -265,9 +265,10 @@ def test_partner_scorecard_hand_computed() -> None:
         "A1": (6, 8), "A2": (1, 4), "A3": (1, 1), "(unassigned)": (3, 3)}
     assert rows["A1"]["completeness"] == pytest.approx(0.75)
     # timeliness: latest load r2 started 2026-04-10 for as-of 2026-03-31 -> 10 days;
-    # latest activity: A1 F1 2026-03-10 -> 21 days, A2 E4 02-20 -> 39, unassigned N4 03-01 -> 30, A3 none
+    # latest activity: A1 F1 2026-03-10 -> 21 days, A2 E4 02-20 -> 39, A3 none;
+    # rows without an agency are no partner that can be late -> none
     assert {r["load_lag_days"] for r in rows.values()} == {10}
-    assert {a: r["data_lag_days"] for a, r in rows.items()} == {"A1": 21, "A2": 39, "A3": None, "(unassigned)": 30}
+    assert {a: r["data_lag_days"] for a, r in rows.items()} == {"A1": 21, "A2": 39, "A3": None, "(unassigned)": None}
     # A2's open rules, ties by table then rule id
     assert rows["A2"]["top_rules"] == (
         "supervision_events: event_date is after the extract's as-of date (1); "
