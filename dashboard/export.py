@@ -750,7 +750,8 @@ def metric_chart(
     return charts.rate_bars(
         data,
         title=f"{info.label} by {title_by}",
-        subtitle=f"{period}; data as of {as_of}; 95% intervals; cells under {min_cell_size} suppressed",
+        subtitle=f"{period}; data as of {as_of}; {'95% intervals; ' if info.has_interval else ''}"
+        f"cells under {min_cell_size} suppressed",
         category_title={"program_id": "Program", "agency_id": "Agency", "cohort": "Cohort"}[category],
         value_title=info.label,
         unit=_CHART_UNITS.get(info.unit, "rate"),  # type: ignore[arg-type]

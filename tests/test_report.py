@@ -302,3 +302,16 @@ def test_hostile_program_name_on_the_cover(tmp_path: Path) -> None:
     assert result.measures.filter(pl.col("Rate").is_not_null() | pl.col("Suppressed")).height == 0
     csv_text = (tmp_path / "tables" / "measures.csv").read_bytes().decode("utf-8-sig")
     assert "\r\nReentry plan on time,reentry_plan_rate,,,,,,,no records in the period\r\n" in csv_text
+
+
+def test_pdf_without_dejavu_falls_back_to_latin1(report, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """Without a DejaVu font the PDF uses built-in Helvetica and folds text to Latin-1."""
+    from dashboard import report as report_module
+
+    monkeypatch.setattr(report_module, "find_dejavu", lambda: None)
+    pdf = report_module.render_pdf(report.content, {})
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+    assert "Rearrest within 12 months" in text and "40.0%" in text
+    assert "'=HYPERLINK(" in text
+    assert report_module.to_latin1("Program × cohort – “x” ≤ 5 → ✓") == 'Program x cohort - "x" <= 5 -> ?'
