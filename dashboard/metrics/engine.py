@@ -28,7 +28,7 @@ import io
 import json
 import math
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,19 +66,6 @@ where it is participant-months."""
 
 
 # --- step 1: units ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Unit:
-    """The counted records of one metric, attributed and filtered.
-
-    ``frame`` has program_id, agency_id, cohort, ``_date`` (the date the
-    period applies to), the breakdown dimensions, and ``_num``/``_den``
-    (0/1 integers) or, for the median, ``_days`` on rows with ``_den = 1``.
-    """
-
-    metric: str
-    frame: pl.LazyFrame
 
 
 class _Prepared:
@@ -632,7 +619,10 @@ def _with_quarter(frame: pl.LazyFrame, by: Sequence[str]) -> pl.LazyFrame:
 
 def _exposure_by_quarter(exposure: pl.LazyFrame) -> pl.LazyFrame:
     """Split each participant's exposure [_lo, _hi] into calendar quarters (days per quarter)."""
-    qindex = lambda d: d.dt.year().cast(pl.Int64) * 4 + (d.dt.quarter().cast(pl.Int64) - 1)  # noqa: E731
+
+    def qindex(d: pl.Expr) -> pl.Expr:
+        return d.dt.year().cast(pl.Int64) * 4 + (d.dt.quarter().cast(pl.Int64) - 1)
+
     q = pl.col("_q")
     q_start = pl.date(q // 4, (q % 4) * 3 + 1, 1)
     q_end = q_start.dt.offset_by("3mo").dt.offset_by("-1d")
