@@ -58,3 +58,12 @@ def test_metrics_json_and_csv_from_the_database(engine: sa.engine.Engine, capsys
 def test_sample_manifest_matches_the_generator() -> None:
     manifest = json.loads((SAMPLE_DIR / "manifest.json").read_text())
     assert manifest["generator"]["seed"] == 42 and manifest["generator"]["participants"] == 3000
+
+
+def test_metrics_errors_say_what_to_do(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "none.duckdb"
+    assert main(["metrics", "--db", str(missing), "--format", "json"]) == 2
+    assert "does not exist" in capsys.readouterr().err and not missing.exists()
+    assert main(["metrics", "--db", str(missing), "--start", "2025-01-01", "--end", "2024-01-01",
+                 "--format", "csv"]) == 2
+    assert "swap --start and --end" in capsys.readouterr().err

@@ -29,6 +29,7 @@ import json
 import math
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Any
 
@@ -574,7 +575,17 @@ def cli_metrics(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    engine = store.make_engine(args.db, read_only=False)
+    url = store.normalise_url(args.db)
+    if url.startswith("duckdb:///") and url != "duckdb:///:memory:":
+        path = Path(url[len("duckdb:///"):])
+        if not path.exists():
+            print(
+                f"error: the database file {path} does not exist. Load an extract first "
+                "(partnership-dashboard load DIR --db ...) or pass --db / DATABASE_URL with the right URL.",
+                file=sys.stderr,
+            )
+            return 2
+    engine = store.make_engine(url)
     try:
         if not store.schema_exists(engine):
             print(
