@@ -12,6 +12,7 @@ from dashboard.metrics.recidivism import (
     add_months,
     add_months_expr,
     first_matching_event,
+    first_matching_events,
     metric_id,
     participants_with_index_date,
     recidivism_outcomes,
@@ -79,3 +80,16 @@ def test_recidivism_outcomes_eligibility_on_the_as_of_date() -> None:
                               as_of=D(2024, 6, 30))
     assert sorted(out.select("participant_id", "recidivated").rows()) == [("a", True), ("b", False)]
     assert metric_id("reconviction", 24) == "recidivism_reconviction_24m"
+
+
+def test_first_matching_events_all_measures_in_one_pass() -> None:
+    t = _tables()
+    people = participants_with_index_date(t.participants, D(2024, 6, 30))
+    out = first_matching_events(people, t.recidivism_events, ["rearrest", "reconviction", "reincarceration"],
+                                D(2024, 6, 30)).collect()
+    # a: arrest 29 Feb 2024 (the index-date arrest does not count), no conviction, revocation 1 Oct 2023.
+    # b: only an arrest after the as-of date -> no row.
+    assert out.sort("participant_id").rows(named=True) == [
+        {"participant_id": "a", "first_rearrest_date": D(2024, 2, 29), "first_reconviction_date": None,
+         "first_reincarceration_date": D(2023, 10, 1)}
+    ]

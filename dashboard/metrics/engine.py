@@ -36,7 +36,15 @@ from typing import Any
 import polars as pl
 
 from dashboard.contract import VIOLATION_RESPONSES, VIOLATION_TYPES
-from dashboard.metrics.recidivism import MATCHING_EVENT_TYPES, MEASURES, WINDOWS_MONTHS, add_months_expr, metric_id
+from dashboard.metrics.recidivism import (
+    MEASURES,
+    WINDOWS_MONTHS,
+    add_months_expr,
+    first_event_column,
+    first_matching_events,
+    index_date_expr,
+    metric_id,
+)
 from dashboard.metrics.registry import GROUP_KEYS, GROUPINGS, METRIC_IDS, METRICS_BY_ID, get_metric
 from dashboard.metrics.suppression import GroupKey, key_sort_value, suppress_against_total, suppress_metric_rows
 from dashboard.metrics.tables import Filters, Tables, age_band_expr, resolve_as_of
@@ -214,7 +222,7 @@ def _families(prep: _Prepared, wanted: set[str]) -> list[_Family]:
         for measure, window in recid:
             end = pl.col(f"_end_{window}")
             eligible = end <= prep.as_of
-            first = pl.col(f"_first_{measure}")
+            first = pl.col(first_event_column(measure))
             flags[metric_id(measure, window)] = (eligible & first.is_not_null() & (first <= end), eligible)
         out.append(_Family(base, flags))
     if "police_diversion_rate" in wanted:
@@ -239,19 +247,10 @@ def _unit(prep: _Prepared, metric: str) -> pl.LazyFrame:
 
 
 def _recidivism_base(prep: _Prepared, measures: set[str]) -> pl.LazyFrame:
-    """Participants with ``index_date`` and, per measure, ``_first_<measure>``: the
-    first matching event strictly after the index date and on or before as-of."""
-    p = prep.participants.lazy().with_columns(
-        pl.coalesce(pl.col("release_date"), pl.col("enrollment_date")).alias("index_date")
-    )
-    events = prep.tables.recidivism_events.lazy().filter(pl.col("event_date") <= prep.as_of)
-    after = events.join(p.select("participant_id", "index_date"), on="participant_id", how="inner").filter(
-        pl.col("event_date") > pl.col("index_date")
-    )
-    firsts = after.group_by("participant_id").agg(
-        pl.col("event_date").filter(pl.col("event_type").is_in(MATCHING_EVENT_TYPES[m])).min().alias(f"_first_{m}")
-        for m in sorted(measures)
-    )
+    """Participants with ``index_date`` and, per measure, ``first_<measure>_date``
+    (see :mod:`dashboard.metrics.recidivism`, shared with the pilot evaluation)."""
+    p = prep.participants.lazy().with_columns(index_date_expr())
+    firsts = first_matching_events(p, prep.tables.recidivism_events, measures, prep.as_of)
     p = p.join(firsts, on="participant_id", how="left")
     p = p.with_columns(pl.col("supervising_agency_id").alias("agency_id"), pl.col("index_date").alias("_date"))
     return prep.attribution_filter(p.filter(prep.in_period(pl.col("_date"))))

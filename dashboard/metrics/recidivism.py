@@ -68,6 +68,43 @@ def participants_with_index_date(participants: pl.DataFrame, as_of: dt.date) -> 
     return participants.filter(pl.col("enrollment_date") <= as_of).with_columns(index_date_expr())
 
 
+def first_event_column(measure: str) -> str:
+    """Column name of a measure's first matching event date in :func:`first_matching_events`."""
+    check_measure(measure)
+    return f"first_{measure}_date"
+
+
+def first_matching_events(
+    participants: pl.LazyFrame | pl.DataFrame,
+    events: pl.LazyFrame | pl.DataFrame,
+    measures: tuple[str, ...] | list[str] | set[str],
+    as_of: dt.date,
+) -> pl.LazyFrame:
+    """``participant_id`` and, per measure, ``first_<measure>_date``: the earliest
+    matching event with ``index_date < event_date <= as_of`` (null where none).
+
+    One pass over the events for every measure. ``participants`` must carry
+    ``participant_id`` and ``index_date``; only participants with at least one
+    event after their index date get a row.
+    """
+    wanted = sorted(set(measures))
+    for m in wanted:
+        check_measure(m)
+    index = participants.lazy().select("participant_id", "index_date")
+    after = (
+        events.lazy()
+        .filter(pl.col("event_date") <= as_of)
+        .select("participant_id", "event_date", "event_type")
+        .join(index, on="participant_id", how="inner")
+        .filter(pl.col("event_date") > pl.col("index_date"))
+    )
+    return after.group_by("participant_id").agg(
+        pl.col("event_date").filter(pl.col("event_type").is_in(list(MATCHING_EVENT_TYPES[m]))).min()
+        .alias(first_event_column(m))
+        for m in wanted
+    )
+
+
 def first_matching_event(
     participants: pl.DataFrame, events: pl.DataFrame, measure: str, as_of: dt.date
 ) -> pl.DataFrame:
@@ -77,16 +114,12 @@ def first_matching_event(
     ``participants`` must carry ``participant_id`` and ``index_date``; only
     participants with such an event get a row.
     """
-    check_measure(measure)
-    matching = events.filter(
-        pl.col("event_type").is_in(list(MATCHING_EVENT_TYPES[measure])) & (pl.col("event_date") <= as_of)
-    ).select("participant_id", "event_date")
+    column = first_event_column(measure)
     return (
-        participants.select("participant_id", "index_date")
-        .join(matching, on="participant_id", how="inner")
-        .filter(pl.col("event_date") > pl.col("index_date"))
-        .group_by("participant_id")
-        .agg(pl.col("event_date").min().alias("first_event_date"))
+        first_matching_events(participants, events, [measure], as_of)
+        .filter(pl.col(column).is_not_null())
+        .select("participant_id", pl.col(column).alias("first_event_date"))
+        .collect()
     )
 
 
