@@ -481,3 +481,48 @@ def test_every_metric_present_and_finite_on_sample() -> None:
     for r in doc["metrics"]:
         for c in ("value", "ci_low", "ci_high", "denominator"):
             assert r[c] is None or math.isfinite(r[c])
+
+
+# Every recidivism metric on the same fixture (as-of 30 Jun 2024). Window ends per participant:
+#   i1 index 31 Dec 2023: 6m 30 Jun 2024 (eligible, on the as-of date), 12m 31 Dec 2024 (no)
+#   i2 index 31 Aug 2023: 6m 29 Feb 2024 (clipped; eligible), 12m 31 Aug 2024 (no)
+#   i3 index 15 Jun 2023: 6m 15 Dec 2023, 12m 15 Jun 2024 (eligible), 24m 15 Jun 2025 (no)
+#   i4 index  1 Mar 2024: 6m 1 Sep 2024 (never eligible here)
+#   i5 index 10 Jan 2022: 6m 10 Jul 2022, 12m 10 Jan 2023, 24m 10 Jan 2024 (eligible), 36m 10 Jan 2025 (no)
+# -> denominators 6m: 4 (i1, i2, i3, i5); 12m: 2 (i3, i5); 24m: 1 (i5); 36m: none (no row).
+# First events after the index date: i1 arrest 30 Jun 2024; i2 arrest 1 Mar 2024 (after its 6m end);
+# i3 conviction 1 Sep 2023 (its arrest is on the index date); i5 incarceration 1 Feb 2022.
+@pytest.mark.parametrize(
+    ("metric", "expected"),
+    [
+        ("recidivism_rearrest_6m", (1, 4)),  # i1
+        ("recidivism_rearrest_12m", (0, 2)),
+        ("recidivism_rearrest_24m", (0, 1)),
+        ("recidivism_rearrest_36m", None),
+        ("recidivism_reconviction_6m", (1, 4)),  # i3
+        ("recidivism_reconviction_12m", (1, 2)),  # i3
+        ("recidivism_reconviction_24m", (0, 1)),
+        ("recidivism_reconviction_36m", None),
+        ("recidivism_reincarceration_6m", (1, 4)),  # i5
+        ("recidivism_reincarceration_12m", (1, 2)),  # i5
+        ("recidivism_reincarceration_24m", (1, 1)),  # i5
+        ("recidivism_reincarceration_36m", None),
+    ],
+)
+def test_every_recidivism_metric(recidivism_tables: Tables, metric: str, expected: tuple[int, int] | None) -> None:
+    out = run(recidivism_tables, metric)
+    if expected is None:
+        assert out.height == 0
+        return
+    overall = row(out)
+    assert (overall["numerator"], overall["denominator"]) == expected
+    assert (overall["ci_low"], overall["ci_high"]) == wilson_interval(*expected)
+
+
+def test_interval_agrees_with_statsmodels(referral_tables: Tables) -> None:
+    from statsmodels.stats.proportion import proportion_confint
+
+    overall = row(run(referral_tables, "referral_acceptance_rate"))  # 5 / 6
+    low, high = proportion_confint(5, 6, alpha=0.05, method="wilson")
+    assert overall["ci_low"] == pytest.approx(low, abs=1e-12)
+    assert overall["ci_high"] == pytest.approx(high, abs=1e-12)
