@@ -227,7 +227,7 @@ def build_suite(table: Table, as_of: dt.date) -> gx.ExpectationSuite:
 
     specs = expectation_specs(table, as_of)
     groups = expectation_groups(specs)
-    suite = gx.ExpectationSuite(name=suite_name(table.name))
+    expectations = []
     for spec in specs:
         kwargs = dict(spec.kwargs)
         condition = GXColumn(GROUP) == groups.index(spec_columns(spec))
@@ -242,8 +242,9 @@ def build_suite(table: Table, as_of: dt.date) -> gx.ExpectationSuite:
             }[op]()
             condition = condition & own
         kwargs["row_condition"] = condition
-        expectation = getattr(gx.expectations, spec.expectation)(**kwargs, meta={"rule": spec.rule})
-        suite.add_expectation(expectation)
+        expectations.append(getattr(gx.expectations, spec.expectation)(**kwargs, meta={"rule": spec.rule}))
+    # given all at once: adding one by one re-serialises the suite each time (quadratic)
+    suite = gx.ExpectationSuite(name=suite_name(table.name), expectations=expectations)
     return suite
 
 
@@ -251,14 +252,23 @@ class SuiteRunner:
     """One ephemeral GX context for a whole extract: a pandas data source, one
     asset per table, the suites, and (optionally) HTML data docs in a folder."""
 
+    _shared: tuple[Any, Any] | None = None
+    _suites: dict[tuple[int, str, dt.date], Any] = {}
+
     def __init__(self, as_of: dt.date, docs_dir: Path | None = None) -> None:
-        gx = _gx()
         self.as_of = as_of
+        self.docs_dir = docs_dir
+        if docs_dir is None and SuiteRunner._shared is not None:
+            # creating a context costs about a second: loads in one process share one
+            self.context, self.source = SuiteRunner._shared
+            return
+        gx = _gx()
         self.context = gx.get_context(mode="ephemeral")
         _quiet(self.context)
         self.source = self.context.data_sources.add_pandas("partner_extract")
-        self.docs_dir = docs_dir
-        if docs_dir is not None:
+        if docs_dir is None:
+            SuiteRunner._shared = (self.context, self.source)
+        else:
             docs_dir.mkdir(parents=True, exist_ok=True)
             self.context.add_data_docs_site(
                 site_name="partnership_data_docs",
@@ -275,7 +285,11 @@ class SuiteRunner:
         specs = expectation_specs(table, self.as_of)
         groups = expectation_groups(specs)
         profile = profile_frame(frame, groups)
-        suite = self.context.suites.add_or_update(build_suite(table, self.as_of))
+        cache_key = (id(self.context), table.name, self.as_of)
+        suite = SuiteRunner._suites.get(cache_key)
+        if suite is None:
+            suite = self.context.suites.add_or_update(build_suite(table, self.as_of))
+            SuiteRunner._suites[cache_key] = suite
         if table.name in self._asset_names():
             asset = self.source.get_asset(table.name)
             batch_def = asset.get_batch_definition("whole")

@@ -95,21 +95,6 @@ PARTICIPANT_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("row", "rules"), PARTICIPANT_CASES, ids=[r[1][0] + str(i) for i, r in enumerate(PARTICIPANT_CASES)])
-def test_each_rule_rejects_its_row_and_the_good_row_loads(
-    duckdb_engine: sa.engine.Engine, tmp_path: Path, row: str, rules: list[str]
-) -> None:
-    files = base_files(participants=PARTICIPANTS_HEADER + GOOD_PARTICIPANT + row + "\n",
-                       supervision_events=EVENTS_HEADER + GOOD_EVENT)
-    report = load_extract(write_extract(tmp_path / "x", files), duckdb_engine)
-    assert report.exit_code == 1
-    assert table(duckdb_engine, "participants")["participant_id"].to_list() == ["P1"]
-    assert quarantined(duckdb_engine, "participants") == {3: rules}
-    got = report.to_json()["tables"]["participants"]
-    assert got["reasons"] == {r: 1 for r in rules}
-    assert (got["loaded"], got["rejected"]) == (1, 1)
-
-
 REFERRALS_HEADER = (
     "referral_id,participant_id,referring_agency_id,provider_agency_id,service_type,referral_date,"
     "accepted_date,service_start_date,completed_date,status\n"
@@ -132,17 +117,53 @@ REFERRAL_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("row", "rules"), REFERRAL_CASES, ids=[r[1][0] for r in REFERRAL_CASES])
-def test_each_referral_rule_rejects_its_row(duckdb_engine: sa.engine.Engine, tmp_path: Path, row: str, rules: list[str]) -> None:
-    files = base_files(
-        participants=PARTICIPANTS_HEADER + GOOD_PARTICIPANT,
-        supervision_events=EVENTS_HEADER + GOOD_EVENT,
-        referrals=REFERRALS_HEADER + "R1,P1,A1,A3,housing,2024-03-01,,,,pending\n" + row + "\n",
+@pytest.fixture(scope="module")
+def one_bad_row_per_rule(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, sa.engine.Engine]:
+    """One extract holding every bad row of the cases above next to good rows, loaded once.
+
+    participants.csv: line 2 is the good P1, line 3 + i is PARTICIPANT_CASES[i] (id Xi);
+    referrals.csv: line 2 is the good R1, line 3 + i is REFERRAL_CASES[i] (id Ri).
+    """
+    tmp = tmp_path_factory.mktemp("rules")
+    participants = PARTICIPANTS_HEADER + GOOD_PARTICIPANT + "".join(
+        f"X{i}," + row.split(",", 1)[1] + "\n" for i, (row, _) in enumerate(PARTICIPANT_CASES)
     )
-    report = load_extract(write_extract(tmp_path / "x", files), duckdb_engine)
-    assert table(duckdb_engine, "referrals")["referral_id"].to_list() == ["R1"]
-    assert quarantined(duckdb_engine, "referrals") == {3: rules}
+    referrals = REFERRALS_HEADER + "R1,P1,A1,A3,housing,2024-03-01,,,,pending\n" + "".join(
+        f"R{i}x," + row.split(",", 1)[1] + "\n" for i, (row, _) in enumerate(REFERRAL_CASES)
+    )
+    files = base_files(
+        participants=participants, supervision_events=EVENTS_HEADER + GOOD_EVENT, referrals=referrals
+    )
+    engine = store.make_engine(f"duckdb:///{tmp / 'rules.duckdb'}")
+    report = load_extract(write_extract(tmp / "x", files), engine)
+    return report, engine
+
+
+@pytest.mark.parametrize("case", range(len(PARTICIPANT_CASES)), ids=[c[1][0] for c in PARTICIPANT_CASES])
+def test_each_participant_rule_rejects_its_row_and_good_rows_load(one_bad_row_per_rule: tuple, case: int) -> None:
+    report, engine = one_bad_row_per_rule
+    assert table(engine, "participants")["participant_id"].to_list() == ["P1"]
+    assert quarantined(engine, "participants")[3 + case] == PARTICIPANT_CASES[case][1]
     assert report.exit_code == 1
+
+
+@pytest.mark.parametrize("case", range(len(REFERRAL_CASES)), ids=[c[1][0] for c in REFERRAL_CASES])
+def test_each_referral_rule_rejects_its_row_and_good_rows_load(one_bad_row_per_rule: tuple, case: int) -> None:
+    report, engine = one_bad_row_per_rule
+    assert table(engine, "referrals")["referral_id"].to_list() == ["R1"]
+    assert quarantined(engine, "referrals")[3 + case] == REFERRAL_CASES[case][1]
+
+
+def test_reason_counts_add_up(one_bad_row_per_rule: tuple) -> None:
+    report, _ = one_bad_row_per_rule
+    participants = report.to_json()["tables"]["participants"]
+    expected: dict[str, int] = {}
+    for _, rules in PARTICIPANT_CASES:
+        for rule in rules:
+            expected[rule] = expected.get(rule, 0) + 1
+    assert participants["reasons"] == dict(sorted(expected.items()))
+    # 1 good row + one per case; every case rejected
+    assert (participants["loaded"], participants["rejected"]) == (1, len(PARTICIPANT_CASES))
 
 
 def test_bool_format_and_missing_column_and_cascade(duckdb_engine: sa.engine.Engine, tmp_path: Path) -> None:
