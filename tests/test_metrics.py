@@ -403,24 +403,33 @@ def police_tables() -> Tables:
             contact("k3", "no_action"),  # no program, no participant
             contact("k4", "referred_to_services", program="P2", pid="pb", agency="A4"),
             contact("k5", "transported_to_treatment", day=D(2024, 7, 1), program="P1"),  # after as-of
-            contact("k6", "resolved_on_scene", pid="late"),  # participant enrolled after as-of: left out
+            # Its participant enrolled after the as-of date: the contact still counts, as one with no
+            # participant (no cohort, no program: it has none of its own).
+            contact("k6", "resolved_on_scene", pid="late"),
         ],
     )
 
 
 def test_police_diversion_rate(police_tables: Tables) -> None:
     out = run(police_tables, "police_diversion_rate")
-    # Contacts: k1, k2, k3, k4 = 4; diverted: k1 (on scene), k4 (referred) -> 2/4.
-    assert (row(out)["numerator"], row(out)["denominator"]) == (2, 4)
-    # Program: P1 = k1, k2 -> 1/2; P2 = k4 -> 1/1; Unassigned = k3 -> 0/1.
+    # Contacts: k1, k2, k3, k4, k6 = 5 (k5 after as-of); diverted: k1 (on scene), k4 (referred),
+    # k6 (on scene) -> 3/5.
+    assert (row(out)["numerator"], row(out)["denominator"]) == (3, 5)
+    # Program: P1 = k1, k2 -> 1/2; P2 = k4 -> 1/1; Unassigned = k3, k6 -> 1/2.
     assert row(out, "program_id", program_id="P1")["value"] == 0.5
     assert row(out, "program_id", program_id="P2")["value"] == 1.0
-    assert row(out, "program_id", program_id=None)["denominator"] == 1
-    # Cohort from the participant only: null = k1, k3 -> 1/2; pilot = k2 -> 0/1; comparison = k4 -> 1/1.
-    assert row(out, "cohort", cohort=None)["value"] == 0.5
+    assert (row(out, "program_id", program_id=None)["numerator"], row(out, "program_id", program_id=None)["denominator"]) == (1, 2)
+    # Cohort from the participant only: null = k1, k3, k6 -> 2/3; pilot = k2 -> 0/1; comparison = k4 -> 1/1.
+    assert row(out, "cohort", cohort=None)["value"] == pytest.approx(2 / 3)
     assert keys_of(out, "program_id", "cohort") == {("P1", None), ("P1", "pilot"), (None, None), ("P2", "comparison")}
-    # Agency = the contact's: A3 = k1, k2, k3 -> 1/3; A4 = k4 -> 1/1.
-    assert row(out, "agency_id", agency_id="A3")["denominator"] == 3
+    assert row(out, "program_id", "cohort", program_id=None, cohort=None)["denominator"] == 2
+    # Agency = the contact's: A3 = k1, k2, k3, k6 -> 2/4; A4 = k4 -> 1/1.
+    assert row(out, "agency_id", agency_id="A3")["denominator"] == 4
+    # As of 1 Jul 2024, "late" is enrolled (P2, comparison) and k5 counts: 6 contacts, diverted
+    # k1, k4, k5 (transported), k6 -> 4/6; k6 is now in P2 with k4.
+    out = run(police_tables, "police_diversion_rate", as_of=D(2024, 7, 1))
+    assert (row(out)["numerator"], row(out)["denominator"]) == (4, 6)
+    assert row(out, "program_id", program_id="P2")["denominator"] == 2
 
 
 def test_police_filters(police_tables: Tables) -> None:

@@ -71,8 +71,7 @@ def _rate_units(metric: str) -> str:
                    CAST(c.outcome IN ('resolved_on_scene','referred_to_services','transported_to_treatment') AS INT)
                      AS num, 1 AS den
             FROM police_contacts c LEFT JOIN p ON p.participant_id = c.participant_id
-            WHERE c.contact_date <= $as_of AND (c.participant_id IS NULL OR p.participant_id IS NOT NULL)
-              AND {PERIOD.format(d='c.contact_date')}"""
+            WHERE c.contact_date <= $as_of AND {PERIOD.format(d='c.contact_date')}"""
     if metric.startswith("recidivism_"):
         _, measure, window = metric.split("_")
         months = int(window[:-1])
@@ -213,3 +212,8 @@ def test_sample_has_null_groups_and_agency_filter_hits(sample_tables: Tables) ->
     assert engine_metrics(sample_tables, Filters(**SETTINGS[5]))
     p = sample_tables.participants
     assert p.filter(pl.col("enrollment_date") > dt.date(2024, 11, 30)).height > 0
+    # Police contacts dated before their participant's enrollment exist, so an earlier as-of date
+    # exercises the "participant left out, contact kept" rule.
+    early = sample_tables.police_contacts.join(p, on="participant_id").filter(
+        (pl.col("contact_date") <= dt.date(2024, 11, 30)) & (pl.col("enrollment_date") > dt.date(2024, 11, 30)))
+    assert early.height > 0

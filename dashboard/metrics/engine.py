@@ -159,13 +159,14 @@ def _police_base(prep: _Prepared) -> pl.LazyFrame:
     attrs = prep.participant_attributes(agency=False).rename({"program_id": "_participant_program"})
     attrs = attrs.with_columns(pl.lit(True).alias("_known"))
     c = c.join(attrs, on="participant_id", how="left")
-    # A contact whose participant is left out (enrolled after the as-of date or
-    # outside a participant filter) is left out; a contact with no participant
-    # stays unless a participant filter is set.
-    keep = pl.col("_known").fill_null(False)
-    if not prep.participant_filtered:
-        keep = keep | pl.col("participant_id").is_null()
-    c = c.filter(keep).with_columns(
+    # A police contact is the police agency's record: dated on or before the
+    # as-of date, it counts even when its participant is left out (enrolled
+    # after the as-of date), as a contact with no participant (no cohort; the
+    # program is the contact's own). A participant filter keeps only contacts
+    # of matching participants, so contacts with no (known) participant go.
+    if prep.participant_filtered:
+        c = c.filter(pl.col("_known").fill_null(False))
+    c = c.with_columns(
         pl.coalesce(pl.col("program_id"), pl.col("_participant_program")).alias("program_id"),
         pl.col("contact_date").alias("_date"),
     )

@@ -58,7 +58,7 @@ _PARTICIPANT_PROGRAM = "the participant's program_id"
 _SUPERVISING = "the participant's supervising_agency_id"
 _AS_OF_NOTE = (
     "Records dated after the as-of date and participants enrolled after it are left out; "
-    "records of participants left out are left out with them."
+    "records of a participant who is left out are left out with them."
 )
 
 _BASE: list[MetricDefinition] = [
@@ -253,8 +253,9 @@ _POLICE = MetricDefinition(
     denominator="all police contacts",
     includes="Police contacts whose contact_date is in the period, with or without a participant.",
     excludes=(
-        "Contacts whose participant is left out (enrolled after the as-of date or outside a participant "
-        "filter); when any participant filter is set, contacts with no participant. " + _AS_OF_NOTE
+        "Contacts dated after the as-of date. A contact whose participant enrolled after the as-of date "
+        "still counts, as a contact with no participant (no cohort; its own program_id). When any "
+        "participant filter is set, only contacts of matching participants count."
     ),
     unit="rate",
     period_date="police_contacts.contact_date",
@@ -305,7 +306,8 @@ def render_metrics_markdown() -> str:
         "  else the latest referral, supervision event, violation, recidivism event, police contact or",
         "  enrollment date loaded. Participants enrolled after it, and referrals, supervision events,",
         "  violations, recidivism events and police contacts dated after it, are left out (and so are the",
-        "  records of a participant who is left out); an exit after it counts as no exit; statuses and",
+        "  referrals, supervision events and violations of a participant who is left out; a police contact",
+        "  keeps counting as a contact with no participant); an exit after it counts as no exit; statuses and",
         "  other dates (accepted, service start, release, reentry plan) are taken as recorded.",
         "- **Period** `[start, end]`: inclusive; either end may be open. Each metric applies it to its own date.",
         "- **Index date**: `release_date` if set, else `enrollment_date`.",
