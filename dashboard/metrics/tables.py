@@ -195,7 +195,7 @@ def resolve_as_of(tables: Tables, explicit: dt.date | None = None) -> dt.date:
     if runs.height:
         loads = runs.filter((pl.col("kind") == "load") & pl.col("as_of").is_not_null())
         if loads.height:
-            latest = loads.sort("started_at", descending=True, nulls_last=True).row(0, named=True)
+            latest = loads.sort(["started_at", "finished_at"], descending=True, nulls_last=True).row(0, named=True)
             return latest["as_of"]  # type: ignore[no-any-return]
     candidates: list[dt.date] = []
     for table, column in _AS_OF_FALLBACK_DATES:
