@@ -15,24 +15,24 @@ import streamlit as st
 
 from dashboard import app_state
 
-st.set_page_config(page_title="Partnership Pilot Dashboard", page_icon="📊", layout="wide")
+st.set_page_config(page_title="Partnership Pilot Dashboard", page_icon=":material/monitoring:", layout="wide")
 
 HERE = Path(__file__).resolve().parent
 PAGES = [
-    st.Page("pages/overview.py", title="Overview", icon="🏠", default=True),
-    st.Page("pages/pilot_evaluation.py", title="Pilot evaluation", icon="⚖️"),
-    st.Page("pages/recidivism.py", title="Recidivism", icon="🔁"),
-    st.Page("pages/referrals.py", title="Referrals", icon="📨"),
-    st.Page("pages/compliance.py", title="Compliance", icon="✅"),
-    st.Page("pages/partnerships.py", title="Partnerships", icon="🤝"),
-    st.Page("pages/community_policing.py", title="Community policing", icon="🚓"),
-    st.Page("pages/equity.py", title="Equity", icon="⚖"),
-    st.Page("pages/data_status.py", title="Data status", icon="🗂️"),
+    st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    st.Page("pages/pilot_evaluation.py", title="Pilot evaluation", icon=":material/balance:"),
+    st.Page("pages/recidivism.py", title="Recidivism", icon=":material/replay:"),
+    st.Page("pages/referrals.py", title="Referrals", icon=":material/send:"),
+    st.Page("pages/compliance.py", title="Compliance", icon=":material/task_alt:"),
+    st.Page("pages/partnerships.py", title="Partnerships", icon=":material/handshake:"),
+    st.Page("pages/community_policing.py", title="Community policing", icon=":material/local_police:"),
+    st.Page("pages/equity.py", title="Equity", icon=":material/diversity_3:"),
+    st.Page("pages/data_status.py", title="Data status", icon=":material/database:"),
 ]
 # Pages other parts of the product may add (data quality for stewards, reports).
 for optional, title, icon in (
-    ("pages/data_quality.py", "Data quality", "🔎"),
-    ("pages/report.py", "Report", "📄"),
+    ("pages/data_quality.py", "Data quality", ":material/fact_check:"),
+    ("pages/report.py", "Report", ":material/description:"),
 ):
     if (HERE / optional).exists():
         PAGES.append(st.Page(optional, title=title, icon=icon))

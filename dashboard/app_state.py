@@ -500,7 +500,7 @@ def no_data_page(status: DataStatus) -> None:
     """What happened and what to do, instead of a traceback."""
     st.title("Partnership Pilot Dashboard")
     if status.state == "unreachable":
-        st.error(f"The dashboard cannot open its database ({status.url}).", icon="🚫")
+        st.error(f"The dashboard cannot open its database ({status.url}).", icon=":material/block:")
         st.markdown(
             f"**What happened:** {status.message}\n\n"
             "**What to do:**\n"
@@ -514,7 +514,7 @@ def no_data_page(status: DataStatus) -> None:
         what = (
             "has no dashboard tables yet" if status.state == "no_schema" else "has its tables but no participants loaded"
         )
-        st.warning(f"The database {status.url} {what}, so there is nothing to show.", icon="📭")
+        st.warning(f"The database {status.url} {what}, so there is nothing to show.", icon=":material/inbox:")
         st.markdown(
             "**What to do:** load a partner extract (one file per table, see the data contract):\n\n"
             "```\npartnership-dashboard load DIR\n```\n\n"
@@ -552,11 +552,11 @@ def data_status_line(context: PageContext) -> None:
         validation = run.get("validation_success")
         status = run.get("status")
         if validation is True and status == "succeeded":
-            badge = "✅ validated, all rows loaded"
+            badge = ":material/check_circle: validated, all rows loaded"
         elif validation is False or status == "rejected_rows":
-            badge = f"⚠️ validated with {run.get('rows_rejected') or 0:,} rows rejected (quarantined)"
+            badge = f":material/warning: validated; {run.get('rows_rejected') or 0:,} rows rejected and quarantined"
         elif status == "failed":
-            badge = "❌ last load failed"
+            badge = ":material/error: last load failed"
         else:
             badge = f"status: {status or 'unknown'}"
         text = f"**Data as of {as_of}** · last loaded {when} · {badge}"
@@ -580,7 +580,7 @@ def definition_popover(container: Any, metric_ids: Sequence[str]) -> None:
     """The registry's definition of each metric, one click away."""
     from dashboard.metrics.registry import METRICS_BY_ID
 
-    with container.popover("Definition", icon="ℹ️"):
+    with container.popover("Definition", icon=":material/info:"):
         for metric_id in metric_ids:
             m = METRICS_BY_ID.get(metric_id)
             if m is None:
@@ -609,6 +609,21 @@ def _producers() -> tuple[Callable[[Any, str], Callable[[], bytes]], Callable[[p
         return chart_fallback, lambda frame, fmt: (lambda: charts.to_csv(frame))
 
 
+def _controls(metric_ids: Sequence[str], downloads: Sequence[tuple[str, Callable[[], bytes], str, str]],
+              note: str | None = None) -> None:
+    """The row under a chart or table: its definition and its downloads, each one click away."""
+    cols = st.columns([1.2, 1.2, 5])
+    if metric_ids:
+        definition_popover(cols[0], metric_ids)
+    target = cols[1] if metric_ids else cols[0]
+    with target.popover("Download", icon=":material/download:"):
+        for label, producer, file_name, mime in downloads:
+            st.download_button(label, producer, file_name=file_name, mime=mime, on_click="ignore",
+                               key=f"download_{file_name}", icon=":material/download:", width="stretch")
+    if note:
+        cols[2].caption(note)
+
+
 def show_chart(
     chart: Any,
     data: pl.DataFrame,
@@ -620,30 +635,24 @@ def show_chart(
     """The chart, its definition, and downloads (PNG, SVG, CSV of its data) built on click."""
     st.altair_chart(chart, width="content")
     chart_producer, table_producer = _producers()
-    cols = st.columns([1.3, 1, 1, 1, 4])
-    if metric_ids:
-        definition_popover(cols[0], metric_ids)
-    cols[1].download_button("PNG", chart_producer(chart, "png"), file_name=f"{key}.png", mime="image/png",
-                            on_click="ignore", key=f"{key}_png", icon="⬇️")
-    cols[2].download_button("SVG", chart_producer(chart, "svg"), file_name=f"{key}.svg", mime="image/svg+xml",
-                            on_click="ignore", key=f"{key}_svg", icon="⬇️")
-    cols[3].download_button("CSV", table_producer(data, "csv"), file_name=f"{key}.csv", mime="text/csv",
-                            on_click="ignore", key=f"{key}_csv", icon="⬇️")
-    if note:
-        cols[4].caption(note)
+    _controls(
+        metric_ids,
+        [
+            ("Chart as PNG", chart_producer(chart, "png"), f"{key}.png", "image/png"),
+            ("Chart as SVG", chart_producer(chart, "svg"), f"{key}.svg", "image/svg+xml"),
+            ("Chart data as CSV", table_producer(data, "csv"), f"{key}.csv", "text/csv"),
+        ],
+        note,
+    )
 
 
 def show_table(frame: pl.DataFrame, *, key: str, metric_ids: Sequence[str] = ()) -> None:
-    """An aggregated table with its CSV download (never participant rows)."""
-    st.dataframe(frame, hide_index=True, width="stretch")
+    """An aggregated table (every row visible) with its CSV download — never participant rows."""
+    st.dataframe(frame, hide_index=True, width="stretch", height=min(36 * (frame.height + 1) + 4, 720))
     _, table_producer = _producers()
-    cols = st.columns([1.3, 1, 6])
-    if metric_ids:
-        definition_popover(cols[0], metric_ids)
-    cols[1].download_button("CSV", table_producer(frame, "csv"), file_name=f"{key}.csv", mime="text/csv",
-                            on_click="ignore", key=f"{key}_table_csv", icon="⬇️")
+    _controls(metric_ids, [("Table as CSV", table_producer(frame, "csv"), f"{key}.csv", "text/csv")])
 
 
 def missing_from_engine(what: str) -> None:
     """Say plainly that a view waits on the engine, rather than computing it here."""
-    st.info(f"Not available yet: {what}. The metric engine does not provide it in this version.", icon="🛠️")
+    st.info(f"Not available yet: {what}. The metric engine does not provide it in this version.", icon=":material/construction:")

@@ -44,6 +44,9 @@ OKABE_ITO: tuple[str, ...] = (
 PILOT_COLOUR = OKABE_ITO[0]
 COMPARISON_COLOUR = OKABE_ITO[1]
 SUPPRESSED_COLOUR = "#8C8C8C"
+# Lay charts out at their own size. Without it Streamlit sets autosize "fit",
+# which squeezes the plot into the height left after titles and legends.
+PAD = alt.AutoSizeParams(type="pad", contains="padding")
 COHORT_ORDER: tuple[str, ...] = ("Pilot", "Comparison")
 
 Unit = Literal["rate", "days", "per_100_pm", "count", "ratio"]
@@ -230,7 +233,7 @@ def rate_bars(
         )
     per_row = 22 * (len(series) if has_series else 1) + 8
     return alt.layer(*layers).properties(
-        title=_title(title, subtitle), width=width, height=max(60, per_row * len(categories))
+        title=_title(title, subtitle), autosize=PAD, width=width, height=max(60, per_row * len(categories))
     )
 
 
@@ -297,7 +300,7 @@ def trend_chart(
         .mark_point(shape="cross", size=90, filled=True, color=SUPPRESSED_COLOUR)
         .encode(x=x, y=alt.datum(0), tooltip=tooltip)
     )
-    return alt.layer(band, line, crosses).properties(title=_title(title, subtitle), width=width, height=height)
+    return alt.layer(band, line, crosses).properties(title=_title(title, subtitle), autosize=PAD, width=width, height=height)
 
 
 def survival_chart(
@@ -358,7 +361,7 @@ def survival_chart(
         )
         points = base.mark_point(filled=True, size=60).encode(x=x, y=y_value, color=colour, tooltip=tooltip)
         layers = [line, whiskers, points]
-    return alt.layer(*layers).properties(title=_title(title, subtitle), width=width, height=height)
+    return alt.layer(*layers).properties(title=_title(title, subtitle), autosize=PAD, width=width, height=height)
 
 
 def count_bars(
@@ -433,7 +436,7 @@ def count_bars(
     )
     rows = len(categories) * (len(series) if has_series and not stacked else 1)
     return alt.layer(bars, text).properties(
-        title=_title(title, subtitle), width=width, height=max(60, 24 * rows + 8)
+        title=_title(title, subtitle), autosize=PAD, width=width, height=max(60, 24 * rows + 8)
     )
 
 
@@ -488,8 +491,8 @@ def funnel_chart(
     if "group" in frame.columns:
         return layered.facet(
             facet=alt.Facet("group:N", title=group_title, header=alt.Header(labelFontWeight="bold")), columns=3
-        ).properties(title=_title(title, subtitle)).resolve_scale(x="independent")
-    return layered.properties(title=_title(title, subtitle))
+        ).properties(title=_title(title, subtitle), autosize=PAD).resolve_scale(x="independent")
+    return layered.properties(title=_title(title, subtitle), autosize=PAD)
 
 
 def flow_heatmap(
@@ -546,7 +549,7 @@ def flow_heatmap(
         tooltip=tooltip,
     )
     return alt.layer(cells, hidden, text).properties(
-        title=_title(title, subtitle), width=max(200, 70 * len(cols)), height=max(80, 26 * len(rows))
+        title=_title(title, subtitle), autosize=PAD, width=max(200, 70 * len(cols)), height=max(80, 26 * len(rows))
     )
 
 
@@ -620,5 +623,5 @@ def difference_chart(
         color="#555555", align="center", fontSize=11
     ).encode(y=y, x=alt.datum(0), text="label:N")
     return alt.layer(zero, whiskers, points, withheld).properties(
-        title=_title(title, subtitle), width=width, height=max(60, 30 * len(categories))
+        title=_title(title, subtitle), autosize=PAD, width=width, height=max(60, 30 * len(categories))
     )

@@ -35,9 +35,13 @@ for column, (metric_id, label, unit, colour) in zip(tiles[2:], HEADLINE):
     row = views.overall_row(frame, metric_id)
     by_quarter = {r["quarter"]: r for r in views.metric_rows(ctx.breakdown(metric_id, ("quarter",)), metric_id,
                                                              ("quarter",)).iter_rows(named=True)}
-    delta = views.tile_delta(by_quarter.get(current_q), by_quarter.get(previous_q), unit)
+    delta = None
+    if metric_id != "referral_completion_rate":
+        # Referral completion by referral quarter is not comparable for the latest quarter: its
+        # referrals are mostly still open, and the ones already closed are the quick declines.
+        delta = views.tile_delta(by_quarter.get(current_q), by_quarter.get(previous_q), unit)
     if delta:
-        delta = delta.replace("vs previous quarter", f"in {current_q} vs {previous_q}")
+        delta = delta.replace(" vs previous quarter", f" vs {previous_q}")
     interval = "" if row is None or row.get("suppressed") else views.format_interval(row.get("ci_low"), row.get("ci_high"))
     column.metric(
         label,

@@ -51,8 +51,9 @@ for measure, label in MEASURES.items():
     with right:
         diffs = views.evaluation_difference_frame(evaluation, measure)
         chart = charts.difference_chart(
-            diffs, title=f"{label}: pilot minus comparison",
-            subtitle="Dot: difference; whiskers: 95% interval (Newcombe). Left of 0: pilot lower.",
+            diffs, title=views.difference_title(label, twelve),
+            subtitle="Pilot minus comparison. Dot: difference; whiskers: 95% interval (Newcombe). Left of 0: pilot lower.",
+            width=360,
         )
         app_state.show_chart(chart, diffs, key=f"evaluation_{measure}_difference",
                              metric_ids=[f"recidivism_{measure}_12m"])
@@ -69,8 +70,8 @@ for tab, (measure, label) in zip(tabs, MEASURES.items()):
     with tab:
         points, withheld = views.survival_frame(evaluation, measure)
         test = next((t for t in evaluation["logrank"] if t["measure"] == measure), {})
-        p = views.format_p_value(test.get("p_value"))
-        subtitle = [f"Log-rank test p = {p}. Read at 90, 180, 365 and 730 days; whiskers: 95% interval."]
+        subtitle = [f"Log-rank test {views.p_text(test.get('p_value'))}. Read at 90, 180, 365 and 730 days; "
+                    "whiskers: 95% interval."]
         if withheld:
             subtitle.append("Withheld (small cells): " + ", ".join(withheld))
         if points.height:
@@ -85,4 +86,4 @@ st.subheader("Baseline equivalence (What Works Clearinghouse)")
 app_state.show_table(views.baseline_table(evaluation, k), key="evaluation_baseline")
 st.caption("Computed over the same people as the survival analysis. Equivalent: |effect| ≤ 0.05; adjustment "
            "needed: ≤ 0.25; not equivalent: above.")
-st.info(views.LIMITATIONS_NOTE, icon="ℹ️")
+st.info(views.LIMITATIONS_NOTE, icon=":material/info:")

@@ -106,7 +106,12 @@ def _wait_for_app(page) -> None:  # type: ignore[no-untyped-def]
 def _shoot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
     SHOTS.mkdir(parents=True, exist_ok=True)
     path = SHOTS / f"{name}.png"
-    page.get_by_test_id("stMain").screenshot(path=str(path))
+    block = page.get_by_test_id("stMainBlockContainer")
+    # The app scrolls inside its main block: grow the window to the content so nothing is cut off.
+    height = int(block.evaluate("el => el.scrollHeight")) + 200
+    page.set_viewport_size({"width": 1400, "height": max(1000, height)})
+    page.wait_for_timeout(800)
+    block.screenshot(path=str(path))
     return path
 
 

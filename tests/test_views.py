@@ -4,6 +4,7 @@ sentences that state findings without overstating them."""
 from __future__ import annotations
 
 import polars as pl
+import pytest
 
 from dashboard import views
 
@@ -116,7 +117,37 @@ def test_evaluation_reading_says_significant_only_with_the_test() -> None:
     assert "fewer than 100" in small
     baseline = [{"covariate": "risk_high", "label": "not_equivalent"}]
     caveat = " ".join(views.evaluation_reading(_window(0.2, -0.2, 0.05), measure_label="Rearrest", baseline=baseline))
-    assert "differed at baseline on risk_high" in caveat
+    assert "differed at baseline on the share at high risk" in caveat
     suppressed = _window(0.2, -0.2, 0.05)
     suppressed["pilot"] = {"suppressed": True}
     assert "suppressed" in views.evaluation_reading(suppressed, measure_label="Rearrest")[0]
+
+
+def test_difference_title_and_p_text() -> None:
+    window = {"difference": {"value": -0.054, "ci_low": -0.089, "ci_high": -0.019}}
+    assert views.difference_title("Rearrest", window) == (
+        "Rearrest: pilot 5.4 pp lower at 12 months (95% CI [-8.9, -1.9] pp)"
+    )
+    assert "withheld" in views.difference_title("Rearrest", {"difference": {"value": None}})
+    assert views.p_text(0.0004) == "p < 0.001" and views.p_text(0.036) == "p = 0.036"
+
+
+def test_agreement_status_on_the_as_of_date() -> None:
+    import datetime as dt
+
+    agreements = pl.DataFrame(
+        {
+            "signed_date": [dt.date(2024, 1, 1)] * 4 + [dt.date(2026, 7, 1)],
+            # as-of 2026-06-30: no expiry / expires 2026-09-28 (90 days) / 2026-09-29 (91 days) / 2026-06-29
+            "expires_date": [None, dt.date(2026, 9, 28), dt.date(2026, 9, 29), dt.date(2026, 6, 29), None],
+        }
+    )
+    status = views.agreement_status(agreements, dt.date(2026, 6, 30))["status"].to_list()
+    assert status == ["In force", "Expiring within 90 days", "In force", "Expired", "Not yet in force"]
+
+
+def test_ratio_rows_withholds_suppressed_and_zero_base() -> None:
+    rows = pl.DataFrame({"value": [0.3, None], "suppressed": [False, True]})
+    # 0.3 / 0.2 = 1.5
+    assert views.ratio_rows(rows, {"value": 0.2, "suppressed": False})["ratio"].to_list() == [pytest.approx(1.5), None]
+    assert views.ratio_rows(rows, {"value": 0.0, "suppressed": False})["ratio"].to_list() == [None, None]
