@@ -30,7 +30,7 @@ PARTICIPANTS = """
     SELECT *, CASE WHEN exit_date <= $as_of THEN exit_date END AS exit_d,
               CASE WHEN exit_date <= $as_of THEN exit_reason END AS exit_r,
               COALESCE(release_date, enrollment_date) AS index_date
-    FROM participants WHERE enrollment_date <= $as_of
+    FROM participants WHERE enrollment_date <= $as_of AND ($cohort IS NULL OR cohort = $cohort)
 """
 
 
@@ -71,7 +71,8 @@ def _rate_units(metric: str) -> str:
                    CAST(c.outcome IN ('resolved_on_scene','referred_to_services','transported_to_treatment') AS INT)
                      AS num, 1 AS den
             FROM police_contacts c LEFT JOIN p ON p.participant_id = c.participant_id
-            WHERE c.contact_date <= $as_of AND {PERIOD.format(d='c.contact_date')}"""
+            WHERE c.contact_date <= $as_of AND {PERIOD.format(d='c.contact_date')}
+              AND ($cohort IS NULL OR p.participant_id IS NOT NULL)"""
     if metric.startswith("recidivism_"):
         _, measure, window = metric.split("_")
         months = int(window[:-1])
@@ -112,6 +113,7 @@ def sql_metrics(tables: Tables, filters: Filters) -> dict[tuple[str, tuple[str, 
         "as_of": filters.as_of, "start": filters.start, "end": filters.end,
         "program": filters.program_ids[0] if filters.program_ids else None,
         "agency": filters.agency_ids[0] if filters.agency_ids else None,
+        "cohort": filters.cohorts[0] if filters.cohorts else None,
     }
     out: dict[tuple[str, tuple[str, ...], tuple[Any, ...]], tuple[Any, ...]] = {}
     for metric in RATE_METRICS:
@@ -184,6 +186,8 @@ SETTINGS = [
     dict(as_of=dt.date(2025, 8, 31), start=dt.date(2023, 2, 28)),
     dict(as_of=dt.date(2026, 6, 30), program_ids=("P03",)),
     dict(as_of=dt.date(2026, 6, 30), agency_ids=("A05",), end=dt.date(2025, 12, 31)),
+    # A participant filter: only pilot participants and what is attributed to them.
+    dict(as_of=dt.date(2025, 3, 31), cohorts=("pilot",)),
 ]
 
 
@@ -217,3 +221,35 @@ def test_sample_has_null_groups_and_agency_filter_hits(sample_tables: Tables) ->
     early = sample_tables.police_contacts.join(p, on="participant_id").filter(
         (pl.col("contact_date") <= dt.date(2024, 11, 30)) & (pl.col("enrollment_date") > dt.date(2024, 11, 30)))
     assert early.height > 0
+
+
+# Random small extracts (nulls, records after the as-of date, exits after it, contacts
+# before enrollment...) from the property tests' strategy, under random filters.
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from test_metrics_properties import extracts  # noqa: E402
+
+random_filters = st.builds(
+    Filters,
+    as_of=st.sampled_from([dt.date(2023, 6, 30), dt.date(2024, 2, 29), dt.date(2024, 6, 30)]),
+    start=st.none() | st.just(dt.date(2022, 7, 1)),
+    end=st.none() | st.just(dt.date(2024, 3, 31)),
+    program_ids=st.sampled_from([(), ("P1",)]),
+    agency_ids=st.sampled_from([(), ("A1",), ("A4",)]),
+    cohorts=st.sampled_from([(), ("comparison",)]),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(extracts(), random_filters)
+def test_engine_matches_sql_on_random_extracts(tables: Tables, filters: Filters) -> None:
+    expected = sql_metrics(tables, filters)
+    actual = engine_metrics(tables, filters)
+    assert set(actual) == set(expected), (set(actual) ^ set(expected))
+    for key, (num, den, value) in expected.items():
+        a_num, a_den, a_value = actual[key]
+        assert a_num == num, key
+        assert a_den == pytest.approx(den, rel=1e-12), key
+        assert (a_value is None) == (value is None), key
+        if value is not None:
+            assert a_value == pytest.approx(value, rel=1e-12), key
