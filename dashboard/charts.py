@@ -277,7 +277,13 @@ def trend_chart(
     tops = [v for v in frame.get_column("ci_high").to_list() + frame.get_column("value").to_list() if v is not None]
     top = max(tops, default=1.0)
     y_scale = alt.Scale(domain=[0, min(1.0, top * 1.1 + 0.02)] if unit == "rate" else [0, top * 1.1 or 1.0])
-    colour = alt.Color("series:N", title=series_title, scale=series_colours(series), legend=alt.Legend(orient="top"))
+    single = series == ["All"]
+    colour = (
+        alt.value(OKABE_ITO[0])
+        if single
+        else alt.Color("series:N", title=series_title, scale=series_colours(series),
+                       legend=alt.Legend(orient="top", labelLimit=320, symbolOpacity=1))
+    )
     tooltip = [
         alt.Tooltip("period:O", title=x_title),
         alt.Tooltip("series:N", title=series_title),
@@ -333,7 +339,8 @@ def survival_chart(
     x = alt.X("day:Q", title="Days since index date (release, else enrollment)")
     y_scale = alt.Scale(domain=[floor, 1.0])
     y_axis = alt.Axis(format=".0%", title=value_title)
-    colour = alt.Color("series:N", title="Cohort", scale=series_colours(series), legend=alt.Legend(orient="top"))
+    colour = alt.Color("series:N", title="Cohort", scale=series_colours(series),
+                       legend=alt.Legend(orient="top", symbolOpacity=1))
     tooltip = [
         alt.Tooltip("series:N", title="Cohort"),
         alt.Tooltip("day:Q", title="Day"),
@@ -471,7 +478,7 @@ def funnel_chart(
         else:
             texts.append(f"{row['count']:,} ({row['share']:.0%})")
     frame = frame.with_columns(pl.Series("label", texts, dtype=pl.String), pl.col("count").fill_null(0).alias("bar"))
-    y = alt.Y("stage:N", title=None, sort=list(stage_order))
+    y = alt.Y("stage:N", title=None, sort=list(stage_order), axis=alt.Axis(labelLimit=220))
     tooltip = [alt.Tooltip("stage:N", title="Stage"), alt.Tooltip("count:Q", format=",d", title="Referrals"),
                alt.Tooltip("share:Q", format=".1%", title="Share of referrals made"), alt.Tooltip("label:N", title="Shown as")]
     if "group" in frame.columns:

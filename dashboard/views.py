@@ -463,10 +463,11 @@ def wide_metric_table(
     names: Mapping[str | None, str],
     min_cell_size: int = DEFAULT_MIN_CELL_SIZE,
 ) -> pl.DataFrame:
-    """One row per group of ``key`` and, per metric ``(id, label, unit)``, its value and N.
+    """One row per group of ``key`` and, per metric ``(id, label, unit)``, "53.0% (n=593)".
 
     Groups appear in the order the engine lists them; a metric with no row
-    for a group reads "No data", a suppressed one the suppression mark.
+    for a group (no records of that kind) reads "—", a suppressed one the
+    suppression mark.
     """
     order: list[str | None] = []
     per_metric: dict[str, dict[str | None, dict[str, Any]]] = {}
@@ -478,13 +479,16 @@ def wide_metric_table(
                 order.append(group)
     out: dict[str, list[str]] = {key_title: [names.get(g, g if g is not None else UNASSIGNED) for g in order]}
     for metric_id, label, unit in metrics:
-        values, ns = [], []
+        values = []
         for group in order:
             row = per_metric[metric_id].get(group)
-            values.append(display_value(row, unit, min_cell_size))
-            ns.append("—" if row is None or row.get("suppressed") else format_count(row.get("denominator")))
+            if row is None:
+                values.append("—")
+            elif row.get("suppressed"):
+                values.append(suppression_label(min_cell_size))
+            else:
+                values.append(f"{display_value(row, unit, min_cell_size)} (n={format_count(row.get('denominator'))})")
         out[label] = values
-        out[f"{label} N"] = ns
     return pl.DataFrame(out, schema={c: pl.String for c in out})
 
 
@@ -763,4 +767,18 @@ def ratio_rows(rows: pl.DataFrame, overall: Mapping[str, Any] | None) -> pl.Data
         .then(None)
         .otherwise(pl.col("value") / base)
         .alias("ratio")
+    )
+
+
+def trend_title(label: str, trend: pl.DataFrame, unit: str = "rate") -> str:
+    """"Diversion: 68.9% in 2023 Q3, 74.0% in 2026 Q2" — first and last published periods of one series."""
+    published_rows = [r for r in trend.iter_rows(named=True) if not r["suppressed"] and _is_number(r["value"])]
+    if not published_rows:
+        return f"{label}: no quarter has enough data to publish"
+    first, last = published_rows[0], published_rows[-1]
+    if first is last:
+        return f"{label}: {format_value(first['value'], unit)} in {first['period']}"
+    return (
+        f"{label}: {format_value(first['value'], unit)} in {first['period']}, "
+        f"{format_value(last['value'], unit)} in {last['period']}"
     )

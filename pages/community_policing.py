@@ -36,7 +36,7 @@ app_state.show_chart(chart, data, key="policing_diversion_by_agency", metric_ids
 st.subheader("Diversion over time")
 trend = views.quarter_trend(views.metric_rows(ctx.breakdown(METRIC, ("quarter",)), METRIC, ("quarter",)), series=None)
 chart = charts.trend_chart(
-    trend, title=f"Diversion by quarter (all agencies): {views.display_value(overall, 'rate', k)} over the period",
+    trend, title=views.trend_title("Diversion (all agencies)", trend),
     subtitle="Band: 95% interval; × = suppressed quarter.", value_title="Diversion rate", series_title="",
     min_cell_size=k,
 )
@@ -57,7 +57,12 @@ if rows.height:
     names = {v: views.humanise(v) for v in rows["contact_type"].to_list()}
     counts = pl.DataFrame({"category": [names[v] for v in rows["contact_type"].to_list()],
                            "count": rows["denominator"].cast(pl.Int64), "suppressed": rows["suppressed"]})
-    chart = charts.count_bars(counts, title="Police contacts by type", category_title="Contact type",
+    published_counts = counts.filter(~pl.col("suppressed") & pl.col("count").is_not_null()).sort("count", descending=True)
+    title = (
+        f"{published_counts['category'][0]} is the most common contact ({published_counts['count'][0]:,} contacts)"
+        if published_counts.height else "Police contacts by type"
+    )
+    chart = charts.count_bars(counts, title=title, category_title="Contact type",
                               value_title="Contacts", min_cell_size=k)
     app_state.show_chart(chart, counts, key="policing_contacts_by_type", metric_ids=[METRIC])
 app_state.missing_from_engine("co-responder share of police contacts (overall, by agency, by quarter)")

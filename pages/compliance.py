@@ -61,7 +61,9 @@ for by, label in (("violation_type", "violation type"), ("response", "agency res
     rows = views.metric_rows(ctx.breakdown("violation_rate_per_100_pm", (by,)), "violation_rate_per_100_pm", (by,))
     names = {v: views.humanise(v) for v in rows[by].to_list()}
     data = views.chart_frame(rows, category=by, labels=names)
-    chart = charts.rate_bars(data, title=f"Violations per 100 participant-months by {label}",
+    chart = charts.rate_bars(data, title=views.range_title(f"Violations per 100 participant-months by {label}",
+                                                          rows.iter_rows(named=True), names, by, "per_100_pm"),
+                             subtitle="No interval (a rate per exposure).",
                              category_title=label.capitalize(), value_title="Per 100 participant-months",
                              unit="per_100_pm", min_cell_size=k)
     app_state.show_chart(chart, data, key=f"violations_by_{by}", metric_ids=["violation_rate_per_100_pm"])

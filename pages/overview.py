@@ -100,3 +100,4 @@ st.caption("Each measure's own agency: provider (referrals), recording agency (c
 by_agency = views.wide_metric_table(frame, table_metrics, key="agency_id", key_title="Agency",
                                     names=ctx.agency_names, min_cell_size=k)
 app_state.show_table(by_agency, key="overview_by_agency", metric_ids=IDS)
+st.caption("n: the denominator of each rate. —: the agency has no records for that measure.")

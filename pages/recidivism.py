@@ -63,7 +63,7 @@ for tab, (measure, label) in zip(km_tabs, MEASURES.items()):
             subtitle.append("Withheld (small cells): " + ", ".join(withheld))
         if points.height:
             chart = charts.survival_chart(points, title=f"Share without {label.lower()} since release or enrollment",
-                                          subtitle=subtitle)
+                                          subtitle=subtitle, value_title=f"Share without {label.lower()}")
             app_state.show_chart(chart, points, key=f"recidivism_{measure}_survival",
                                  metric_ids=[f"recidivism_{measure}_12m"])
         else:

@@ -13,7 +13,7 @@ ctx = app_state.page_context(
 k = ctx.min_cell_size
 frame = ctx.metrics()
 IDS = ["referral_acceptance_rate", "median_days_to_service", "referral_completion_rate"]
-STAGES = ["Decided (not pending)", "Accepted", "Service started", "Completed (of closed)"]
+STAGES = ["Decided (not pending)", "Accepted", "Service started", "Completed"]
 
 
 def funnel_rows(rows_by_metric: dict[str, dict | None], group: str | None = None) -> list[dict]:
