@@ -184,6 +184,13 @@ def display_value(row: Mapping[str, Any] | None, unit: str, min_cell_size: int =
     return format_value(row.get("value"), unit)
 
 
+def tile_value(row: Mapping[str, Any] | None, unit: str, min_cell_size: int = DEFAULT_MIN_CELL_SIZE) -> str:
+    """A headline tile's value: short enough for a tile ("Suppressed"; the threshold goes in its caption)."""
+    if row is not None and row.get("suppressed"):
+        return "Suppressed"
+    return display_value(row, unit, min_cell_size)
+
+
 def display_n(row: Mapping[str, Any] | None) -> str:
     """``48 / 216`` (numerator over denominator) or just the denominator."""
     if row is None or row.get("suppressed"):
@@ -782,3 +789,53 @@ def trend_title(label: str, trend: pl.DataFrame, unit: str = "rate") -> str:
         f"{label}: {format_value(first['value'], unit)} in {first['period']}, "
         f"{format_value(last['value'], unit)} in {last['period']}"
     )
+
+
+def programs_summary_table(
+    evaluations: Sequence[tuple[str, Mapping[str, Any]]],
+    *,
+    measure: str = "rearrest",
+    window_months: int = 12,
+    min_cell_size: int = DEFAULT_MIN_CELL_SIZE,
+) -> pl.DataFrame:
+    """One row per program: one measure and window of its ``evaluate`` output, side by side.
+
+    ``evaluations``: (program label, evaluation) pairs. The reading column
+    uses the same rule as :func:`evaluation_reading`: "lower/higher" only
+    when p < 0.05 and the interval excludes 0, else "no clear difference".
+    """
+    out: dict[str, list[str]] = {
+        c: [] for c in ("Program", "Pilot rate [95% CI] n", "Comparison rate [95% CI] n",
+                        "Difference [95% CI]", "p-value", "Reading")
+    }
+    for label, evaluation in evaluations:
+        window = next(
+            (w for w in evaluation.get("windows", [])
+             if w["measure"] == measure and w["window_months"] == window_months),
+            None,
+        )
+        out["Program"].append(label)
+        if window is None:
+            for column in list(out)[1:]:
+                out[column].append("—")
+            continue
+        diff = window.get("difference") or {}
+        p = window.get("p_value")
+        out["Pilot rate [95% CI] n"].append(_cell(window.get("pilot"), min_cell_size))
+        out["Comparison rate [95% CI] n"].append(_cell(window.get("comparison"), min_cell_size))
+        low, high = diff.get("ci_low"), diff.get("ci_high")
+        out["Difference [95% CI]"].append(
+            "—" if not _is_number(diff.get("value"))
+            else f"{format_difference(diff['value'])} {format_interval(low, high, 'difference')}"
+        )
+        out["p-value"].append(format_p_value(p))
+        if (window.get("pilot") or {}).get("suppressed") or (window.get("comparison") or {}).get("suppressed"):
+            reading = "Withheld (small cells)"
+        elif not (_is_number(diff.get("value")) and _is_number(low) and _is_number(high) and _is_number(p)):
+            reading = "No test yet"
+        elif p < 0.05 and (high < 0 or low > 0):  # type: ignore[operator]
+            reading = "Pilot lower (significant at 5%)" if high < 0 else "Pilot higher (significant at 5%)"  # type: ignore[operator]
+        else:
+            reading = "No clear difference"
+        out["Reading"].append(reading)
+    return pl.DataFrame(out, schema={c: pl.String for c in out})

@@ -30,7 +30,9 @@ for column, metric_id, label, words in (
     (tiles[1], "participants_active", "Active", "Enrolled and not exited on the as-of date."),
 ):
     row = views.overall_row(counts, metric_id)
-    column.metric(label, views.display_value(row, "count", k), help=words)
+    column.metric(label, views.tile_value(row, "count", k), help=words)
+    if row is not None and row.get("suppressed"):
+        column.caption(f"Fewer than {k}: withheld")
 for column, (metric_id, label, unit, colour) in zip(tiles[2:], HEADLINE):
     row = views.overall_row(frame, metric_id)
     by_quarter = {r["quarter"]: r for r in views.metric_rows(ctx.breakdown(metric_id, ("quarter",)), metric_id,
@@ -45,13 +47,16 @@ for column, (metric_id, label, unit, colour) in zip(tiles[2:], HEADLINE):
     interval = "" if row is None or row.get("suppressed") else views.format_interval(row.get("ci_low"), row.get("ci_high"))
     column.metric(
         label,
-        views.display_value(row, unit, k),
+        views.tile_value(row, unit, k),
         delta=delta,
         delta_color=colour,  # type: ignore[arg-type]
         help=f"95% CI {interval}; {views.display_n(row)} (numerator / N). Change: the as-of date's quarter "
         "against the quarter before (no change shown when either quarter is suppressed or has no data).",
     )
-    column.caption(f"N = {views.display_n(row)}")
+    column.caption(
+        f"Withheld: fewer than {k} people or events" if row is not None and row.get("suppressed")
+        else f"N = {views.display_n(row)}"
+    )
 
 # --- pilot vs comparison ------------------------------------------------------------------
 st.subheader("Pilot against comparison")
@@ -74,10 +79,12 @@ for metric_id, label, unit, colour in HEADLINE:
 rows = pl.DataFrame(records) if records else pl.DataFrame(schema={"metric_label": pl.String, "cohort": pl.String,
                                                                    "value": pl.Float64, "suppressed": pl.Boolean})
 data = views.chart_frame(rows, category="metric_label", series="cohort") if records else rows
-title = (
-    f"Pilot ahead on {better} of {compared} headline measures (point estimates; check the intervals)"
-    if compared else "Pilot and comparison cannot be compared under these filters"
-)
+if compared:
+    title = f"Pilot ahead on {better} of {compared} headline measures (point estimates; check the intervals)"
+elif len(ctx.filters.cohorts) == 1:
+    title = f"Only the {views.cohort_label(ctx.filters.cohorts[0]).lower()} cohort is selected: clear the cohort filter to compare"
+else:
+    title = "Pilot and comparison cannot be compared under these filters (too few published numbers)"
 chart = charts.rate_bars(
     data, title=title, subtitle="Bars: rate; whiskers: 95% interval; n = people or records in the denominator. "
     "Lower is better for rearrest.", category_title="Measure", value_title="Rate", min_cell_size=k,

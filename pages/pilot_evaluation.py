@@ -14,7 +14,16 @@ ctx = app_state.page_context(
 k = ctx.min_cell_size
 MEASURES = {"rearrest": "Rearrest", "reconviction": "Reconviction", "reincarceration": "Reincarceration"}
 
-options: list[str | None] = [None, *(ctx.filters.program_ids or sorted(ctx.program_names))]
+programs = list(ctx.filters.program_ids or sorted(ctx.program_names))
+st.subheader("All programs at a glance: 12-month rearrest")
+summary = views.programs_summary_table(
+    [(ctx.program_label(p), ctx.evaluation(p)) for p in programs], measure="rearrest", window_months=12, min_cell_size=k
+)
+app_state.show_table(summary, key="evaluation_programs_summary", metric_ids=["recidivism_rearrest_12m"])
+st.caption("Each program's pilot cohort against its own comparison cohort. 'Significant' only when the two-sided "
+           "z-test gives p < 0.05 and the 95% interval of the difference excludes 0.")
+
+options: list[str | None] = [None, *programs]
 program = st.selectbox(
     "Program evaluated",
     options,

@@ -196,15 +196,15 @@ def test_page_runs_and_shows_engine_numbers(
 def _check_overview(at: AppTest, tables: Tables, filters: Filters, frame: pl.DataFrame) -> None:
     shown = {m.label: m.value for m in at.metric}
     counts = published(participant_counts(tables, filters, min_cell_size=K))
-    assert shown["Enrolled"] == views.display_value(views.overall_row(counts, "participants_enrolled"), "count", K)
-    assert shown["Active"] == views.display_value(views.overall_row(counts, "participants_active"), "count", K)
+    assert shown["Enrolled"] == views.tile_value(views.overall_row(counts, "participants_enrolled"), "count", K)
+    assert shown["Active"] == views.tile_value(views.overall_row(counts, "participants_active"), "count", K)
     for metric_id, label in (
         ("referral_completion_rate", "Referral completion"),
         ("compliance_rate", "Supervision compliance"),
         ("program_completion_rate", "Program completion"),
         ("recidivism_rearrest_12m", "12-month rearrest"),
     ):
-        assert shown[label] == views.display_value(views.overall_row(frame, metric_id), "rate", K)
+        assert shown[label] == views.tile_value(views.overall_row(frame, metric_id), "rate", K)
     by_program = at.dataframe[0].value
     expected = views.wide_metric_table(
         frame, [("referral_completion_rate", "Referral completion", "rate"), ("compliance_rate", "Supervision compliance", "rate"),
@@ -227,10 +227,16 @@ def _check_evaluation(at: AppTest, tables: Tables, filters: Filters, frame: pl.D
     rates = chart_frames(at)[0][1][0]
     expected = views.evaluation_rate_frame(evaluation, "rearrest")
     assert chart_pairs(rates) == chart_pairs(expected)
-    windows = pl.from_pandas(at.dataframe[0].value)
+    programs = list(filters.program_ids) or sorted(tables.programs["program_id"].to_list())
+    names = _program_names(tables)
+    summary = pl.from_pandas(at.dataframe[0].value)
+    assert summary.equals(views.programs_summary_table(
+        [(names[p], evaluate(tables, Filters(**{**filters.__dict__, "program_ids": ()}), program_id=p, min_cell_size=K))
+         for p in programs]))
+    windows = pl.from_pandas(at.dataframe[1].value)
     assert windows.equals(views.evaluation_windows_table(
         evaluation, {"rearrest": "Rearrest", "reconviction": "Reconviction", "reincarceration": "Reincarceration"}, K))
-    baseline = pl.from_pandas(at.dataframe[1].value)
+    baseline = pl.from_pandas(at.dataframe[2].value)
     assert baseline.equals(views.baseline_table(evaluation, K))
 
 

@@ -151,3 +151,18 @@ def test_ratio_rows_withholds_suppressed_and_zero_base() -> None:
     # 0.3 / 0.2 = 1.5
     assert views.ratio_rows(rows, {"value": 0.2, "suppressed": False})["ratio"].to_list() == [pytest.approx(1.5), None]
     assert views.ratio_rows(rows, {"value": 0.0, "suppressed": False})["ratio"].to_list() == [None, None]
+
+
+def test_programs_summary_reading_follows_the_test() -> None:
+    significant = _window(0.01, -0.18, -0.02)
+    unclear = _window(0.2, -0.2, 0.05)
+    hidden = _window(0.2, -0.2, 0.05)
+    hidden["comparison"] = {"suppressed": True}
+    table = views.programs_summary_table(
+        [("A", {"windows": [significant]}), ("B", {"windows": [unclear]}), ("C", {"windows": [hidden]}),
+         ("D", {"windows": []})]
+    )
+    assert table["Reading"].to_list() == [
+        "Pilot lower (significant at 5%)", "No clear difference", "Withheld (small cells)", "—"
+    ]
+    assert table["Difference [95% CI]"][0] == "-10.0 pp [-18.0, -2.0] pp"
