@@ -612,16 +612,15 @@ def _producers() -> tuple[Callable[[Any, str], Callable[[], bytes]], Callable[[p
 def _controls(metric_ids: Sequence[str], downloads: Sequence[tuple[str, Callable[[], bytes], str, str]],
               note: str | None = None) -> None:
     """The row under a chart or table: its definition and its downloads, each one click away."""
-    cols = st.columns([1.2, 1.2, 5])
+    row = st.container(horizontal=True, vertical_alignment="center")
     if metric_ids:
-        definition_popover(cols[0], metric_ids)
-    target = cols[1] if metric_ids else cols[0]
-    with target.popover("Download", icon=":material/download:"):
+        definition_popover(row, metric_ids)
+    with row.popover("Download", icon=":material/download:"):
         for label, producer, file_name, mime in downloads:
             st.download_button(label, producer, file_name=file_name, mime=mime, on_click="ignore",
                                key=f"download_{file_name}", icon=":material/download:", width="stretch")
     if note:
-        cols[2].caption(note)
+        row.caption(note)
 
 
 def show_chart(
