@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 import streamlit as st
 
@@ -42,6 +44,8 @@ counts = pl.DataFrame(
 )
 st.dataframe(counts, hide_index=True)
 st.subheader("Data quality")
+if (Path(__file__).resolve().parent / "data_quality.py").exists():
+    app_state.page_link(st, "pages/data_quality.py", "Data quality: checks per table and agency, quarantine, scorecards →")
 st.markdown(
     "- Rejected rows are kept in quarantine with the file, line and every rule they broke; run "
     "`partnership-dashboard check DIR` to validate an extract without loading it and write the data docs.\n"
