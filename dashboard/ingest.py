@@ -488,7 +488,10 @@ def load_extract(
     line per table (and is called inside the transaction, after the table's
     rows are written).
     """
-    store.create_schema(engine)
+    try:
+        store.create_schema(engine)
+    except (sa.exc.OperationalError, sa.exc.DBAPIError) as exc:
+        raise store.DatabaseUnavailable(store._unavailable_message(engine, exc)) from exc
     return _run(Path(directory), engine, as_of=as_of, progress=progress, docs_dir=None)
 
 

@@ -17,7 +17,6 @@ the spreadsheet row).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -237,8 +236,3 @@ def _cells_to_text(frame: pl.DataFrame, table: Table, *, excel: bool) -> pl.Data
             expr = col.cast(pl.String)
         exprs.append(expr.cast(pl.String).alias(name))
     return frame.select(exprs) if exprs else frame
-
-
-def header_mapping_report(files: Mapping[str, DeliveredFile]) -> dict[str, list[str]]:
-    """Unknown delivered columns per table, for the load report."""
-    return {name: f.unknown_columns for name, f in files.items() if f.unknown_columns}

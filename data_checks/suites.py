@@ -195,12 +195,48 @@ def expectation_groups(specs: Sequence[ExpectationSpec]) -> list[tuple[str, ...]
     return groups
 
 
+SET_MARK = "(set)"
+NULL_TESTS = ("ExpectColumnValuesToNotBeNull", "ExpectColumnValuesToBeNull")
+
+
+def nullness_only_columns(specs: Sequence[ExpectationSpec]) -> set[str]:
+    """Columns every expectation reads only as "null or not" (identifiers, for one).
+
+    Their distinct values would be as many as the rows; their nullness is all
+    the rules can see, so the profile keeps only that (null or ``(set)``).
+    """
+    read: set[str] = set()
+    by_value: set[str] = set()
+    for spec in specs:
+        for key in ("column", "column_A", "column_B"):
+            if key in spec.kwargs:
+                read.add(spec.kwargs[key])
+                if key != "column" or spec.expectation not in NULL_TESTS:
+                    by_value.add(spec.kwargs[key])
+        if spec.condition is not None:
+            read.add(spec.condition[0])
+            if spec.condition[1] not in ("set", "null"):
+                by_value.add(spec.condition[0])
+    return read - by_value
+
+
+def project(frame: pl.DataFrame, nullness_only: set[str]) -> pl.DataFrame:
+    """``frame`` with the nullness-only columns reduced to null / ``(set)``."""
+    return frame.with_columns(
+        [
+            pl.when(pl.col(c).is_null()).then(pl.lit(None, pl.String)).otherwise(pl.lit(SET_MARK)).alias(c)
+            for c in sorted(nullness_only)
+        ]
+    )
+
+
 def profile_frame(frame: pl.DataFrame, groups: Sequence[tuple[str, ...]]) -> pl.DataFrame:
     """Every distinct value (or tuple of values) the expectations read, tagged by group.
 
     Every single-row rule is a function of the columns it reads, so checking
     each distinct tuple once checks every row: a row breaks a rule exactly when
-    its tuple does. Stacking the tuples of all groups (``GROUP`` says which)
+    its tuple does (columns read only for nullness are first reduced by
+    :func:`project`). Stacking the tuples of all groups (``GROUP`` says which)
     lets one GX batch and one suite per table cover the whole file at the cost
     of its distinct values instead of its rows (docs/performance.md).
     """
@@ -284,7 +320,8 @@ class SuiteRunner:
         gx = _gx()
         specs = expectation_specs(table, self.as_of)
         groups = expectation_groups(specs)
-        profile = profile_frame(frame, groups)
+        nullness = nullness_only_columns(specs)
+        profile = profile_frame(project(frame, nullness), groups)
         cache_key = (id(self.context), table.name, self.as_of)
         suite = SuiteRunner._suites.get(cache_key)
         if suite is None:
@@ -316,7 +353,7 @@ class SuiteRunner:
             )
             outcome = checkpoint.run(batch_parameters={"dataframe": pandas_frame})
             result = next(iter(outcome.run_results.values()))
-        return TableCheck(table=table, result=result, profile=profile, groups=groups)
+        return TableCheck(table=table, result=result, profile=profile, groups=groups, nullness_only=nullness)
 
     def _asset_names(self) -> set[str]:
         return {a.name for a in self.source.assets}
@@ -346,6 +383,7 @@ class TableCheck:
     result: Any
     profile: pl.DataFrame
     groups: list[tuple[str, ...]]
+    nullness_only: set[str]
 
     @property
     def success(self) -> bool:
@@ -374,7 +412,7 @@ class TableCheck:
         validation frame on the group's columns, nulls matching nulls.
         """
         out: dict[str, set[int]] = {}
-        positions = frame.with_row_index("__pos")
+        positions = project(frame, self.nullness_only).with_row_index("__pos")
         for r in self.result.results:
             rule = r.expectation_config.meta["rule"]
             index = [int(i) for i in (r.result.get("unexpected_index_list") or [])]
