@@ -805,8 +805,8 @@ def programs_summary_table(
     when p < 0.05 and the interval excludes 0, else "no clear difference".
     """
     out: dict[str, list[str]] = {
-        c: [] for c in ("Program", "Pilot rate [95% CI] n", "Comparison rate [95% CI] n",
-                        "Difference [95% CI]", "p-value", "Reading")
+        c: [] for c in ("Program", "Reading", "Difference [95% CI]", "p-value", "Pilot rate [95% CI] n",
+                        "Comparison rate [95% CI] n")
     }
     for label, evaluation in evaluations:
         window = next(
@@ -839,3 +839,40 @@ def programs_summary_table(
             reading = "No clear difference"
         out["Reading"].append(reading)
     return pl.DataFrame(out, schema={c: pl.String for c in out})
+
+
+def programs_difference_frame(
+    evaluations: Sequence[tuple[str, Mapping[str, Any]]], *, measure: str = "rearrest", window_months: int = 12
+) -> pl.DataFrame:
+    """Forest-plot rows (category = program) of one measure and window's difference, null when withheld."""
+    records = []
+    for label, evaluation in evaluations:
+        window = next(
+            (w for w in evaluation.get("windows", [])
+             if w["measure"] == measure and w["window_months"] == window_months),
+            None,
+        )
+        diff = (window or {}).get("difference") or {}
+        withheld = window is not None and (
+            (window.get("pilot") or {}).get("suppressed") or (window.get("comparison") or {}).get("suppressed")
+        )
+        records.append({"category": label, "value": diff.get("value"), "ci_low": diff.get("ci_low"),
+                        "ci_high": diff.get("ci_high"),
+                        "note": "withheld (suppressed cell)" if withheld else "not yet estimable"})
+    return pl.DataFrame(records, schema={"category": pl.String, "value": pl.Float64, "ci_low": pl.Float64,
+                                         "ci_high": pl.Float64, "note": pl.String})
+
+
+def programs_difference_title(summary: pl.DataFrame, label: str = "12-month rearrest") -> str:
+    """"12-month rearrest: pilot significantly lower in 2 of 7 programs, no clear difference in 5"."""
+    readings = summary.get_column("Reading").to_list() if summary.height else []
+    lower = readings.count("Pilot lower (significant at 5%)")
+    higher = readings.count("Pilot higher (significant at 5%)")
+    unclear = readings.count("No clear difference")
+    if lower + higher + unclear == 0:
+        return f"{label}: no program has both cohorts published yet"
+    parts = [f"pilot significantly lower in {lower} of {len(readings)} programs"]
+    if higher:
+        parts.append(f"higher in {higher}")
+    parts.append(f"no clear difference in {unclear}")
+    return f"{label}: " + ", ".join(parts)

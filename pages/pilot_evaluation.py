@@ -16,9 +16,15 @@ MEASURES = {"rearrest": "Rearrest", "reconviction": "Reconviction", "reincarcera
 
 programs = list(ctx.filters.program_ids or sorted(ctx.program_names))
 st.subheader("All programs at a glance: 12-month rearrest")
-summary = views.programs_summary_table(
-    [(ctx.program_label(p), ctx.evaluation(p)) for p in programs], measure="rearrest", window_months=12, min_cell_size=k
+per_program = [(ctx.program_label(p), ctx.evaluation(p)) for p in programs]
+summary = views.programs_summary_table(per_program, measure="rearrest", window_months=12, min_cell_size=k)
+differences = views.programs_difference_frame(per_program, measure="rearrest", window_months=12)
+chart = charts.difference_chart(
+    differences, title=views.programs_difference_title(summary),
+    subtitle="Pilot minus comparison, each program against its own comparison cohort; whiskers: 95% interval. "
+    "Left of 0: pilot lower.", category_title="Program", width=420,
 )
+app_state.show_chart(chart, differences, key="evaluation_programs_difference", metric_ids=["recidivism_rearrest_12m"])
 app_state.show_table(summary, key="evaluation_programs_summary", metric_ids=["recidivism_rearrest_12m"])
 st.caption("Each program's pilot cohort against its own comparison cohort. 'Significant' only when the two-sided "
            "z-test gives p < 0.05 and the 95% interval of the difference excludes 0.")

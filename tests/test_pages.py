@@ -224,20 +224,28 @@ def _agency_names(tables: Tables) -> dict[str, str]:
 
 def _check_evaluation(at: AppTest, tables: Tables, filters: Filters, frame: pl.DataFrame) -> None:
     evaluation = evaluate(tables, filters, min_cell_size=K)
-    rates = chart_frames(at)[0][1][0]
+    rates = _with_column(chart_frames(at)[1][1], "series")  # the rearrest rates by window and cohort
     expected = views.evaluation_rate_frame(evaluation, "rearrest")
     assert chart_pairs(rates) == chart_pairs(expected)
     programs = list(filters.program_ids) or sorted(tables.programs["program_id"].to_list())
     names = _program_names(tables)
+    per_program = [
+        (names[p], evaluate(tables, Filters(**{**filters.__dict__, "program_ids": ()}), program_id=p, min_cell_size=K))
+        for p in programs
+    ]
+    forest = _with_column(chart_frames(at)[0][1], "value")
+    assert forest["value"].to_list() == views.programs_difference_frame(per_program)["value"].to_list()
     summary = pl.from_pandas(at.dataframe[0].value)
-    assert summary.equals(views.programs_summary_table(
-        [(names[p], evaluate(tables, Filters(**{**filters.__dict__, "program_ids": ()}), program_id=p, min_cell_size=K))
-         for p in programs]))
+    assert summary.equals(views.programs_summary_table(per_program))
     windows = pl.from_pandas(at.dataframe[1].value)
     assert windows.equals(views.evaluation_windows_table(
         evaluation, {"rearrest": "Rearrest", "reconviction": "Reconviction", "reincarceration": "Reincarceration"}, K))
     baseline = pl.from_pandas(at.dataframe[2].value)
     assert baseline.equals(views.baseline_table(evaluation, K))
+
+
+def _with_column(frames: list[pl.DataFrame], column: str) -> pl.DataFrame:
+    return next(f for f in frames if column in f.columns)
 
 
 def _check_recidivism(at: AppTest, tables: Tables, filters: Filters, frame: pl.DataFrame) -> None:

@@ -166,3 +166,6 @@ def test_programs_summary_reading_follows_the_test() -> None:
         "Pilot lower (significant at 5%)", "No clear difference", "Withheld (small cells)", "—"
     ]
     assert table["Difference [95% CI]"][0] == "-10.0 pp [-18.0, -2.0] pp"
+    assert views.programs_difference_title(table).startswith("12-month rearrest: pilot significantly lower in 1 of 4 programs")
+    frame = views.programs_difference_frame([("A", {"windows": [significant]}), ("C", {"windows": [hidden]})])
+    assert frame["value"].to_list() == [-0.1, -0.1] and frame["note"][1] == "withheld (suppressed cell)"
