@@ -324,9 +324,12 @@ def _postgres_copy_upsert(
     updates = ", ".join(f"{q(c)} = EXCLUDED.{q(c)}" for c in cols if c not in keys)
     with driver.cursor() as cur:
         cur.execute(f"CREATE TEMP TABLE {staging} (LIKE {q(table)} INCLUDING DEFAULTS) ON COMMIT DROP")
-        with cur.copy(f"COPY {staging} ({col_list}) FROM STDIN") as copy:
-            for record in rows.iter_rows():
-                copy.write_row(record)
+        # CSV written by polars in slices: ~10x faster than write_row per record.
+        # An unquoted empty field is NULL; polars quotes empty strings.
+        with cur.copy(f"COPY {staging} ({col_list}) FROM STDIN WITH (FORMAT csv)") as copy:
+            for start in range(0, rows.height, 500_000):
+                chunk = rows.slice(start, 500_000)
+                copy.write(chunk.write_csv(include_header=False, null_value="", date_format="%Y-%m-%d").encode())
         conflict = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
         cur.execute(
             f"INSERT INTO {q(table)} ({col_list}) SELECT {col_list} FROM {staging} "
