@@ -78,11 +78,13 @@ def _child(database_url: str, extract: str) -> None:
 def _run_child(database_url: str, extract: Path) -> dict[str, Any]:
     out = subprocess.run(
         [sys.executable, __file__, "--child", database_url, str(extract)],
-        check=True,
         capture_output=True,
         text=True,
         env={**os.environ, "GX_ANALYTICS_ENABLED": "false"},
     )
+    if out.returncode != 0:
+        tail = "\n".join(line for line in out.stderr.splitlines() if "leaked" not in line)[-3000:]
+        raise RuntimeError(f"benchmark child for {database_url} failed ({out.returncode}):\n{tail}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

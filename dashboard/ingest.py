@@ -295,9 +295,18 @@ def _process_table(
 
     key = table.key
     rejected_mask = frame[RULES].list.len() > 0
-    loaded_rows = frame.filter(~rejected_mask)
-    rejected_rows = frame.filter(rejected_mask)
-    loaded = validation.load_frame(table, loaded_rows).with_columns(loaded_rows[LINE])
+    # select (no copy) before filtering (a copy): only the loaded columns are copied,
+    # and not at all when every row passed
+    typed = validation.load_frame(table, frame).with_columns(frame[LINE])
+    if rejected_mask.any():
+        loaded = typed.filter(~rejected_mask)
+        rejected_rows = frame.filter(rejected_mask)
+    else:
+        loaded = typed
+        rejected_rows = frame.clear()
+    del typed
+    # keep the delivered text only for the rows going to quarantine
+    delivered.raw = delivered.raw.filter(pl.col(LINE).is_in(rejected_rows[LINE].implode()))
 
     parents.valid[table.name] = loaded[key]
     rejected_keys = rejected_rows[key].drop_nulls().unique()
@@ -584,12 +593,12 @@ def _validate_all(
         report.tables[table.name] = outcome.report
         if table.name == "participants" and conn is None:
             parents.windows = outcome.loaded.select("participant_id", "enrollment_date", "exit_date")
-        if table.name == "supervision_events":
-            supervised_here = outcome.loaded["participant_id"]
+        if table.name == "supervision_events" and conn is None:
+            supervised_here = outcome.loaded["participant_id"].unique()
         if conn is not None:
             store.bulk_upsert(conn, table.name, outcome.loaded.drop(LINE))
             _resolve_quarantine(conn, table, outcome.loaded[table.key], run_id)
-        outcome.delivered.raw = outcome.delivered.raw.filter(pl.col(LINE).is_in(outcome.quarantine[LINE].implode()))
+        outcome.loaded = outcome.loaded.clear()  # written; free the memory before the next table
         outcomes.append(outcome)
         r = outcome.report
         say(

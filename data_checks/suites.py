@@ -293,7 +293,8 @@ class SuiteRunner:
 
     def __init__(self, as_of: dt.date, docs_dir: Path | None = None) -> None:
         self.as_of = as_of
-        self.docs_dir = docs_dir
+        self.docs_dir = docs_dir.resolve() if docs_dir is not None else None
+        docs_dir = self.docs_dir
         if docs_dir is None and SuiteRunner._shared is not None:
             # creating a context costs about a second: loads in one process share one
             self.context, self.source = SuiteRunner._shared
