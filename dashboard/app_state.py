@@ -526,9 +526,13 @@ def no_data_page(status: DataStatus) -> None:
 def page_context(title: str, question: str) -> PageContext:
     """Start a page: its title and question, the data status line; stop when no data."""
     if not st.session_state.pop(_PREPARED_KEY, False):
-        # The page runs without the entry script: Streamlit's legacy pages/
-        # mode (a fresh server whose first request names a page, and AppTest
-        # reruns). Do the entry's work here so the page never shows stale data.
+        # The page ran without the entry script. Streamlit does that in its
+        # legacy "pages/ folder" mode, which it assumes until the entry calls
+        # st.navigation: on a fresh server whose first request names a page,
+        # and on every AppTest run. Leave that mode and rerun, so the entry
+        # draws the navigation and the filters; if that is not possible, do
+        # the entry's work here so the page never shows stale data.
+        _leave_legacy_pages_mode()
         prepare()
         st.session_state.pop(_PREPARED_KEY, None)
     context: PageContext | None = st.session_state.get(_CONTEXT_KEY)
@@ -540,6 +544,17 @@ def page_context(title: str, question: str) -> PageContext:
     st.caption(question)
     data_status_line(context)
     return context
+
+
+def _leave_legacy_pages_mode() -> None:
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # pragma: no cover - Streamlit moved it; the fallback below still works
+        return
+    if PagesManager.uses_pages_directory and not st.session_state.get("_left_legacy_mode"):
+        st.session_state["_left_legacy_mode"] = True  # once per session: never loop
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 def data_status_line(context: PageContext) -> None:
