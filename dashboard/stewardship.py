@@ -1005,8 +1005,8 @@ def run_suites(
     Returns rows checked per table, the failed expectations and the data docs
     index (when ``docs_dir`` is given).
     """
-    from data_checks.suites import SuiteRunner
     from dashboard.validation import validation_frame
+    from data_checks.suites import SuiteRunner
 
     runner = SuiteRunner(as_of, docs_dir)
     checked: dict[str, int] = {}

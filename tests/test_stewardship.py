@@ -40,8 +40,8 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from dashboard import store
 from dashboard import stewardship as st
+from dashboard import store
 from dashboard.contract import TABLES_BY_NAME
 from dashboard.metrics.tables import conform
 

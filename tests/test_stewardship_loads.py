@@ -13,8 +13,8 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from dashboard import store
 from dashboard import stewardship as st
+from dashboard import store
 from dashboard.quality_checks import Thresholds
 from data_checks.levels import level_of
 
