@@ -18,6 +18,7 @@ Entry points:
 
 from __future__ import annotations
 
+import bisect
 import calendar
 import datetime as dt
 import math
@@ -288,9 +289,10 @@ def build_units(tables: Any, scope: Scope, drop_orphans: bool = True) -> dict[st
     for c in _rows(tables.police_contacts):
         if c["contact_date"] > as_of or not scope.in_period(c["contact_date"]):
             continue
-        # The contact is dated by the as-of, so it is not left out; a participant enrolled
-        # after the as-of is left out, so the contact counts as one with no participant.
-        p = people.get(c["participant_id"]) if c["participant_id"] is not None else None
+        # The contact is dated by the as-of, so it is not left out. With drop_orphans, a
+        # participant enrolled after the as-of is left out and the contact counts as one with
+        # no participant; without, it takes its participant's recorded program and cohort.
+        p = person(c["participant_id"])
         prog = c["program_id"] if c["program_id"] is not None else (p["program_id"] if p else None)
         add("police_diversion_rate", prog, c["agency_id"], p["cohort"] if p else None, c["outcome"] in DIVERTED, True)
 
@@ -535,3 +537,172 @@ def _risk_adjusted(units: list[Unit]) -> dict[str, Any]:
         )
     return {"pilot": rates["pilot"], "comparison": rates["comparison"],
             "difference": rates["pilot"] - rates["comparison"], "one_sided": []}
+
+
+# --- survival, log-rank, baseline equivalence ----------------------------------------------
+
+SURVIVAL_DAYS = (90, 180, 365, 730)
+
+
+def _survival_people(tables: Any, as_of: dt.date, program_id: str | None) -> list[dict[str, Any]]:
+    """Participants (enrolled by the as-of) whose index date is on or before the as-of."""
+    return [
+        p for p in _participants(tables, as_of).values()
+        if p["index_date"] <= as_of and (program_id is None or p["program_id"] == program_id)
+    ]
+
+
+def survival_time(p: dict[str, Any], events: list[dict[str, Any]], types: tuple[str, ...], as_of: dt.date) -> tuple[int, bool]:
+    """(days, event?): to the first matching event strictly after the index date and on or
+    before the as-of; else censored at the as-of."""
+    dates = [e["event_date"] for e in events if e["event_type"] in types and p["index_date"] < e["event_date"] <= as_of]
+    if dates:
+        return (min(dates) - p["index_date"]).days, True
+    return (as_of - p["index_date"]).days, False
+
+
+def _counts(times: list[tuple[int, bool]]) -> tuple[list[int], dict[int, int]]:
+    """Sorted times (for at-risk counts by bisection) and events per time."""
+    deaths: dict[int, int] = {}
+    for t, e in times:
+        if e:
+            deaths[t] = deaths.get(t, 0) + 1
+    return sorted(t for t, _ in times), deaths
+
+
+def _at_risk(sorted_times: list[int], t: int) -> int:
+    """Number whose time is at least ``t``."""
+    return len(sorted_times) - bisect.bisect_left(sorted_times, t)
+
+
+def kaplan_meier_at(times: list[tuple[int, bool]], day: int) -> dict[str, Any]:
+    """S(day) with the log(-log) Greenwood interval and the number at risk (time >= day)."""
+    sorted_times, deaths = _counts(times)
+    at_risk = _at_risk(sorted_times, day)
+    if at_risk == 0:
+        return {"day": day, "survival": None, "ci_low": None, "ci_high": None, "at_risk": 0}
+    s, var = 1.0, 0.0
+    for t in sorted(t for t in deaths if t <= day):
+        n, d = _at_risk(sorted_times, t), deaths[t]
+        s *= 1 - d / n
+        var += d / (n * (n - d)) if n > d else math.inf
+    lo: float | None
+    hi: float | None
+    if s == 1.0:
+        lo = hi = 1.0
+    elif s == 0.0 or math.isinf(var):
+        lo = hi = None
+    else:
+        se = math.sqrt(var) / abs(math.log(s))
+        lo, hi = s ** math.exp(Z95 * se), s ** math.exp(-Z95 * se)
+    return {"day": day, "survival": s, "ci_low": lo, "ci_high": hi, "at_risk": at_risk}
+
+
+def logrank(a: list[tuple[int, bool]], b: list[tuple[int, bool]]) -> tuple[float | None, float | None]:
+    """Two-group log-rank chi-square (1 df) and p-value; None when the variance is 0."""
+    (sa, da), (sb, db) = _counts(a), _counts(b)
+    observed = expected = variance = 0.0
+    for t in sorted(set(da) | set(db)):
+        n1, n2 = _at_risk(sa, t), _at_risk(sb, t)
+        d1 = da.get(t, 0)
+        d = d1 + db.get(t, 0)
+        n = n1 + n2
+        observed += d1
+        expected += d * n1 / n
+        if n > 1:
+            variance += n1 * n2 * d * (n - d) / (n * n * (n - 1))
+    if variance <= 0:
+        return None, None
+    chi2 = (observed - expected) ** 2 / variance
+    return chi2, math.erfc(math.sqrt(chi2 / 2))
+
+
+def reference_survival(
+    tables: Any, *, program_id: str | None = None, as_of: dt.date | None = None, min_cell_size: int = 11
+) -> tuple[dict[tuple[str, str], dict[str, Any]], dict[str, tuple[float | None, float | None]]]:
+    """Survival entries by (measure, cohort) and log-rank by measure, suppressed per SPEC."""
+    when = resolve_as_of(tables, as_of)
+    k = min_cell_size
+    people = _survival_people(tables, when, program_id)
+    events: dict[Any, list[dict[str, Any]]] = {}
+    for e in _rows(tables.recidivism_events):
+        events.setdefault(e["participant_id"], []).append(e)
+    entries: dict[tuple[str, str], dict[str, Any]] = {}
+    tests: dict[str, tuple[float | None, float | None]] = {}
+    for measure, types in MEASURES.items():
+        times: dict[str, list[tuple[int, bool]]] = {}
+        for cohort in ("pilot", "comparison"):
+            times[cohort] = [
+                survival_time(p, events.get(p["participant_id"], []), types, when)
+                for p in people if p["cohort"] == cohort
+            ]
+            n, ev = len(times[cohort]), sum(1 for _, e in times[cohort] if e)
+            hidden = k > 0 and (n < k or 1 <= ev <= k - 1)
+            entries[(measure, cohort)] = {
+                "n": None if hidden else n, "events": None if hidden else ev, "suppressed": hidden,
+                "points": [] if hidden else [kaplan_meier_at(times[cohort], d) for d in SURVIVAL_DAYS],
+            }
+        if entries[(measure, "pilot")]["suppressed"] or entries[(measure, "comparison")]["suppressed"]:
+            tests[measure] = (None, None)
+        else:
+            tests[measure] = logrank(times["pilot"], times["comparison"])
+    return entries, tests
+
+
+def _cox(p1: float | None, p2: float | None) -> float | None:
+    if p1 is None or p2 is None or p1 in (0.0, 1.0) or p2 in (0.0, 1.0):
+        return None
+    return (math.log(p1 / (1 - p1)) - math.log(p2 / (1 - p2))) / 1.65
+
+
+def _label(effect: float | None) -> str | None:
+    if effect is None:
+        return None
+    if abs(effect) <= 0.05:
+        return "equivalent"
+    return "adjustment_needed" if abs(effect) <= 0.25 else "not_equivalent"
+
+
+def reference_baseline(
+    tables: Any, *, program_id: str | None = None, as_of: dt.date | None = None, min_cell_size: int = 11
+) -> dict[str, dict[str, Any]]:
+    """WWC baseline equivalence over the survival population, by covariate."""
+    when = resolve_as_of(tables, as_of)
+    people = _survival_people(tables, when, program_id)
+    groups = {c: [p for p in people if p["cohort"] == c] for c in ("pilot", "comparison")}
+    hidden = min_cell_size > 0 and any(len(g) < min_cell_size for g in groups.values())
+    out: dict[str, dict[str, Any]] = {}
+
+    ages = {c: [p["age_at_enrollment"] for p in g if p["age_at_enrollment"] is not None] for c, g in groups.items()}
+    a, b = ages["pilot"], ages["comparison"]
+    mean_a = sum(a) / len(a) if a else None
+    mean_b = sum(b) / len(b) if b else None
+    g_eff = None
+    if len(a) >= 2 and len(b) >= 2:
+        var_a = sum((x - mean_a) ** 2 for x in a) / (len(a) - 1)  # type: ignore[operator]
+        var_b = sum((x - mean_b) ** 2 for x in b) / (len(b) - 1)  # type: ignore[operator]
+        pooled = math.sqrt(((len(a) - 1) * var_a + (len(b) - 1) * var_b) / (len(a) + len(b) - 2))
+        if pooled > 0:
+            big_n = len(a) + len(b)
+            g_eff = (mean_a - mean_b) / pooled * (1 - 3 / (4 * big_n - 9))  # type: ignore[operator]
+    out["age_at_enrollment"] = {"pilot": mean_a, "comparison": mean_b, "effect_size": g_eff}
+
+    def share(rows: list[dict[str, Any]], test: Any, among: Any = None) -> float | None:
+        base = [r for r in rows if among is None or among(r)]
+        return sum(1 for r in base if test(r)) / len(base) if base else None
+
+    binaries = {
+        "risk_high": (lambda r: r["risk_level"] == "high", None),
+        "risk_moderate": (lambda r: r["risk_level"] == "moderate", None),
+        "sex_female": (lambda r: r["sex"] == "female", lambda r: r["sex"] in ("female", "male", "other")),
+        "supervision_parole": (lambda r: r["supervision_type"] == "parole", None),
+    }
+    for name, (test, among) in binaries.items():
+        p1, p2 = share(groups["pilot"], test, among), share(groups["comparison"], test, among)
+        out[name] = {"pilot": p1, "comparison": p2, "effect_size": _cox(p1, p2)}
+    for entry in out.values():
+        entry["label"] = _label(entry["effect_size"])
+        entry["suppressed"] = hidden
+        if hidden:
+            entry.update(pilot=None, comparison=None, effect_size=None, label=None)
+    return out

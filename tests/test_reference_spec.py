@@ -27,6 +27,7 @@ import datetime as dt
 import json
 import math
 import random
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -45,6 +46,9 @@ from dashboard.sample import generate_extract, generate_tables
 D = dt.date
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
 NUMBERS = ("numerator", "denominator", "value", "ci_low", "ci_high")
+# REFERENCE_SPEC_FULL=1 widens the generated and randomised cases (a few minutes);
+# the default keeps the slow comparisons to about half a minute.
+FULL = os.environ.get("REFERENCE_SPEC_FULL") == "1"
 
 
 # --- comparison helpers --------------------------------------------------------------------
@@ -131,8 +135,45 @@ def window_differences(ev: dict[str, Any], ref: dict[tuple[str, int], dict[str, 
 def compare_windows(tables: Tables, k: int, program_id: str | None = None, as_of: dt.date | None = None) -> None:
     ev = evaluate(tables, Filters(as_of=as_of), program_id=program_id, min_cell_size=k)
     ref = R.reference_windows(tables, program_id=program_id, as_of=as_of, min_cell_size=k)
-    diffs = window_differences(ev, ref)
+    diffs = window_differences(ev, ref) + survival_differences(ev, tables, k, program_id, as_of)
     assert not diffs, f"program={program_id} as_of={as_of} k={k}:\n" + "\n".join(diffs[:40])
+
+
+def survival_differences(
+    ev: dict[str, Any], tables: Tables, k: int, program_id: str | None, as_of: dt.date | None
+) -> list[str]:
+    """Kaplan–Meier entries, log-rank tests and baseline equivalence against the reference."""
+    out: list[str] = []
+    entries, tests = R.reference_survival(tables, program_id=program_id, as_of=as_of, min_cell_size=k)
+    assert {(s["measure"], s["cohort"]) for s in ev["survival"]} == set(entries)
+    for s in ev["survival"]:
+        r = entries[(s["measure"], s["cohort"])]
+        where = f"survival {s['measure']}/{s['cohort']}"
+        for name in ("n", "events", "suppressed"):
+            if s[name] != r[name]:
+                out.append(f"{where} {name}: engine={s[name]} reference={r[name]}")
+        if [p["day"] for p in s["points"]] != [p["day"] for p in r["points"]]:
+            out.append(f"{where} days: engine={[p['day'] for p in s['points']]}")
+            continue
+        for a, b in zip(s["points"], r["points"]):
+            for name in ("survival", "ci_low", "ci_high", "at_risk"):
+                if not _close(a[name], b[name]):
+                    out.append(f"{where} day {a['day']} {name}: engine={a[name]} reference={b[name]}")
+    for test in ev["logrank"]:
+        chi2, p_value = tests[test["measure"]]
+        if not (_close(test["chi2"], chi2) and _close(test["p_value"], p_value)):
+            out.append(f"logrank {test['measure']}: engine={test['chi2']},{test['p_value']} reference={chi2},{p_value}")
+    base = R.reference_baseline(tables, program_id=program_id, as_of=as_of, min_cell_size=k)
+    assert [b["covariate"] for b in ev["baseline"]] == list(base)
+    for b in ev["baseline"]:
+        r = base[b["covariate"]]
+        for name in ("pilot", "comparison", "effect_size"):
+            if not _close(b[name], r[name]):
+                out.append(f"baseline {b['covariate']} {name}: engine={b[name]} reference={r[name]}")
+        for name in ("label", "suppressed"):
+            if b[name] != r[name]:
+                out.append(f"baseline {b['covariate']} {name}: engine={b[name]} reference={r[name]}")
+    return out
 
 
 # --- the reference pinned by hand ----------------------------------------------------------
@@ -380,33 +421,60 @@ def test_sample_cli_metrics_and_evaluate(sample: tuple[str, Tables]) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("program_id", [None, "P01", "P03"])
-def test_sample_windows(sample: tuple[str, Tables], program_id: str | None) -> None:
+@pytest.mark.parametrize(
+    "program_id,as_of,k",
+    [(None, None, 11), (None, D(2025, 6, 30), 0), ("P01", None, 11), ("P03", D(2025, 6, 30), 11)],
+)
+def test_sample_windows(sample: tuple[str, Tables], program_id: str | None, as_of: dt.date | None, k: int) -> None:
     _, tables = sample
-    for as_of in (None, D(2025, 6, 30)):
-        for k in (11, 0):
-            compare_windows(tables, k, program_id, as_of)
+    compare_windows(tables, k, program_id, as_of)
+
+
+@pytest.mark.slow
+def test_messy_sample(tmp_path: Path) -> None:
+    """sample_data/messy: hand-written rows with planted defects (rejected rows, events
+    before enrollment and after exit, XLSX file) -- a differently shaped data set."""
+    engine = store.make_engine(f"duckdb:///{tmp_path / 'messy.duckdb'}")
+    load_extract(SAMPLE_DIR / "messy", engine)
+    tables = load_tables(engine)
+    engine.dispose()
+    for setting in ({}, {"as_of": D(2025, 6, 30)}, {"as_of": D(2024, 12, 31)}, {"start": D(2025, 1, 1)}):
+        for k in (0, 5, 11):
+            compare_metrics(tables, k, **setting)
+    for k in (0, 5, 11):
+        compare_windows(tables, k)
+        compare_windows(tables, k, as_of=D(2025, 6, 30))
 
 
 # --- small generated extracts: suppression bites -------------------------------------------
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("participants,seed", [(30, 1), (60, 2), (120, 3)])
-def test_generated_extract_loaded(tmp_path: Path, participants: int, seed: int) -> None:
-    """Through the CSV files and the loader, as the unseen data will arrive."""
-    generate_extract(tmp_path / "x", participants=participants, seed=seed)
+@pytest.mark.skipif(not FULL, reason="two loads through the checks (~30 s); set REFERENCE_SPEC_FULL=1")
+@pytest.mark.parametrize("participants,seed", [(60, 2), (30, 1), (120, 3)])
+def test_generated_extracts_loaded(tmp_path: Path, participants: int, seed: int) -> None:
+    """Through the CSV files and the loader, as the unseen data will arrive: a first extract
+    as of 2026-06-30, then a second (another seed) as of 2025-12-31. The default as-of is the
+    most recent load run's, 2025-12-31, although rows dated later stay in the database."""
     engine = store.make_engine(f"duckdb:///{tmp_path / 'db.duckdb'}")
-    load_extract(tmp_path / "x", engine)
+    generate_extract(tmp_path / "a", participants=participants, seed=seed, as_of=D(2026, 6, 30))
+    load_extract(tmp_path / "a", engine)
+    tables = load_tables(engine)
+    for k in (5, 11):
+        compare_metrics(tables, k)
+    compare_windows(tables, 11)
+    generate_extract(tmp_path / "b", participants=participants // 2, seed=seed + 100, as_of=D(2025, 12, 31))
+    load_extract(tmp_path / "b", engine)
     tables = load_tables(engine)
     engine.dispose()
+    assert R.resolve_as_of(tables, None) == D(2025, 12, 31)
     for k in (5, 11):
         compare_metrics(tables, k)
         compare_metrics(tables, k, as_of=D(2025, 6, 30), start=D(2024, 1, 1))
-        compare_windows(tables, k)
+    compare_windows(tables, 5)
 
 
-@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("seed", range(8 if FULL else 4))
 def test_generated_tables(seed: int) -> None:
     tables = Tables.from_frames(**generate_tables(participants=(15, 40, 90, 200)[seed % 4], seed=seed))
     complementary = 0
@@ -521,7 +589,7 @@ FUZZ_SETTINGS: list[dict[str, Any]] = [
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("seed", range(40 if FULL else 6))
 def test_fuzzed_tables(seed: int) -> None:
     tables = _fuzz_tables(seed, (8, 15, 30, 60, 120)[seed % 5])
     for setting in FUZZ_SETTINGS:
@@ -559,3 +627,41 @@ def test_rows_of_a_participant_enrolled_after_the_as_of() -> None:
     assert rows[("police_diversion_rate", (), ())]["denominator"] == 2
     assert rows[("police_diversion_rate", ("program_id", "cohort"), (None, None))]["denominator"] == 1
     assert rows[("police_diversion_rate", ("program_id", "cohort"), ("P1", None))]["denominator"] == 1
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "SPEC ambiguity, not a settled defect: SPEC §3 leaves out 'participants enrolled after [the "
+        "as-of], and referrals, supervision events, violations, recidivism events and police contacts "
+        "dated after it'. By the letter a referral/event/violation dated on or before the as-of is not "
+        "left out, and 'the cohort always comes from the participant' (whose row is recorded). The "
+        "engine instead drops those rows with their participant, and keeps the participant's police "
+        "contacts but as contacts with no participant (null program when the contact has none, null cohort)."
+    ),
+)
+def test_letter_reading_of_rows_before_a_late_enrollment() -> None:
+    """Same fixture as above, read by the letter: r (declined) counts for P2/comparison at
+    provider A2, s (compliant) at A3, v for P2/comparison; c1 goes to P2/comparison, c2 to
+    P1/comparison."""
+    late = _person("late", enrollment_date=D(2023, 8, 1), program_id="P2", cohort="comparison")
+    tables = Tables.from_frames(
+        participants=[late, _person("b")],
+        referrals=[_referral("r", "late", "declined", referral_date=D(2023, 5, 1))],
+        supervision_events=[{"event_id": "s", "participant_id": "late", "agency_id": "A3",
+                             "event_date": D(2023, 5, 1), "event_type": "home_visit", "required": True,
+                             "outcome": "compliant"}],
+        violations=[{"violation_id": "v", "participant_id": "late", "agency_id": "A1",
+                     "violation_date": D(2023, 5, 1), "violation_type": "technical", "response": "warning"}],
+        police_contacts=[
+            {"contact_id": f"c{i}", "agency_id": "A4", "program_id": prog, "participant_id": "late",
+             "contact_date": D(2023, 5, 1), "contact_type": "outreach", "co_responder": True, "outcome": "arrest"}
+            for i, prog in ((1, None), (2, "P1"))
+        ],
+    )
+    ref = R.reference_metrics(tables, as_of=D(2023, 6, 30), min_cell_size=0, drop_orphans=False)
+    assert ref[("referral_completion_rate", ("program_id", "cohort"), ("P2", "comparison"))]["denominator"] == 1
+    assert ref[("police_diversion_rate", ("program_id", "cohort"), ("P2", "comparison"))]["denominator"] == 1
+    js = metrics_json(tables, Filters(as_of=D(2023, 6, 30)), 0)
+    diffs = metric_differences(engine_rows(js), ref)
+    assert not diffs, "\n".join(diffs)
