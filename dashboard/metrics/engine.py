@@ -130,7 +130,8 @@ def _is_in(expr: pl.Expr, allowed: Sequence[str | None]) -> pl.Expr:
 
 
 def _quarter_expr(date: pl.Expr) -> pl.Expr:
-    return pl.format("{}-Q{}", date.dt.year(), date.dt.quarter())
+    # concat_str, not pl.format: pl.format panicked ("i < self.len()") on some row orders (polars 2.1).
+    return pl.concat_str([date.dt.year().cast(pl.String), pl.lit("-Q"), date.dt.quarter().cast(pl.String)])
 
 
 def _referral_base(prep: _Prepared) -> pl.LazyFrame:
