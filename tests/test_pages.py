@@ -372,3 +372,33 @@ def test_unreachable_database_says_what_to_check(use_db) -> None:
     assert not at.exception
     text = _no_data_text(at)
     assert "cannot open its database" in text and "DATABASE_URL" in text
+
+
+# --- the same pages on PostgreSQL ------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_sample_url(postgres_url: str) -> str:
+    """The sample extract loaded into the session's PostgreSQL database."""
+    from dashboard.ingest import load_extract
+
+    engine = store.make_engine(postgres_url)
+    try:
+        load_extract(SAMPLE, engine)
+    finally:
+        engine.dispose()
+    return postgres_url
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("page", ["pages/overview.py", "pages/compliance.py", "pages/pilot_evaluation.py"])
+def test_pages_on_postgresql_show_the_same_numbers(page: str, postgres_sample_url: str, use_db) -> None:
+    use_db(postgres_sample_url)
+    at = run_page(page, URL_FILTERS)
+    assert_clean(at)
+    engine = store.make_engine(postgres_sample_url)
+    try:
+        tables = load_tables(engine)
+    finally:
+        engine.dispose()
+    CHECKS[page](at, tables, FILTERS, engine_metrics(tables, FILTERS))
