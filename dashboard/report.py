@@ -356,18 +356,22 @@ def _rows_for(metrics: pl.DataFrame, group_by: Sequence[str]) -> pl.DataFrame:
 
 
 def _count_rows(tables: Any, filters: Any, min_cell_size: int) -> dict[str, dict[str, Any]]:
-    """The engine's overall head counts under the report's filters, by name.
+    """The engine's overall counts under the report's filters, by name.
 
-    ``participant_counts`` returns ``participants_enrolled`` (enrollment date
-    in the period) and ``participants_active`` (on the as-of date), with the
-    count in ``value`` and suppression (1..k-1, and complementary) applied.
+    ``participant_counts`` gives ``participants_enrolled`` (enrollment date in
+    the period) and ``participants_active`` (on the as-of date);
+    ``referral_counts`` gives ``referrals_made`` (referral date in the period).
+    The count is in ``value``, with suppression (1..k-1, and complementary)
+    applied.
     """
-    from dashboard.metrics import engine
+    from dashboard.metrics.engine import participant_counts, referral_counts
 
-    counts_fn = getattr(engine, "participant_counts", None)
-    if counts_fn is None:  # pragma: no cover - older engines
-        return {}
-    frame: pl.DataFrame = counts_fn(tables, filters, min_cell_size=min_cell_size)
+    frame = pl.concat(
+        [
+            participant_counts(tables, filters, min_cell_size=min_cell_size),
+            referral_counts(tables, filters, min_cell_size=min_cell_size),
+        ]
+    )
     return {rec["metric"]: rec for rec in _rows_for(frame, ()).iter_rows(named=True)}
 
 
@@ -395,9 +399,7 @@ def measures_table(
             suppressed = bool(rec and rec.get("suppressed"))
             value = None if rec is None or suppressed else rec.get("value")
             note = f"suppressed (count 1 to {min_cell_size - 1}, or its complement)" if suppressed else ""
-            if rec is None and m.key in _MISSING_COUNT_NOTES:
-                note = _MISSING_COUNT_NOTES[m.key]
-            elif rec is None:
+            if rec is None:
                 value = 0  # the engine gives a count a row only when it is above zero
             rows.append({
                 "Measure": m.label, "Metric ID": m.key, "N": None if value is None else int(value),
@@ -428,12 +430,6 @@ def measures_table(
         "Suppressed": pl.Boolean(), "Note": pl.String(),
     }
     return pl.DataFrame(rows, schema=schema, orient="row")
-
-
-_MISSING_COUNT_NOTES: Mapping[str, str] = {
-    "referrals_made": "not counted by the metric engine yet; the N of the referral acceptance rate counts "
-    "the referrals made in the period that are no longer pending",
-}
 
 
 def _no_row_note(metric_id: str) -> str:

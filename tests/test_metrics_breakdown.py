@@ -116,3 +116,21 @@ def test_participant_counts(tables: Tables) -> None:
     # k = 11: both counts are below k -> suppressed.
     out = participant_counts(tables, Filters(as_of=AS_OF), min_cell_size=11)
     assert out["suppressed"].all()
+
+
+def test_referral_counts_follow_the_referral_attribution_and_period(tables: Tables) -> None:
+    from dashboard.metrics.engine import referral_counts
+
+    out = referral_counts(tables, Filters(as_of=AS_OF), min_cell_size=0)
+    rows = {(tuple(r["group_by"]), tuple(v for v in r["group"].values() if v is not None)): r
+            for r in out.iter_rows(named=True)}
+    # Six referrals r0..r5 of va, all dated 1-6 Feb 2024, whatever their status -> 6;
+    # attributed to the provider agency A2, program P1, cohort pilot.
+    assert rows[((), ())]["value"] == 6
+    assert rows[(("agency_id",), ("A2",))]["value"] == 6
+    assert rows[(("program_id", "cohort"), ("P1", "pilot"))]["value"] == 6
+    # A period of 3-4 Feb keeps r2 and r3 -> 2.
+    period = referral_counts(tables, Filters(as_of=AS_OF, start=D(2024, 2, 3), end=D(2024, 2, 4)), min_cell_size=0)
+    assert period.filter(pl.col("group_by").list.len() == 0)["value"].to_list() == [2]
+    # k = 11: 6 is below k -> every row withheld.
+    assert referral_counts(tables, Filters(as_of=AS_OF), min_cell_size=11)["suppressed"].all()

@@ -180,6 +180,8 @@ def test_measures_table_numbers(report) -> None:  # type: ignore[no-untyped-def]
     assert rows["recidivism_rearrest_6m"]["Numerator"] is None and rows["recidivism_rearrest_6m"]["Rate"] is None
     assert (rows["recidivism_rearrest_12m"]["Numerator"], rows["recidivism_rearrest_12m"]["N"]) == (12, 30)
     assert (rows["police_diversion_rate"]["Numerator"], rows["police_diversion_rate"]["N"]) == (15, 20)
+    # 24 referrals F00..F23, all dated 2025-02-10 (18 completed, 6 declined) -> 24 made in 2025Q1.
+    assert rows["referrals_made"]["N"] == 24 and rows["referrals_made"]["Note"] == ""
     # Wilson 95% for 20/30: centre (20 + 1.92)/(30 + 3.84) = 0.6478, half-width
     # 1.96*sqrt(30*(2/3)*(1/3) + 0.96)/33.84 = 0.1599 -> (0.4878, 0.8077).
     assert rows["reentry_plan_rate"]["95% CI low"] == pytest.approx(0.4878, abs=1e-4)

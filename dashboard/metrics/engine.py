@@ -777,8 +777,28 @@ def participant_counts(tables: Tables, filters: Filters, *, min_cell_size: int =
     )
     enrolled = people.filter(prep.in_period(pl.col("enrollment_date")))
     active = people.filter(pl.col("exit_date").is_null())
+    return _count_frame((("participants_enrolled", enrolled), ("participants_active", active)), min_cell_size)
+
+
+def referral_counts(tables: Tables, filters: Filters, *, min_cell_size: int = 11) -> pl.DataFrame:
+    """Referrals made in the period, overall and by every grouping, suppressed.
+
+    ``referrals_made``: referrals dated (referral_date) in the period and on or
+    before the as-of date, attributed like every referral metric (program and
+    cohort of the participant, agency = provider_agency_id), whatever their
+    status. Same columns and suppression as :func:`participant_counts`.
+    """
+    as_of = resolve_as_of(tables, filters.as_of)
+    prep = _Prepared(tables, filters, as_of)
+    return _count_frame((("referrals_made", _referral_base(prep)),), min_cell_size)
+
+
+def _count_frame(counts: Sequence[tuple[str, pl.LazyFrame]], min_cell_size: int) -> pl.DataFrame:
+    """Count rows per cell and grouping; a count of 1 to k − 1 is suppressed, then
+    complementary suppression runs as for the metrics."""
+    names = [name for name, _ in counts]
     rows: list[_Row] = []
-    for name, frame in (("participants_enrolled", enrolled), ("participants_active", active)):
+    for name, frame in counts:
         cells = frame.group_by(_CELL_KEYS).agg(pl.len().cast(pl.Int64).alias("_n")).collect()
         for grouping, rolled in _rollups(cells, ["_n"]):
             for rec in rolled.iter_rows(named=True):
@@ -786,12 +806,12 @@ def participant_counts(tables: Tables, filters: Filters, *, min_cell_size: int =
                 if n > 0:
                     rows.append(_Row(name, _key_of(rec, grouping), None, float(n), float(n), None))
     flags: dict[tuple[str, GroupKey], bool] = {}
-    for name in ("participants_enrolled", "participants_active"):
+    for name in names:
         mine = [r for r in rows if r.metric == name]
         for key, flag in suppress_metric_rows([(r.key, r.numerator, r.denominator) for r in mine], min_cell_size).items():
             flags[(name, key)] = flag
     grouping_order = {g: i for i, g in enumerate(GROUPINGS)}
-    rows.sort(key=lambda r: (r.metric != "participants_enrolled", grouping_order[r.key[0]], key_sort_value(r.key[1])))
+    rows.sort(key=lambda r: (names.index(r.metric), grouping_order[r.key[0]], key_sort_value(r.key[1])))
     records = []
     for r in rows:
         group = {g: None for g in GROUP_KEYS}
