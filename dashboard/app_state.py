@@ -236,6 +236,13 @@ def _participant_counts(url: str, run_key: str, filters_key: str, k: int, _filte
     return published(participant_counts(_tables(url, run_key), _filters, min_cell_size=k))
 
 
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _referral_counts(url: str, run_key: str, filters_key: str, k: int, _filters: Filters) -> pl.DataFrame:
+    from dashboard.metrics.engine import published, referral_counts
+
+    return published(referral_counts(_tables(url, run_key), _filters, min_cell_size=k))
+
+
 @st.cache_resource(max_entries=128, show_spinner=False)
 def _breakdown(
     url: str, run_key: str, filters_key: str, k: int, metric_id: str, by: tuple[str, ...], _filters: Filters
@@ -296,6 +303,11 @@ class PageContext:
         """``participant_counts``: participants enrolled / active, suppressed numbers blanked."""
         url, run, fkey, k = self._key
         return _participant_counts(url, run, fkey, k, self.filters)
+
+    def referral_counts(self) -> pl.DataFrame:
+        """``referral_counts``: referrals made (any status), suppressed numbers blanked."""
+        url, run, fkey, k = self._key
+        return _referral_counts(url, run, fkey, k, self.filters)
 
     def periods(self, kind: str = "quarter", limit: int = 12) -> list[tuple[str, dt.date, dt.date]]:
         """The last ``limit`` calendar quarters (or years) up to the as-of date, inside the user's period.
@@ -591,6 +603,17 @@ def page_link(container: Any, page: str, label: str, icon: str | None = None) ->
 # --- drawing helpers ------------------------------------------------------------------
 
 
+# Head counts the engine gives beside the registry's metrics (engine.participant_counts / referral_counts).
+COUNT_DEFINITIONS: dict[str, str] = {
+    "referrals_made": "**Referrals made** (`referrals_made`): referrals dated (referral_date) in the period and on "
+    "or before the as-of date, whatever their status; agency = the provider. A count of 1 to k − 1 is suppressed.",
+    "participants_enrolled": "**Enrolled** (`participants_enrolled`): participants enrolled on or before the as-of "
+    "date with the enrollment date in the period; agency = the supervising agency.",
+    "participants_active": "**Active** (`participants_active`): enrolled on or before the as-of date and not exited "
+    "on or before it (a head count on the as-of date; the period does not apply).",
+}
+
+
 def definition_popover(container: Any, metric_ids: Sequence[str]) -> None:
     """The registry's definition of each metric, one click away."""
     from dashboard.metrics.registry import METRICS_BY_ID
@@ -599,7 +622,7 @@ def definition_popover(container: Any, metric_ids: Sequence[str]) -> None:
         for metric_id in metric_ids:
             m = METRICS_BY_ID.get(metric_id)
             if m is None:
-                st.markdown(f"**{metric_id}**: see the page notes.")
+                st.markdown(COUNT_DEFINITIONS.get(metric_id, f"**{metric_id}**: see the page notes."))
                 continue
             st.markdown(
                 f"**{m.label}** (`{m.id}`)\n\n{m.definition}\n\n"

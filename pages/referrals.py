@@ -13,26 +13,27 @@ ctx = app_state.page_context(
 k = ctx.min_cell_size
 frame = ctx.metrics()
 IDS = ["referral_acceptance_rate", "median_days_to_service", "referral_completion_rate"]
-STAGES = ["Decided (not pending)", "Accepted", "Service started", "Completed"]
+STAGES = ["Referrals made", "Accepted", "Service started", "Completed"]
 
 
 def funnel_rows(rows_by_metric: dict[str, dict | None], group: str | None = None) -> list[dict]:
-    """Stage counts read from the engine's numerators and denominators (no counting here)."""
-    acc, days, comp = (rows_by_metric.get(m) for m in IDS)
+    """Stage counts read from the engine: referrals made (referral_counts), then the numerators
+    and denominators of acceptance, days to service and completion (no counting here)."""
+    made, acc, days, comp = (rows_by_metric.get(m) for m in ("referrals_made", *IDS))
     stages = [
-        (STAGES[0], acc, "denominator"),
+        (STAGES[0], made, "denominator"),
         (STAGES[1], acc, "numerator"),
         (STAGES[2], days, "denominator"),
         (STAGES[3], comp, "numerator"),
     ]
-    first = acc.get("denominator") if acc and not acc.get("suppressed") else None
+    first = made.get("denominator") if made and not made.get("suppressed") else None
     out = []
     for stage, row, field in stages:
-        suppressed = row is None or bool(row.get("suppressed"))
+        suppressed = row is not None and bool(row.get("suppressed"))
         count = None if suppressed or row is None else row.get(field)
         count = None if count is None else int(count)
         share = count / first if count is not None and first else None
-        record = {"stage": stage, "count": count, "share": share, "suppressed": suppressed and row is not None}
+        record = {"stage": stage, "count": count, "share": share, "suppressed": suppressed}
         if group is not None:
             record["group"] = group
         out.append(record)
@@ -40,23 +41,29 @@ def funnel_rows(rows_by_metric: dict[str, dict | None], group: str | None = None
 
 
 st.subheader("Referral funnel")
+counts = ctx.referral_counts()
 overall = {m: views.overall_row(frame, m) for m in IDS}
+overall["referrals_made"] = views.overall_row(counts, "referrals_made")
 records = funnel_rows(overall)
 data = pl.DataFrame(records, schema={"stage": pl.String, "count": pl.Int64, "share": pl.Float64, "suppressed": pl.Boolean})
-acc = overall["referral_acceptance_rate"]
+made_row = overall["referrals_made"]
 title = (
-    f"{views.display_value(acc, 'rate', k)} of decided referrals were accepted; "
+    f"{views.display_value(made_row, 'count', k)} referrals made; "
     f"{views.display_value(overall['referral_completion_rate'], 'rate', k)} of closed referrals completed"
 )
-chart = charts.funnel_chart(data, title=title, subtitle="Share: of referrals decided (not pending).",
+chart = charts.funnel_chart(data, title=title, subtitle="Share: of referrals made. Completed = service completed "
+                            "(status completed); the rest are open, declined, no-show or closed unsuccessfully.",
                             stage_order=STAGES, min_cell_size=k, width=420)
-app_state.show_chart(chart, data, key="referrals_funnel", metric_ids=IDS,
-                     note="'Referrals made' (including pending) is not in the metric engine yet.")
+app_state.show_chart(chart, data, key="referrals_funnel", metric_ids=["referrals_made", *IDS])
 
 st.subheader("Funnel by provider agency")
-by_agency = {m: {r["agency_id"]: r for r in views.metric_rows(frame, m, ("agency_id",)).iter_rows(named=True)} for m in IDS}
-agencies = list(dict.fromkeys(a for m in IDS for a in by_agency[m]))
-records = [r for a in agencies for r in funnel_rows({m: by_agency[m].get(a) for m in IDS}, ctx.agency_label(a))]
+sources = {m: frame for m in IDS} | {"referrals_made": counts}
+by_agency = {
+    m: {r["agency_id"]: r for r in views.metric_rows(source, m, ("agency_id",)).iter_rows(named=True)}
+    for m, source in sources.items()
+}
+agencies = list(dict.fromkeys(a for m in sources for a in by_agency[m]))
+records = [r for a in agencies for r in funnel_rows({m: by_agency[m].get(a) for m in sources}, ctx.agency_label(a))]
 if records:
     data = pl.DataFrame(records, schema={"stage": pl.String, "count": pl.Int64, "share": pl.Float64,
                                          "suppressed": pl.Boolean, "group": pl.String})

@@ -258,6 +258,13 @@ def _check_recidivism(at: AppTest, tables: Tables, filters: Filters, frame: pl.D
 
 
 def _check_referrals(at: AppTest, tables: Tables, filters: Filters, frame: pl.DataFrame) -> None:
+    from dashboard.metrics.engine import referral_counts
+
+    made = views.overall_row(published(referral_counts(tables, filters, min_cell_size=K)), "referrals_made")
+    funnel = {r["stage"]: r for r in _with_column(chart_frames(at)[0][1], "stage").iter_rows(named=True)}
+    assert funnel["Referrals made"]["count"] == (None if made["suppressed"] else int(made["denominator"]))
+    completed = views.overall_row(frame, "referral_completion_rate")
+    assert funnel["Completed"]["count"] == (None if completed["suppressed"] else completed["numerator"])
     rows = views.metric_rows(frame, "referral_completion_rate", ("agency_id",))
     assert chart_pairs(chart_with(at, "Referral completion")) == published_pairs(rows)
     by_service = views.metric_rows(
