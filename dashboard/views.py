@@ -269,10 +269,6 @@ def chart_frame(
 # --- findings in words ------------------------------------------------------------
 
 
-def n_phrase(denominator: int | None, noun: str) -> str:
-    return f"N = {format_count(denominator)} {noun}" if _is_number(denominator) else f"N not shown ({noun})"
-
-
 def cohort_comparison_title(
     label: str,
     pilot: Mapping[str, Any] | None,
@@ -658,39 +654,6 @@ def baseline_table(evaluation: Mapping[str, Any], min_cell_size: int = DEFAULT_M
         out["Effect size"].append("—" if not _is_number(effect) else f"{effect:+.3f}")
         out["WWC label"].append(WWC_WORDS.get(b.get("label") or "", "Not computable"))
     return pl.DataFrame(out, schema={c: pl.String for c in out})
-
-
-def period_rows(
-    per_period: Sequence[tuple[str, pl.DataFrame]],
-    metric_id: str,
-    *,
-    by: Sequence[str] = ("cohort",),
-    series: str | None = "cohort",
-    series_labels: Mapping[str | None, str] | None = None,
-) -> pl.DataFrame:
-    """Trend rows (``period``, ``series``, value, interval, N, suppressed) from per-period engine output."""
-    records: list[dict[str, Any]] = []
-    labels = series_labels or COHORT_LABELS
-    for period, frame in per_period:
-        rows = metric_rows(frame, metric_id, tuple(by))
-        for row in rows.iter_rows(named=True):
-            key = row.get(series) if series else None
-            records.append(
-                {
-                    "period": period,
-                    "series": (labels.get(key, humanise(key)) if series else "All"),
-                    "value": row.get("value"),
-                    "ci_low": row.get("ci_low"),
-                    "ci_high": row.get("ci_high"),
-                    "denominator": None if row.get("denominator") is None else int(row["denominator"]),
-                    "suppressed": bool(row.get("suppressed")),
-                }
-            )
-    return pl.DataFrame(
-        records,
-        schema={"period": pl.String, "series": pl.String, "value": pl.Float64, "ci_low": pl.Float64,
-                "ci_high": pl.Float64, "denominator": pl.Int64, "suppressed": pl.Boolean},
-    )
 
 
 def agreement_status(agreements: pl.DataFrame, as_of: Any, *, soon_days: int = 90) -> pl.DataFrame:

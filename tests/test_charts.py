@@ -12,7 +12,7 @@ import json
 import polars as pl
 import pytest
 
-from dashboard import charts, views
+from dashboard import charts
 
 
 def _rate_rows() -> pl.DataFrame:

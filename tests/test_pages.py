@@ -108,6 +108,17 @@ def chart_frames(at: AppTest) -> list[tuple[str, list[pl.DataFrame]]]:
 def assert_clean(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
+    assert_no_participant_rows(at)
+
+
+def assert_no_participant_rows(at: AppTest) -> None:
+    """Aggregates only: no table or chart carries a participant (or any record) identifier."""
+    record_ids = {"participant_id", "referral_id", "event_id", "violation_id", "contact_id"}
+    for table in at.dataframe:
+        assert not record_ids & {str(c) for c in table.value.columns}, list(table.value.columns)
+    for title, frames in chart_frames(at):
+        for frame in frames:
+            assert not record_ids & set(frame.columns), (title, frame.columns)
 
 
 def assert_suppressed_rows_carry_no_numbers(at: AppTest) -> None:
@@ -412,3 +423,15 @@ def test_pages_on_postgresql_show_the_same_numbers(page: str, postgres_sample_ur
     finally:
         engine.dispose()
     CHECKS[page](at, tables, FILTERS, engine_metrics(tables, FILTERS))
+
+
+def test_bad_link_values_are_ignored_with_a_message(sample_url: str, use_db) -> None:
+    use_db(sample_url)
+    at = run_page(PAGES[0], {"program": "NOPE", "cohort": "control", "start": "2025/01/01"})
+    assert_clean(at)
+    warnings = " ".join(w.value for w in at.sidebar.warning)
+    assert "program=NOPE is not in the loaded data" in warnings
+    assert "cohort=control is not one of pilot, comparison" in warnings
+    assert "start=2025/01/01 is not a date written YYYY-MM-DD" in warnings
+    assert at.multiselect(key="filter_program").value == []
+    assert "program" not in at.query_params and "cohort" not in at.query_params
