@@ -39,4 +39,7 @@ for optional, title, icon in (
 
 navigation = st.navigation(PAGES)
 app_state.prepare()
-navigation.run()
+try:
+    navigation.run()
+except BaseException as exc:  # noqa: BLE001 - polars panics are BaseExceptions too
+    app_state.page_failed(exc)  # re-raises st.stop / st.rerun; explains anything else

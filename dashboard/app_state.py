@@ -535,6 +535,28 @@ def no_data_page(status: DataStatus) -> None:
         )
 
 
+def page_failed(exc: BaseException) -> None:
+    """A page raised: say so in words, keep the details folded, never leave a bare traceback.
+
+    Streamlit's own control flow (``st.stop``, ``st.rerun``) and interrupts pass through.
+    """
+    from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
+
+    if isinstance(exc, (ScriptControlException, KeyboardInterrupt, SystemExit)):
+        raise exc
+    import traceback
+
+    first_line = (str(exc).splitlines() or [""])[0]
+    st.error(
+        "This page could not be computed for the current filters "
+        f"({exc.__class__.__name__}: {first_line}). Try other filters or reload the page; if it keeps "
+        "happening, send the details below to whoever maintains the dashboard.",
+        icon=":material/error:",
+    )
+    with st.expander("Technical details"):
+        st.code("".join(traceback.format_exception(exc)), language="text")
+
+
 def page_context(title: str, question: str) -> PageContext:
     """Start a page: its title and question, the data status line; stop when no data."""
     if not st.session_state.pop(_PREPARED_KEY, False):

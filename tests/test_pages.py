@@ -435,3 +435,19 @@ def test_bad_link_values_are_ignored_with_a_message(sample_url: str, use_db) -> 
     assert "start=2025/01/01 is not a date written YYYY-MM-DD" in warnings
     assert at.multiselect(key="filter_program").value == []
     assert "program" not in at.query_params and "cohort" not in at.query_params
+
+
+def test_a_failing_computation_gives_a_message_not_a_traceback(
+    sample_url: str, use_db, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dashboard.metrics import engine
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("breakdown exploded")
+
+    monkeypatch.setattr(engine, "metric_breakdown", broken)
+    use_db(sample_url)
+    # An as-of date no other test uses, so nothing comes from the caches.
+    at = run_page("pages/compliance.py", {"as_of": "2026-05-17"})
+    assert not at.exception
+    assert any("could not be computed" in e.value and "breakdown exploded" in e.value for e in at.error)
