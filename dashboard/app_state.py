@@ -188,7 +188,7 @@ def read_status(url: str) -> DataStatus:
                 row = conn.execute(
                     sa.text(
                         "SELECT run_id, kind, started_at, finished_at, as_of, source, status, "
-                        "validation_success, rows_loaded, rows_rejected FROM load_runs "
+                        "validation_success, rows_loaded, rows_rejected, warnings FROM load_runs "
                         "WHERE kind = 'load' ORDER BY started_at DESC LIMIT 1"
                     )
                 ).mappings().first()
@@ -600,8 +600,11 @@ def data_status_line(context: PageContext) -> None:
         when = finished.strftime("%Y-%m-%d %H:%M") if hasattr(finished, "strftime") else str(finished)
         validation = run.get("validation_success")
         status = run.get("status")
+        warnings = int(run.get("warnings") or 0)
         if validation is True and status == "succeeded":
-            badge = ":material/check_circle: validated, all rows loaded"
+            badge = ":material/check_circle: validated, all rows loaded" + (
+                f", {warnings:,} warnings" if warnings else ""
+            )
         elif validation is False or status == "rejected_rows":
             badge = f":material/warning: validated; {run.get('rows_rejected') or 0:,} rows rejected and quarantined"
         elif status == "failed":
