@@ -839,3 +839,17 @@ def programs_difference_title(summary: pl.DataFrame, label: str = "12-month rear
         parts.append(f"higher in {higher}")
     parts.append(f"no clear difference in {unclear}")
     return f"{label}: " + ", ".join(parts)
+
+
+def survival_n_text(evaluation: Mapping[str, Any], measure: str) -> str:
+    """"N: pilot 1,446 (493 events), comparison 1,501 (580 events)" for a Kaplan–Meier subtitle."""
+    parts = []
+    for entry in evaluation.get("survival", []):
+        if entry["measure"] != measure:
+            continue
+        label = cohort_label(entry["cohort"]).lower()
+        if entry.get("suppressed"):
+            parts.append(f"{label} withheld (small cell)")
+        else:
+            parts.append(f"{label} {format_count(entry.get('n'))} ({format_count(entry.get('events'))} events)")
+    return "N: " + ", ".join(parts) if parts else "N: none"

@@ -37,7 +37,7 @@ st.subheader("Diversion over time")
 trend = views.quarter_trend(views.metric_rows(ctx.breakdown(METRIC, ("quarter",)), METRIC, ("quarter",)), series=None)
 chart = charts.trend_chart(
     trend, title=views.trend_title("Diversion (all agencies)", trend),
-    subtitle="Band: 95% interval; × = suppressed quarter.", value_title="Diversion rate", series_title="",
+    subtitle="Band: 95% interval; × = suppressed quarter; N per quarter in the tooltip.", value_title="Diversion rate", series_title="",
     min_cell_size=k,
 )
 app_state.show_chart(chart, trend, key="policing_diversion_trend", metric_ids=[METRIC])
@@ -47,7 +47,7 @@ agency_trend = views.quarter_trend(
 )
 if agency_trend.height:
     chart = charts.trend_chart(agency_trend, title="Diversion by agency and quarter",
-                               subtitle="Band: 95% interval; × = suppressed quarter.",
+                               subtitle="Band: 95% interval; × = suppressed quarter; N per quarter in the tooltip.",
                                value_title="Diversion rate", series_title="Agency", min_cell_size=k)
     app_state.show_chart(chart, agency_trend, key="policing_diversion_trend_by_agency", metric_ids=[METRIC])
 

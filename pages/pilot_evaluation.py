@@ -85,7 +85,8 @@ for tab, (measure, label) in zip(tabs, MEASURES.items()):
     with tab:
         points, withheld = views.survival_frame(evaluation, measure)
         test = next((t for t in evaluation["logrank"] if t["measure"] == measure), {})
-        subtitle = [f"Log-rank test {views.p_text(test.get('p_value'))}. Read at 90, 180, 365 and 730 days; "
+        subtitle = [views.survival_n_text(evaluation, measure) + ".",
+                    f"Log-rank test {views.p_text(test.get('p_value'))}. Read at 90, 180, 365 and 730 days; "
                     "whiskers: 95% interval."]
         if withheld:
             subtitle.append("Withheld (small cells): " + ", ".join(withheld))

@@ -58,7 +58,8 @@ km_tabs = st.tabs(list(MEASURES.values()))
 for tab, (measure, label) in zip(km_tabs, MEASURES.items()):
     with tab:
         points, withheld = views.survival_frame(evaluation, measure)
-        subtitle = ["Everyone whose index date is on or before the as-of date; censored at the as-of date."]
+        subtitle = [views.survival_n_text(evaluation, measure) + ".",
+                    "Everyone whose index date is on or before the as-of date; censored at the as-of date."]
         if withheld:
             subtitle.append("Withheld (small cells): " + ", ".join(withheld))
         if points.height:

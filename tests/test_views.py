@@ -169,3 +169,14 @@ def test_programs_summary_reading_follows_the_test() -> None:
     assert views.programs_difference_title(table).startswith("12-month rearrest: pilot significantly lower in 1 of 4 programs")
     frame = views.programs_difference_frame([("A", {"windows": [significant]}), ("C", {"windows": [hidden]})])
     assert frame["value"].to_list() == [-0.1, -0.1] and frame["note"][1] == "withheld (suppressed cell)"
+
+
+def test_survival_n_text() -> None:
+    evaluation = {"survival": [
+        {"measure": "rearrest", "cohort": "pilot", "n": 1446, "events": 493, "suppressed": False},
+        {"measure": "rearrest", "cohort": "comparison", "suppressed": True},
+        {"measure": "reconviction", "cohort": "pilot", "n": 1, "events": 0, "suppressed": False},
+    ]}
+    assert views.survival_n_text(evaluation, "rearrest") == (
+        "N: pilot 1,446 (493 events), comparison withheld (small cell)"
+    )
