@@ -636,6 +636,11 @@ COUNT_DEFINITIONS: dict[str, str] = {
     "date with the enrollment date in the period; agency = the supervising agency.",
     "participants_active": "**Active** (`participants_active`): enrolled on or before the as-of date and not exited "
     "on or before it (a head count on the as-of date; the period does not apply).",
+    "agreement_status": "**Agreement status on the as-of date**: *in force* — signed on or before it and not "
+    "expired (no expiry date, or expiring on or after it); *expiring within 90 days* — in force and expiring at "
+    "most 90 days after it; *expired* — expiry date before it; *not yet in force* — signed after it. Agreements "
+    "are between organisations, so no count is suppressed. Program and agency filters apply to the agreement's "
+    "program and partner agency.",
 }
 
 

@@ -40,7 +40,7 @@ if counts.height:
         category_title="Status on the as-of date", value_title="Agreements", series_title="Type",
         category_order=[o for o in ORDER if o in counts["category"].to_list()],
     )
-    app_state.show_chart(chart, counts, key="partnership_agreements")
+    app_state.show_chart(chart, counts, key="partnership_agreements", metric_ids=["agreement_status"])
     table = (
         status.sort("status", "expires_date")
         .with_columns(
@@ -54,7 +54,7 @@ if counts.height:
         .select("Status", "Program", "Partner agency", "Type", "Signed", "Expires")
     )
     with st.expander("All agreements"):
-        app_state.show_table(table, key="partnership_agreement_list")
+        app_state.show_table(table, key="partnership_agreement_list", metric_ids=["agreement_status"])
 else:
     st.info("No agreements are loaded for these programs and agencies.")
 

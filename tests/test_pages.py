@@ -451,3 +451,23 @@ def test_a_failing_computation_gives_a_message_not_a_traceback(
     at = run_page("pages/compliance.py", {"as_of": "2026-05-17"})
     assert not at.exception
     assert any("could not be computed" in e.value and "breakdown exploded" in e.value for e in at.error)
+
+
+def test_year_periods_and_filter_words() -> None:
+    context = app_state.PageContext(
+        url="", status=app_state.DataStatus("ok", ""), tables=None,  # type: ignore[arg-type]
+        filters=Filters(start=dt.date(2024, 3, 1), program_ids=("P01",), cohorts=("pilot",)),
+        as_of=dt.date(2026, 6, 30), min_cell_size=K, program_names={"P01": "Safe Return"}, agency_names={},
+    )
+    # The user's period starts 2024-03-01: years 2024..2026, the first clipped to the period.
+    assert context.periods("year", 8) == [
+        ("2024", dt.date(2024, 3, 1), dt.date(2024, 12, 31)),
+        ("2025", dt.date(2025, 1, 1), dt.date(2025, 12, 31)),
+        ("2026", dt.date(2026, 1, 1), dt.date(2026, 12, 31)),
+    ]
+    # Quarters up to the as-of date's quarter (2026 Q2), the last two.
+    assert context.periods("quarter", 2) == [
+        ("2026 Q1", dt.date(2026, 1, 1), dt.date(2026, 3, 31)),
+        ("2026 Q2", dt.date(2026, 4, 1), dt.date(2026, 6, 30)),
+    ]
+    assert context.describe() == "program Safe Return; cohort Pilot; period 2024-03-01 to as-of"
