@@ -110,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         help="server to create a throw-away benchmark database on",
     )
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--no-duckdb", action="store_true")
     parser.add_argument("--child", nargs=2, metavar=("URL", "EXTRACT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -127,8 +128,9 @@ def main(argv: list[str] | None = None) -> int:
         rows = sum(manifest["generator"]["rows"].values())
         print(f"generated {rows:,} rows in {time.perf_counter() - start:.1f} s", file=sys.stderr)
 
-        results["DuckDB (embedded)"] = _run_child(f"duckdb:///{Path(tmp) / 'bench.duckdb'}", extract)
-        print(f"duckdb: {results['DuckDB (embedded)']}", file=sys.stderr)
+        if not args.no_duckdb:
+            results["DuckDB (embedded)"] = _run_child(f"duckdb:///{Path(tmp) / 'bench.duckdb'}", extract)
+            print(f"duckdb: {results['DuckDB (embedded)']}", file=sys.stderr)
         if not args.no_postgres:
             results["PostgreSQL"] = _with_postgres(args.postgres_url, extract)
             print(f"postgresql: {results['PostgreSQL']}", file=sys.stderr)

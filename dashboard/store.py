@@ -237,7 +237,10 @@ def read_frame(
         positional = [params[name] for name in text.positiontup] if text.positiontup and params else None
         relation = driver.sql(str(text), params=positional) if positional else driver.sql(str(text))
         return relation.pl()
-    return pl.read_database(sa.text(sql), connection=conn, execute_options={"parameters": dict(params or {})})
+    # infer_schema_length=None: a column null in its first rows must not fix its type to null
+    return pl.read_database(
+        sa.text(sql), connection=conn, execute_options={"parameters": dict(params or {})}, infer_schema_length=None
+    )
 
 
 def read_table(
