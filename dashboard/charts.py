@@ -608,8 +608,8 @@ def difference_chart(
     bounds = [abs(v) for v in frame.get_column("ci_low").to_list() + frame.get_column("ci_high").to_list() if v is not None]
     reach = max(bounds, default=0.1) * 1.15 or 0.1
     x_scale = alt.Scale(domain=[-reach, reach])
-    axis = alt.Axis(format="+.0%", title=value_title)
-    y = alt.Y("category:N", title=category_title, sort=categories)
+    axis = alt.Axis(title=value_title, labelExpr="format(datum.value * 100, '+.0f') + ' pp'")
+    y = alt.Y("category:N", title=category_title, sort=categories, axis=alt.Axis(labelLimit=280))
     tooltip = [
         alt.Tooltip("category:N", title=category_title),
         alt.Tooltip("value:Q", title="Difference", format="+.1%"),
