@@ -236,6 +236,21 @@ def _participant_counts(url: str, run_key: str, filters_key: str, k: int, _filte
     return published(participant_counts(_tables(url, run_key), _filters, min_cell_size=k))
 
 
+@st.cache_resource(max_entries=4, show_spinner=False)
+def load_files(url: str, run_key: str) -> pl.DataFrame:
+    """The per-file audit rows (counts, checksums) of every load run; empty when none are recorded."""
+    engine = store.make_engine(url, read_only=url.startswith("duckdb"))
+    try:
+        with store.connect(engine) as conn:
+            has = sa.inspect(conn).has_table("load_files")
+        if not has:
+            return pl.DataFrame()
+        with store.connect(engine) as conn:
+            return store.read_table(conn, "load_files")
+    finally:
+        engine.dispose()
+
+
 @st.cache_resource(max_entries=64, show_spinner=False)
 def _referral_counts(url: str, run_key: str, filters_key: str, k: int, _filters: Filters) -> pl.DataFrame:
     from dashboard.metrics.engine import published, referral_counts

@@ -38,6 +38,29 @@ else:
     st.warning("No load run is recorded: the tables were filled outside `partnership-dashboard load`, so they "
                "were not validated. Load the extract with `partnership-dashboard load DIR`.")
 
+run = ctx.status.last_run
+files = app_state.load_files(ctx.url, ctx.status.run_key)
+if run and files.height:
+    st.subheader("Files of the latest load")
+    latest = (
+        files.filter(pl.col("run_id") == run["run_id"])
+        .sort("table_name")
+        .select(
+            pl.col("table_name").alias("Table"),
+            pl.col("file_name").alias("File"),
+            pl.col("rows_read").alias("Rows read"),
+            pl.col("rows_loaded").alias("Loaded"),
+            pl.col("rows_rejected").alias("Rejected (quarantined)"),
+            pl.col("duplicates_dropped").alias("Duplicates dropped"),
+            pl.col("warnings").alias("Warnings"),
+            pl.when(pl.col("file_rejected")).then(pl.lit("file rejected: ") + pl.col("missing_columns").fill_null(""))
+            .when(pl.col("validation_success").eq(False)).then(pl.lit("rows rejected"))
+            .when(pl.col("validation_success").eq(True)).then(pl.lit("passed"))
+            .otherwise(pl.lit("not validated")).alias("Validation"),
+        )
+    )
+    app_state.show_table(latest, key="data_status_files")
+
 st.subheader("Rows in the database")
 counts = pl.DataFrame(
     {"Table": list(TABLE_NAMES), "Rows": [getattr(ctx.tables, name).height for name in TABLE_NAMES]}

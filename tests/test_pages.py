@@ -329,8 +329,14 @@ def _check_equity(at: AppTest, tables: Tables, filters: Filters, frame: pl.DataF
 def _check_status(at: AppTest, tables: Tables, filters: Filters, frame: pl.DataFrame) -> None:
     runs = pl.from_pandas(at.dataframe[0].value)
     assert runs.height == tables.load_runs.height
-    counts = pl.from_pandas(at.dataframe[1].value)
+    shown = [pl.from_pandas(d.value) for d in at.dataframe]
+    counts = next(f for f in shown if f.columns == ["Table", "Rows"])
     assert dict(counts.iter_rows()) == {name: getattr(tables, name).height for name in counts["Table"]}
+    files = next(f for f in shown if "Rejected (quarantined)" in f.columns)
+    # One load of the sample extract: every file's loaded rows are the table's rows.
+    assert {r["Table"]: r["Loaded"] for r in files.iter_rows(named=True)} == {
+        name: getattr(tables, name).height for name in files["Table"]
+    }
 
 
 CHECKS = {
