@@ -182,15 +182,16 @@ def _participants(tables: Any, as_of: dt.date) -> dict[str, dict[str, Any]]:
     return out
 
 
-def build_units(tables: Any, scope: Scope, drop_orphans: bool = True) -> dict[str, list[Unit]]:
+def build_units(tables: Any, scope: Scope, drop_orphans: bool = False) -> dict[str, list[Unit]]:
     """Every metric's units after the as-of cut-off, period and attribution filters.
 
-    ``drop_orphans``: referrals, supervision events and violations of a
-    participant enrolled after the as-of are left out with the participant
-    (they cannot exist without their participant, whose program and cohort
-    they take). Police contacts need no participant: one dated by the as-of
-    stays, as a contact with no participant. With ``drop_orphans=False`` the
-    other rows stay too, attributed through the participant as recorded.
+    By SPEC's letter only rows *dated* after the as-of are left out, so a
+    referral, supervision event, violation or police contact dated by the
+    as-of stays even when its participant enrolls after it, attributed through
+    the participant as recorded ("the cohort always comes from the
+    participant"). ``drop_orphans=True`` is the other defensible reading,
+    kept for comparison: such rows (but police contacts) go with their
+    participant, and contacts count as having no participant.
     """
     as_of = scope.as_of
     people = _participants(tables, as_of)
@@ -416,7 +417,7 @@ def reference_metrics(
     program_ids: Iterable[str] = (),
     agency_ids: Iterable[str] = (),
     min_cell_size: int = 11,
-    drop_orphans: bool = True,
+    drop_orphans: bool = False,
 ) -> dict[Key, dict[str, Any]]:
     """Every metric for every grouping, suppressed as SPEC §3 words it."""
     scope = Scope(resolve_as_of(tables, as_of), start, end, tuple(program_ids), tuple(agency_ids))

@@ -78,31 +78,45 @@ where it is participant-months."""
 
 
 class _Prepared:
-    """The participants and records after the as-of cut-off and participant filters."""
+    """The participants and records after the as-of cut-off and participant filters.
+
+    Two participant frames, because SPEC §3 leaves out two different things:
+    ``participants`` are those enrolled on or before the as-of date (the
+    participant-based metrics count them), while ``attributes`` holds every
+    recorded participant's program, cohort and demographics. A referral,
+    supervision event, violation or police contact dated on or before the
+    as-of date is not left out even when its participant enrolls after it
+    (only rows *dated* after the as-of are), and "the cohort always comes from
+    the participant", so such a row keeps its participant's recorded program
+    and cohort.
+    """
 
     def __init__(self, tables: Tables, filters: Filters, as_of: dt.date) -> None:
         self.tables = tables
         self.filters = filters
         self.as_of = as_of
-        p = tables.participants.lazy().filter(pl.col("enrollment_date") <= as_of)
+        everyone = tables.participants.lazy().with_columns(age_band_expr())
+        for column, allowed in filters.participant_filters.items():
+            everyone = everyone.filter(_is_in(pl.col(column), allowed))
+        self.attributes = everyone.select(
+            "participant_id", "program_id", "cohort", "supervising_agency_id", *DEMOGRAPHIC_COLUMNS
+        ).collect()
         # An exit after the as-of date counts as no exit.
         exited = pl.col("exit_date") <= as_of
-        p = p.with_columns(
+        p = everyone.filter(pl.col("enrollment_date") <= as_of).with_columns(
             pl.when(exited).then(pl.col("exit_date")).otherwise(None).alias("exit_date"),
             pl.when(exited).then(pl.col("exit_reason")).otherwise(None).alias("exit_reason"),
-            age_band_expr(),
         )
-        for column, allowed in filters.participant_filters.items():
-            p = p.filter(_is_in(pl.col(column), allowed))
         self.participants = p.collect()
         self.participant_filtered = bool(filters.participant_filters)
 
     def participant_attributes(self, *, agency: bool) -> pl.LazyFrame:
-        """participant_id with the participant's program, cohort (and agency) and demographics."""
+        """participant_id with the participant's program, cohort (and agency) and demographics,
+        for every recorded participant (see the class docstring)."""
         cols = ["participant_id", "program_id", "cohort", *DEMOGRAPHIC_COLUMNS]
         if agency:
             cols.append("supervising_agency_id")
-        return self.participants.lazy().select(cols)
+        return self.attributes.lazy().select(cols)
 
     def in_period(self, date: pl.Expr) -> pl.Expr:
         cond = pl.lit(True)
@@ -160,11 +174,10 @@ def _police_base(prep: _Prepared) -> pl.LazyFrame:
     attrs = prep.participant_attributes(agency=False).rename({"program_id": "_participant_program"})
     attrs = attrs.with_columns(pl.lit(True).alias("_known"))
     c = c.join(attrs, on="participant_id", how="left")
-    # A police contact is the police agency's record: dated on or before the
-    # as-of date, it counts even when its participant is left out (enrolled
-    # after the as-of date), as a contact with no participant (no cohort; the
-    # program is the contact's own). A participant filter keeps only contacts
-    # of matching participants, so contacts with no (known) participant go.
+    # A contact dated on or before the as-of date counts with its participant's
+    # recorded program (when it has none of its own) and cohort. A participant
+    # filter keeps only contacts of matching participants, so contacts with no
+    # (known) participant go.
     if prep.participant_filtered:
         c = c.filter(pl.col("_known").fill_null(False))
     c = c.with_columns(
