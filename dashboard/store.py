@@ -71,7 +71,10 @@ def make_engine(url: str | None = None, *, read_only: bool = False) -> sa.engine
         if read_only:
             connect_args["read_only"] = True
         return sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args=connect_args)
-    return sa.create_engine(url, pool_pre_ping=True)
+    # A server that does not answer (a dropped route, a firewall) must fail in
+    # seconds with a clear message rather than hang the dashboard or a load.
+    connect_args = {"connect_timeout": 10} if url.startswith("postgresql") else {}
+    return sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
 
 
 # --- schema ---------------------------------------------------------------------

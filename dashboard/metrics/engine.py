@@ -658,7 +658,7 @@ def _exposure_by_quarter(exposure: pl.LazyFrame) -> pl.LazyFrame:
         .with_columns(
             (pl.min_horizontal(pl.col("_hi"), q_end) - pl.max_horizontal(pl.col("_lo"), q_start))
             .dt.total_days().add(1).alias("_days"),
-            pl.format("{}-Q{}", q // 4, q % 4 + 1).alias("quarter"),
+            pl.concat_str([(q // 4).cast(pl.String), pl.lit("-Q"), (q % 4 + 1).cast(pl.String)]).alias("quarter"),
         )
     )
 
