@@ -78,7 +78,8 @@ def referral_tables() -> Tables:
         participants=[
             person("pa", "P1", "pilot"),
             person("pb", "P2", "comparison"),
-            # Enrolled after the as-of date: left out, with the referral dated before it (f9).
+            # Enrolled after the as-of date. Its referral f9 is dated before it, so f9 still counts
+            # (SPEC §3 leaves out only rows dated after the as-of), with late's program P2 and cohort.
             person("late", "P2", "comparison", enrollment_date=D(2024, 7, 1)),
         ],
         referrals=[
@@ -103,31 +104,36 @@ def referral_tables() -> Tables:
 
 def test_referral_completion_rate(referral_tables: Tables) -> None:
     out = run(referral_tables, "referral_completion_rate")
-    # Closed: f1 completed, f2 declined, f3 no_show, f7 completed (f4 pending, f5 in service, f8 accepted are
-    # open; f6 after as-of; f9's participant enrolled after as-of) -> 2 / 4.
+    # Closed: f1 completed, f2 declined, f3 no_show, f7 completed, f9 completed (f4 pending, f5 in service,
+    # f8 accepted are open; f6 is dated after as-of; f9 counts although late enrolls after as-of)
+    # -> completed f1, f7, f9 = 3 / 5.
     overall = row(out)
-    assert (overall["numerator"], overall["denominator"], overall["value"]) == (2, 4, 0.5)
-    assert (overall["ci_low"], overall["ci_high"]) == wilson_interval(2, 4)
-    # Program from the participant: P1 = f1, f2, f3 -> 1/3; P2 = f7 -> 1/1.
+    assert (overall["numerator"], overall["denominator"], overall["value"]) == (3, 5, 0.6)
+    assert (overall["ci_low"], overall["ci_high"]) == wilson_interval(3, 5)
+    # Program from the participant: P1 = f1, f2, f3 -> 1/3; P2 = f7, f9 (late's recorded program) -> 2/2.
     assert (row(out, "program_id", program_id="P1")["numerator"], row(out, "program_id", program_id="P1")["denominator"]) == (1, 3)
-    assert row(out, "program_id", program_id="P2")["value"] == 1.0
-    # Agency = provider: A2 = f1, f2, f7 -> 2/3; A3 = f3 -> 0/1 (the referring agency A1 gets nothing).
-    assert row(out, "agency_id", agency_id="A2")["value"] == pytest.approx(2 / 3)
+    p2 = row(out, "program_id", program_id="P2")
+    assert (p2["numerator"], p2["denominator"], p2["value"]) == (2, 2, 1.0)
+    # Agency = provider: A2 = f1, f2, f7, f9 -> 3/4; A3 = f3 -> 0/1 (the referring agency A1 gets nothing).
+    assert row(out, "agency_id", agency_id="A2")["value"] == 3 / 4
     assert row(out, "agency_id", agency_id="A3")["numerator"] == 0
     assert keys_of(out, "agency_id") == {("A2",), ("A3",)}
-    # Cohort and program+cohort.
-    assert row(out, "cohort", cohort="comparison")["denominator"] == 1
+    # Cohort and program+cohort: comparison = f7 (pb), f9 (late) -> 2.
+    assert row(out, "cohort", cohort="comparison")["denominator"] == 2
+    assert row(out, "program_id", "cohort", program_id="P2", cohort="comparison")["denominator"] == 2
     assert row(out, "program_id", "cohort", program_id="P1", cohort="pilot")["denominator"] == 3
     assert keys_of(out, "program_id", "cohort") == {("P1", "pilot"), ("P2", "comparison")}
 
 
 def test_referral_completion_rate_period_and_agency_filter(referral_tables: Tables) -> None:
-    # Period Feb..May on referral_date: f2 declined, f3 no_show (f4 pending, f5 in service) -> 0 / 2.
+    # Period Feb..May on referral_date: f2 declined, f3 no_show (f4 pending, f5 in service; f9 is 15 Jun)
+    # -> 0 / 2.
     out = run(referral_tables, "referral_completion_rate", start=D(2024, 2, 1), end=D(2024, 5, 31))
     assert (row(out)["numerator"], row(out)["denominator"]) == (0, 2)
-    # --agency A2 applies to the provider: f1, f2, f7 -> 2/3; only A2 appears in the agency grouping.
+    # --agency A2 applies to the provider: f1, f2, f7, f9 -> completed f1, f7, f9 = 3/4; only A2 appears
+    # in the agency grouping.
     out = run(referral_tables, "referral_completion_rate", agency_ids=("A2",))
-    assert (row(out)["numerator"], row(out)["denominator"]) == (2, 3)
+    assert (row(out)["numerator"], row(out)["denominator"]) == (3, 4)
     assert keys_of(out, "agency_id") == {("A2",)}
     # --agency A1 (the referring and supervising agency, never the provider): no row at all.
     assert run(referral_tables, "referral_completion_rate", agency_ids=("A1",)).height == 0
@@ -135,11 +141,12 @@ def test_referral_completion_rate_period_and_agency_filter(referral_tables: Tabl
 
 def test_referral_acceptance_rate(referral_tables: Tables) -> None:
     out = run(referral_tables, "referral_acceptance_rate")
-    # Not pending: f1, f2, f3, f5, f7, f8 = 6; of those with accepted_date: f1, f3, f5, f7, f8 = 5 -> 5/6.
-    assert (row(out)["numerator"], row(out)["denominator"]) == (5, 6)
-    # P1: f1, f2, f3, f8 -> accepted f1, f3, f8 = 3/4; P2: f5, f7 -> 2/2.
+    # Not pending: f1, f2, f3, f5, f7, f8, f9 = 7 (f4 pending, f6 after as-of); of those with accepted_date:
+    # f1, f3, f5, f7, f8, f9 = 6 (f2 declined without one) -> 6/7.
+    assert (row(out)["numerator"], row(out)["denominator"]) == (6, 7)
+    # P1: f1, f2, f3, f8 -> accepted f1, f3, f8 = 3/4; P2: f5, f7, f9 -> 3/3.
     assert (row(out, "program_id", program_id="P1")["numerator"], row(out, "program_id", program_id="P1")["denominator"]) == (3, 4)
-    assert row(out, "program_id", program_id="P2")["value"] == 1.0
+    assert (row(out, "program_id", program_id="P2")["numerator"], row(out, "program_id", program_id="P2")["denominator"]) == (3, 3)
     # Period Feb..May: f2 (no), f3 (yes), f5 (yes) -> 2/3.
     out = run(referral_tables, "referral_acceptance_rate", start=D(2024, 2, 1), end=D(2024, 5, 31))
     assert (row(out)["numerator"], row(out)["denominator"]) == (2, 3)
@@ -147,14 +154,18 @@ def test_referral_acceptance_rate(referral_tables: Tables) -> None:
 
 def test_median_days_to_service(referral_tables: Tables) -> None:
     out = run(referral_tables, "median_days_to_service")
-    # With a service start: f1 20-10 Jan = 10 days, f5 5-1 May = 4 days, f7 21-1 Jun = 20 days
-    # -> median of (4, 10, 20) = 10; no numerator, no interval.
+    # With a service start: f1 20-10 Jan = 10 days, f5 5-1 May = 4 days, f7 21-1 Jun = 20 days,
+    # f9 16-15 Jun = 1 day (f6 is dated after as-of) -> (1, 4, 10, 20), an even count -> mean of the
+    # two middle values (4 + 10) / 2 = 7; no numerator, no interval.
     overall = row(out)
-    assert (overall["numerator"], overall["denominator"], overall["value"]) == (None, 3, 10.0)
+    assert (overall["numerator"], overall["denominator"], overall["value"]) == (None, 4, 7.0)
     assert overall["ci_low"] is None and overall["ci_high"] is None
-    # P2: (4, 20), an even count -> mean of the two middle values = 12.
-    assert row(out, "program_id", program_id="P2")["value"] == 12.0
+    # P2: f5 4, f7 20, f9 1 -> median of (1, 4, 20) = 4; P1: f1 alone -> 10.
+    assert (row(out, "program_id", program_id="P2")["denominator"], row(out, "program_id", program_id="P2")["value"]) == (3, 4.0)
     assert row(out, "program_id", program_id="P1")["value"] == 10.0
+    # Cohort comparison (pb, late) = P2's referrals -> 4; (P2, comparison) the same.
+    assert row(out, "cohort", cohort="comparison")["value"] == 4.0
+    assert row(out, "program_id", "cohort", program_id="P2", cohort="comparison")["value"] == 4.0
     # Period Feb..May: only f5 -> 4.
     out = run(referral_tables, "median_days_to_service", start=D(2024, 2, 1), end=D(2024, 5, 31))
     assert (row(out)["denominator"], row(out)["value"]) == (1, 4.0)
@@ -403,8 +414,8 @@ def police_tables() -> Tables:
             contact("k3", "no_action"),  # no program, no participant
             contact("k4", "referred_to_services", program="P2", pid="pb", agency="A4"),
             contact("k5", "transported_to_treatment", day=D(2024, 7, 1), program="P1"),  # after as-of
-            # Its participant enrolled after the as-of date: the contact still counts, as one with no
-            # participant (no cohort, no program: it has none of its own).
+            # Its participant enrolls after the as-of date, but the contact is dated before it: it counts,
+            # with late's recorded program P2 (it has none of its own) and cohort comparison.
             contact("k6", "resolved_on_scene", pid="late"),
         ],
     )
@@ -415,20 +426,23 @@ def test_police_diversion_rate(police_tables: Tables) -> None:
     # Contacts: k1, k2, k3, k4, k6 = 5 (k5 after as-of); diverted: k1 (on scene), k4 (referred),
     # k6 (on scene) -> 3/5.
     assert (row(out)["numerator"], row(out)["denominator"]) == (3, 5)
-    # Program: P1 = k1, k2 -> 1/2; P2 = k4 -> 1/1; Unassigned = k3, k6 -> 1/2.
+    # Program: P1 = k1, k2 -> 1/2; P2 = k4, k6 (late's program) -> 2/2; Unassigned = k3 -> 0/1.
     assert row(out, "program_id", program_id="P1")["value"] == 0.5
-    assert row(out, "program_id", program_id="P2")["value"] == 1.0
-    assert (row(out, "program_id", program_id=None)["numerator"], row(out, "program_id", program_id=None)["denominator"]) == (1, 2)
-    # Cohort from the participant only: null = k1, k3, k6 -> 2/3; pilot = k2 -> 0/1; comparison = k4 -> 1/1.
-    assert row(out, "cohort", cohort=None)["value"] == pytest.approx(2 / 3)
+    assert (row(out, "program_id", program_id="P2")["numerator"], row(out, "program_id", program_id="P2")["denominator"]) == (2, 2)
+    assert (row(out, "program_id", program_id=None)["numerator"], row(out, "program_id", program_id=None)["denominator"]) == (0, 1)
+    # Cohort from the participant only: null = k1, k3 -> 1/2; pilot = k2 -> 0/1; comparison = k4, k6 -> 2/2.
+    assert (row(out, "cohort", cohort=None)["numerator"], row(out, "cohort", cohort=None)["denominator"]) == (1, 2)
+    assert (row(out, "cohort", cohort="comparison")["numerator"], row(out, "cohort", cohort="comparison")["denominator"]) == (2, 2)
     assert keys_of(out, "program_id", "cohort") == {("P1", None), ("P1", "pilot"), (None, None), ("P2", "comparison")}
-    assert row(out, "program_id", "cohort", program_id=None, cohort=None)["denominator"] == 2
+    assert row(out, "program_id", "cohort", program_id=None, cohort=None)["denominator"] == 1
+    assert row(out, "program_id", "cohort", program_id="P2", cohort="comparison")["denominator"] == 2
     # Agency = the contact's: A3 = k1, k2, k3, k6 -> 2/4; A4 = k4 -> 1/1.
-    assert row(out, "agency_id", agency_id="A3")["denominator"] == 4
-    # As of 1 Jul 2024, "late" is enrolled (P2, comparison) and k5 counts: 6 contacts, diverted
-    # k1, k4, k5 (transported), k6 -> 4/6; k6 is now in P2 with k4.
+    assert (row(out, "agency_id", agency_id="A3")["numerator"], row(out, "agency_id", agency_id="A3")["denominator"]) == (2, 4)
+    # As of 1 Jul 2024, k5 (P1, transported) counts too: 6 contacts, diverted k1, k4, k5, k6 -> 4/6;
+    # P1 = k1, k2, k5 -> 2/3; P2 is still k4, k6 (the attribution does not depend on the as-of date).
     out = run(police_tables, "police_diversion_rate", as_of=D(2024, 7, 1))
     assert (row(out)["numerator"], row(out)["denominator"]) == (4, 6)
+    assert (row(out, "program_id", program_id="P1")["numerator"], row(out, "program_id", program_id="P1")["denominator"]) == (2, 3)
     assert row(out, "program_id", program_id="P2")["denominator"] == 2
 
 
@@ -439,6 +453,9 @@ def test_police_filters(police_tables: Tables) -> None:
     # A participant filter keeps only contacts of matching participants: cohort pilot -> k2 -> 0/1.
     out = run(police_tables, "police_diversion_rate", cohorts=("pilot",))
     assert (row(out)["numerator"], row(out)["denominator"]) == (0, 1)
+    # Cohort comparison: k4 (pb) and k6 (late, enrolled after as-of but matching) -> 2/2.
+    out = run(police_tables, "police_diversion_rate", cohorts=("comparison",))
+    assert (row(out)["numerator"], row(out)["denominator"]) == (2, 2)
 
 
 # --- participant filters, groupings, suppression, output shapes --------------------------------
@@ -446,20 +463,39 @@ def test_police_filters(police_tables: Tables) -> None:
 def test_participant_filters_restrict_everything_attributed(referral_tables: Tables) -> None:
     # risk_level high matches nobody -> no referral rows at all.
     assert run(referral_tables, "referral_completion_rate", risk_levels=("high",)).height == 0
-    # cohort comparison -> pb's f7 only -> 1/1.
+    # cohort comparison -> closed referrals of pb (f7) and late (f9, dated before the as-of date) -> 2/2.
     out = run(referral_tables, "referral_completion_rate", cohorts=("comparison",))
-    assert (row(out)["numerator"], row(out)["denominator"]) == (1, 1)
-    # age band 25-34 (age 30 set on nobody): none; null band (None) matches everyone without an age.
+    assert (row(out)["numerator"], row(out)["denominator"]) == (2, 2)
+    # cohort pilot -> pa's f1, f2, f3 -> 1/3.
+    out = run(referral_tables, "referral_completion_rate", cohorts=("pilot",))
+    assert (row(out)["numerator"], row(out)["denominator"]) == (1, 3)
+    # age band 25-34 (an age is set on nobody): none; the null band (None) matches everyone without an
+    # age -> all 5 closed referrals f1, f2, f3, f7, f9.
     assert run(referral_tables, "referral_completion_rate", age_bands=("25-34",)).height == 0
-    assert row(run(referral_tables, "referral_completion_rate", age_bands=(None,)))["denominator"] == 4
+    assert row(run(referral_tables, "referral_completion_rate", age_bands=(None,)))["denominator"] == 5
 
 
 def test_suppression_in_output_and_json_shape(referral_tables: Tables) -> None:
     frame = compute_metrics(referral_tables, Filters(as_of=AS_OF), min_cell_size=3,
                             metric_ids=["referral_completion_rate"])
-    # k = 3: overall 2/4 has numerator 2 in 1..2 -> suppressed; every group has a denominator < 3 or a
-    # numerator of 1 except agency A2 (2/3: numerator 2 -> suppressed too).
-    assert frame["suppressed"].all()
+    # k = 3, closed referrals f1, f2, f3 (P1 pilot), f7, f9 (P2 comparison); rule: denominator < 3 or
+    # numerator in 1..2. Overall 3/5: published. P1 1/3, pilot 1/3, (P1, pilot) 1/3: numerator 1 ->
+    # suppressed; P2 2/2, comparison 2/2, (P2, comparison) 2/2: suppressed. Agency A3 0/1: denominator 1
+    # -> suppressed; A2 3/4 passes the rule, but it is the only published member of the agency set
+    # whose total 3/5 is published (A3 = overall - A2), so it is suppressed as the complement.
+    suppressed = {
+        (tuple(r["group_by"]), tuple(r["group"][g] for g in r["group_by"])): r["suppressed"]
+        for r in frame.iter_rows(named=True)
+    }
+    assert suppressed == {
+        ((), ()): False,
+        (("program_id",), ("P1",)): True, (("program_id",), ("P2",)): True,
+        (("agency_id",), ("A2",)): True, (("agency_id",), ("A3",)): True,
+        (("cohort",), ("comparison",)): True, (("cohort",), ("pilot",)): True,
+        (("program_id", "cohort"), ("P1", "pilot")): True, (("program_id", "cohort"), ("P2", "comparison")): True,
+    }
+    published = row(frame)
+    assert (published["numerator"], published["denominator"], published["value"]) == (3, 5, 0.6)
     doc = metrics_json(referral_tables, Filters(as_of=AS_OF), min_cell_size=0)
     assert set(doc) == {"as_of", "min_cell_size", "filters", "metrics"}
     assert doc["as_of"] == "2024-06-30" and doc["min_cell_size"] == 0
@@ -471,9 +507,11 @@ def test_suppression_in_output_and_json_shape(referral_tables: Tables) -> None:
     pair = next(r for r in doc["metrics"] if r["group_by"] == ["program_id", "cohort"])
     assert set(pair["group"]) == {"program_id", "cohort"}
     doc3 = metrics_json(referral_tables, Filters(as_of=AS_OF), min_cell_size=3)
-    hidden = next(r for r in doc3["metrics"] if r["metric"] == "referral_completion_rate" and r["group_by"] == [])
-    assert hidden == {"metric": "referral_completion_rate", "group_by": [], "group": {}, "numerator": None,
-                      "denominator": None, "value": None, "ci_low": None, "ci_high": None, "suppressed": True}
+    hidden = next(r for r in doc3["metrics"] if r["metric"] == "referral_completion_rate"
+                  and r["group_by"] == ["agency_id"] and r["group"] == {"agency_id": "A2"})
+    assert hidden == {"metric": "referral_completion_rate", "group_by": ["agency_id"], "group": {"agency_id": "A2"},
+                      "numerator": None, "denominator": None, "value": None, "ci_low": None, "ci_high": None,
+                      "suppressed": True}
     json.dumps(doc3, allow_nan=False)  # never NaN or infinity
     text = metrics_csv(referral_tables, Filters(as_of=AS_OF), min_cell_size=0)
     assert text.splitlines()[0] == "metric,group_by,program_id,agency_id,cohort,numerator,denominator,value,ci_low,ci_high,suppressed"
@@ -531,7 +569,8 @@ def test_every_recidivism_metric(recidivism_tables: Tables, metric: str, expecte
 def test_interval_agrees_with_statsmodels(referral_tables: Tables) -> None:
     from statsmodels.stats.proportion import proportion_confint
 
-    overall = row(run(referral_tables, "referral_acceptance_rate"))  # 5 / 6
-    low, high = proportion_confint(5, 6, alpha=0.05, method="wilson")
+    overall = row(run(referral_tables, "referral_acceptance_rate"))  # 6 / 7 (see test_referral_acceptance_rate)
+    assert (overall["numerator"], overall["denominator"]) == (6, 7)
+    low, high = proportion_confint(6, 7, alpha=0.05, method="wilson")
     assert overall["ci_low"] == pytest.approx(low, abs=1e-12)
     assert overall["ci_high"] == pytest.approx(high, abs=1e-12)
