@@ -26,6 +26,16 @@ GROUPINGS = ([], ["program_id"], ["agency_id"], ["cohort"], ["program_id", "coho
 PERIOD = "($start IS NULL OR {d} >= $start) AND ($end IS NULL OR {d} <= $end)"
 ATTRIBUTION = "($program IS NULL OR program_id = $program) AND ($agency IS NULL OR agency_id = $agency)"
 
+# SPEC §3 leaves out participants enrolled after the as-of date, and records *dated* after it.
+# So two participant sets: `a` (every recorded participant matching the participant filter) gives
+# a referral, supervision event, violation or police contact its program and cohort, whenever its
+# participant enrolls; `p` (enrolled on or before the as-of date) is what participant-based metrics
+# (program completion, reentry plan, recidivism, violation exposure) count.
+ATTRIBUTES = """
+    SELECT participant_id, program_id, supervising_agency_id, cohort
+    FROM participants WHERE ($cohort IS NULL OR cohort = $cohort)
+"""
+
 PARTICIPANTS = """
     SELECT *, CASE WHEN exit_date <= $as_of THEN exit_date END AS exit_d,
               CASE WHEN exit_date <= $as_of THEN exit_reason END AS exit_r,
@@ -44,15 +54,15 @@ def _rate_units(metric: str) -> str:
             num = "CAST(r.status <> 'pending' AND r.accepted_date IS NOT NULL AS INT)"
             den = "CAST(r.status <> 'pending' AS INT)"
         return f"""
-            SELECT p.program_id, r.provider_agency_id AS agency_id, p.cohort, {num} AS num, {den} AS den
-            FROM referrals r JOIN p ON p.participant_id = r.participant_id
+            SELECT a.program_id, r.provider_agency_id AS agency_id, a.cohort, {num} AS num, {den} AS den
+            FROM referrals r JOIN a ON a.participant_id = r.participant_id
             WHERE r.referral_date <= $as_of AND {PERIOD.format(d='r.referral_date')}"""
     if metric == "compliance_rate":
         return f"""
-            SELECT p.program_id, e.agency_id, p.cohort,
+            SELECT a.program_id, e.agency_id, a.cohort,
                    CAST(e.required AND e.outcome = 'compliant' AS INT) AS num,
                    CAST(e.required AND e.outcome IN ('compliant','non_compliant','missed') AS INT) AS den
-            FROM supervision_events e JOIN p ON p.participant_id = e.participant_id
+            FROM supervision_events e JOIN a ON a.participant_id = e.participant_id
             WHERE e.event_date <= $as_of AND {PERIOD.format(d='e.event_date')}"""
     if metric == "program_completion_rate":
         return f"""
@@ -67,12 +77,12 @@ def _rate_units(metric: str) -> str:
             FROM p WHERE release_date IS NOT NULL AND {PERIOD.format(d='release_date')}"""
     if metric == "police_diversion_rate":
         return f"""
-            SELECT COALESCE(c.program_id, p.program_id) AS program_id, c.agency_id, p.cohort,
+            SELECT COALESCE(c.program_id, a.program_id) AS program_id, c.agency_id, a.cohort,
                    CAST(c.outcome IN ('resolved_on_scene','referred_to_services','transported_to_treatment') AS INT)
                      AS num, 1 AS den
-            FROM police_contacts c LEFT JOIN p ON p.participant_id = c.participant_id
+            FROM police_contacts c LEFT JOIN a ON a.participant_id = c.participant_id
             WHERE c.contact_date <= $as_of AND {PERIOD.format(d='c.contact_date')}
-              AND ($cohort IS NULL OR p.participant_id IS NOT NULL)"""
+              AND ($cohort IS NULL OR a.participant_id IS NOT NULL)"""
     if metric.startswith("recidivism_"):
         _, measure, window = metric.split("_")
         months = int(window[:-1])
@@ -117,7 +127,7 @@ def sql_metrics(tables: Tables, filters: Filters) -> dict[tuple[str, tuple[str, 
     }
     out: dict[tuple[str, tuple[str, ...], tuple[Any, ...]], tuple[Any, ...]] = {}
     for metric in RATE_METRICS:
-        units = f"WITH p AS ({PARTICIPANTS}), u AS ({_rate_units(metric)}) SELECT * FROM u WHERE {ATTRIBUTION}"
+        units = f"WITH a AS ({ATTRIBUTES}), p AS ({PARTICIPANTS}), u AS ({_rate_units(metric)}) SELECT * FROM u WHERE {ATTRIBUTION}"
         for g in GROUPINGS:
             cols = ", ".join(g) if g else "NULL AS none_"
             group = f"GROUP BY {', '.join(g)}" if g else ""
@@ -127,10 +137,10 @@ def sql_metrics(tables: Tables, filters: Filters) -> dict[tuple[str, tuple[str, 
                     continue
                 out[(metric, tuple(g), tuple(rec[c] for c in g))] = (int(rec["n"]), int(rec["d"]), rec["n"] / rec["d"])
     # Median days to service.
-    units = f"""WITH p AS ({PARTICIPANTS}), u AS (
-        SELECT p.program_id, r.provider_agency_id AS agency_id, p.cohort,
+    units = f"""WITH a AS ({ATTRIBUTES}), p AS ({PARTICIPANTS}), u AS (
+        SELECT a.program_id, r.provider_agency_id AS agency_id, a.cohort,
                date_diff('day', r.referral_date, r.service_start_date) AS days
-        FROM referrals r JOIN p ON p.participant_id = r.participant_id
+        FROM referrals r JOIN a ON a.participant_id = r.participant_id
         WHERE r.referral_date <= $as_of AND r.service_start_date IS NOT NULL AND {PERIOD.format(d='r.referral_date')})
         SELECT * FROM u WHERE {ATTRIBUTION}"""
     for g in GROUPINGS:
@@ -139,10 +149,11 @@ def sql_metrics(tables: Tables, filters: Filters) -> dict[tuple[str, tuple[str, 
         for rec in _run(con, f"SELECT {cols}, COUNT(*) AS d, quantile_cont(days, 0.5) AS m FROM ({units}) {group}", params):
             if rec["d"] > 0:
                 out[("median_days_to_service", tuple(g), tuple(rec[c] for c in g))] = (None, rec["d"], float(rec["m"]))
-    # Violation rate: violations and exposure days, both by the participant's attribution.
-    units = f"""WITH p AS ({PARTICIPANTS}), u AS (
-        SELECT p.program_id, p.supervising_agency_id AS agency_id, p.cohort, 1 AS num, 0 AS days
-        FROM violations v JOIN p ON p.participant_id = v.participant_id
+    # Violation rate: violations (any dated participant, from `a`) and exposure days (enrolled
+    # participants, from `p`), both by the participant's attribution.
+    units = f"""WITH a AS ({ATTRIBUTES}), p AS ({PARTICIPANTS}), u AS (
+        SELECT a.program_id, a.supervising_agency_id AS agency_id, a.cohort, 1 AS num, 0 AS days
+        FROM violations v JOIN a ON a.participant_id = v.participant_id
         WHERE v.violation_date <= $as_of AND {PERIOD.format(d='v.violation_date')}
         UNION ALL
         SELECT program_id, supervising_agency_id, cohort, 0,
@@ -217,7 +228,9 @@ def test_sample_has_null_groups_and_agency_filter_hits(sample_tables: Tables) ->
     p = sample_tables.participants
     assert p.filter(pl.col("enrollment_date") > dt.date(2024, 11, 30)).height > 0
     # Police contacts dated before their participant's enrollment exist, so an earlier as-of date
-    # exercises the "participant left out, contact kept" rule.
+    # exercises the "participant left out of head counts, contact kept with its program and cohort"
+    # rule. (The sample dates referrals, events and violations after enrollment; the random extracts
+    # below date them anywhere, which exercises the same rule for them.)
     early = sample_tables.police_contacts.join(p, on="participant_id").filter(
         (pl.col("contact_date") <= dt.date(2024, 11, 30)) & (pl.col("enrollment_date") > dt.date(2024, 11, 30)))
     assert early.height > 0
