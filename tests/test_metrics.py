@@ -264,6 +264,59 @@ def test_violation_rate_period(violation_tables: Tables) -> None:
     assert row(out, "cohort", cohort="pilot")["value"] == 0.0
 
 
+def test_events_and_violations_of_a_participant_enrolling_after_as_of() -> None:
+    # SPEC §3 leaves out participants enrolled after the as-of date (head counts, exposure) and rows
+    # dated after it; an event or violation dated by the as-of date counts with its participant's
+    # recorded program, supervising agency and cohort even if the participant enrolls later.
+    tables = Tables.from_frames(
+        participants=[
+            person("on", "P1", "pilot", agency="A1", enrollment_date=D(2024, 1, 1)),
+            person("late", "P2", "comparison", agency="A2", enrollment_date=D(2024, 7, 1)),
+        ],
+        supervision_events=[
+            event("e1", "on", D(2024, 2, 1), True, "compliant"),
+            event("e2", "late", D(2024, 6, 10), True, "missed", agency="A3"),
+            event("e3", "late", D(2024, 7, 5), True, "compliant"),  # after as-of
+        ],
+        violations=[
+            violation("v1", "on", D(2024, 3, 1)),
+            violation("v2", "late", D(2024, 6, 20)),
+            violation("v3", "late", D(2024, 7, 2)),  # after as-of
+        ],
+    )
+    out = run(tables, "compliance_rate")
+    # e1 (compliant), e2 (missed; late's) -> 1/2; P2 = comparison = agency A3 = e2 -> 0/1.
+    assert (row(out)["numerator"], row(out)["denominator"]) == (1, 2)
+    for grouping, key in (("program_id", "P2"), ("cohort", "comparison"), ("agency_id", "A3")):
+        assert (row(out, grouping, **{grouping: key})["numerator"], row(out, grouping, **{grouping: key})["denominator"]) == (0, 1)
+    out = run(tables, "violation_rate_per_100_pm")
+    # Violations v1, v2 = 2. Exposure: on 1 Jan..30 Jun 2024 = 31+29+31+30+31+30 = 182 days; late none
+    # (enrolled after as-of). Rate = 100 * 2 / (182 / 30.4375) = 6087.5 / 182 = 33.4478.
+    assert (row(out)["numerator"], row(out)["denominator"]) == (2, pytest.approx(182 / 30.4375))
+    assert row(out)["value"] == pytest.approx(6087.5 / 182)
+    # late's v2 under its supervising agency A2, program P2, cohort comparison: 1 violation, no exposure
+    # -> a row with a null value.
+    for grouping, key in (("program_id", "P2"), ("cohort", "comparison"), ("agency_id", "A2")):
+        r = row(out, grouping, **{grouping: key})
+        assert (r["numerator"], r["denominator"], r["value"]) == (1, 0.0, None)
+    # A participant filter on late's cohort keeps its dated rows: compliance e2 -> 0/1; violations v2 -> 1
+    # with no exposure.
+    assert (row(run(tables, "compliance_rate", cohorts=("comparison",)))["numerator"],
+            row(run(tables, "compliance_rate", cohorts=("comparison",)))["denominator"]) == (0, 1)
+    r = row(run(tables, "violation_rate_per_100_pm", cohorts=("comparison",)))
+    assert (r["numerator"], r["denominator"], r["value"]) == (1, 0.0, None)
+    # As of 31 Jul 2024 late is enrolled and e3, v3 count: compliance e1, e2, e3 -> 2/3. Violations 3;
+    # exposure on 1 Jan..31 Jul = 182 + 31 = 213 days, late 1..31 Jul = 31 days -> 244 days;
+    # rate = 100 * 3 * 30.4375 / 244 = 9131.25 / 244 = 37.4232; P2 = v2, v3 over 31 days = 6087.5 / 31.
+    july = D(2024, 7, 31)
+    assert (row(run(tables, "compliance_rate", as_of=july))["numerator"],
+            row(run(tables, "compliance_rate", as_of=july))["denominator"]) == (2, 3)
+    out = run(tables, "violation_rate_per_100_pm", as_of=july)
+    assert (row(out)["numerator"], row(out)["denominator"]) == (3, pytest.approx(244 / 30.4375))
+    assert row(out)["value"] == pytest.approx(9131.25 / 244)
+    assert row(out, "program_id", program_id="P2")["value"] == pytest.approx(6087.5 / 31)
+
+
 # --- participant-based ---------------------------------------------------------------------------
 
 def test_program_completion_rate_neutral_exits_and_as_of() -> None:
