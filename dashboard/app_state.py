@@ -34,6 +34,7 @@ import streamlit as st
 
 from dashboard import store, views
 from dashboard.contract import COHORTS, RISK_LEVELS, SUPERVISION_TYPES
+from dashboard.metrics.partnerships import VIEW_DEFINITIONS
 from dashboard.metrics.tables import Filters, Tables, load_tables, resolve_as_of
 
 MIN_CELL_SIZE = 11
@@ -267,6 +268,28 @@ def _breakdown(
     return published(metric_breakdown(_tables(url, run_key), _filters, metric_id, list(by), min_cell_size=k))
 
 
+@st.cache_resource(max_entries=128, show_spinner=False)
+def _partnership_view(
+    url: str, run_key: str, filters_key: str, k: int, view: str, by: tuple[str, ...], _filters: Filters
+) -> pl.DataFrame:
+    """One view of ``dashboard.metrics.partnerships`` (suppressed numbers blanked)."""
+    from dashboard.metrics import partnerships as views_engine
+
+    tables = _tables(url, run_key)
+    if view == "co_responder_share":
+        return views_engine.published(views_engine.co_responder_share(tables, _filters, by, min_cell_size=k))
+    if view == "agreement_status_counts":
+        return views_engine.agreement_status_counts(tables, _filters)
+    if view == "agreements":
+        return views_engine.filtered_agreements(tables, _filters)
+    compute = {
+        "referral_flow": views_engine.referral_flow,
+        "referrals_without_agreement": views_engine.referrals_without_agreement,
+        "open_referrals_by_age": views_engine.open_referrals_by_age,
+    }[view]
+    return views_engine.published_counts(compute(tables, _filters, min_cell_size=k))
+
+
 @st.cache_resource(max_entries=32, show_spinner=False)
 def _evaluation(
     url: str, run_key: str, filters_key: str, k: int, program_id: str | None, _filters: Filters
@@ -323,6 +346,13 @@ class PageContext:
         """``referral_counts``: referrals made (any status), suppressed numbers blanked."""
         url, run, fkey, k = self._key
         return _referral_counts(url, run, fkey, k, self.filters)
+
+    def partnership_view(self, view: str, by: Sequence[str] = ()) -> pl.DataFrame:
+        """A view of ``dashboard.metrics.partnerships`` by name (``referral_flow``,
+        ``referrals_without_agreement``, ``open_referrals_by_age``, ``co_responder_share`` with ``by``,
+        ``agreement_status_counts``, ``agreements``), suppressed numbers blanked."""
+        url, run, fkey, k = self._key
+        return _partnership_view(url, run, fkey, k, view, tuple(by), self.filters)
 
     def periods(self, kind: str = "quarter", limit: int = 12) -> list[tuple[str, dt.date, dt.date]]:
         """The last ``limit`` calendar quarters (or years) up to the as-of date, inside the user's period.
@@ -651,21 +681,17 @@ COUNT_DEFINITIONS: dict[str, str] = {
     "date with the enrollment date in the period; agency = the supervising agency.",
     "participants_active": "**Active** (`participants_active`): enrolled on or before the as-of date and not exited "
     "on or before it (a head count on the as-of date; the period does not apply).",
-    "agreement_status": "**Agreement status on the as-of date**: *in force* — signed on or before it and not "
-    "expired (no expiry date, or expiring on or after it); *expiring within 90 days* — in force and expiring at "
-    "most 90 days after it; *expired* — expiry date before it; *not yet in force* — signed after it. Agreements "
-    "are between organisations, so no count is suppressed. Program and agency filters apply to the agreement's "
-    "program and partner agency.",
+    **VIEW_DEFINITIONS,  # the partnership views (dashboard.metrics.partnerships)
 }
 
 
 def definition_popover(container: Any, metric_ids: Sequence[str]) -> None:
     """The registry's definition of each metric, one click away."""
-    from dashboard.metrics.registry import METRICS_BY_ID
+    from dashboard.metrics.registry import find_definition
 
     with container.popover("Definition", icon=":material/info:"):
         for metric_id in metric_ids:
-            m = METRICS_BY_ID.get(metric_id)
+            m = find_definition(metric_id)
             if m is None:
                 st.markdown(COUNT_DEFINITIONS.get(metric_id, f"**{metric_id}**: see the page notes."))
                 continue

@@ -657,24 +657,11 @@ def baseline_table(evaluation: Mapping[str, Any], min_cell_size: int = DEFAULT_M
 
 
 def agreement_status(agreements: pl.DataFrame, as_of: Any, *, soon_days: int = 90) -> pl.DataFrame:
-    """Each agreement (an organisation-level record, not a person) with its status on ``as_of``.
+    """Each agreement with its status on ``as_of``: the engine's classification
+    (:func:`dashboard.metrics.partnerships.agreement_status`), kept here for callers of ``views``."""
+    from dashboard.metrics.partnerships import agreement_status as classify
 
-    In force: signed on or before the as-of date and not expired (no expiry
-    or expiring on/after it); expiring: in force and expiring within
-    ``soon_days`` days; expired: expiry before the as-of date; not yet in
-    force: signed after it.
-    """
-    import datetime as _dt
-
-    soon = as_of + _dt.timedelta(days=soon_days)
-    status = (
-        pl.when(pl.col("signed_date") > as_of).then(pl.lit("Not yet in force"))
-        .when(pl.col("expires_date").is_not_null() & (pl.col("expires_date") < as_of)).then(pl.lit("Expired"))
-        .when(pl.col("expires_date").is_not_null() & (pl.col("expires_date") <= soon))
-        .then(pl.lit(f"Expiring within {soon_days} days"))
-        .otherwise(pl.lit("In force"))
-    )
-    return agreements.with_columns(status.alias("status"))
+    return classify(agreements, as_of, soon_days=soon_days)
 
 
 def quarter_trend(

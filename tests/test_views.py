@@ -143,7 +143,7 @@ def test_agreement_status_on_the_as_of_date() -> None:
         }
     )
     status = views.agreement_status(agreements, dt.date(2026, 6, 30))["status"].to_list()
-    assert status == ["In force", "Expiring within 90 days", "In force", "Expired", "Not yet in force"]
+    assert status == ["In force", "Expiring within 90 days", "In force", "Expired", "Not yet signed"]
 
 
 def test_ratio_rows_withholds_suppressed_and_zero_base() -> None:

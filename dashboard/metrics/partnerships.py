@@ -442,8 +442,34 @@ def agreement_status_counts(tables: Tables, filters: Filters) -> pl.DataFrame:
     ).drop("_rank")
 
 
+VIEW_DEFINITIONS: dict[str, str] = {
+    "agreement_status": "**Agreement status on the as-of date**: *in force* — signed on or before it with no "
+    "expiry date or one more than 90 days after it; *expiring within 90 days* — in force and expiring at most 90 "
+    "days after it (an agreement is in force on its expiry date); *expired* — expiry date before it; *not yet "
+    "signed* — signed after it. \"In force\" tiles count the expiring ones too. Agreements are between "
+    "organisations, so no count is suppressed. Program and agency filters apply to the agreement's program and "
+    "partner agency; the period and participant filters do not apply.",
+    "referral_flow": "**Referral flow** (`referral_flow`): referrals dated (referral_date) in the period and on or "
+    "before the as-of date, counted by referring agency × provider agency and how they ended, status as "
+    "recorded: *completed*; *unsuccessful* — declined, no-show or closed unsuccessfully; *open* — pending, "
+    "accepted or in service. Program and participant filters apply through the participant; the agency filter "
+    "applies to the provider. Counts of 1 to k − 1 are suppressed, and a further cell where one suppressed cell "
+    "could be recovered from a published total (pairs against all referrals, outcomes against their pair).",
+    "referrals_without_agreement": "**Referrals without an agreement in force** (`referrals_without_agreement`): "
+    "referrals (selected as for the referral flow) whose provider agency had no agreement of any type (MOU, MOA, "
+    "data sharing) with the participant's program in force on the referral date — in force means signed on or "
+    "before it and not expired before it (no expiry date, or referral date on or before the expiry date). "
+    "Counted by provider, and by provider and program; suppressed as the referral flow.",
+    "open_referrals_by_age": "**Open referrals by age** (`open_referrals_by_age`): referrals dated in the period "
+    "and on or before the as-of date whose status (as recorded) is pending, accepted or in service, by days "
+    "from the referral date to the as-of date (0-30, 31-60, 61-90, 91-180, more than 180) and provider agency. "
+    "Counts of 1 to k − 1 are suppressed, with complementary suppression against the provider and age totals.",
+}
+"""Plain-language definitions of the count views, shown one click away on the dashboard."""
+
+
 __all__ = [
-    "AGREEMENT_STATUSES", "CO_RESPONDER_SHARE", "OPEN_AGE_BAND_LABELS", "OUTCOME_GROUPS",
+    "AGREEMENT_STATUSES", "CO_RESPONDER_SHARE", "VIEW_DEFINITIONS", "OPEN_AGE_BAND_LABELS", "OUTCOME_GROUPS",
     "agreement_status", "agreement_status_counts", "co_responder_share", "filtered_agreements",
     "open_referrals_by_age", "published", "published_counts", "referral_flow", "referrals_without_agreement",
 ]

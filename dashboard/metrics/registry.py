@@ -271,6 +271,34 @@ METRICS: tuple[MetricDefinition, ...] = (*_BASE, *_recidivism_definitions(), _PO
 METRICS_BY_ID: dict[str, MetricDefinition] = {m.id: m for m in METRICS}
 METRIC_IDS: tuple[str, ...] = tuple(m.id for m in METRICS)
 
+_CO_RESPONDER = MetricDefinition(
+    id="police_co_responder_share",
+    label="Co-responder share of police contacts",
+    definition="Share of police contacts that a clinician or social worker attended (co_responder = true).",
+    numerator="police contacts with co_responder = true",
+    denominator="all police contacts",
+    includes=_POLICE.includes,
+    excludes=_POLICE.excludes,
+    unit="rate",
+    period_date="police_contacts.contact_date",
+    source_table="police_contacts",
+    agency_attribution="the contact's agency_id",
+    program_attribution=_POLICE.program_attribution,
+    has_interval=True,
+    breakdowns=("quarter", "contact_type"),
+    family="police",
+)
+
+DASHBOARD_METRICS: tuple[MetricDefinition, ...] = (_CO_RESPONDER,)
+"""Rates the dashboard shows beyond SPEC §3 (computed by ``dashboard.metrics.partnerships``,
+not part of ``partnership-dashboard metrics``); same suppression as the metrics."""
+DASHBOARD_METRICS_BY_ID: dict[str, MetricDefinition] = {m.id: m for m in DASHBOARD_METRICS}
+
+
+def find_definition(metric_id_: str) -> MetricDefinition | None:
+    """The definition of a SPEC §3 metric or of a dashboard rate; None when unknown."""
+    return METRICS_BY_ID.get(metric_id_) or DASHBOARD_METRICS_BY_ID.get(metric_id_)
+
 
 def get_metric(metric_id_: str) -> MetricDefinition:
     """The definition of ``metric_id_``; a clear error listing the ids otherwise."""
@@ -360,6 +388,31 @@ def render_metrics_markdown() -> str:
             "**cohort**: the participant's cohort.",
             "- **Groupings**: overall, " + ", ".join("+".join(g) for g in m.groupings if g) + ".",
             "- **Breakdowns** (dashboard): " + ", ".join(m.breakdowns) + ".",
+        ]
+    lines += [
+        "",
+        "## Dashboard rates beyond the metrics above",
+        "",
+        "The dashboard also shows these rates. They are not part of `partnership-dashboard metrics`;",
+        "they are computed by `dashboard.metrics.partnerships` overall and by the breakdowns listed, with",
+        "the same Wilson interval and small-cell suppression, each breakdown protected against its overall row.",
+    ]
+    for m in DASHBOARD_METRICS:
+        lines += [
+            "",
+            f"### `{m.id}` — {m.label}",
+            "",
+            m.definition,
+            "",
+            f"- **Numerator**: {m.numerator}.",
+            f"- **Denominator**: {m.denominator}.",
+            f"- **Includes**: {m.includes}",
+            f"- **Excludes**: {m.excludes}",
+            f"- **Unit**: {_UNIT_WORDS[m.unit]}.",
+            f"- **Period applies to**: {m.period_date}.",
+            f"- **Source**: {m.source_table}.",
+            f"- **Program**: {m.program_attribution}; **agency**: {m.agency_attribution}.",
+            "- **Breakdowns** (dashboard): overall, agency_id, " + ", ".join(m.breakdowns) + ", quarter+agency_id.",
         ]
     lines.append("")
     return "\n".join(lines)
