@@ -840,3 +840,75 @@ def survival_n_text(evaluation: Mapping[str, Any], measure: str) -> str:
         else:
             parts.append(f"{label} {format_count(entry.get('n'))} ({format_count(entry.get('events'))} events)")
     return "N: " + ", ".join(parts) if parts else "N: none"
+
+
+# --- partnership views (dashboard.metrics.partnerships) --------------------------------------
+
+OUTCOME_LABELS: dict[str, str] = {"completed": "Completed", "unsuccessful": "Unsuccessful", "open": "Open"}
+
+
+def count_text(count: int | None, suppressed: bool, min_cell_size: int = DEFAULT_MIN_CELL_SIZE) -> str:
+    """A published count for people, or the suppression mark (no row = 0 records)."""
+    if suppressed:
+        return suppression_label(min_cell_size)
+    return format_count(count) if count is not None else "0"
+
+
+def count_rows(view: pl.DataFrame, level: str) -> pl.DataFrame:
+    """The rows of one level of a partnership count view (``total``, ``pair``, ``provider``...)."""
+    return view.filter(pl.col("level") == level)
+
+
+def count_chart_frame(
+    rows: pl.DataFrame,
+    *,
+    category: str,
+    labels: Mapping[str | None, str] | None = None,
+    series: str | None = None,
+    series_labels: Mapping[str | None, str] | None = None,
+) -> pl.DataFrame:
+    """Count-view rows in the vocabulary of ``charts.count_bars``: category, (series,) count, suppressed.
+    Values are relabelled; counts are copied, never changed."""
+    labels = labels or {}
+    columns: dict[str, Any] = {
+        "category": [labels.get(v, v if v is not None else UNASSIGNED) for v in rows.get_column(category).to_list()]
+    }
+    if series:
+        series_labels = series_labels or {}
+        columns["series"] = [series_labels.get(v, humanise(v)) for v in rows.get_column(series).to_list()]
+    columns["count"] = rows.get_column("count").to_list()
+    columns["suppressed"] = rows.get_column("suppressed").to_list()
+    schema = {"category": pl.String, **({"series": pl.String} if series else {}), "count": pl.Int64,
+              "suppressed": pl.Boolean}
+    return pl.DataFrame(columns, schema=schema)
+
+
+def flow_frames(
+    flow: pl.DataFrame, agency_names: Mapping[str, str], min_cell_size: int = DEFAULT_MIN_CELL_SIZE
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(heatmap data, table) of ``referral_flow``: one row per referring × provider pair.
+
+    Heatmap columns: row, column, count, suppressed, detail (how they ended, in words).
+    Table: Referring agency, Provider agency, Referrals, then one column per outcome.
+    An outcome with no row had no referrals (the engine gives rows only to counts above zero).
+    """
+    outcomes: dict[tuple[str, str], dict[str, tuple[int | None, bool]]] = {}
+    for r in count_rows(flow, "cell").iter_rows(named=True):
+        pair = (r["referring_agency_id"], r["provider_agency_id"])
+        outcomes.setdefault(pair, {})[r["outcome"]] = (r["count"], bool(r["suppressed"]))
+    chart: list[dict[str, Any]] = []
+    table: list[dict[str, Any]] = []
+    for r in count_rows(flow, "pair").iter_rows(named=True):
+        pair = (r["referring_agency_id"], r["provider_agency_id"])
+        row_name, column_name = agency_names.get(pair[0], pair[0]), agency_names.get(pair[1], pair[1])
+        ended = {o: count_text(*outcomes.get(pair, {}).get(o, (None, False)), min_cell_size) for o in OUTCOME_LABELS}
+        detail = " · ".join(f"{label} {ended[o]}" for o, label in OUTCOME_LABELS.items())
+        chart.append({"row": row_name, "column": column_name, "count": r["count"], "suppressed": bool(r["suppressed"]),
+                      "detail": detail})
+        table.append({"Referring agency": row_name, "Provider agency": column_name,
+                      "Referrals": count_text(r["count"], bool(r["suppressed"]), min_cell_size),
+                      **{label: ended[o] for o, label in OUTCOME_LABELS.items()}})
+    chart_schema = {"row": pl.String, "column": pl.String, "count": pl.Int64, "suppressed": pl.Boolean,
+                    "detail": pl.String}
+    table_schema = {c: pl.String for c in ("Referring agency", "Provider agency", "Referrals", *OUTCOME_LABELS.values())}
+    return pl.DataFrame(chart, schema=chart_schema), pl.DataFrame(table, schema=table_schema)

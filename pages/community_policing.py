@@ -6,6 +6,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import app_state, charts, views
+from dashboard.metrics.partnerships import CO_RESPONDER_SHARE
 
 ctx = app_state.page_context(
     "Community policing", "How often do police contacts end in diversion rather than arrest, and where?"
@@ -19,7 +20,12 @@ cols = st.columns(3)
 cols[0].metric("Police contacts", "—" if overall is None or overall["suppressed"] else views.format_count(overall["denominator"]))
 cols[1].metric("Diverted from arrest", views.display_value(overall, "rate", k),
                help="Resolved on scene, referred to services or transported to treatment.")
-cols[2].metric("Co-responder share", "—", help="Not provided by the metric engine yet.")
+co_overall = views.overall_row(ctx.partnership_view("co_responder_share"), CO_RESPONDER_SHARE)
+cols[2].metric("Co-responder share", views.display_value(co_overall, "rate", k),
+               help="Contacts a clinician or social worker attended. " + (
+                   "" if co_overall is None or co_overall["suppressed"] else
+                   f"{views.format_count(co_overall['numerator'])} of {views.format_count(co_overall['denominator'])} "
+                   f"contacts; 95% interval {views.format_interval(co_overall['ci_low'], co_overall['ci_high'])}."))
 
 st.subheader("Diversion rate by agency")
 rows = views.metric_rows(frame, METRIC, ("agency_id",))
@@ -65,4 +71,41 @@ if rows.height:
     chart = charts.count_bars(counts, title=title, category_title="Contact type",
                               value_title="Contacts", min_cell_size=k)
     app_state.show_chart(chart, counts, key="policing_contacts_by_type", metric_ids=[METRIC])
-app_state.missing_from_engine("co-responder share of police contacts (overall, by agency, by quarter)")
+st.subheader("Co-responder share")
+co_rows = views.metric_rows(ctx.partnership_view("co_responder_share", ("agency_id",)), CO_RESPONDER_SHARE, ("agency_id",))
+if co_rows.height:
+    data = views.chart_frame(co_rows, category="agency_id", labels=ctx.agency_names)
+    chart = charts.rate_bars(
+        data, title=views.range_title("Co-responder share", co_rows.iter_rows(named=True), ctx.agency_names, "agency_id"),
+        subtitle=f"Share of contacts a clinician or social worker attended; dashed line: all agencies "
+        f"({views.display_value(co_overall, 'rate', k)}). n = contacts.",
+        category_title="Police agency", value_title="Co-responder share",
+        reference=None if co_overall is None else co_overall.get("value"), reference_label="All agencies",
+        min_cell_size=k,
+    )
+    app_state.show_chart(chart, data, key="policing_co_responder_by_agency", metric_ids=[CO_RESPONDER_SHARE])
+    co_trend = views.quarter_trend(
+        views.metric_rows(ctx.partnership_view("co_responder_share", ("quarter",)), CO_RESPONDER_SHARE, ("quarter",)),
+        series=None,
+    )
+    chart = charts.trend_chart(
+        co_trend, title=views.trend_title("Co-responder share (all agencies)", co_trend),
+        subtitle="Band: 95% interval; × = suppressed quarter; N per quarter in the tooltip.",
+        value_title="Co-responder share", series_title="", min_cell_size=k,
+    )
+    app_state.show_chart(chart, co_trend, key="policing_co_responder_trend", metric_ids=[CO_RESPONDER_SHARE])
+    co_agency_trend = views.quarter_trend(
+        views.metric_rows(ctx.partnership_view("co_responder_share", ("quarter", "agency_id")), CO_RESPONDER_SHARE,
+                          ("quarter", "agency_id")),
+        series="agency_id", series_labels=dict(ctx.agency_names), last=8,
+    )
+    if co_agency_trend.height:
+        chart = charts.trend_chart(
+            co_agency_trend, title="Co-responder share by agency and quarter",
+            subtitle="Band: 95% interval; × = suppressed quarter; N per quarter in the tooltip.",
+            value_title="Co-responder share", series_title="Agency", min_cell_size=k,
+        )
+        app_state.show_chart(chart, co_agency_trend, key="policing_co_responder_trend_by_agency",
+                             metric_ids=[CO_RESPONDER_SHARE])
+else:
+    st.info("No police contacts are loaded for these filters.")

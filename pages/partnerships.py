@@ -6,64 +6,114 @@ import polars as pl
 import streamlit as st
 
 from dashboard import app_state, charts, views
+from dashboard.metrics.partnerships import AGREEMENT_STATUSES, EXPIRED, EXPIRING, IN_FORCE
 
 ctx = app_state.page_context(
     "Partnerships", "Are the partnership agreements in force, and are referrals flowing between the partners?"
 )
-agreements = ctx.tables.agreements
-if ctx.filters.program_ids:
-    agreements = agreements.filter(pl.col("program_id").is_in(list(ctx.filters.program_ids)))
-if ctx.filters.agency_ids:
-    agreements = agreements.filter(pl.col("agency_id").is_in(list(ctx.filters.agency_ids)))
-status = views.agreement_status(agreements, ctx.as_of)
+k = ctx.min_cell_size
 
 st.subheader("Agreements")
-ORDER = ["In force", "Expiring within 90 days", "Expired", "Not yet in force"]
-counts = (
-    status.group_by("status", "agreement_type").len("count")
-    .rename({"status": "category", "agreement_type": "series"})
-    .with_columns(pl.col("series").str.to_uppercase().str.replace("DATA_SHARING", "Data sharing"),
-                  pl.lit(False).alias("suppressed"))
-    .sort("category", "series")
-)
-in_force = status.filter(pl.col("status").is_in(["In force", "Expiring within 90 days"])).height
-expiring = status.filter(pl.col("status") == "Expiring within 90 days").height
-expired = status.filter(pl.col("status") == "Expired").height
+status_counts = ctx.partnership_view("agreement_status_counts")
+totals = {r["status"]: r["count"] for r in views.count_rows(status_counts, "total").iter_rows(named=True)}
+in_force_total = totals.get(IN_FORCE, 0) + totals.get(EXPIRING, 0)
 cols = st.columns(3)
-cols[0].metric("In force", f"{in_force:,}")
-cols[1].metric("Expiring within 90 days", f"{expiring:,}")
-cols[2].metric("Expired", f"{expired:,}")
-if counts.height:
+cols[0].metric("In force", f"{in_force_total:,}", help="In force on the as-of date, including those expiring soon.")
+cols[1].metric("Expiring within 90 days", f"{totals.get(EXPIRING, 0):,}")
+cols[2].metric("Expired", f"{totals.get(EXPIRED, 0):,}")
+by_program = views.count_rows(status_counts, "program")
+if by_program.height:
+    data = views.count_chart_frame(by_program, category="program_id", labels=ctx.program_names, series="status",
+                                   series_labels={s: s for s in AGREEMENT_STATUSES})
+    data = data.with_columns(pl.col("series").cast(pl.Enum(list(AGREEMENT_STATUSES)))).sort("category", "series") \
+        .with_columns(pl.col("series").cast(pl.String))
     chart = charts.count_bars(
-        counts, title=f"{in_force} agreements in force on {ctx.as_of}, {expiring} expiring within 90 days",
-        subtitle=f"{status.height} agreements (MOU, MOA, data sharing) between programs and partner agencies.",
-        category_title="Status on the as-of date", value_title="Agreements", series_title="Type",
-        category_order=[o for o in ORDER if o in counts["category"].to_list()],
+        data, title=f"{in_force_total} agreements in force on {ctx.as_of}, {totals.get(EXPIRING, 0)} expiring "
+        f"within 90 days, {totals.get(EXPIRED, 0)} expired",
+        subtitle=f"Agreements (MOU, MOA, data sharing) between each program and its partner agencies, by status "
+        f"on {ctx.as_of}.",
+        category_title="Program", value_title="Agreements", series_title="Status on the as-of date",
     )
-    app_state.show_chart(chart, counts, key="partnership_agreements", metric_ids=["agreement_status"])
+    app_state.show_chart(chart, data, key="partnership_agreements", metric_ids=["agreement_status"])
+    agreements = ctx.partnership_view("agreements")
+    order = {s: i for i, s in enumerate(AGREEMENT_STATUSES)}
     table = (
-        status.sort("status", "expires_date")
+        agreements.with_columns(pl.col("status").replace_strict(order, return_dtype=pl.Int64).alias("_order"))
+        .sort("_order", "expires_date", "program_id", nulls_last=True)
         .with_columns(
             pl.col("program_id").replace_strict(dict(ctx.program_names), default=pl.col("program_id")).alias("Program"),
             pl.col("agency_id").replace_strict(dict(ctx.agency_names), default=pl.col("agency_id")).alias("Partner agency"),
-            pl.col("agreement_type").str.to_uppercase().alias("Type"),
+            pl.col("agreement_type").str.to_uppercase().str.replace("DATA_SHARING", "Data sharing").alias("Type"),
             pl.col("signed_date").cast(pl.String).alias("Signed"),
             pl.col("expires_date").cast(pl.String).fill_null("no expiry").alias("Expires"),
             pl.col("status").alias("Status"),
         )
         .select("Status", "Program", "Partner agency", "Type", "Signed", "Expires")
     )
-    with st.expander("All agreements"):
+    with st.expander("All agreements, soonest to expire first"):
         app_state.show_table(table, key="partnership_agreement_list", metric_ids=["agreement_status"])
 else:
     st.info("No agreements are loaded for these programs and agencies.")
 
 st.subheader("Referral flow between agencies")
-app_state.missing_from_engine(
-    "referral counts by referring agency × provider agency and how they ended (completed, declined, no-show, open), "
-    "with small-cell suppression"
-)
+flow = ctx.partnership_view("referral_flow")
+total = views.count_rows(flow, "total")
+total_row = total.row(0, named=True) if total.height else None
+heat, flow_table = views.flow_frames(flow, ctx.agency_names, k)
+if heat.height:
+    busiest = heat.filter(~pl.col("suppressed") & pl.col("count").is_not_null()).sort("count", descending=True)
+    total_text = views.count_text(total_row["count"], bool(total_row["suppressed"]), k) if total_row else "0"
+    title = (
+        f"{busiest['row'][0]} → {busiest['column'][0]} is the busiest route: {busiest['count'][0]:,} of "
+        f"{total_text} referrals" if busiest.height else f"{total_text} referrals between agencies"
+    )
+    chart = charts.flow_heatmap(
+        heat, title=title,
+        subtitle=[f"Referrals made in the period by the agency on the left to the provider below (N = {total_text}).",
+                  "Hover a cell for how they ended; the table below gives completed / unsuccessful / open."],
+        min_cell_size=k,
+    )
+    app_state.show_chart(chart, heat, key="partnership_referral_flow", metric_ids=["referral_flow"])
+    with st.expander("How the referrals of each route ended"):
+        app_state.show_table(flow_table, key="partnership_referral_flow_table", metric_ids=["referral_flow"])
+else:
+    st.info("No referrals were made in this period for these filters.")
+
 st.subheader("Referrals to a provider without an agreement in force")
-app_state.missing_from_engine(
-    "referrals whose provider had no agreement in force with the participant's program on the referral date"
-)
+uncovered = ctx.partnership_view("referrals_without_agreement")
+un_total = views.count_rows(uncovered, "total")
+un_row = un_total.row(0, named=True) if un_total.height else None
+pairs = views.count_rows(uncovered, "program_provider")
+if un_row is None:
+    st.success("Every referral in this period went to a provider with an agreement in force on the referral date.",
+               icon=":material/check_circle:")
+else:
+    un_text = views.count_text(un_row["count"], bool(un_row["suppressed"]), k)
+    total_text = views.count_text(total_row["count"], bool(total_row["suppressed"]), k) if total_row else "0"
+    data = views.count_chart_frame(pairs, category="provider_agency_id", labels=ctx.agency_names, series="program_id",
+                                   series_labels=dict(ctx.program_names))
+    chart = charts.count_bars(
+        data, title=f"{un_text} of {total_text} referrals went to a provider with no agreement in force",
+        subtitle="By provider agency and the participant's program: the agreement that was missing on the referral date.",
+        category_title="Provider agency", value_title="Referrals without an agreement", series_title="Program",
+        min_cell_size=k,
+    )
+    app_state.show_chart(chart, data, key="partnership_referrals_without_agreement",
+                         metric_ids=["referrals_without_agreement"])
+    providers = views.count_rows(uncovered, "provider")
+    listing = pl.DataFrame(
+        {
+            "Provider agency": [ctx.agency_names.get(a, a) for a in providers["provider_agency_id"].to_list()],
+            "Referrals without an agreement in force": [
+                views.count_text(c, s, k) for c, s in zip(providers["count"].to_list(), providers["suppressed"].to_list())
+            ],
+            "Programs without an agreement": [
+                ", ".join(ctx.program_label(p) for p in pairs.filter(pl.col("provider_agency_id") == a)["program_id"].to_list())
+                for a in providers["provider_agency_id"].to_list()
+            ],
+        },
+        schema={"Provider agency": pl.String, "Referrals without an agreement in force": pl.String,
+                "Programs without an agreement": pl.String},
+    )
+    app_state.show_table(listing, key="partnership_providers_without_agreement",
+                         metric_ids=["referrals_without_agreement"])

@@ -6,6 +6,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import app_state, charts, views
+from dashboard.metrics.partnerships import OPEN_AGE_BAND_LABELS
 
 ctx = app_state.page_context(
     "Referrals", "Do referrals turn into services: accepted, started, completed — by provider and service type?"
@@ -121,4 +122,32 @@ if rows.height:
     app_state.show_chart(chart, data, key="referrals_completion_by_service", metric_ids=["referral_completion_rate"])
 
 st.subheader("Open referrals by age")
-app_state.missing_from_engine("open (pending, accepted, in service) referrals by days since referral")
+open_view = ctx.partnership_view("open_referrals_by_age")
+open_total = views.count_rows(open_view, "total")
+if open_total.height:
+    open_row = open_total.row(0, named=True)
+    bands = {r["age_band"]: r for r in views.count_rows(open_view, "band").iter_rows(named=True)}
+    oldest = bands.get(">180")
+    oldest_text = ("none open more than 180 days" if oldest is None
+                   else f"{views.count_text(oldest['count'], bool(oldest['suppressed']), k)} open more than 180 days")
+    cells = views.count_rows(open_view, "provider_band")
+    data = views.count_chart_frame(cells, category="provider_agency_id", labels=ctx.agency_names, series="age_band",
+                                   series_labels={b: f"{b} days" for b in OPEN_AGE_BAND_LABELS})
+    chart = charts.count_bars(
+        data, title=f"{views.count_text(open_row['count'], bool(open_row['suppressed']), k)} referrals still open "
+        f"on {ctx.as_of}; {oldest_text}",
+        subtitle="Pending, accepted or in service, by days since the referral and provider; referrals made in the period.",
+        category_title="Provider agency", value_title="Open referrals", series_title="Days open", min_cell_size=k,
+    )
+    app_state.show_chart(chart, data, key="referrals_open_by_age", metric_ids=["open_referrals_by_age"])
+    band_rows = views.count_rows(open_view, "band")
+    app_state.show_table(
+        pl.DataFrame({
+            "Days open": [f"{b} days" for b in band_rows["age_band"].to_list()],
+            "Open referrals": [views.count_text(c, s, k) for c, s in
+                               zip(band_rows["count"].to_list(), band_rows["suppressed"].to_list())],
+        }, schema={"Days open": pl.String, "Open referrals": pl.String}),
+        key="referrals_open_by_age_table", metric_ids=["open_referrals_by_age"],
+    )
+else:
+    st.success("No referral made in this period is still open.", icon=":material/check_circle:")

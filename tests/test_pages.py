@@ -284,6 +284,17 @@ def _check_referrals(at: AppTest, tables: Tables, filters: Filters, frame: pl.Da
     )
     if by_service.height:
         assert chart_pairs(chart_with(at, "Completion")) == published_pairs(by_service)
+    from dashboard.metrics import partnerships as P
+
+    ages = P.published_counts(P.open_referrals_by_age(tables, filters, min_cell_size=K))
+    total = ages.filter(pl.col("level") == "total").row(0, named=True)
+    title, frames = _chart_titled(at, "referrals still open")
+    assert title.startswith(views.count_text(total["count"], total["suppressed"], K) + " referrals still open")
+    names = _agency_names(tables)
+    assert _count_cells(_with_column(frames, "series"), ("category", "series")) == {
+        (names[r["provider_agency_id"]], f"{r['age_band']} days"): r["count"]
+        for r in ages.filter(pl.col("level") == "provider_band").iter_rows(named=True) if not r["suppressed"]
+    }
 
 
 def _check_compliance(at: AppTest, tables: Tables, filters: Filters, frame: pl.DataFrame) -> None:
@@ -306,6 +317,54 @@ def _check_partnerships(at: AppTest, tables: Tables, filters: Filters, frame: pl
     assert shown["Expired"] == str(status.count("Expired"))
     assert shown["Expiring within 90 days"] == str(status.count("Expiring within 90 days"))
     assert shown["In force"] == str(status.count("In force") + status.count("Expiring within 90 days"))
+    # The partnership views shown equal the engine's (dashboard.metrics.partnerships) for the same filters.
+    from dashboard.metrics import partnerships as P
+
+    counts = P.agreement_status_counts(tables, filters)
+    totals = {r["status"]: r["count"] for r in counts.filter(pl.col("level") == "total").iter_rows(named=True)}
+    assert shown["Expired"] == f"{totals[P.EXPIRED]:,}" and shown["Expiring within 90 days"] == f"{totals[P.EXPIRING]:,}"
+    by_program = _with_column(_chart_titled(at, "agreements in force")[1], "series")
+    expected_programs = counts.filter(pl.col("level") == "program")
+    assert _count_cells(by_program, ("category", "series")) == {
+        (_program_names(tables)[r["program_id"]], r["status"]): r["count"] for r in expected_programs.iter_rows(named=True)
+    }
+    names = _agency_names(tables)
+    flow = P.published_counts(P.referral_flow(tables, filters, min_cell_size=K))
+    heat = next(f for _, frames in chart_frames(at) for f in frames if "detail" in f.columns)
+    pairs = flow.filter(pl.col("level") == "pair")
+    assert heat.height == pairs.height
+    assert _count_cells(heat, ("row", "column")) == {
+        (names[r["referring_agency_id"]], names[r["provider_agency_id"]]): r["count"]
+        for r in pairs.iter_rows(named=True) if not r["suppressed"]
+    }
+    assert heat.filter(pl.col("suppressed")).height == pairs.filter(pl.col("suppressed")).height
+    uncovered = P.published_counts(P.referrals_without_agreement(tables, filters, min_cell_size=K))
+    providers = uncovered.filter(pl.col("level") == "provider")
+    listing = next(pl.from_pandas(d.value) for d in at.dataframe
+                   if "Referrals without an agreement in force" in d.value.columns)
+    assert listing["Provider agency"].to_list() == [names[a] for a in providers["provider_agency_id"].to_list()]
+    assert listing["Referrals without an agreement in force"].to_list() == [
+        views.count_text(r["count"], r["suppressed"], K) for r in providers.iter_rows(named=True)
+    ]
+    bars = _chart_titled(at, "no agreement in force")
+    cells = uncovered.filter(pl.col("level") == "program_provider")
+    assert _count_cells(_with_column(bars[1], "series"), ("category", "series")) == {
+        (names[r["provider_agency_id"]], _program_names(tables)[r["program_id"]]): r["count"]
+        for r in cells.iter_rows(named=True) if not r["suppressed"]
+    }
+
+
+def _count_cells(frame: pl.DataFrame, keys: tuple[str, ...]) -> dict[tuple[str, ...], int]:
+    """Published (key, count) cells of a count chart's data."""
+    return {tuple(r[k] for k in keys): r["count"] for r in frame.iter_rows(named=True)
+            if not r["suppressed"] and r["count"] is not None}
+
+
+def _chart_titled(at: AppTest, title_part: str) -> tuple[str, list[pl.DataFrame]]:
+    for title, frames in chart_frames(at):
+        if title_part in title:
+            return title, frames
+    raise AssertionError(f"no chart titled with {title_part!r}: {[t for t, _ in chart_frames(at)]}")
 
 
 def _check_policing(at: AppTest, tables: Tables, filters: Filters, frame: pl.DataFrame) -> None:
@@ -314,6 +373,20 @@ def _check_policing(at: AppTest, tables: Tables, filters: Filters, frame: pl.Dat
     assert shown["Diverted from arrest"] == views.display_value(overall, "rate", K)
     rows = views.metric_rows(frame, "police_diversion_rate", ("agency_id",))
     assert chart_pairs(chart_frames(at)[0][1][0]) == published_pairs(rows)
+    from dashboard.metrics import partnerships as P
+
+    co_overall = views.overall_row(published(P.co_responder_share(tables, filters, min_cell_size=K)), P.CO_RESPONDER_SHARE)
+    assert shown["Co-responder share"] == views.display_value(co_overall, "rate", K)
+    co_rows = views.metric_rows(published(P.co_responder_share(tables, filters, ["agency_id"], min_cell_size=K)),
+                                P.CO_RESPONDER_SHARE, ("agency_id",))
+    assert chart_pairs(_with_column(_chart_titled(at, "Co-responder share")[1], "value")) == published_pairs(co_rows)
+    by_quarter = views.quarter_trend(views.metric_rows(
+        published(P.co_responder_share(tables, filters, ["quarter"], min_cell_size=K)), P.CO_RESPONDER_SHARE, ("quarter",)
+    ), series=None)
+    trend = _with_column(_chart_titled(at, "Co-responder share (all agencies)")[1], "period")
+    assert sorted(zip(trend["period"].to_list(), trend["value"].to_list())) == sorted(
+        zip(by_quarter["period"].to_list(), by_quarter["value"].to_list())
+    )
 
 
 def _check_equity(at: AppTest, tables: Tables, filters: Filters, frame: pl.DataFrame) -> None:
