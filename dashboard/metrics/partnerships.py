@@ -103,13 +103,29 @@ def _prepare(tables: Tables, filters: Filters) -> _Prepared:
 
 
 def _count_suppression(counts: dict[_Key, int], sets: Sequence[AdditiveSet], k: int) -> dict[Hashable, bool]:
-    """Primary (count 1 to k − 1) then complementary suppression over ``sets`` (visited in order)."""
-    primary: dict[Hashable, bool] = {key: primary_suppressed(None, float(n), k) for key, n in counts.items()}
+    """Primary (count 1 to k − 1) then complementary suppression over ``sets`` (visited in order).
+
+    These views publish totals at two levels (e.g. a referral route and how its
+    referrals ended), so one more rule closes the gap the upward rule leaves:
+    a total that is suppressed while every member of its set is published
+    would be their sum, so its smallest member (ties: lowest key) is
+    suppressed too. Both rules repeat until nothing changes.
+    """
+    state: dict[Hashable, bool] = {key: primary_suppressed(None, float(n), k) for key, n in counts.items()}
     if k <= 0:
-        return primary
+        return state
     dens: dict[Hashable, float] = {key: float(n) for key, n in counts.items()}
     sort_keys: dict[Hashable, tuple[tuple[int, str], ...]] = {key: key_sort_value(key[1]) for key in counts}
-    return complementary_suppression(primary, dens, sort_keys, sets)
+    while True:
+        state = complementary_suppression(state, dens, sort_keys, sets)
+        changed = False
+        for s in sets:
+            members = [m for m in s.members if m in state]
+            if members and state.get(s.total) and not any(state[m] for m in members):
+                state[min(members, key=lambda m: (dens[m], sort_keys[m]))] = True
+                changed = True
+        if not changed:
+            return state
 
 
 def _count_frame(
