@@ -383,8 +383,12 @@ def count_bars(
     min_cell_size: int = 11,
     width: int = 520,
     category_order: Sequence[str] | None = None,
+    total_labels: dict[str, str] | None = None,
 ) -> alt.LayerChart:
     """Horizontal bars of counts per category, optionally split by ``series``.
+
+    ``total_labels`` (category -> text) replaces the label at the end of a
+    category's bar, e.g. with a total the engine published for it.
 
     ``data`` columns: ``category`` (str), ``count`` (int or null),
     ``suppressed`` (bool), optionally ``series`` (str). Suppressed counts
@@ -413,6 +417,11 @@ def count_bars(
         .otherwise(pl.col("total").cast(pl.String))
         .alias("label")
     )
+    if total_labels:
+        totals = totals.with_columns(
+            pl.col("category").replace_strict(total_labels, default=pl.col("label"), return_dtype=pl.String)
+            .alias("label")
+        )
     y = alt.Y("category:N", title=category_title, sort=categories, axis=alt.Axis(labelLimit=260))
     axis = alt.Axis(format=",d", title=value_title, tickMinStep=1)
     colour = (
@@ -511,6 +520,7 @@ def flow_heatmap(
     column_title: str = "Provider agency",
     value_title: str = "Referrals",
     min_cell_size: int = 11,
+    detail_title: str = "How they ended",
 ) -> alt.LayerChart:
     """Who refers to whom: a count per (row, column) cell with its label.
 
@@ -531,12 +541,14 @@ def flow_heatmap(
     rows = sorted(set(frame.get_column("row").to_list()))
     cols = sorted(set(frame.get_column("column").to_list()))
     y = alt.Y("row:N", title=row_title, sort=rows, axis=alt.Axis(labelLimit=220))
-    x = alt.X("column:N", title=column_title, sort=cols, axis=alt.Axis(labelAngle=-35, labelLimit=180))
+    # Column names wrap word by word under their column, so none is dropped for overlapping its neighbour.
+    x = alt.X("column:N", title=column_title, sort=cols,
+              axis=alt.Axis(labelAngle=0, labelLimit=110, labelExpr="split(datum.label, ' ')", labelOverlap=False))
     tooltip = [
         alt.Tooltip("row:N", title=row_title),
         alt.Tooltip("column:N", title=column_title),
         alt.Tooltip("label:N", title=value_title),
-        alt.Tooltip("detail:N", title="How they ended"),
+        alt.Tooltip("detail:N", title=detail_title),
     ]
     base = alt.Chart(frame)
     cells = base.transform_filter("!datum.suppressed").mark_rect().encode(
@@ -556,7 +568,7 @@ def flow_heatmap(
         tooltip=tooltip,
     )
     return alt.layer(cells, hidden, text).properties(
-        title=_title(title, subtitle), autosize=PAD, width=max(200, 70 * len(cols)), height=max(80, 26 * len(rows))
+        title=_title(title, subtitle), autosize=PAD, width=max(200, 110 * len(cols)), height=max(80, 26 * len(rows))
     )
 
 

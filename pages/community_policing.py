@@ -26,6 +26,12 @@ cols[2].metric("Co-responder share", views.display_value(co_overall, "rate", k),
                    "" if co_overall is None or co_overall["suppressed"] else
                    f"{views.format_count(co_overall['numerator'])} of {views.format_count(co_overall['denominator'])} "
                    f"contacts; 95% interval {views.format_interval(co_overall['ci_low'], co_overall['ci_high'])}."))
+if co_overall is not None and not co_overall["suppressed"]:
+    st.caption(
+        f"Co-responder share: {views.format_count(co_overall['numerator'])} of "
+        f"{views.format_count(co_overall['denominator'])} contacts had a clinician or social worker attend "
+        f"(95% interval {views.format_interval(co_overall['ci_low'], co_overall['ci_high'])})."
+    )
 
 st.subheader("Diversion rate by agency")
 rows = views.metric_rows(frame, METRIC, ("agency_id",))

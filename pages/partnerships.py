@@ -90,15 +90,24 @@ if un_row is None:
 else:
     un_text = views.count_text(un_row["count"], bool(un_row["suppressed"]), k)
     total_text = views.count_text(total_row["count"], bool(total_row["suppressed"]), k) if total_row else "0"
-    data = views.count_chart_frame(pairs, category="provider_agency_id", labels=ctx.agency_names, series="program_id",
-                                   series_labels=dict(ctx.program_names))
-    chart = charts.count_bars(
-        data, title=f"{un_text} of {total_text} referrals went to a provider with no agreement in force",
-        subtitle="By provider agency and the participant's program: the agreement that was missing on the referral date.",
-        category_title="Provider agency", value_title="Referrals without an agreement", series_title="Program",
-        min_cell_size=k,
+    grid = pl.DataFrame(
+        {
+            "row": [ctx.agency_names.get(a, a) for a in pairs["provider_agency_id"].to_list()],
+            "column": [ctx.program_label(p) for p in pairs["program_id"].to_list()],
+            "count": pairs["count"].to_list(),
+            "suppressed": pairs["suppressed"].to_list(),
+            "detail": ["No agreement with this program in force on the referral date"] * pairs.height,
+        },
+        schema={"row": pl.String, "column": pl.String, "count": pl.Int64, "suppressed": pl.Boolean, "detail": pl.String},
     )
-    app_state.show_chart(chart, data, key="partnership_referrals_without_agreement",
+    chart = charts.flow_heatmap(
+        grid, title=f"{un_text} of {total_text} referrals went to a provider with no agreement in force",
+        subtitle=["Referrals made in the period, by provider and the participant's program: each filled cell is an "
+                  "agreement that was missing on the referral date.", "Empty cell: no such referral."],
+        row_title="Provider agency", column_title="Participant's program", value_title="Referrals without an agreement",
+        detail_title="Why counted", min_cell_size=k,
+    )
+    app_state.show_chart(chart, grid, key="partnership_referrals_without_agreement",
                          metric_ids=["referrals_without_agreement"])
     providers = views.count_rows(uncovered, "provider")
     listing = pl.DataFrame(
@@ -107,13 +116,8 @@ else:
             "Referrals without an agreement in force": [
                 views.count_text(c, s, k) for c, s in zip(providers["count"].to_list(), providers["suppressed"].to_list())
             ],
-            "Programs without an agreement": [
-                ", ".join(ctx.program_label(p) for p in pairs.filter(pl.col("provider_agency_id") == a)["program_id"].to_list())
-                for a in providers["provider_agency_id"].to_list()
-            ],
         },
-        schema={"Provider agency": pl.String, "Referrals without an agreement in force": pl.String,
-                "Programs without an agreement": pl.String},
+        schema={"Provider agency": pl.String, "Referrals without an agreement in force": pl.String},
     )
     app_state.show_table(listing, key="partnership_providers_without_agreement",
                          metric_ids=["referrals_without_agreement"])

@@ -133,19 +133,24 @@ if open_total.height:
     cells = views.count_rows(open_view, "provider_band")
     data = views.count_chart_frame(cells, category="provider_agency_id", labels=ctx.agency_names, series="age_band",
                                    series_labels={b: f"{b} days" for b in OPEN_AGE_BAND_LABELS})
+    provider_totals = {
+        ctx.agency_label(r["provider_agency_id"]): f"{views.count_text(r['count'], bool(r['suppressed']), k)} open"
+        for r in views.count_rows(open_view, "provider").iter_rows(named=True)
+    }
     chart = charts.count_bars(
         data, title=f"{views.count_text(open_row['count'], bool(open_row['suppressed']), k)} referrals still open "
         f"on {ctx.as_of}; {oldest_text}",
         subtitle="Pending, accepted or in service, by days since the referral and provider; referrals made in the period.",
         category_title="Provider agency", value_title="Open referrals", series_title="Days open", min_cell_size=k,
+        total_labels=provider_totals,
     )
     app_state.show_chart(chart, data, key="referrals_open_by_age", metric_ids=["open_referrals_by_age"])
-    band_rows = views.count_rows(open_view, "band")
+    # Every band is listed; a band without a row had no open referral (the engine gives rows to counts above zero).
     app_state.show_table(
         pl.DataFrame({
-            "Days open": [f"{b} days" for b in band_rows["age_band"].to_list()],
-            "Open referrals": [views.count_text(c, s, k) for c, s in
-                               zip(band_rows["count"].to_list(), band_rows["suppressed"].to_list())],
+            "Days open": [f"{b} days" for b in OPEN_AGE_BAND_LABELS],
+            "Open referrals": [views.count_text(bands[b]["count"], bool(bands[b]["suppressed"]), k) if b in bands
+                               else "0" for b in OPEN_AGE_BAND_LABELS],
         }, schema={"Days open": pl.String, "Open referrals": pl.String}),
         key="referrals_open_by_age_table", metric_ids=["open_referrals_by_age"],
     )

@@ -346,9 +346,9 @@ def _check_partnerships(at: AppTest, tables: Tables, filters: Filters, frame: pl
     assert listing["Referrals without an agreement in force"].to_list() == [
         views.count_text(r["count"], r["suppressed"], K) for r in providers.iter_rows(named=True)
     ]
-    bars = _chart_titled(at, "no agreement in force")
+    grid = _chart_titled(at, "no agreement in force")
     cells = uncovered.filter(pl.col("level") == "program_provider")
-    assert _count_cells(_with_column(bars[1], "series"), ("category", "series")) == {
+    assert _count_cells(_with_column(grid[1], "row"), ("row", "column")) == {
         (names[r["provider_agency_id"]], _program_names(tables)[r["program_id"]]): r["count"]
         for r in cells.iter_rows(named=True) if not r["suppressed"]
     }
