@@ -543,7 +543,7 @@ def flow_heatmap(
     y = alt.Y("row:N", title=row_title, sort=rows, axis=alt.Axis(labelLimit=220))
     # Column names wrap word by word under their column, so none is dropped for overlapping its neighbour.
     x = alt.X("column:N", title=column_title, sort=cols,
-              axis=alt.Axis(labelAngle=0, labelLimit=110, labelExpr="split(datum.label, ' ')", labelOverlap=False))
+              axis=alt.Axis(labelAngle=0, labelLimit=94, labelExpr="split(datum.label, ' ')", labelOverlap=False))
     tooltip = [
         alt.Tooltip("row:N", title=row_title),
         alt.Tooltip("column:N", title=column_title),
@@ -552,7 +552,8 @@ def flow_heatmap(
     ]
     base = alt.Chart(frame)
     cells = base.transform_filter("!datum.suppressed").mark_rect().encode(
-        x=x, y=y, color=alt.Color("count:Q", title=value_title, scale=alt.Scale(scheme="blues")), tooltip=tooltip
+        x=x, y=y, color=alt.Color("count:Q", title=value_title, scale=alt.Scale(scheme="blues"), legend=None),
+        tooltip=tooltip,
     )
     hidden = base.transform_filter("datum.suppressed").mark_rect(color=SUPPRESSED_COLOUR, opacity=0.3).encode(
         x=x, y=y, tooltip=tooltip
@@ -568,7 +569,7 @@ def flow_heatmap(
         tooltip=tooltip,
     )
     return alt.layer(cells, hidden, text).properties(
-        title=_title(title, subtitle), autosize=PAD, width=max(200, 110 * len(cols)), height=max(80, 26 * len(rows))
+        title=_title(title, subtitle), autosize=PAD, width=max(200, 96 * len(cols)), height=max(80, 26 * len(rows))
     )
 
 

@@ -109,7 +109,7 @@ else:
     )
     app_state.show_chart(chart, grid, key="partnership_referrals_without_agreement",
                          metric_ids=["referrals_without_agreement"])
-    providers = views.count_rows(uncovered, "provider")
+    providers = views.count_rows(uncovered, "provider").sort("count", descending=True, nulls_last=True)
     listing = pl.DataFrame(
         {
             "Provider agency": [ctx.agency_names.get(a, a) for a in providers["provider_agency_id"].to_list()],

@@ -133,8 +133,10 @@ if open_total.height:
     cells = views.count_rows(open_view, "provider_band")
     data = views.count_chart_frame(cells, category="provider_agency_id", labels=ctx.agency_names, series="age_band",
                                    series_labels={b: f"{b} days" for b in OPEN_AGE_BAND_LABELS})
+    withheld = set(cells.filter(pl.col("suppressed"))["provider_agency_id"].to_list())
     provider_totals = {
         ctx.agency_label(r["provider_agency_id"]): f"{views.count_text(r['count'], bool(r['suppressed']), k)} open"
+        + (f" (bands under {k} withheld)" if r["provider_agency_id"] in withheld and not r["suppressed"] else "")
         for r in views.count_rows(open_view, "provider").iter_rows(named=True)
     }
     chart = charts.count_bars(

@@ -20,7 +20,10 @@ Suppression (k = ``min_cell_size``, default 11; 0 turns it off):
   protected against subtraction from their published total
   (:func:`dashboard.metrics.suppression.suppress_against_total` for a view
   with one set, :func:`~dashboard.metrics.suppression.complementary_suppression`
-  over all the view's sets when margins are published too).
+  over all the view's sets when margins are published too). Because these
+  views publish two levels of totals, one more rule applies to them: a total
+  suppressed while all its members are published would be their sum, so its
+  smallest member is suppressed too (see :func:`_count_suppression`).
 
 Agreements are organisation-level records (no person in them), so the
 agreement status counts are not suppressed.
