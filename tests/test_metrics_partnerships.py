@@ -371,3 +371,50 @@ def test_views_select_the_same_records_as_the_engine(flow_tables: Tables) -> Non
     share = P.co_responder_share(tables, Filters(as_of=AS_OF), ["agency_id"], min_cell_size=0)
     by_agency = diversion.filter(pl.col("group_by").list.join("+") == "agency_id")
     assert sorted(by_agency["denominator"].to_list()) == sorted(share["denominator"].to_list()[1:]) == [1.0, 1.0]
+
+
+def test_views_match_a_row_by_row_count_on_random_data() -> None:
+    """A second implementation: plain Python loops over random rows (seeded), no polars joins."""
+    import random
+    from collections import Counter
+
+    rng = random.Random(4)
+    statuses = ["pending", "accepted", "in_service", "completed", "declined", "no_show", "closed_unsuccessful"]
+    people = [person(f"p{i}", rng.choice(["P1", "P2", "P3"])) for i in range(40)]
+    agencies = ["A1", "A2", "A3", "A4"]
+    refs = [referral(rng.choice(statuses), AS_OF - dt.timedelta(days=rng.randint(-20, 400)), provider=rng.choice(agencies),
+                     referring=rng.choice(agencies), pid=rng.choice(people)["participant_id"]) for _ in range(300)]
+    agrees = []
+    for _ in range(8):
+        signed = AS_OF - dt.timedelta(days=rng.randint(-30, 500))
+        expires = None if rng.random() < 0.3 else signed + dt.timedelta(days=rng.randint(0, 300))
+        agrees.append(agreement(rng.choice(["P1", "P2", "P3"]), rng.choice(agencies), signed, expires))
+    tables = Tables.from_frames(participants=people, referrals=refs, agreements=agrees)
+    program = {p["participant_id"]: p["program_id"] for p in people}
+    kept = [r for r in refs if r["referral_date"] <= AS_OF]
+    filters = Filters(as_of=AS_OF)
+
+    group = {s: g for g, ss in P.OUTCOME_GROUPS.items() for s in ss}
+    expected_flow = Counter((r["referring_agency_id"], r["provider_agency_id"], group[r["status"]]) for r in kept)
+    got = cells(P.referral_flow(tables, filters, min_cell_size=0), "cell", "referring_agency_id", "provider_agency_id",
+                "outcome")
+    assert got == {key: (n, False) for key, n in expected_flow.items()}
+
+    def covered(r: dict[str, Any]) -> bool:
+        d = r["referral_date"]
+        return any(a["program_id"] == program[r["participant_id"]] and a["agency_id"] == r["provider_agency_id"]
+                   and a["signed_date"] <= d and (a["expires_date"] is None or d <= a["expires_date"]) for a in agrees)
+
+    expected_uncovered = Counter((r["provider_agency_id"], program[r["participant_id"]]) for r in kept if not covered(r))
+    got = cells(P.referrals_without_agreement(tables, filters, min_cell_size=0), "program_provider",
+                "provider_agency_id", "program_id")
+    assert got == {key: (n, False) for key, n in expected_uncovered.items()}
+
+    def band(days: int) -> str:
+        return next(label for label, low, high in P.OPEN_AGE_BANDS if days >= low and (high is None or days <= high))
+
+    expected_open = Counter((r["provider_agency_id"], band((AS_OF - r["referral_date"]).days)) for r in kept
+                            if r["status"] in P.OPEN_STATUSES)
+    got = cells(P.open_referrals_by_age(tables, filters, min_cell_size=0), "provider_band", "provider_agency_id",
+                "age_band")
+    assert got == {key: (n, False) for key, n in expected_open.items()}
