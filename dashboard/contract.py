@@ -413,8 +413,8 @@ WARN_UNKNOWN_COLUMN = "warn:unknown_column"
 
 TRUE_WORDS = frozenset({"true", "1"})
 FALSE_WORDS = frozenset({"false", "0"})
-DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
-INT_PATTERN = r"^\d+(\.0+)?$"
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"  # ASCII digits only (\d would admit other scripts)
+INT_PATTERN = r"^[0-9]+(?:\.0+)?$"
 
 
 def rule_id(kind: str, column: str) -> str:

@@ -43,3 +43,15 @@ def test_every_rule_is_described_in_words() -> None:
     for rule in participants.row_rules:
         assert contract.describe_rule(rule.id, "participants") == rule.message
     assert "10..100" in contract.describe_rule("range:age_at_enrollment", "participants")
+
+
+def test_lexical_patterns_take_ascii_digits_only() -> None:
+    import re
+
+    # Arabic-Indic digits are digits to \d but not to the contract: "digits" means 0-9.
+    assert re.fullmatch(contract.INT_PATTERN, "34") and re.fullmatch(contract.INT_PATTERN, "34.00")
+    for bad in ("\u0663\u0664", "34.5", "+34", "3.4e1", "41y"):
+        assert not re.fullmatch(contract.INT_PATTERN, bad), bad
+    assert re.fullmatch(contract.DATE_PATTERN, "2024-03-05")
+    for bad in ("\u0662\u0660\u0662\u0664-03-05", "2024/03/05", "2024-1-5", "20240305"):
+        assert not re.fullmatch(contract.DATE_PATTERN, bad), bad
