@@ -291,6 +291,7 @@ def _process_table(
         frame = frame.with_columns(pl.lit([contract.RULE_MISSING_COLUMN], pl.List(pl.String)).alias(RULES))
     else:
         frame = _foreign_keys(table, frame, parents, db)
+    frame, downgraded = _apply_levels(table, frame)
     frame, dropped = _duplicates(table, frame)
 
     key = table.key
@@ -346,12 +347,66 @@ def _process_table(
                 schema={LINE: pl.Int64, "record_key": pl.String, "rule": pl.String, "message": pl.String},
             )
         )
+    if downgraded is not None:
+        issues.append(downgraded)
     if table.name in contract.ENROLLMENT_WINDOW_WARNINGS:
         issues.extend(_window_warnings(table, loaded, parents, db))
     if table.name == "participants":
         parents.participants = loaded.select("participant_id", LINE)
+    issues = _without_excluded(table, issues)
     _count_warnings(report, issues)
     return _TableOutcome(report, delivered, loaded, quarantine, issues)
+
+
+# Rules a row cannot be stored without: the value is missing or unreadable, or
+# its parent is unknown. data_checks/levels.py may not turn these into warnings.
+_ALWAYS_ERRORS = ("missing_column", "required:", "date_format:", "bool_format:", "int_format:", "fk:",
+                  "parent_rejected:", contract.RULE_DUPLICATE_CONFLICT)
+
+
+def _level_changes(table: Table) -> dict[str, str]:
+    """Rule id -> level for this table's overrides in data_checks/levels.py (usually none)."""
+    from data_checks.levels import OVERRIDES
+
+    changes = {rule: o.level for (name, rule), o in OVERRIDES.items() if name == table.name}
+    for rule, level in changes.items():
+        if level != "error" and rule.startswith(_ALWAYS_ERRORS):
+            raise ExtractError(
+                f"data_checks/levels.py makes {table.name} {rule!r} a {level}, but a row breaking it "
+                "cannot be stored; keep it an error"
+            )
+    return changes
+
+
+def _apply_levels(table: Table, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+    """Apply the documented level overrides: a rule turned into a warning no longer
+    rejects its row but is recorded as a warning on it; an excluded rule is dropped.
+    With no override (the levels SPEC §2 gives) the frame is unchanged."""
+    changes = {r: lvl for r, lvl in _level_changes(table).items() if not r.startswith("warn:")}
+    if not changes:
+        return frame, None
+    to_warn = [r for r, lvl in changes.items() if lvl == "warning"]
+    warned = (
+        frame.select(pl.col(LINE), pl.col(table.key).alias("record_key"),
+                     pl.col(RULES).list.set_intersection(to_warn).alias("rule"))
+        .explode("rule")
+        .drop_nulls("rule")
+    )
+    warned = warned.with_columns(
+        pl.col("rule").map_elements(lambda r: contract.describe_rule(r, table.name), return_dtype=pl.String)
+        .alias("message")
+    )
+    frame = frame.with_columns(pl.col(RULES).list.set_difference(list(changes)).alias(RULES))
+    return frame, (warned if warned.height else None)
+
+
+def _without_excluded(table: Table, issues: list[pl.DataFrame]) -> list[pl.DataFrame]:
+    """Drop the warnings data_checks/levels.py excludes for this table."""
+    excluded = [r for r, lvl in _level_changes(table).items() if lvl == "excluded"]
+    if not excluded:
+        return issues
+    kept = [issue.filter(~pl.col("rule").is_in(excluded)) for issue in issues]
+    return [issue for issue in kept if issue.height]
 
 
 def _count_warnings(report: TableReport, issues: Sequence[pl.DataFrame]) -> None:
@@ -614,6 +669,7 @@ def _validate_all(
         lonely = _no_supervision_warnings(parents, supervised)
         if lonely is not None:
             participants.issues.append(lonely)
+            participants.issues[:] = _without_excluded(contract.TABLES_BY_NAME["participants"], participants.issues)
             _count_warnings(participants.report, participants.issues)
     return outcomes
 
