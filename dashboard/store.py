@@ -10,6 +10,7 @@ bound parameters.
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -254,8 +255,43 @@ def read_table(
     sql_table = md.tables[table]
     cols = list(columns) if columns else [c.name for c in sql_table.columns]
     quoted = ", ".join(conn.dialect.identifier_preparer.quote(c) for c in cols)
-    frame = read_frame(conn, f"SELECT {quoted} FROM {conn.dialect.identifier_preparer.quote(table)}")
-    return cast_to_schema(frame, sql_table)
+    select = f"SELECT {quoted} FROM {conn.dialect.identifier_preparer.quote(table)}"
+    if conn.dialect.name == "postgresql":
+        return _postgres_copy_read(conn, select, [sql_table.c[c] for c in cols])
+    return cast_to_schema(read_frame(conn, select), sql_table)
+
+
+def _postgres_copy_read(conn: sa.engine.Connection, select: str, columns: list[sa.Column[Any]]) -> pl.DataFrame:
+    """A whole-table read from PostgreSQL through ``COPY ... TO STDOUT`` (CSV), parsed by polars.
+
+    Row-by-row fetching through the driver costs about 6 s per million rows
+    (60 s for a 1M-participant extract); COPY streams the table in one piece.
+    Every value arrives as text and is typed here: in PostgreSQL's CSV an
+    unquoted empty field is NULL (the loader never stores empty strings).
+    """
+    buffer = io.BytesIO()
+    driver = conn.connection.driver_connection
+    with driver.cursor() as cur:
+        with cur.copy(f"COPY ({select}) TO STDOUT WITH (FORMAT csv, HEADER true)") as copy:
+            for block in copy:
+                buffer.write(block)
+    names = [c.name for c in columns]
+    if buffer.tell() == 0:
+        return pl.DataFrame(schema={c.name: _polars_type(c.type) for c in columns})
+    text = pl.read_csv(buffer.getvalue(), infer_schema=False, has_header=True, new_columns=names)
+    return text.select(_from_text(pl.col(c.name), c.type).alias(c.name) for c in columns)
+
+
+def _from_text(col: pl.Expr, sql_type: Any) -> pl.Expr:
+    if isinstance(sql_type, sa.DateTime):
+        return col.str.to_datetime(time_unit="us")
+    if isinstance(sql_type, sa.Date):
+        return col.str.to_date("%Y-%m-%d")
+    if isinstance(sql_type, sa.Boolean):
+        return pl.when(col.is_null()).then(None).otherwise(col == "t")
+    if isinstance(sql_type, sa.Integer):
+        return col.cast(pl.Int64)
+    return col
 
 
 def empty_frame(table: str) -> pl.DataFrame:

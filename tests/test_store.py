@@ -110,3 +110,42 @@ def test_migrated_duckdb_has_every_declared_column(duckdb_engine: sa.engine.Engi
     have = {(r["table_name"], r["column_name"]) for r in rows.iter_rows(named=True)}
     want = {(t.name, c.name) for t in store.METADATA.sorted_tables for c in t.columns}
     assert want <= have
+
+
+def test_read_table_keeps_types_nulls_and_awkward_text(engine: sa.engine.Engine) -> None:
+    """The PostgreSQL path streams CSV through COPY: commas, quotes, newlines and
+    nulls in text, dates, booleans and whole numbers must come back as stored."""
+    participants = pl.DataFrame(
+        {
+            "participant_id": ["X1", "X2"], "program_id": ["P1", "P1"], "supervising_agency_id": [None, "A1"],
+            "cohort": ["pilot", "comparison"], "enrollment_date": [dt.date(2024, 1, 2), dt.date(2024, 2, 29)],
+            "release_date": [None, dt.date(2024, 1, 31)], "reentry_plan_date": [None, None],
+            "supervision_type": ["none", "parole"], "risk_level": ["low", "high"], "sex": [None, "female"],
+            "race_ethnicity": ['Two, or "more"\nlines', None], "age_at_enrollment": [None, 34],
+            "exit_date": [None, None], "exit_reason": [None, None],
+        },
+        schema=store.polars_schema("participants"),
+    )
+    events = pl.DataFrame(
+        {"event_id": ["E1", "E2"], "participant_id": ["X1", "X2"], "agency_id": ["A1", "A1"],
+         "event_date": [dt.date(2024, 3, 1)] * 2, "event_type": ["home_visit"] * 2, "required": [True, False],
+         "outcome": ["compliant", "missed"]},
+        schema=store.polars_schema("supervision_events"),
+    )
+    with engine.begin() as conn:
+        store.bulk_upsert(conn, "agencies", pl.DataFrame(
+            {"agency_id": ["A1"], "agency_name": ["X"], "agency_type": ["probation"], "jurisdiction": [None]},
+            schema=store.polars_schema("agencies")))
+        store.bulk_upsert(conn, "programs", pl.DataFrame(
+            {"program_id": ["P1"], "program_name": ["R"], "program_model": ["release_planning"],
+             "lead_agency_id": ["A1"], "start_date": [dt.date(2023, 1, 1)], "end_date": [None], "grant_id": [None]},
+            schema=store.polars_schema("programs")))
+        store.bulk_upsert(conn, "participants", participants)
+        store.bulk_upsert(conn, "supervision_events", events)
+    with store.connect(engine) as conn:
+        got_people = store.read_table(conn, "participants").sort("participant_id")
+        got_events = store.read_table(conn, "supervision_events").sort("event_id")
+        empty = store.read_table(conn, "violations")
+    assert got_people.equals(participants)
+    assert got_events.equals(events)
+    assert empty.height == 0 and empty.schema == store.polars_schema("violations")
