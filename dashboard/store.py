@@ -343,7 +343,12 @@ def bulk_upsert(conn: sa.engine.Connection, table: str, rows: pl.DataFrame) -> N
         view = f"_incoming_{table}"
         driver.register(view, rows.to_arrow())
         try:
-            driver.sql(f"INSERT OR REPLACE INTO {q(table)} ({col_list}) SELECT {col_list} FROM {view}")
+            # Into an empty table (a first load) a plain INSERT does the same and
+            # is about 1.5x faster: nothing can conflict, since a batch's keys are
+            # unique (the loader's duplicate policy).
+            empty = not driver.sql(f"SELECT 1 FROM {q(table)} LIMIT 1").fetchall()
+            verb = "INSERT" if empty else "INSERT OR REPLACE"
+            driver.sql(f"{verb} INTO {q(table)} ({col_list}) SELECT {col_list} FROM {view}")
         finally:
             driver.unregister(view)
         return
