@@ -704,18 +704,7 @@ def definition_popover(container: Any, metric_ids: Sequence[str]) -> None:
         st.caption(views.suppression_label(MIN_CELL_SIZE) + " marks a cell withheld to protect privacy.")
 
 
-def _producers() -> tuple[Callable[[Any, str], Callable[[], bytes]], Callable[[pl.DataFrame, str], Callable[[], bytes]]]:
-    try:
-        from dashboard.export import chart_producer, table_producer
-
-        return chart_producer, lambda frame, fmt: table_producer(frame, fmt)
-    except ImportError:  # pragma: no cover - the export module ships with the package
-        from dashboard import charts
-
-        def chart_fallback(chart: Any, fmt: str) -> Callable[[], bytes]:
-            return (lambda: charts.to_png(chart)) if fmt == "png" else (lambda: charts.to_svg(chart))
-
-        return chart_fallback, lambda frame, fmt: (lambda: charts.to_csv(frame))
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _controls(metric_ids: Sequence[str], downloads: Sequence[tuple[str, Callable[[], bytes], str, str]],
@@ -740,32 +729,34 @@ def show_chart(
     metric_ids: Sequence[str] = (),
     note: str | None = None,
 ) -> None:
-    """The chart, its definition, and downloads (PNG, SVG, CSV of its data) built on click.
+    """The chart, its definition, and downloads (PNG, SVG, PDF; its data as CSV, XLSX) built on click.
 
     The chart goes to the page as its Vega-Lite spec without re-validating
     it against the schema: validation is most of the time of a redraw
     (~40 ms a chart) and the builders' specs are validated by the unit tests.
     """
+    from dashboard.export import chart_producer, table_producer
+
     st.vega_lite_chart(chart.to_dict(validate=False), width="content")
-    chart_producer, table_producer = _producers()
     _controls(
         metric_ids,
         [
             ("Chart as PNG", chart_producer(chart, "png"), f"{key}.png", "image/png"),
             ("Chart as SVG", chart_producer(chart, "svg"), f"{key}.svg", "image/svg+xml"),
+            ("Chart as PDF", chart_producer(chart, "pdf"), f"{key}.pdf", "application/pdf"),
             ("Chart data as CSV", table_producer(data, "csv"), f"{key}.csv", "text/csv"),
+            ("Chart data as XLSX", table_producer(data, "xlsx"), f"{key}.xlsx", XLSX_MIME),
         ],
         note,
     )
 
 
 def show_table(frame: pl.DataFrame, *, key: str, metric_ids: Sequence[str] = ()) -> None:
-    """An aggregated table (every row visible) with its CSV download — never participant rows."""
+    """An aggregated table (every row visible) with CSV and XLSX downloads — never participant rows."""
+    from dashboard.export import table_producer
+
     st.dataframe(frame, hide_index=True, width="stretch", height=min(36 * (frame.height + 1) + 4, 720))
-    _, table_producer = _producers()
-    _controls(metric_ids, [("Table as CSV", table_producer(frame, "csv"), f"{key}.csv", "text/csv")])
-
-
-def missing_from_engine(what: str) -> None:
-    """Say plainly that a view waits on the engine, rather than computing it here."""
-    st.info(f"Not available yet: {what}. The metric engine does not provide it in this version.", icon=":material/construction:")
+    _controls(metric_ids, [
+        ("Table as CSV", table_producer(frame, "csv"), f"{key}.csv", "text/csv"),
+        ("Table as XLSX", table_producer(frame, "xlsx"), f"{key}.xlsx", XLSX_MIME),
+    ])

@@ -21,7 +21,6 @@ engine's output.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from typing import Literal
 
@@ -571,28 +570,6 @@ def flow_heatmap(
     return alt.layer(cells, hidden, text).properties(
         title=_title(title, subtitle), autosize=PAD, width=max(200, 96 * len(cols)), height=max(80, 26 * len(rows))
     )
-
-
-# --- export -------------------------------------------------------------------------
-
-
-def to_png(chart: alt.TopLevelMixin, scale_factor: float = 2.0) -> bytes:
-    """The chart as a PNG (rendered offline by vl-convert); 2× for print."""
-    buffer = io.BytesIO()
-    chart.save(buffer, format="png", scale_factor=scale_factor)
-    return buffer.getvalue()
-
-
-def to_svg(chart: alt.TopLevelMixin) -> bytes:
-    """The chart as SVG text, UTF-8 encoded for a download."""
-    buffer = io.StringIO()
-    chart.save(buffer, format="svg")
-    return buffer.getvalue().encode("utf-8")
-
-
-def to_csv(frame: pl.DataFrame) -> bytes:
-    """The chart's data as CSV (the same aggregated, suppressed rows it draws)."""
-    return frame.write_csv().encode("utf-8")
 
 
 def difference_chart(

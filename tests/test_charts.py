@@ -147,15 +147,20 @@ def test_count_bars_and_funnel_and_heatmap_label_suppressed_cells() -> None:
     assert [r["label"] for r in _dataset(spec, layers[0])] == ["30", "<11"]
 
 
-def test_exports_are_real_png_svg_csv() -> None:
+def test_page_downloads_are_real_png_svg_pdf_csv_xlsx() -> None:
+    """The page download buttons use dashboard.export: every chart format and both table formats."""
+    from dashboard.export import chart_producer, table_producer
+
     chart = charts.rate_bars(_rate_rows(), title="Export check", category_title="c", value_title="v")
-    png = charts.to_png(chart, scale_factor=1)
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    svg = charts.to_svg(chart).decode()
+    assert chart_producer(chart, "png")()[:8] == b"\x89PNG\r\n\x1a\n"
+    svg = chart_producer(chart, "svg")().decode()
     assert svg.lstrip().startswith("<svg") and "Export check" in svg and "Suppressed (n&lt;11)" in svg
-    csv = charts.to_csv(_rate_rows()).decode().splitlines()
+    assert chart_producer(chart, "pdf")()[:5] == b"%PDF-"
+    csv = table_producer(_rate_rows(), "csv")().decode("utf-8-sig").splitlines()
     assert csv[0] == "category,series,value,ci_low,ci_high,numerator,denominator,suppressed"
-    assert csv[3] == "Agency B,Pilot,,,,,,true"
+    # A withheld row says so in every numeric cell, never a number.
+    assert csv[3] == "Agency B,Pilot," + ",".join(["suppressed"] * 6)
+    assert table_producer(_rate_rows(), "xlsx")()[:2] == b"PK"
 
 
 def test_series_colours_are_stable_and_colour_blind_safe() -> None:
