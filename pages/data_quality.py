@@ -22,7 +22,7 @@ from dashboard import stewardship as stew
 from dashboard.contract import TABLE_NAMES, describe_rule
 from dashboard.roles import STEWARD, VIEWER, RoleConfigError, resolve_role
 
-STATUS_ICON = {"pass": "🟢 pass", "warn": "🟠 warn", "fail": "🔴 fail", "not_loaded": "⚪ not loaded"}
+STATUS_LABEL = {"pass": "Pass", "warn": "Warn", "fail": "Fail", "not_loaded": "Not loaded"}
 MAX_ROWS_SHOWN = 1000
 
 
@@ -41,7 +41,7 @@ def current_role() -> str:
     try:
         return resolve_role(secrets=secrets, user_email=email)
     except RoleConfigError as exc:
-        st.error(f"Role configuration error: {exc} Showing the viewer role until it is fixed.", icon="🔒")
+        st.error(f"Role configuration error: {exc} Showing the viewer role until it is fixed.", icon=":material/lock:")
         return VIEWER
 
 
@@ -66,7 +66,7 @@ def _audit(url: str, run_key: str, role: str) -> stew.Audit:
 
 
 def _status_frame(frame: pl.DataFrame) -> pl.DataFrame:
-    return frame.with_columns(pl.col("status").replace_strict(STATUS_ICON, default=pl.col("status")))
+    return frame.with_columns(pl.col("status").replace_strict(STATUS_LABEL, default=pl.col("status")))
 
 
 ctx = app_state.page_context(
@@ -87,7 +87,7 @@ open_total = int(summary.tables["open_rejections"].sum())
 warn_total = int(summary.warnings.height)
 cross_findings = summary.cross.findings() if summary.cross is not None else pl.DataFrame()
 cols = st.columns(4)
-cols[0].metric("Data status", STATUS_ICON.get(overall, overall))
+cols[0].metric("Data status", STATUS_LABEL.get(overall, overall))
 cols[1].metric("Rows held in quarantine", f"{open_total:,}")
 cols[2].metric("Warnings on loaded rows", f"{warn_total:,}")
 cols[3].metric("Checks across loads fired", f"{cross_findings.height:,}")
@@ -128,7 +128,7 @@ with tabs[2]:
     f_state = c[4].selectbox("State", ["open", "unresolved", "resolved", "all"], key="dq_q_state")
     qfilter = stew.QuarantineFilter(tuple(f_tables), tuple(f_rules), tuple(f_agencies), tuple(f_runs), f_state)
     if audit_q is None:
-        st.info("Rejected rows and their values are for stewards; here are the counts.", icon="🔒")
+        st.info("Rejected rows and their values are for stewards; here are the counts.", icon=":material/lock:")
         viewer_audit = _audit(ctx.url, ctx.status.run_key, VIEWER)
         st.dataframe(stew.quarantine_counts(viewer_audit, qfilter), hide_index=True, width="stretch")
     else:
@@ -152,7 +152,7 @@ with tabs[2]:
             rt = st.selectbox("Table to reprocess", open_tables, key="dq_reprocess_table")
             st.download_button(
                 f"Download {rt}.csv for fixing", lambda: stew.reprocessing_csv(audit_q, role, rt).encode("utf-8"),
-                file_name=f"{rt}.csv", mime="text/csv", on_click="ignore", key="dq_reprocess_csv", icon="🛠️")
+                file_name=f"{rt}.csv", mime="text/csv", on_click="ignore", key="dq_reprocess_csv", icon=":material/build:")
 
 with tabs[3]:
     st.subheader("Partner scorecard")

@@ -65,7 +65,7 @@ else:
 try:
     period = parse_period(period_text, fiscal_year_start_month=fy_start)
 except ValueError as exc:
-    st.error(f"{exc}", icon="🚫")
+    st.error(f"{exc}", icon=":material/block:")
     st.stop()
 
 program_id = None if program_choice == "All programs" else program_choice
@@ -74,9 +74,9 @@ st.caption(
     f"cells under {ctx.min_cell_size} suppressed"
 )
 if period.start > ctx.as_of:
-    st.warning("The period starts after the data's as-of date: there is nothing to report yet.", icon="📭")
+    st.warning("The period starts after the data's as-of date: there is nothing to report yet.", icon=":material/inbox:")
 
-if st.button("Build report package", type="primary", icon="📄", key="report_build"):
+if st.button("Build report package", type="primary", icon=":material/description:", key="report_build"):
     with st.spinner("Computing the measures and drawing the charts…"), tempfile.TemporaryDirectory() as out:
         try:
             result = build_report(
@@ -84,7 +84,7 @@ if st.button("Build report package", type="primary", icon="📄", key="report_bu
                 min_cell_size=ctx.min_cell_size, out_dir=out, as_of=ctx.as_of,
             )
         except ValueError as exc:
-            st.error(f"The report could not be built: {exc}", icon="🚫")
+            st.error(f"The report could not be built: {exc}", icon=":material/block:")
             st.stop()
         st.session_state["report_package"] = {
             "key": (period.label, program_id, ctx.as_of),
@@ -97,7 +97,7 @@ if st.button("Build report package", type="primary", icon="📄", key="report_bu
 
 package = st.session_state.get("report_package")
 if package and package["key"] == (period.label, program_id, ctx.as_of):
-    st.success(f"Report package ready for {period.label}.", icon="✅")
+    st.success(f"Report package ready for {period.label}.", icon=":material/check_circle:")
     cols = st.columns(3)
     for col, fmt, label in zip(cols, ("pdf", "html", "zip"), ("PDF report", "HTML report", "ZIP (all files)")):
         name, data = package[fmt]
