@@ -2,7 +2,7 @@
 
 Usage (from the repository root)::
 
-    /work/venv/bin/python bench/bench_dashboard.py [--repeat 3]
+    python bench/bench_dashboard.py [--repeat 3]
 
 Loads ``sample_data/`` into a temporary embedded database, then, for every
 page, times (median of ``--repeat``):

@@ -2,7 +2,7 @@
 
 Usage (from the repository root)::
 
-    /work/venv/bin/python bench/bench_generate.py [--participants 1000000] [--format csv|parquet|both]
+    python bench/bench_generate.py [--participants 1000000] [--format csv|parquet|both]
 
 Each measurement runs in a fresh child process so the peak resident memory
 reported is that run's alone (the child's own ``ru_maxrss``): once building

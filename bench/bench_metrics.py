@@ -2,7 +2,7 @@
 
 Usage (from the repository root)::
 
-    /work/venv/bin/python bench/bench_metrics.py [--participants 1000000] [--repeat 3] [--db]
+    python bench/bench_metrics.py [--participants 1000000] [--repeat 3] [--db]
 
 Builds the synthetic extract in memory with ``dashboard.sample.generate_tables``
 (the same generator as the demo data), then times, each ``--repeat`` times:
