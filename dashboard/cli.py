@@ -170,10 +170,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from dashboard.store import DatabaseUnavailable
 
+    import sqlalchemy as sa
+
     try:
         return _dispatch(args)
     except DatabaseUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return EXIT_NOTHING_LOADED
+    except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+        print(
+            f"error: the database could not be reached or used: {str(exc.orig or exc).splitlines()[0]}. "
+            "Check the --db URL (or DATABASE_URL) and that the server is running.",
+            file=sys.stderr,
+        )
+        return EXIT_NOTHING_LOADED
+    except OSError as exc:
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"error: cannot use{where}: {exc.strerror or exc}. Choose a folder you can write to.", file=sys.stderr)
         return EXIT_NOTHING_LOADED
     except KeyboardInterrupt:
         print("interrupted; nothing was committed by the interrupted step", file=sys.stderr)

@@ -201,7 +201,11 @@ with tabs[5]:
 with tabs[6]:
     st.subheader("Great Expectations data docs")
     docs = Path(os.environ.get("PARTNERSHIP_DATA_DOCS", stew.DEFAULT_DOCS_DIR)) / "index.html"
-    if docs.exists():
+    if role != STEWARD:
+        # The docs list unexpected values as delivered (row-level data): stewards only.
+        st.info("The data docs show rejected values as delivered, so they are for the steward role.",
+                icon=":material/lock:")
+    elif docs.exists():
         st.caption(f"Written by the last `check` at {dt.datetime.fromtimestamp(docs.stat().st_mtime):%Y-%m-%d %H:%M}: "
                    f"`{docs.resolve()}` (open it in a browser for the full site).")
         components.html(docs.read_text(encoding="utf-8"), height=600, scrolling=True)

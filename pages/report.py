@@ -87,7 +87,7 @@ if st.button("Build report package", type="primary", icon=":material/description
             st.error(f"The report could not be built: {exc}", icon=":material/block:")
             st.stop()
         st.session_state["report_package"] = {
-            "key": (period.label, program_id, ctx.as_of),
+            "key": (period.label, period.start, period.end, program_id, ctx.as_of),
             "pdf": (result.pdf.name, result.pdf.read_bytes()),
             "html": (result.html.name, result.html.read_bytes()),
             "zip": (result.zip.name, result.zip.read_bytes()),
@@ -96,7 +96,7 @@ if st.button("Build report package", type="primary", icon=":material/description
         }
 
 package = st.session_state.get("report_package")
-if package and package["key"] == (period.label, program_id, ctx.as_of):
+if package and package["key"] == (period.label, period.start, period.end, program_id, ctx.as_of):
     st.success(f"Report package ready for {period.label}.", icon=":material/check_circle:")
     cols = st.columns(3)
     for col, fmt, label in zip(cols, ("pdf", "html", "zip"), ("PDF report", "HTML report", "ZIP (all files)")):
