@@ -612,7 +612,9 @@ def quarantine_csv(audit: Audit, role: str, f: QuarantineFilter = QuarantineFilt
     rows = quarantine_rows(audit, role, f)
     if len(f.tables) == 1:
         rows = expand_raw_values(rows, f.tables[0])
-    return rows.with_columns(pl.col(pl.Datetime).dt.strftime("%Y-%m-%d %H:%M:%S")).write_csv().encode("utf-8")
+    from dashboard.export import table_to_csv  # neutralises text a spreadsheet would run as a formula
+
+    return table_to_csv(rows.with_columns(pl.col(pl.Datetime).dt.strftime("%Y-%m-%d %H:%M:%S")))
 
 
 # --- reprocessing ---------------------------------------------------------------------------
@@ -822,8 +824,10 @@ def partner_scorecard(audit: Audit, tables: Mapping[str, pl.DataFrame], top: int
 
 
 def scorecard_csv(scorecard: pl.DataFrame) -> bytes:
-    """The partner scorecard as CSV (UTF-8)."""
-    return scorecard.write_csv(float_precision=4).encode("utf-8")
+    """The partner scorecard as CSV (UTF-8), text neutralised against spreadsheet formulas."""
+    from dashboard.export import table_to_csv
+
+    return table_to_csv(scorecard.with_columns(pl.col(pl.Float64).round(4)))
 
 
 # --- the whole picture -----------------------------------------------------------------------

@@ -570,6 +570,22 @@ def test_suppression_in_output_and_json_shape(referral_tables: Tables) -> None:
     assert text.splitlines()[0] == "metric,group_by,program_id,agency_id,cohort,numerator,denominator,value,ci_low,ci_high,suppressed"
 
 
+def test_metrics_csv_neutralises_group_keys_a_spreadsheet_would_run() -> None:
+    # One referral at provider "@SUM(1+1)": the agency key is written with a leading quote.
+    tables = Tables.from_frames(
+        participants=[person("a", "P1", "pilot")],
+        referrals=[referral("f1", "a", "completed", D(2024, 2, 1), accepted=D(2024, 2, 2), start=D(2024, 2, 3),
+                            completed=D(2024, 3, 1), provider="@SUM(1+1)")],
+    )
+    rows = metrics_csv(tables, Filters(as_of=AS_OF), min_cell_size=0).splitlines()
+    agency_rows = [r.split(",") for r in rows if r.startswith("referral_completion_rate,agency_id,")]
+    assert len(agency_rows) == 1
+    fields = agency_rows[0]
+    assert fields[3] == "'@SUM(1+1)" and fields[5:8] == ["1", "1", "1.0"]
+    # Wilson low for 1/1 is 1 / (1 + z^2) = 1 / 4.8415 = 0.2065.
+    assert float(fields[8]) == pytest.approx(0.2065, abs=1e-4)
+
+
 def test_every_metric_present_and_finite_on_sample() -> None:
     from dashboard.metrics.registry import METRIC_IDS
     from dashboard.sample import generate_tables

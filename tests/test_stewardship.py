@@ -276,9 +276,9 @@ def test_partner_scorecard_hand_computed() -> None:
         "supervision_events: outcome is required but empty (1)"
     )
     assert rows["A1"]["top_rules"].startswith("referrals: status is not one of")
-    csv_text = st.scorecard_csv(card).decode()
+    csv_text = st.scorecard_csv(card).decode("utf-8-sig")
     assert csv_text.splitlines()[0].startswith("agency_id,agency_name,accepted,open_rejections,validity")
-    assert "A2,City Police,3,2,0.6000," in csv_text
+    assert "A2,City Police,3,2,0.6," in csv_text
 
 
 # --- roles enforced in the engine -----------------------------------------------------------
@@ -329,7 +329,7 @@ def test_quarantine_browser_filters() -> None:
     assert st.quarantine_rows(audit, "steward", F(run_ids=("r1",), state="all")).height == 4
     ex = st.example_rows(audit, "steward", "supervision_events", "required:outcome")
     assert ex.row(0, named=True)["outcome"] == "" and ex.row(0, named=True)["event_date"] == "2026-05-01"
-    csv_text = st.quarantine_csv(audit, "steward", F(tables=("referrals",))).decode()
+    csv_text = st.quarantine_csv(audit, "steward", F(tables=("referrals",))).decode("utf-8-sig")
     header = csv_text.splitlines()[0].split(",")
     assert header[:3] == ["run_id", "started_at", "table_name"] and "status" in header
     assert "done" in csv_text
@@ -373,3 +373,11 @@ def test_read_audit_from_the_database_matches(engine: sa.engine.Engine) -> None:
     assert summary.status == "fail"
     # 5 broken rules on open entries + 4 row warnings + referrals' unknown column in r2
     assert summary.findings["rows"].sum() == 5 + 4 + 1
+
+
+def test_steward_csv_exports_neutralise_spreadsheet_formulas() -> None:
+    """A partner's agency name like =HYPERLINK(...) or @SUM(...) must not run when a steward
+    opens the scorecard CSV in a spreadsheet: it is written with a leading quote."""
+    card = pl.DataFrame({"agency_id": ["A1"], "agency_name": ['=HYPERLINK("http://x","y")'], "validity": [0.5]})
+    text = st.scorecard_csv(card).decode("utf-8-sig")
+    assert "'=HYPERLINK" in text and ",=HYPERLINK" not in text

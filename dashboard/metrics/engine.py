@@ -550,6 +550,8 @@ CSV_COLUMNS = (
 def metrics_csv(tables: Tables, filters: Filters, min_cell_size: int = 11) -> str:
     """``metrics --format csv``: one line per JSON row; ``group_by`` joined by '+',
     keys outside the grouping and every null left empty, suppressed numbers empty."""
+    from dashboard.export import neutralise_text  # group keys are partner text: no spreadsheet formulas
+
     doc = metrics_json(tables, filters, min_cell_size)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
@@ -559,7 +561,7 @@ def metrics_csv(tables: Tables, filters: Filters, min_cell_size: int = 11) -> st
             [
                 row["metric"],
                 "+".join(row["group_by"]),
-                *(row["group"].get(k) or "" for k in GROUP_KEYS),
+                *(neutralise_text(row["group"].get(k) or "") for k in GROUP_KEYS),
                 *("" if row[c] is None else repr(row[c]) if isinstance(row[c], float) else row[c]
                   for c in ("numerator", "denominator", "value", "ci_low", "ci_high")),
                 "true" if row["suppressed"] else "false",
