@@ -134,3 +134,31 @@ def test_referral_counts_follow_the_referral_attribution_and_period(tables: Tabl
     assert period.filter(pl.col("group_by").list.len() == 0)["value"].to_list() == [2]
     # k = 11: 6 is below k -> every row withheld.
     assert referral_counts(tables, Filters(as_of=AS_OF), min_cell_size=11)["suppressed"].all()
+
+
+def test_quarter_by_agency_cells_are_protected_against_each_quarter_total() -> None:
+    """Compliance events, all required, as of 2024-06-30:
+    2024-Q1: agency A1 30 events (20 compliant), agency A2 5 events (5 compliant);
+    2024-Q2: agency A1 20 events (15 compliant).
+    One-key breakdown by quarter publishes Q1 = 25/35 and Q2 = 15/20 (both >= 11).
+    Two-key cells: (Q1, A2) = 5/5 is below k = 11 -> suppressed. Against the overall row
+    alone the complement is the published cell with the smallest denominator, (Q2, A1) = 15/20,
+    and (Q1, A1) = 20/30 would stay published: Q1's 35 - 30 = 5 would give A2 away. Against
+    Q1's total, (Q1, A1) is the only other member of that set -> suppressed too."""
+    def event(i: int, agency: str, day: dt.date, outcome: str) -> dict[str, Any]:
+        return {"event_id": f"e{i}", "participant_id": "va", "agency_id": agency, "event_date": day,
+                "event_type": "home_visit", "required": True, "outcome": outcome}
+
+    events = (
+        [event(i, "A1", D(2024, 2, 1), "compliant" if i < 20 else "missed") for i in range(30)]
+        + [event(100 + i, "A2", D(2024, 2, 1), "compliant") for i in range(5)]
+        + [event(200 + i, "A1", D(2024, 5, 1), "compliant" if i < 15 else "missed") for i in range(20)]
+    )
+    tables = Tables.from_frames(participants=[person("va")], supervision_events=events)
+    quarters = cells(metric_breakdown(tables, Filters(as_of=AS_OF), "compliance_rate", ["quarter"]))
+    assert (quarters[("2024-Q1",)]["numerator"], quarters[("2024-Q1",)]["denominator"]) == (25, 35)
+    assert not quarters[("2024-Q1",)]["suppressed"] and not quarters[("2024-Q2",)]["suppressed"]
+    two = cells(metric_breakdown(tables, Filters(as_of=AS_OF), "compliance_rate", ["quarter", "agency_id"]))
+    assert two[("2024-Q1", "A2")]["suppressed"]
+    assert two[("2024-Q2", "A1")]["suppressed"]  # the overall row's complement
+    assert two[("2024-Q1", "A1")]["suppressed"]  # Q1's complement: without it, 35 - 30 = 5

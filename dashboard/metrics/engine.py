@@ -28,7 +28,7 @@ import io
 import json
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from pathlib import Path
 from dataclasses import dataclass
 from typing import Any
@@ -46,7 +46,15 @@ from dashboard.metrics.recidivism import (
     metric_id,
 )
 from dashboard.metrics.registry import GROUP_KEYS, GROUPINGS, METRIC_IDS, METRICS_BY_ID, get_metric
-from dashboard.metrics.suppression import GroupKey, key_sort_value, suppress_against_total, suppress_metric_rows
+from dashboard.metrics.suppression import (
+    AdditiveSet,
+    GroupKey,
+    complementary_suppression,
+    key_sort_value,
+    primary_suppressed,
+    suppress_against_total,
+    suppress_metric_rows,
+)
 from dashboard.metrics.tables import Filters, Tables, age_band_expr, resolve_as_of
 from dashboard.stats import wilson_interval
 
@@ -749,7 +757,10 @@ def metric_breakdown(
     members = [
         (c[0], c[1], c[2], key_sort_value(tuple(None if v is None else str(v) for v in c[0]))) for c in cells
     ]
-    flags = suppress_against_total(total, members, min_cell_size)
+    if len(by) == 2:
+        flags = _suppress_two_key_cells(tables, filters, metric_id, by, total, members, min_cell_size)
+    else:
+        flags = suppress_against_total(total, members, min_cell_size)
     for key, num, den, value, ci in cells:
         records.append({
             "metric": metric_id, "group_by": by,
@@ -761,6 +772,45 @@ def metric_breakdown(
     schema = dict(OUTPUT_SCHEMA)
     schema["group"] = pl.Struct({d: pl.String() for d in by})
     return pl.DataFrame(records, schema=schema)
+
+
+def _suppress_two_key_cells(
+    tables: Tables,
+    filters: Filters,
+    metric_id: str,
+    by: list[str],
+    total: tuple[Hashable, bool, float],
+    members: list[tuple[Any, int | None, float, tuple[tuple[int, str], ...]]],
+    k: int,
+) -> dict[Hashable, bool]:
+    """Suppression of (first, second) cells, e.g. quarter x agency.
+
+    The cells of one first-key value add up to that value's row of the
+    one-key breakdown (the quarter's total, which a page shows beside them),
+    so each such group is an additive set against that row as published
+    there, as well as all cells against the overall row; sets are visited
+    in key order and the pass repeats until nothing changes.
+    """
+    firsts = metric_breakdown(tables, filters, metric_id, [by[0]], min_cell_size=k)
+    state: dict[Hashable, bool] = {total[0]: total[1]}
+    dens: dict[Hashable, float] = {total[0]: total[2]}
+    sort_keys: dict[Hashable, tuple[tuple[int, str], ...]] = {total[0]: ()}
+    for rec in firsts.filter(pl.col("group_by").list.len() == 1).iter_rows(named=True):
+        first_key = ("__first__", rec["group"][by[0]])
+        state[first_key] = bool(rec["suppressed"])
+        dens[first_key] = float(rec["denominator"] or 0)
+        sort_keys[first_key] = ()
+    for key, num, den, skey in members:
+        state[key] = primary_suppressed(num, den, k)
+        dens[key] = den
+        sort_keys[key] = skey
+    if k <= 0:
+        return state
+    sets = [AdditiveSet(total[0], tuple(m[0] for m in members))]
+    for first in sorted({m[0][0] for m in members}, key=lambda v: key_sort_value((None if v is None else str(v),))):
+        label = None if first is None else str(first)
+        sets.append(AdditiveSet(("__first__", label), tuple(m[0] for m in members if m[0][0] == first)))
+    return complementary_suppression(state, dens, sort_keys, sets)
 
 
 def _regroup(frame: pl.DataFrame, by: list[str]) -> pl.DataFrame:
