@@ -572,13 +572,6 @@ def chart_producer(chart: alt.TopLevelMixin, fmt: str) -> Callable[[], bytes]:
     return lambda: chart_to_bytes(chart, fmt)
 
 
-def metrics_table_bytes(
-    metrics: pl.DataFrame, fmt: str, *, tables: Any | None = None, sheet_name: str = "Metrics"
-) -> bytes:
-    """Engine output → display table → CSV/XLSX bytes, suppressed cells marked."""
-    return table_bytes(display_table(metrics, tables=tables), fmt, sheet_name=sheet_name)
-
-
 def download_filename(stem: str, fmt: str) -> str:
     """A file name safe on every OS: letters, digits, ``-`` and ``_`` only."""
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in stem).strip("_") or "export"

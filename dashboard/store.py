@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-import pyarrow as pa
 import sqlalchemy as sa
 
 from dashboard.contract import TABLES, Column, Table
@@ -294,10 +293,6 @@ def _from_text(col: pl.Expr, sql_type: Any) -> pl.Expr:
     return col
 
 
-def empty_frame(table: str) -> pl.DataFrame:
-    """A zero-row frame with the contract's polars types."""
-    return pl.DataFrame(schema=polars_schema(table))
-
 
 def polars_schema(table: str) -> dict[str, pl.DataType]:
     md_table = METADATA.tables[table]
@@ -384,6 +379,3 @@ def _postgres_copy_upsert(
         )
         cur.execute(f"DROP TABLE {staging}")
 
-
-def arrow_table(frame: pl.DataFrame) -> pa.Table:
-    return frame.to_arrow()
