@@ -58,7 +58,8 @@ _PARTICIPANT_PROGRAM = "the participant's program_id"
 _SUPERVISING = "the participant's supervising_agency_id"
 _AS_OF_NOTE = (
     "Records dated after the as-of date and participants enrolled after it are left out; "
-    "records of a participant who is left out are left out with them."
+    "a record dated by the as-of date still counts when its participant enrolls later, "
+    "with that participant's program and cohort."
 )
 
 _BASE: list[MetricDefinition] = [
