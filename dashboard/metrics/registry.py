@@ -255,8 +255,8 @@ _POLICE = MetricDefinition(
     includes="Police contacts whose contact_date is in the period, with or without a participant.",
     excludes=(
         "Contacts dated after the as-of date. A contact whose participant enrolled after the as-of date "
-        "still counts, as a contact with no participant (no cohort; its own program_id). When any "
-        "participant filter is set, only contacts of matching participants count."
+        "still counts, with that participant's cohort (and program, when the contact has none of its own). "
+        "When any participant filter is set, only contacts of matching participants count."
     ),
     unit="rate",
     period_date="police_contacts.contact_date",
@@ -334,9 +334,9 @@ def render_metrics_markdown() -> str:
         "- **As-of date**: `--as-of` if given; else the as-of date of the most recent load (by load time);",
         "  else the latest referral, supervision event, violation, recidivism event, police contact or",
         "  enrollment date loaded. Participants enrolled after it, and referrals, supervision events,",
-        "  violations, recidivism events and police contacts dated after it, are left out (and so are the",
-        "  referrals, supervision events and violations of a participant who is left out; a police contact",
-        "  keeps counting as a contact with no participant); an exit after it counts as no exit; statuses and",
+        "  violations, recidivism events and police contacts dated after it, are left out (a record dated by",
+        "  the as-of date still counts when its participant enrolls later, with that participant's program",
+        "  and cohort); an exit after it counts as no exit; statuses and",
         "  other dates (accepted, service start, release, reentry plan) are taken as recorded.",
         "- **Period** `[start, end]`: inclusive; either end may be open. Each metric applies it to its own date.",
         "- **Index date**: `release_date` if set, else `enrollment_date`.",
