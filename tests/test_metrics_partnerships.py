@@ -418,3 +418,23 @@ def test_views_match_a_row_by_row_count_on_random_data() -> None:
     got = cells(P.open_referrals_by_age(tables, filters, min_cell_size=0), "provider_band", "provider_agency_id",
                 "age_band")
     assert got == {key: (n, False) for key, n in expected_open.items()}
+
+
+def test_co_responder_quarter_by_agency_is_protected_against_each_quarter_total() -> None:
+    """2024-Q1: A3 30 contacts (20 with a co-responder), A4 5 contacts (5 with);
+    2024-Q2: A3 20 contacts (15 with). By quarter: Q1 25/35 and Q2 15/20 are published.
+    (Q1, A4) 5/5 is below k = 11 -> suppressed; the overall row's complement is the smallest
+    published cell, (Q2, A3) 15/20; Q1's total needs its own complement: (Q1, A3) 20/30,
+    otherwise 35 - 30 = 5 would give A4 away."""
+    contacts = (
+        [contact(i < 20, D(2024, 2, 10), "A3") for i in range(30)]
+        + [contact(True, D(2024, 2, 10), "A4") for _ in range(5)]
+        + [contact(i < 15, D(2024, 5, 10), "A3") for i in range(20)]
+    )
+    tables = Tables.from_frames(police_contacts=contacts)
+    quarters = P.co_responder_share(tables, Filters(as_of=AS_OF), ["quarter"], min_cell_size=11)
+    assert quarters.filter(pl.col("suppressed")).height == 0
+    two = P.co_responder_share(tables, Filters(as_of=AS_OF), ["quarter", "agency_id"], min_cell_size=11)
+    flags = {(r["group"]["quarter"], r["group"]["agency_id"]): r["suppressed"]
+             for r in two.iter_rows(named=True) if r["group_by"]}
+    assert flags == {("2024-Q1", "A3"): True, ("2024-Q1", "A4"): True, ("2024-Q2", "A3"): True}

@@ -47,13 +47,11 @@ from dashboard.metrics.recidivism import (
 )
 from dashboard.metrics.registry import GROUP_KEYS, GROUPINGS, METRIC_IDS, METRICS_BY_ID, get_metric
 from dashboard.metrics.suppression import (
-    AdditiveSet,
     GroupKey,
-    complementary_suppression,
     key_sort_value,
-    primary_suppressed,
     suppress_against_total,
     suppress_metric_rows,
+    suppress_two_key,
 )
 from dashboard.metrics.tables import Filters, Tables, age_band_expr, resolve_as_of
 from dashboard.stats import wilson_interval
@@ -783,34 +781,16 @@ def _suppress_two_key_cells(
     members: list[tuple[Any, int | None, float, tuple[tuple[int, str], ...]]],
     k: int,
 ) -> dict[Hashable, bool]:
-    """Suppression of (first, second) cells, e.g. quarter x agency.
-
-    The cells of one first-key value add up to that value's row of the
-    one-key breakdown (the quarter's total, which a page shows beside them),
-    so each such group is an additive set against that row as published
-    there, as well as all cells against the overall row; sets are visited
-    in key order and the pass repeats until nothing changes.
-    """
+    """Two-key cells against the overall row and each first-key row of the
+    one-key breakdown (see :func:`~dashboard.metrics.suppression.suppress_two_key`)."""
     firsts = metric_breakdown(tables, filters, metric_id, [by[0]], min_cell_size=k)
-    state: dict[Hashable, bool] = {total[0]: total[1]}
-    dens: dict[Hashable, float] = {total[0]: total[2]}
-    sort_keys: dict[Hashable, tuple[tuple[int, str], ...]] = {total[0]: ()}
-    for rec in firsts.filter(pl.col("group_by").list.len() == 1).iter_rows(named=True):
-        first_key = ("__first__", rec["group"][by[0]])
-        state[first_key] = bool(rec["suppressed"])
-        dens[first_key] = float(rec["denominator"] or 0)
-        sort_keys[first_key] = ()
-    for key, num, den, skey in members:
-        state[key] = primary_suppressed(num, den, k)
-        dens[key] = den
-        sort_keys[key] = skey
-    if k <= 0:
-        return state
-    sets = [AdditiveSet(total[0], tuple(m[0] for m in members))]
-    for first in sorted({m[0][0] for m in members}, key=lambda v: key_sort_value((None if v is None else str(v),))):
-        label = None if first is None else str(first)
-        sets.append(AdditiveSet(("__first__", label), tuple(m[0] for m in members if m[0][0] == first)))
-    return complementary_suppression(state, dens, sort_keys, sets)
+    first_totals = {
+        rec["group"][by[0]]: (bool(rec["suppressed"]), float(rec["denominator"] or 0))
+        for rec in firsts.filter(pl.col("group_by").list.len() == 1).iter_rows(named=True)
+    }
+    as_strings = [(tuple(None if v is None else str(v) for v in m[0]), m[1], m[2], m[3]) for m in members]
+    flags = suppress_two_key(total, first_totals, as_strings, k)
+    return {m[0]: flags[s[0]] for m, s in zip(members, as_strings)} | {total[0]: flags[total[0]]}
 
 
 def _regroup(frame: pl.DataFrame, by: list[str]) -> pl.DataFrame:

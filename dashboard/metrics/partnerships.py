@@ -51,6 +51,7 @@ from dashboard.metrics.suppression import (
     key_sort_value,
     primary_suppressed,
     suppress_against_total,
+    suppress_two_key,
 )
 from dashboard.metrics.tables import Filters, Tables, resolve_as_of
 from dashboard.stats import wilson_interval
@@ -346,7 +347,8 @@ def co_responder_share(
     of :data:`CO_RESPONDER_BREAKDOWNS`; ``quarter`` is the contact_date's
     calendar quarter, "2025-Q3") with a contact, in key order (null last). A
     row is suppressed when N < k or the numerator is from 1 to k − 1; the
-    cells are then protected against the overall row as one additive set.
+    cells are then protected against the overall row as one additive set and,
+    for two keys, against each first-key row of the one-key view.
     Columns as :data:`dashboard.metrics.engine.OUTPUT_SCHEMA` with ``group``
     holding the ``by`` keys, so the dashboard's ``views`` helpers read it.
     """
@@ -379,7 +381,17 @@ def co_responder_share(
         key = tuple(None if rec[d] is None else str(rec[d]) for d in by)
         members.append((key, int(rec["_num"]), float(rec["_den"]), key_sort_value(key)))
     members.sort(key=lambda m: m[3])
-    flags = suppress_against_total((total_key, total_suppressed, float(o_den)), members, min_cell_size)
+    total = (total_key, total_suppressed, float(o_den))
+    if len(by) == 2:
+        # The one-key view by[0] is shown beside this one: protect cells against its totals too.
+        firsts = co_responder_share(tables, filters, [by[0]], min_cell_size=min_cell_size)
+        first_totals = {
+            rec["group"][by[0]]: (bool(rec["suppressed"]), float(rec["denominator"] or 0))
+            for rec in firsts.filter(pl.col("group_by").list.len() == 1).iter_rows(named=True)
+        }
+        flags = suppress_two_key(total, first_totals, members, min_cell_size)
+    else:
+        flags = suppress_against_total(total, members, min_cell_size)
     for key, num, den, _ in members:
         records.append(_rate_record(by, dict(zip(by, key)), num, int(den), flags[key]))
     return pl.DataFrame(records, schema=schema)

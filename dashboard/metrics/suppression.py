@@ -158,3 +158,38 @@ def suppress_against_total(
     return complementary_suppression(
         state, dens, sort_keys, [AdditiveSet(total_key, tuple(m[0] for m in members))]
     )
+
+
+def suppress_two_key(
+    total: tuple[Hashable, bool, float],
+    first_totals: Mapping[str | None, tuple[bool, float]],
+    members: Sequence[tuple[tuple[str | None, ...], int | None, float, tuple[tuple[int, str], ...]]],
+    k: int,
+) -> dict[Hashable, bool]:
+    """Two-key cells (e.g. quarter x agency) against the overall row and against
+    each first-key total as published in the one-key breakdown shown beside them.
+
+    ``first_totals`` maps a first-key value (as a string, or None) to that
+    row's (suppressed, denominator); ``members`` are (key, numerator,
+    denominator, sort key) with string keys. The cells of one first-key value
+    add up to its total, so each such group is an additive set; all cells are
+    one set against the overall row. Sets are visited overall first, then
+    first keys in key order; the pass repeats until nothing changes.
+    """
+    state: dict[Hashable, bool] = {total[0]: total[1]}
+    dens: dict[Hashable, float] = {total[0]: total[2]}
+    sort_keys: dict[Hashable, tuple[tuple[int, str], ...]] = {total[0]: ()}
+    for value, (flag, den) in first_totals.items():
+        state[("__first__", value)] = flag
+        dens[("__first__", value)] = den
+        sort_keys[("__first__", value)] = ()
+    for key, num, den, skey in members:
+        state[key] = primary_suppressed(num, den, k)
+        dens[key] = den
+        sort_keys[key] = skey
+    if k <= 0:
+        return state
+    sets = [AdditiveSet(total[0], tuple(m[0] for m in members))]
+    for first in sorted({m[0][0] for m in members}, key=lambda v: key_sort_value((v,))):
+        sets.append(AdditiveSet(("__first__", first), tuple(m[0] for m in members if m[0][0] == first)))
+    return complementary_suppression(state, dens, sort_keys, sets)
