@@ -760,3 +760,32 @@ def show_table(frame: pl.DataFrame, *, key: str, metric_ids: Sequence[str] = ())
         ("Table as CSV", table_producer(frame, "csv"), f"{key}.csv", "text/csv"),
         ("Table as XLSX", table_producer(frame, "xlsx"), f"{key}.xlsx", XLSX_MIME),
     ])
+
+
+def show_survival_tabs(
+    evaluation: dict[str, Any],
+    measures: dict[str, str],
+    *,
+    key_prefix: str,
+    title: Callable[[str], str],
+    note: Callable[[str], str],
+    empty: Callable[[str], str],
+) -> None:
+    """One tab per recidivism measure: its Kaplan–Meier chart from the evaluation (withheld
+    cohorts named), or a message when no estimate can be shown. ``title``, ``note`` and
+    ``empty`` word the chart for the page (they take the measure id)."""
+    from dashboard import charts
+
+    for tab, (measure, label) in zip(st.tabs(list(measures.values())), measures.items()):
+        with tab:
+            points, withheld = views.survival_frame(evaluation, measure)
+            subtitle = [views.survival_n_text(evaluation, measure) + ".", note(measure)]
+            if withheld:
+                subtitle.append("Withheld (small cells): " + ", ".join(withheld))
+            if points.height:
+                chart = charts.survival_chart(points, title=title(measure), subtitle=subtitle,
+                                              value_title=f"Share without {label.lower()}")
+                show_chart(chart, points, key=f"{key_prefix}_{measure}_survival",
+                           metric_ids=[f"recidivism_{measure}_12m"])
+            else:
+                st.info(empty(measure))

@@ -49,7 +49,7 @@ from dashboard.metrics.recidivism import (
     recidivism_outcomes,
     with_first_event,
 )
-from dashboard.metrics.tables import Filters, Tables, resolve_as_of
+from dashboard.metrics.tables import Filters, Tables, resolve_as_of, value_in
 
 SURVIVAL_DAYS: tuple[int, ...] = (90, 180, 365, 730)
 PILOT, COMPARISON = COHORTS  # ("pilot", "comparison")
@@ -79,23 +79,15 @@ def _participants_in_scope(tables: Tables, filters: Filters) -> pl.DataFrame:
     if filters.program_ids:
         people = people.filter(pl.col("program_id").is_in(list(filters.program_ids)))
     if filters.agency_ids:
-        people = people.filter(_in_values(pl.col("supervising_agency_id"), filters.agency_ids))
+        people = people.filter(value_in(pl.col("supervising_agency_id"), filters.agency_ids))
     wanted = filters.participant_filters
     if "age_band" in wanted:
         people = people.with_columns(age_band_expr())
     for column, values in wanted.items():
-        people = people.filter(_in_values(pl.col(column), values))
+        people = people.filter(value_in(pl.col(column), values))
     if "age_band" in wanted:
         people = people.drop("age_band")
     return people
-
-
-def _in_values(column: pl.Expr, values: Sequence[str | None]) -> pl.Expr:
-    present = [v for v in values if v is not None]
-    expr = column.is_in(present) if present else pl.lit(False)
-    if any(v is None for v in values):
-        expr = expr | column.is_null()
-    return expr
 
 
 def _in_period(frame: pl.DataFrame, filters: Filters) -> pl.DataFrame:

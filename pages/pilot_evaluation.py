@@ -79,24 +79,18 @@ app_state.show_table(table, key="evaluation_windows")
 st.caption("p-value: two-sided pooled two-proportion z-test. Risk-adjusted: both cohorts standardised to the "
            "risk-level mix of the eligible people of both cohorts (no interval).")
 
+def _logrank(measure: str) -> dict:
+    return next((t for t in evaluation["logrank"] if t["measure"] == measure), {})
+
+
 st.subheader("Time to first event (Kaplan–Meier)")
-tabs = st.tabs(list(MEASURES.values()))
-for tab, (measure, label) in zip(tabs, MEASURES.items()):
-    with tab:
-        points, withheld = views.survival_frame(evaluation, measure)
-        test = next((t for t in evaluation["logrank"] if t["measure"] == measure), {})
-        subtitle = [views.survival_n_text(evaluation, measure) + ".",
-                    f"Log-rank test {views.p_text(test.get('p_value'))}. Read at 90, 180, 365 and 730 days; "
-                    "whiskers: 95% interval."]
-        if withheld:
-            subtitle.append("Withheld (small cells): " + ", ".join(withheld))
-        if points.height:
-            chart = charts.survival_chart(points, title=f"Share without {label.lower()} over time, by cohort",
-                                          subtitle=subtitle, value_title=f"Share without {label.lower()}")
-            app_state.show_chart(chart, points, key=f"evaluation_{measure}_survival",
-                                 metric_ids=[f"recidivism_{measure}_12m"])
-        else:
-            st.info(f"No survival estimate can be shown for {label.lower()} under these filters.")
+app_state.show_survival_tabs(
+    evaluation, MEASURES, key_prefix="evaluation",
+    title=lambda m: f"Share without {MEASURES[m].lower()} over time, by cohort",
+    note=lambda m: f"Log-rank test {views.p_text(_logrank(m).get('p_value'))}. Read at 90, 180, 365 and "
+                   "730 days; whiskers: 95% interval.",
+    empty=lambda m: f"No survival estimate can be shown for {MEASURES[m].lower()} under these filters.",
+)
 
 st.subheader("Baseline equivalence (What Works Clearinghouse)")
 app_state.show_table(views.baseline_table(evaluation, k), key="evaluation_baseline")

@@ -54,21 +54,12 @@ if all_rows:
 
 st.subheader("Time to first event (Kaplan–Meier)")
 evaluation = ctx.evaluation(None)
-km_tabs = st.tabs(list(MEASURES.values()))
-for tab, (measure, label) in zip(km_tabs, MEASURES.items()):
-    with tab:
-        points, withheld = views.survival_frame(evaluation, measure)
-        subtitle = [views.survival_n_text(evaluation, measure) + ".",
-                    "Everyone whose index date is on or before the as-of date; censored at the as-of date."]
-        if withheld:
-            subtitle.append("Withheld (small cells): " + ", ".join(withheld))
-        if points.height:
-            chart = charts.survival_chart(points, title=f"Share without {label.lower()} since release or enrollment",
-                                          subtitle=subtitle, value_title=f"Share without {label.lower()}")
-            app_state.show_chart(chart, points, key=f"recidivism_{measure}_survival",
-                                 metric_ids=[f"recidivism_{measure}_12m"])
-        else:
-            st.info("No survival estimate can be shown under these filters.")
+app_state.show_survival_tabs(
+    evaluation, MEASURES, key_prefix="recidivism",
+    title=lambda m: f"Share without {MEASURES[m].lower()} since release or enrollment",
+    note=lambda m: "Everyone whose index date is on or before the as-of date; censored at the as-of date.",
+    empty=lambda m: "No survival estimate can be shown under these filters.",
+)
 
 st.subheader("By release-year cohort")
 measure = st.radio("Measure", list(MEASURES), format_func=MEASURES.get, horizontal=True, key="recidivism_year_measure")

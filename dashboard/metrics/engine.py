@@ -53,7 +53,7 @@ from dashboard.metrics.suppression import (
     suppress_metric_rows,
     suppress_two_key,
 )
-from dashboard.metrics.tables import Filters, Tables, age_band_expr, resolve_as_of
+from dashboard.metrics.tables import Filters, Tables, age_band_expr, resolve_as_of, value_in
 from dashboard.stats import wilson_interval
 
 DAYS_PER_MONTH = 30.4375
@@ -103,7 +103,7 @@ class _Prepared:
         self.as_of = as_of
         everyone = tables.participants.lazy().with_columns(age_band_expr())
         for column, allowed in filters.participant_filters.items():
-            everyone = everyone.filter(_is_in(pl.col(column), allowed))
+            everyone = everyone.filter(value_in(pl.col(column), allowed))
         self.attributes = everyone.select(
             "participant_id", "program_id", "cohort", "supervising_agency_id", *DEMOGRAPHIC_COLUMNS
         ).collect()
@@ -135,18 +135,11 @@ class _Prepared:
     def attribution_filter(self, frame: pl.LazyFrame) -> pl.LazyFrame:
         """--program / --agency on the metric's own program_id and agency_id columns."""
         if self.filters.program_ids:
-            frame = frame.filter(_is_in(pl.col("program_id"), self.filters.program_ids))
+            frame = frame.filter(value_in(pl.col("program_id"), self.filters.program_ids))
         if self.filters.agency_ids:
-            frame = frame.filter(_is_in(pl.col("agency_id"), self.filters.agency_ids))
+            frame = frame.filter(value_in(pl.col("agency_id"), self.filters.agency_ids))
         return frame
 
-
-def _is_in(expr: pl.Expr, allowed: Sequence[str | None]) -> pl.Expr:
-    values = [v for v in allowed if v is not None]
-    cond = expr.is_in(values) if values else pl.lit(False)
-    if any(v is None for v in allowed):
-        cond = cond | expr.is_null()
-    return cond.fill_null(False)
 
 
 def _quarter_expr(date: pl.Expr) -> pl.Expr:

@@ -9,6 +9,8 @@ date the numbers are "as of" (SPEC §3).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import datetime as dt
 from dataclasses import dataclass, fields
 from typing import Any
@@ -125,6 +127,17 @@ def load_tables(engine: sa.engine.Engine) -> Tables:
             else:
                 frames[name] = conform(name, None)
     return Tables(**frames)
+
+
+def value_in(expr: pl.Expr, allowed: Sequence[str | None]) -> pl.Expr:
+    """True where ``expr`` is one of ``allowed``; ``None`` in ``allowed`` matches a null
+    value (the Unassigned group). Null elsewhere counts as no match. The metrics and
+    the pilot evaluation filter through this one function, so their suppression agrees."""
+    values = [v for v in allowed if v is not None]
+    cond = expr.is_in(values) if values else pl.lit(False)
+    if any(v is None for v in allowed):
+        cond = cond | expr.is_null()
+    return cond.fill_null(False)
 
 
 @dataclass(frozen=True)
