@@ -114,6 +114,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--no-duckdb", action="store_true")
+    parser.add_argument(
+        "--extract",
+        type=Path,
+        help="load this already generated extract instead of generating one (it is kept)",
+    )
     parser.add_argument("--child", nargs=2, metavar=("URL", "EXTRACT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -125,11 +130,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {_machine()}", file=sys.stderr)
     results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="bench_load_") as tmp:
-        extract = Path(tmp) / "extract"
-        start = time.perf_counter()
-        manifest = generate_extract(extract, participants=args.participants, seed=args.seed)
+        if args.extract:
+            extract = args.extract
+            manifest = json.loads((extract / "manifest.json").read_text(encoding="utf-8"))
+            args.participants = manifest["generator"]["participants"]
+        else:
+            extract = Path(tmp) / "extract"
+            start = time.perf_counter()
+            manifest = generate_extract(extract, participants=args.participants, seed=args.seed)
+            print(f"generated in {time.perf_counter() - start:.1f} s", file=sys.stderr)
         rows = sum(manifest["generator"]["rows"].values())
-        print(f"generated {rows:,} rows in {time.perf_counter() - start:.1f} s", file=sys.stderr)
 
         if not args.no_duckdb:
             results["DuckDB (embedded)"] = _run_child(f"duckdb:///{Path(tmp) / 'bench.duckdb'}", extract)

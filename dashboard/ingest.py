@@ -241,6 +241,59 @@ class _Database:
 # --- the pipeline -----------------------------------------------------------------------
 
 
+class _Checks:
+    """The Great Expectations suites, run in one worker thread beside the loader.
+
+    GX is pure Python over pandas; the loader's own work is polars and the
+    database, which release the interpreter while they compute. So each table's
+    (small) profile is handed to a single GX thread and the loader goes on with
+    the cross-table rules and the writes; :meth:`finish`, called before the
+    audit is written and the transaction commits, waits for every result,
+    records it and stops the load if GX and the row rules disagree. Importing
+    GX and building its context (a few seconds) happens in that thread too.
+    """
+
+    def __init__(self, as_of: dt.date, docs_dir: Path | None) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        from data_checks.suites import SuiteRunner
+
+        self.as_of = as_of
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="great-expectations")
+        self._runner = self._pool.submit(SuiteRunner, as_of, docs_dir)
+        self._pending: list[tuple[TableReport, set[str], Any]] = []
+
+    def submit(self, table: Table, frame: pl.DataFrame, report: TableReport) -> None:
+        from data_checks.suites import profile_of
+
+        profile = profile_of(table, self.as_of, frame)
+        failed = set(frame[RULES].explode().drop_nulls().unique().to_list())
+        future = self._pool.submit(lambda: self._runner.result().validate_profile(profile))
+        self._pending.append((report, failed, future))
+
+    def finish(self) -> None:
+        """Wait for every table's result; raise if GX and the row rules disagree."""
+        for report, polars_failed, future in self._pending:
+            check = future.result()
+            report.validation_success = check.success
+            gx_failed = check.failed_rules()
+            if gx_failed != polars_failed:  # pragma: no cover - would be a bug in one of the two
+                raise RuntimeError(
+                    f"internal error: Great Expectations and the row rules disagree on {report.table} "
+                    f"(GX only: {sorted(gx_failed - polars_failed)}, "
+                    f"rows only: {sorted(polars_failed - gx_failed)}); please report this"
+                )
+        self._pending.clear()
+
+    def docs_index(self) -> Path | None:
+        return self._runner.result().docs_index()
+
+    def close(self) -> None:
+        """Stop the thread; results nobody waited for (the load failed) are dropped."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+
 @dataclass
 class _TableOutcome:
     report: TableReport
@@ -265,7 +318,7 @@ def _process_table(
     as_of: dt.date,
     parents: _Parents,
     db: _Database,
-    runner: Any,
+    checks: _Checks,
 ) -> _TableOutcome:
     table = delivered.table
     report = TableReport(table=table.name, file_name=delivered.path.name, sha256=delivered.sha256)
@@ -275,15 +328,7 @@ def _process_table(
     rules = validation.rule_expressions(table, as_of)
     frame = validation.with_rule_ids(frame, rules)
 
-    check = runner.validate(table, frame)
-    report.validation_success = check.success
-    polars_failed = set(frame[RULES].explode().drop_nulls().unique().to_list())
-    if check.failed_rules() != polars_failed:  # pragma: no cover - would be a bug in one of the two
-        raise RuntimeError(
-            f"internal error: Great Expectations and the row rules disagree on {table.name} "
-            f"(GX only: {sorted(check.failed_rules() - polars_failed)}, "
-            f"rows only: {sorted(polars_failed - check.failed_rules())}); please report this"
-        )
+    checks.submit(table, frame, report)
 
     if delivered.missing_required:
         report.file_rejected = True
@@ -600,23 +645,30 @@ def _run(
         report.errors.append(str(exc))
         return report
     assert report.as_of is not None
-    from data_checks.suites import SuiteRunner
+    checks = _Checks(report.as_of, docs_dir)
+    try:
+        return _run_checked(files, report, engine, checks, say)
+    finally:
+        checks.close()
 
-    runner = SuiteRunner(report.as_of, docs_dir=docs_dir)
+
+def _run_checked(
+    files: dict[str, Path], report: LoadReport, engine: sa.engine.Engine | None, checks: _Checks, say: Progress
+) -> LoadReport:
     started = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     run_id = str(uuid.uuid4())
     report.run_id = run_id
     if engine is None:
         try:
-            _validate_all(files, report, runner, _Database(None), None, say, run_id)
+            _validate_all(files, report, checks, _Database(None), None, say, run_id)
         except ExtractError as exc:
             report.errors.append(str(exc))
-        report.docs_index = runner.docs_index()
+        report.docs_index = checks.docs_index()
         return report
     with store.connect(engine) as conn:
         try:
             with conn.begin():
-                outcomes = _validate_all(files, report, runner, _Database(conn), conn, say, run_id)
+                outcomes = _validate_all(files, report, checks, _Database(conn), conn, say, run_id)
                 _write_audit(conn, report, outcomes, run_id, started, kind="load")
         except ExtractError as exc:
             report.errors.append(str(exc))
@@ -629,7 +681,7 @@ def _run(
 def _validate_all(
     files: dict[str, Path],
     report: LoadReport,
-    runner: Any,
+    checks: _Checks,
     db: _Database,
     conn: sa.engine.Connection | None,
     say: Progress,
@@ -644,7 +696,7 @@ def _validate_all(
         if path is None:
             continue
         delivered = readers.read_file(table.name, path)
-        outcome = _process_table(delivered, report.as_of, parents, db, runner)
+        outcome = _process_table(delivered, report.as_of, parents, db, checks)
         report.tables[table.name] = outcome.report
         if table.name == "participants" and conn is None:
             parents.windows = outcome.loaded.select("participant_id", "enrollment_date", "exit_date")
@@ -671,6 +723,7 @@ def _validate_all(
             participants.issues.append(lonely)
             participants.issues[:] = _without_excluded(contract.TABLES_BY_NAME["participants"], participants.issues)
             _count_warnings(participants.report, participants.issues)
+    checks.finish()
     return outcomes
 
 

@@ -88,7 +88,7 @@ _SQL_TYPES: Mapping[str, Any] = {
 }
 
 
-def _sql_column(table: Table, col: Column, with_foreign_keys: bool) -> sa.Column[Any]:
+def _sql_column(table: Table, col: Column, with_foreign_keys: bool, with_indexes: bool) -> sa.Column[Any]:
     args: list[Any] = [_SQL_TYPES[col.type]()]
     if col.references and with_foreign_keys:
         parent = next(t for t in TABLES if t.name == col.references)
@@ -98,7 +98,7 @@ def _sql_column(table: Table, col: Column, with_foreign_keys: bool) -> sa.Column
         *args,
         primary_key=col.name == table.key,
         nullable=not col.required,
-        index=bool(col.references) or col.type in ("date", "enum") and col.name in _INDEXED,
+        index=with_indexes and (bool(col.references) or col.type in ("date", "enum") and col.name in _INDEXED),
         comment=col.description,
     )
 
@@ -107,16 +107,22 @@ def _sql_column(table: Table, col: Column, with_foreign_keys: bool) -> sa.Column
 _INDEXED = frozenset({"cohort", "enrollment_date", "referral_date", "event_date", "contact_date"})
 
 
-def build_metadata(*, with_foreign_keys: bool = True) -> sa.MetaData:
+def build_metadata(*, for_duckdb: bool = False) -> sa.MetaData:
     """The contract tables plus the audit tables.
 
-    DuckDB implements an upsert as delete-and-insert, which a declared foreign
-    key forbids on a parent that has children; on DuckDB the ingest layer is
-    the only enforcer of foreign keys (it always is the first one anyway).
+    On DuckDB the contract tables have their primary keys only:
+
+    - DuckDB implements an upsert as delete-and-insert, which a declared
+      foreign key forbids on a parent that has children; there the ingest
+      layer is the only enforcer of foreign keys (it always is the first one
+      anyway);
+    - secondary (ART) indexes serve nothing the dashboard does on DuckDB (it
+      reads whole tables; range filters use DuckDB's per-block min/max) and
+      tripled the commit time of a large load (migration 0002 drops them).
     """
     md = sa.MetaData()
     for table in TABLES:
-        sa.Table(table.name, md, *[_sql_column(table, c, with_foreign_keys) for c in table.columns])
+        sa.Table(table.name, md, *[_sql_column(table, c, not for_duckdb, not for_duckdb) for c in table.columns])
     _audit_tables(md)
     return md
 
@@ -184,11 +190,12 @@ def _audit_tables(md: sa.MetaData) -> None:
     )
 
 
-METADATA = build_metadata(with_foreign_keys=True)
+METADATA = build_metadata()
+DUCKDB_METADATA = build_metadata(for_duckdb=True)
 
 
 def metadata_for(engine: sa.engine.Engine) -> sa.MetaData:
-    return METADATA if dialect_of(engine) == "postgresql" else build_metadata(with_foreign_keys=False)
+    return METADATA if dialect_of(engine) == "postgresql" else DUCKDB_METADATA
 
 
 def create_schema(engine: sa.engine.Engine) -> None:
@@ -361,21 +368,73 @@ def _postgres_copy_upsert(
 ) -> None:
     q = conn.dialect.identifier_preparer.quote
     driver = conn.connection.driver_connection
-    staging = f"_incoming_{table}"
     col_list = ", ".join(q(c) for c in cols)
-    updates = ", ".join(f"{q(c)} = EXCLUDED.{q(c)}" for c in cols if c not in keys)
     with driver.cursor() as cur:
+        cur.execute(f"SELECT 1 FROM {q(table)} LIMIT 1")
+        if cur.fetchone() is None:
+            _postgres_first_load(cur, table, q(table), col_list, rows)
+            return
+        staging = f"_incoming_{table}"
+        updates = ", ".join(f"{q(c)} = EXCLUDED.{q(c)}" for c in cols if c not in keys)
+        changed = " OR ".join(f"{q(table)}.{q(c)} IS DISTINCT FROM EXCLUDED.{q(c)}" for c in cols if c not in keys)
         cur.execute(f"CREATE TEMP TABLE {staging} (LIKE {q(table)} INCLUDING DEFAULTS) ON COMMIT DROP")
-        # CSV written by polars in slices: ~10x faster than write_row per record.
-        # An unquoted empty field is NULL; polars quotes empty strings.
-        with cur.copy(f"COPY {staging} ({col_list}) FROM STDIN WITH (FORMAT csv)") as copy:
-            for start in range(0, rows.height, 500_000):
-                chunk = rows.slice(start, 500_000)
-                copy.write(chunk.write_csv(include_header=False, null_value="", date_format="%Y-%m-%d").encode())
-        conflict = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
+        _copy_in(cur, staging, col_list, rows)
+        # Rows whose stored copy is identical are left alone: reloading an
+        # extract then writes (and bloats) nothing.
+        conflict = f"DO UPDATE SET {updates} WHERE {changed}" if updates else "DO NOTHING"
         cur.execute(
             f"INSERT INTO {q(table)} ({col_list}) SELECT {col_list} FROM {staging} "
             f"ON CONFLICT ({', '.join(q(k) for k in keys)}) {conflict}"
         )
         cur.execute(f"DROP TABLE {staging}")
 
+
+def _copy_in(cur: Any, table: str, col_list: str, rows: pl.DataFrame) -> None:
+    """COPY ``rows`` into ``table`` as CSV written by polars in slices (about 10x
+    faster than psycopg's write_row per record). An unquoted empty field is
+    NULL; polars quotes empty strings."""
+    with cur.copy(f"COPY {table} ({col_list}) FROM STDIN WITH (FORMAT csv)") as copy:
+        for start in range(0, rows.height, 500_000):
+            chunk = rows.slice(start, 500_000)
+            copy.write(chunk.write_csv(include_header=False, null_value="", date_format="%Y-%m-%d").encode())
+
+
+def _postgres_first_load(cur: Any, table: str, quoted_table: str, col_list: str, rows: pl.DataFrame) -> None:
+    """Fill an empty table the way PostgreSQL's manual advises for bulk loads.
+
+    Its secondary indexes and foreign keys are dropped, the rows are copied
+    straight in, then the indexes are rebuilt (one sort each, instead of one
+    index insertion per row) and the foreign keys are added back, which checks
+    every row against its parent in one join instead of one lookup per row.
+    All of it is inside the load's transaction: a failure restores the
+    indexes and keys with everything else, and a row without a parent still
+    fails the load. The lock this takes keeps readers of this (empty) table
+    waiting until the load commits.
+    """
+    from psycopg import sql
+
+    cur.execute(
+        "SELECT pg_get_indexdef(i.indexrelid), c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+        "WHERE i.indrelid = %s::regclass AND NOT i.indisprimary",
+        (quoted_table,),
+    )
+    indexes = cur.fetchall()
+    cur.execute(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f'",
+        (quoted_table,),
+    )
+    foreign_keys = cur.fetchall()
+    for name, _ in foreign_keys:
+        cur.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(sql.Identifier(table), sql.Identifier(name)))
+    for _, name in indexes:
+        cur.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
+    _copy_in(cur, quoted_table, col_list, rows)
+    cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
+    for definition, _ in indexes:
+        cur.execute(definition)
+    for name, definition in foreign_keys:
+        cur.execute(
+            sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(sql.Identifier(table), sql.Identifier(name))
+            + sql.SQL(definition)
+        )
+    cur.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))

@@ -284,6 +284,26 @@ def build_suite(table: Table, as_of: dt.date) -> gx.ExpectationSuite:
     return suite
 
 
+@dataclass(frozen=True)
+class Profile:
+    """What one table's suite runs over: the distinct values of its file (see
+    :func:`profile_frame`), with what is needed to map them back to rows."""
+
+    table: Table
+    frame: pl.DataFrame
+    groups: list[tuple[str, ...]]
+    nullness_only: set[str]
+
+
+def profile_of(table: Table, as_of: dt.date, frame: pl.DataFrame) -> Profile:
+    """The profile of ``table``'s validation frame. Plain polars, so the loader
+    builds it itself and hands GX (in its own thread) only the small profile."""
+    specs = expectation_specs(table, as_of)
+    groups = expectation_groups(specs)
+    nullness = nullness_only_columns(specs)
+    return Profile(table, profile_frame(project(frame, nullness), groups), groups, nullness)
+
+
 class SuiteRunner:
     """One ephemeral GX context for a whole extract: a pandas data source, one
     asset per table, the suites, and (optionally) HTML data docs in a folder."""
@@ -318,11 +338,12 @@ class SuiteRunner:
 
     def validate(self, table: Table, frame: pl.DataFrame) -> TableCheck:
         """Run ``table``'s suite over the profile of its validation frame."""
+        return self.validate_profile(profile_of(table, self.as_of, frame))
+
+    def validate_profile(self, profile: Profile) -> TableCheck:
+        """Run the suite of ``profile``'s table over it (see :func:`profile_of`)."""
         gx = _gx()
-        specs = expectation_specs(table, self.as_of)
-        groups = expectation_groups(specs)
-        nullness = nullness_only_columns(specs)
-        profile = profile_frame(project(frame, nullness), groups)
+        table = profile.table
         cache_key = (id(self.context), table.name, self.as_of)
         suite = SuiteRunner._suites.get(cache_key)
         if suite is None:
@@ -336,7 +357,7 @@ class SuiteRunner:
             batch_def = asset.add_batch_definition_whole_dataframe("whole")
         # COMPLETE lists the unexpected profile rows: at most the distinct bad values
         result_format: dict[str, Any] = {"result_format": "COMPLETE"}
-        pandas_frame = to_pandas(profile)
+        pandas_frame = to_pandas(profile.frame)
         if self.docs_dir is None:
             batch = batch_def.get_batch(batch_parameters={"dataframe": pandas_frame})
             result = batch.validate(suite, result_format=result_format)
@@ -354,7 +375,10 @@ class SuiteRunner:
             )
             outcome = checkpoint.run(batch_parameters={"dataframe": pandas_frame})
             result = next(iter(outcome.run_results.values()))
-        return TableCheck(table=table, result=result, profile=profile, groups=groups, nullness_only=nullness)
+        return TableCheck(
+            table=table, result=result, profile=profile.frame, groups=profile.groups,
+            nullness_only=profile.nullness_only,
+        )
 
     def _asset_names(self) -> set[str]:
         return {a.name for a in self.source.assets}

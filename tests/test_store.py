@@ -28,7 +28,7 @@ def test_foreign_keys_follow_the_contract_on_postgresql_metadata() -> None:
 
 
 def test_migrations_reach_head_and_upsert_replaces_by_key(engine: sa.engine.Engine) -> None:
-    assert migrate.current_revision(engine) == "0001"
+    assert migrate.current_revision(engine) == "0002"
     agencies = pl.DataFrame(
         {
             "agency_id": ["A1", "A2"],
@@ -149,3 +149,118 @@ def test_read_table_keeps_types_nulls_and_awkward_text(engine: sa.engine.Engine)
     assert got_people.equals(participants)
     assert got_events.equals(events)
     assert empty.height == 0 and empty.schema == store.polars_schema("violations")
+
+
+def _agencies(*ids: str) -> pl.DataFrame:
+    return pl.DataFrame(
+        {"agency_id": list(ids), "agency_name": [f"Agency {i}" for i in ids], "agency_type": ["probation"] * len(ids),
+         "jurisdiction": [None] * len(ids)},
+        schema=store.polars_schema("agencies"),
+    )
+
+
+def _programs(*pairs: tuple[str, str]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {"program_id": [p for p, _ in pairs], "program_name": ["R"] * len(pairs),
+         "program_model": ["release_planning"] * len(pairs), "lead_agency_id": [a for _, a in pairs],
+         "start_date": [dt.date(2023, 1, 1)] * len(pairs), "end_date": [None] * len(pairs),
+         "grant_id": [None] * len(pairs)},
+        schema=store.polars_schema("programs"),
+    )
+
+
+def test_duckdb_contract_tables_have_primary_keys_and_no_secondary_indexes(duckdb_engine: sa.engine.Engine) -> None:
+    with store.connect(duckdb_engine) as conn:
+        indexes = store.read_frame(conn, "SELECT table_name, index_name FROM duckdb_indexes()")
+        keys = store.read_frame(
+            conn, "SELECT table_name FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY'"
+        )
+    contract_names = set(contract.TABLE_NAMES)
+    assert not [r for r in indexes.iter_rows(named=True) if r["table_name"] in contract_names]
+    assert contract_names <= set(keys["table_name"].to_list())
+    # the audit tables keep theirs (the quarantine browser looks rows up by key)
+    assert "ix_quarantine_record_key" in indexes["index_name"].to_list()
+
+
+def test_a_duckdb_file_made_by_revision_0001_upgrades_with_its_rows(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    engine = store.make_engine(f"duckdb:///{tmp_path / 'old.duckdb'}")
+    migrate.upgrade(engine, "0001")
+    with store.connect(engine) as conn:
+        before = store.read_frame(conn, "SELECT count(*) AS n FROM duckdb_indexes() WHERE table_name = 'participants'")
+    assert before["n"][0] == 4
+    with engine.begin() as conn:
+        store.bulk_upsert(conn, "agencies", _agencies("A1", "A2"))
+    migrate.upgrade(engine)
+    assert migrate.current_revision(engine) == "0002"
+    with store.connect(engine) as conn:
+        assert store.read_table(conn, "agencies")["agency_id"].sort().to_list() == ["A1", "A2"]
+        after = store.read_frame(conn, "SELECT count(*) AS n FROM duckdb_indexes() WHERE table_name = 'participants'")
+    assert after["n"][0] == 0
+    migrate_down = __import__("alembic.command", fromlist=["downgrade"]).downgrade
+    with engine.begin() as conn:
+        migrate_down(migrate.alembic_config(conn), "0001")
+    with store.connect(engine) as conn:
+        again = store.read_frame(conn, "SELECT count(*) AS n FROM duckdb_indexes() WHERE table_name = 'participants'")
+    assert again["n"][0] == 4
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_postgresql_first_load_restores_every_index_and_foreign_key(postgres_engine: sa.engine.Engine) -> None:
+    """The first load into an empty table drops and rebuilds its indexes and keys;
+    afterwards the schema is exactly the declared one again."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with postgres_engine.begin() as conn:
+        store.bulk_upsert(conn, "agencies", _agencies("A1", "A2"))
+        store.bulk_upsert(conn, "programs", _programs(("P1", "A1"), ("P2", "A2")))
+    with postgres_engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), store.METADATA) == []
+        fks = conn.execute(sa.text(
+            "SELECT count(*) FROM pg_constraint WHERE conrelid = 'programs'::regclass AND contype = 'f'"
+        )).scalar_one()
+        assert fks == 1
+        assert store.read_table(conn, "programs")["program_id"].sort().to_list() == ["P1", "P2"]
+
+
+@pytest.mark.postgres
+def test_postgresql_first_load_still_refuses_a_row_without_its_parent(postgres_engine: sa.engine.Engine) -> None:
+    import psycopg
+
+    with pytest.raises(psycopg.errors.ForeignKeyViolation, match="lead_agency_id"):
+        with postgres_engine.begin() as conn:
+            store.bulk_upsert(conn, "agencies", _agencies("A1"))
+            store.bulk_upsert(conn, "programs", _programs(("P1", "A1"), ("P2", "NOPE")))
+    with postgres_engine.connect() as conn:
+        assert store.read_table(conn, "agencies").height == 0
+        fks = conn.execute(sa.text(
+            "SELECT count(*) FROM pg_constraint WHERE conrelid = 'programs'::regclass AND contype = 'f'"
+        )).scalar_one()
+        indexes = conn.execute(sa.text(
+            "SELECT count(*) FROM pg_indexes WHERE tablename = 'programs' AND indexname = 'ix_programs_lead_agency_id'"
+        )).scalar_one()
+    assert (fks, indexes) == (1, 1)
+
+
+@pytest.mark.postgres
+def test_postgresql_reupsert_leaves_identical_rows_unwritten(postgres_engine: sa.engine.Engine) -> None:
+    with postgres_engine.begin() as conn:
+        store.bulk_upsert(conn, "agencies", _agencies("A1", "A2"))
+
+    def versions() -> dict[str, str]:
+        with postgres_engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT agency_id, xmin::text FROM agencies")).all()
+        return dict((r[0], r[1]) for r in rows)
+
+    first = versions()
+    changed = _agencies("A1", "A2").with_columns(
+        pl.when(pl.col("agency_id") == "A2").then(pl.lit("Renamed")).otherwise(pl.col("agency_name")).alias("agency_name")
+    )
+    with postgres_engine.begin() as conn:
+        store.bulk_upsert(conn, "agencies", changed)
+    second = versions()
+    assert second["A1"] == first["A1"]  # identical: not rewritten
+    assert second["A2"] != first["A2"]  # changed: updated
+    with postgres_engine.connect() as conn:
+        assert store.read_table(conn, "agencies").sort("agency_id")["agency_name"].to_list() == ["Agency A1", "Renamed"]
