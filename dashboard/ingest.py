@@ -197,45 +197,94 @@ class _Parents:
     rejected: dict[str, pl.Series] = field(default_factory=dict)
     #: participants loaded in this run: id and line (for warn:no_supervision_events)
     participants: pl.DataFrame | None = None
-    #: in ``check`` (no database): enrollment windows of this extract's valid participants
-    windows: pl.DataFrame | None = None
+
+
+_WINDOW_COLUMNS = ["participant_id", "enrollment_date", "exit_date"]
 
 
 class _Database:
-    """Reads the loader needs from the database, inside the load's transaction.
+    """What the loader needs to know of the database, read once before this run writes.
 
-    ``None`` connection = ``check``: nothing is in the database.
+    Everything is read at the start, inside the load's transaction, because the
+    writes then go on in a thread of their own (:class:`_Writer`) while the
+    next file is validated. ``None`` connection = ``check``: nothing is stored.
     """
 
     def __init__(self, conn: sa.engine.Connection | None) -> None:
         self.conn = conn
         self._keys: dict[str, pl.Series] = {}
-        self._windows: pl.DataFrame | None = None
+        for name in sorted({c.references for t in TABLES for c in t.foreign_keys if c.references}):
+            key = contract.TABLES_BY_NAME[name].key
+            self._keys[name] = (
+                pl.Series(key, [], pl.String) if conn is None else store.read_table(conn, name, [key])[key]
+            )
+        self._windows = (
+            pl.DataFrame(schema={"participant_id": pl.String, "enrollment_date": pl.Date, "exit_date": pl.Date})
+            if conn is None
+            else store.read_table(conn, "participants", _WINDOW_COLUMNS)
+        )
 
     def keys(self, table: str) -> pl.Series:
-        """Keys already stored in ``table`` (before this run wrote to it)."""
-        if table not in self._keys:
-            key = contract.TABLES_BY_NAME[table].key
-            if self.conn is None:
-                self._keys[table] = pl.Series(key, [], pl.String)
-            else:
-                self._keys[table] = store.read_table(self.conn, table, [key])[key]
+        """Keys stored in ``table`` before this run."""
         return self._keys[table]
 
+    def add_participants(self, loaded: pl.DataFrame) -> None:
+        """This run's valid participants replace their stored copies in :meth:`participant_windows`."""
+        ids = loaded["participant_id"].implode()
+        self._windows = pl.concat(
+            [self._windows.filter(~pl.col("participant_id").is_in(ids)), loaded.select(_WINDOW_COLUMNS)]
+        )
+
     def participant_windows(self) -> pl.DataFrame:
-        """Stored participants' enrollment and exit dates (this run's included: read after their upsert)."""
-        assert self.conn is not None
-        if self._windows is None:
-            cols = ["participant_id", "enrollment_date", "exit_date"]
-            self._windows = store.read_table(self.conn, "participants", cols)
+        """Enrollment and exit dates of every participant, as they are once this run is stored."""
         return self._windows
 
     def supervised_participants(self) -> pl.Series:
+        """Participants with stored supervision events (call once this run's are written)."""
         if self.conn is None:
             return pl.Series("participant_id", [], pl.String)
         return store.read_frame(self.conn, "SELECT DISTINCT participant_id FROM supervision_events")[
             "participant_id"
         ].cast(pl.String)
+
+
+class _Writer:
+    """Writes each table's valid rows in a thread beside the loader.
+
+    The database's work (DuckDB's insert, PostgreSQL's COPY and index builds)
+    leaves the interpreter free, so while table N is written the next file is
+    read and validated. One write runs at a time and the loader hands over the
+    next only when the previous has finished, so at most one table waits in
+    memory. Writes use the load's connection and transaction, and nothing else
+    uses that connection until :meth:`drain`; an error in a write stops the
+    load at the next hand-over, and the transaction is rolled back as ever.
+    """
+
+    def __init__(self, conn: sa.engine.Connection, run_id: str) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.conn = conn
+        self.run_id = run_id
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="database-writer")
+        self._current: Any = None
+
+    def write(self, table: Table, loaded: pl.DataFrame) -> None:
+        self.drain()
+        self._current = self._pool.submit(self._write, table, loaded)
+
+    def _write(self, table: Table, loaded: pl.DataFrame) -> None:
+        store.bulk_upsert(self.conn, table.name, loaded.drop(LINE))
+        _resolve_quarantine(self.conn, table, loaded[table.key], self.run_id)
+
+    def drain(self) -> None:
+        """Wait for the write under way; re-raise its error."""
+        current, self._current = self._current, None
+        if current is not None:
+            current.result()
+
+    def close(self) -> None:
+        """Wait for the thread to stop (before the transaction ends, whatever happened)."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 # --- the pipeline -----------------------------------------------------------------------
@@ -479,8 +528,11 @@ def _rule_counts(rejected: pl.DataFrame) -> list[tuple[str, int, list[int]]]:
 
 
 def _add_rule(frame: pl.DataFrame, broken: pl.Expr, rule: str) -> pl.DataFrame:
+    mask = frame.select(broken.fill_null(False)).to_series()
+    if not mask.any():  # the usual case: the rule lists are not rebuilt for millions of rows
+        return frame
     return frame.with_columns(
-        pl.when(broken).then(pl.col(RULES).list.concat(pl.lit([rule], pl.List(pl.String)))).otherwise(pl.col(RULES)).alias(RULES)
+        pl.when(mask).then(pl.col(RULES).list.concat(pl.lit([rule], pl.List(pl.String)))).otherwise(pl.col(RULES)).alias(RULES)
     )
 
 
@@ -533,12 +585,7 @@ def _duplicates(table: Table, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Dat
 def _window_warnings(table: Table, loaded: pl.DataFrame, parents: _Parents, db: _Database) -> list[pl.DataFrame]:
     """Rows dated before the participant's enrollment or after their exit (they still load)."""
     date_col = contract.ENROLLMENT_WINDOW_WARNINGS[table.name]
-    if db.conn is not None:
-        windows = db.participant_windows()
-    elif parents.windows is not None:
-        windows = parents.windows
-    else:
-        windows = pl.DataFrame(schema={"participant_id": pl.String, "enrollment_date": pl.Date, "exit_date": pl.Date})
+    windows = db.participant_windows()
     joined = loaded.select(pl.col(LINE), pl.col(table.key), pl.col("participant_id"), pl.col(date_col)).join(
         windows, on="participant_id", how="inner"
     )
@@ -691,27 +738,33 @@ def _validate_all(
     parents = _Parents()
     outcomes: list[_TableOutcome] = []
     supervised_here: pl.Series | None = None
-    for table in TABLES:
-        path = files.get(table.name)
-        if path is None:
-            continue
-        delivered = readers.read_file(table.name, path)
-        outcome = _process_table(delivered, report.as_of, parents, db, checks)
-        report.tables[table.name] = outcome.report
-        if table.name == "participants" and conn is None:
-            parents.windows = outcome.loaded.select("participant_id", "enrollment_date", "exit_date")
-        if table.name == "supervision_events" and conn is None:
-            supervised_here = outcome.loaded["participant_id"].unique()
-        if conn is not None:
-            store.bulk_upsert(conn, table.name, outcome.loaded.drop(LINE))
-            _resolve_quarantine(conn, table, outcome.loaded[table.key], run_id)
-        outcome.loaded = outcome.loaded.clear()  # written; free the memory before the next table
-        outcomes.append(outcome)
-        r = outcome.report
-        say(
-            f"{table.name}: {r.rows_read} read, {r.loaded} loaded, {r.rejected} rejected, "
-            f"{r.duplicates_dropped} duplicates dropped, {r.warnings} warnings"
-        )
+    writer = _Writer(conn, run_id) if conn is not None else None
+    try:
+        for table in TABLES:
+            path = files.get(table.name)
+            if path is None:
+                continue
+            delivered = readers.read_file(table.name, path)
+            outcome = _process_table(delivered, report.as_of, parents, db, checks)
+            report.tables[table.name] = outcome.report
+            if table.name == "participants":
+                db.add_participants(outcome.loaded)
+            if table.name == "supervision_events" and conn is None:
+                supervised_here = outcome.loaded["participant_id"].unique()
+            if writer is not None:
+                writer.write(table, outcome.loaded)
+            outcome.loaded = outcome.loaded.clear()  # handed over; the writer frees it once written
+            outcomes.append(outcome)
+            r = outcome.report
+            say(
+                f"{table.name}: {r.rows_read} read, {r.loaded} {'loaded' if writer else 'valid'}, "
+                f"{r.rejected} rejected, {r.duplicates_dropped} duplicates dropped, {r.warnings} warnings"
+            )
+        if writer is not None:
+            writer.drain()
+    finally:
+        if writer is not None:
+            writer.close()
     # a participant with no supervision events (in this extract or stored)
     participants = next((o for o in outcomes if o.report.table == "participants"), None)
     if participants is not None:

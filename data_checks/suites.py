@@ -240,10 +240,11 @@ def profile_frame(frame: pl.DataFrame, groups: Sequence[tuple[str, ...]]) -> pl.
     lets one GX batch and one suite per table cover the whole file at the cost
     of its distinct values instead of its rows (docs/performance.md).
     """
-    parts = [
-        frame.select(cols).unique(maintain_order=True).with_columns(pl.lit(i, pl.Int32).alias(GROUP))
-        for i, cols in enumerate(groups)
-    ]
+    lazy = frame.lazy()
+    parts = pl.collect_all(  # one query plan: the groups are worked on in parallel
+        [lazy.select(cols).unique(maintain_order=True).with_columns(pl.lit(i, pl.Int32).alias(GROUP))
+         for i, cols in enumerate(groups)]
+    )
     return pl.concat(parts, how="diagonal_relaxed")
 
 
