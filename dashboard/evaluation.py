@@ -485,6 +485,10 @@ def cli_evaluate(args: argparse.Namespace) -> int:
     from dashboard import store
     from dashboard.metrics.tables import load_tables
 
+    missing = store.missing_file_message(args.db)
+    if missing:
+        print(f"error: {missing}", file=sys.stderr)
+        return 2
     engine = store.make_engine(args.db, read_only=False)
     try:
         if not store.schema_exists(engine):

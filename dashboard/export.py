@@ -700,6 +700,9 @@ def _load_tables(db: str | None) -> Any:
     from dashboard import store
     from dashboard.metrics.tables import load_tables
 
+    missing = store.missing_file_message(db)
+    if missing:
+        raise ExportError(missing)
     engine = store.make_engine(db)
     try:
         if not store.schema_exists(engine):

@@ -156,6 +156,12 @@ def resolve_as_of(directory: Path, as_of: dt.date | None) -> dt.date:
             raise ExtractError(f"{manifest_path}: expected a JSON object with as_of and contract_version")
         manifest = loaded
         version = manifest.get("contract_version")
+        if isinstance(version, str) and version.strip() == str(contract.CONTRACT_VERSION):
+            raise ExtractError(
+                f"{manifest_path}: contract_version is the text {version!r}; write it as the number "
+                f"{contract.CONTRACT_VERSION} (\"contract_version\": {contract.CONTRACT_VERSION}, no quotes). "
+                "Nothing was loaded."
+            )
         if version is not None and version != contract.CONTRACT_VERSION:
             raise ExtractError(
                 f"{manifest_path}: the extract follows data contract version {version!r}, but this program "

@@ -1127,6 +1127,10 @@ def _record_check(engine: sa.engine.Engine, report: DatabaseCheckReport, started
 def cli_check_db(args: argparse.Namespace) -> int:
     """``partnership-dashboard check --db URL``: print the report, return its exit code."""
     url = getattr(args, "db", None)
+    missing = store.missing_file_message(url)
+    if missing:
+        print(f"error: {missing}", file=sys.stderr)
+        return EXIT_CANNOT_RUN
     try:
         engine = store.make_engine(url)
     except Exception as exc:  # a malformed URL, a missing driver

@@ -51,6 +51,21 @@ def normalise_url(url: str | None) -> str:
     return url
 
 
+def missing_file_message(url: str | None) -> str | None:
+    """Why a command that only reads cannot use ``url``: an embedded database file
+    that does not exist (opening it would silently create an empty one). None if
+    the URL may be used."""
+    url = normalise_url(url)
+    if url.startswith("duckdb:///") and url != "duckdb:///:memory:":
+        path = Path(url[len("duckdb:///") :])
+        if not path.exists():
+            return (
+                f"the database file {path} does not exist. Load an extract first "
+                "(partnership-dashboard load DIR --db ...) or pass --db / DATABASE_URL with the right URL."
+            )
+    return None
+
+
 def dialect_of(engine: sa.engine.Engine) -> str:
     return engine.dialect.name
 

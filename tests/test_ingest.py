@@ -412,6 +412,10 @@ def test_as_of_comes_from_option_manifest_file_then_today(duckdb_engine: sa.engi
     report = load_extract(d, duckdb_engine)
     assert report.exit_code == 2 and "contract version 2" in report.errors[0]
     assert table(duckdb_engine, "agencies").height == 0
+    (d / "manifest.json").write_text(json.dumps({"contract_version": "1", "as_of": "2025-06-01"}))
+    report = load_extract(d, duckdb_engine)
+    assert report.exit_code == 2 and "write it as the number 1" in report.errors[0]
+    assert table(duckdb_engine, "agencies").height == 0
 
 
 def _args(directory: Path, db: str | None, fmt: str, **kw: object) -> argparse.Namespace:

@@ -67,3 +67,26 @@ def test_metrics_errors_say_what_to_do(tmp_path: Path, capsys: pytest.CaptureFix
     assert main(["metrics", "--db", str(missing), "--start", "2025-01-01", "--end", "2024-01-01",
                  "--format", "csv"]) == 2
     assert "swap --start and --end" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["metrics", "--format", "json"],
+        ["evaluate", "--format", "json"],
+        ["export", "--db", "{db}", "table", "--all", "--format", "csv", "--out", "{out}"],
+        ["check", "--db", "{db}"],
+    ],
+)
+def test_reading_commands_refuse_a_mistyped_database_file(
+    command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A wrong --db path must be an error naming the file, never a new empty database."""
+    missing = tmp_path / "typo.duckdb"
+    args = [a.format(db=missing, out=tmp_path / "out.csv") for a in command]
+    if "--db" not in args:
+        args += ["--db", str(missing)]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert str(missing) in err and "does not exist" in err
+    assert not missing.exists()

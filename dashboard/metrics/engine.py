@@ -590,17 +590,11 @@ def cli_metrics(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    url = store.normalise_url(args.db)
-    if url.startswith("duckdb:///") and url != "duckdb:///:memory:":
-        path = Path(url[len("duckdb:///"):])
-        if not path.exists():
-            print(
-                f"error: the database file {path} does not exist. Load an extract first "
-                "(partnership-dashboard load DIR --db ...) or pass --db / DATABASE_URL with the right URL.",
-                file=sys.stderr,
-            )
-            return 2
-    engine = store.make_engine(url)
+    missing = store.missing_file_message(args.db)
+    if missing:
+        print(f"error: {missing}", file=sys.stderr)
+        return 2
+    engine = store.make_engine(args.db)
     try:
         if not store.schema_exists(engine):
             print(
