@@ -54,6 +54,13 @@ def test_metrics_json_and_csv_from_the_database(engine: sa.engine.Engine, capsys
     first = lines[0]
     assert first["group_by"] == "" and int(first["denominator"]) == int(frame["denominator"][0])
 
+    # an id the database does not know is a typo, not an empty program
+    assert main(["metrics", "--db", _url(engine), "--format", "json", "--program", "P99"]) == 2
+    err = capsys.readouterr().err
+    assert "--program 'P99': not in the database" in err and "P02" in err
+    assert main(["metrics", "--db", _url(engine), "--format", "json", "--agency", "NOPE"]) == 2
+    assert "--agency 'NOPE'" in capsys.readouterr().err
+
 
 def test_sample_manifest_matches_the_generator() -> None:
     manifest = json.loads((SAMPLE_DIR / "manifest.json").read_text())

@@ -606,12 +606,31 @@ def cli_metrics(args: argparse.Namespace) -> int:
         tables = load_tables(engine)
     finally:
         engine.dispose()
+    unknown = _unknown_filter_ids(tables, filters)
+    if unknown:
+        print(f"error: {unknown}", file=sys.stderr)
+        return 2
     if args.format == "csv":
         sys.stdout.write(metrics_csv(tables, filters, args.min_cell_size))
     else:
         json.dump(metrics_json(tables, filters, args.min_cell_size), sys.stdout)
         sys.stdout.write("\n")
     return 0
+
+
+def _unknown_filter_ids(tables: Tables, filters: Filters) -> str | None:
+    """--program / --agency ids the database does not know (a typo would otherwise
+    print an empty list and exit 0, as if the program had nothing to report)."""
+    for flag, wanted, frame, column in (
+        ("--program", filters.program_ids, tables.programs, "program_id"),
+        ("--agency", filters.agency_ids, tables.agencies, "agency_id"),
+    ):
+        known = sorted(str(v) for v in frame[column].drop_nulls().to_list())
+        missing = [v for v in (wanted or ()) if v not in known]
+        if missing:
+            names = ", ".join(repr(v) for v in missing)
+            return f"{flag} {names}: not in the database ({column}s: {', '.join(known) or 'none loaded'})"
+    return None
 
 
 # --- breakdowns for the dashboard ------------------------------------------------------------
