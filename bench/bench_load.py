@@ -7,7 +7,8 @@ child process so that peak memory is measured per database:
 
 - loads it with ``dashboard.ingest.load_extract`` (read, every rule, GX suites,
   upsert, audit, one transaction) -> rows per second = rows read / seconds;
-- reads every contract table into polars with ``store.read_table``;
+- reads every contract table into polars with ``store.read_tables`` (what
+  the dashboard and the metric commands do after each load);
 - reports the child's peak resident memory (``resource.getrusage``) after
   the load and again after the read-back.
 
@@ -54,10 +55,7 @@ def _child(database_url: str, extract: str) -> None:
     engine.dispose()
     engine = store.make_engine(database_url)
     start = time.perf_counter()
-    rows_back = 0
-    with store.connect(engine) as conn:
-        for table in contract.TABLE_NAMES:
-            rows_back += store.read_table(conn, table).height
+    rows_back = sum(frame.height for frame in store.read_tables(engine, contract.TABLE_NAMES).values())
     read_s = time.perf_counter() - start
     engine.dispose()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -1128,19 +1128,19 @@ def cli_check_db(args: argparse.Namespace) -> int:
     """``partnership-dashboard check --db URL``: print the report, return its exit code."""
     url = getattr(args, "db", None)
     missing = store.missing_file_message(url)
-    if missing:
-        print(f"error: {missing}", file=sys.stderr)
-        return EXIT_CANNOT_RUN
-    try:
-        engine = store.make_engine(url)
-    except Exception as exc:  # a malformed URL, a missing driver
-        print(f"error: cannot use the database {url!r}: {exc}", file=sys.stderr)
-        return EXIT_CANNOT_RUN
-    docs_dir = getattr(args, "docs_dir", None) or DEFAULT_DOCS_DIR
-    try:
-        report = check_database(engine, docs_dir=docs_dir, as_of=getattr(args, "as_of", None))
-    finally:
-        engine.dispose()
+    if missing:  # reported like any database that cannot be used, in the format asked for
+        report = DatabaseCheckReport(source=store.normalise_url(url), error=missing, exit_code=EXIT_CANNOT_RUN)
+    else:
+        try:
+            engine = store.make_engine(url)
+        except Exception as exc:  # a malformed URL, a missing driver
+            print(f"error: cannot use the database {url!r}: {exc}", file=sys.stderr)
+            return EXIT_CANNOT_RUN
+        docs_dir = getattr(args, "docs_dir", None) or DEFAULT_DOCS_DIR
+        try:
+            report = check_database(engine, docs_dir=docs_dir, as_of=getattr(args, "as_of", None))
+        finally:
+            engine.dispose()
     if getattr(args, "format", "text") == "json":
         print(json.dumps(report.to_json(), indent=2, default=str))
     else:

@@ -282,6 +282,115 @@ def read_table(
     return cast_to_schema(read_frame(conn, select), sql_table)
 
 
+def read_tables(engine: sa.engine.Engine, names: Sequence[str]) -> dict[str, pl.DataFrame]:
+    """Whole tables, each as :func:`read_table` gives it, all from one state of the database.
+
+    DuckDB: one after another on one connection (about 0.1 s per million rows).
+    PostgreSQL: in one REPEATABLE READ transaction, so a load committing
+    meanwhile is either wholly in the frames or not at all; with the ADBC
+    driver installed (the ``postgres`` extra) the tables are read over several
+    connections at once, all importing that transaction's snapshot.
+    """
+    if dialect_of(engine) != "postgresql":
+        with connect(engine) as conn:
+            return {name: read_table(conn, name) for name in names}
+    with connect(engine) as conn:
+        conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            if _adbc_available() and len(names) > 1:
+                try:
+                    return _postgres_parallel_read(conn, names)
+                except Exception as exc:  # the extra connections failed: read on this one
+                    import warnings
+
+                    warnings.warn(
+                        f"reading over several PostgreSQL connections failed ({exc.__class__.__name__}: "
+                        f"{str(exc).splitlines()[0] if str(exc) else ''}); reading one table at a time",
+                        RuntimeWarning,
+                        stacklevel=2,
+                    )
+            return {name: read_table(conn, name) for name in names}
+
+
+def _adbc_available() -> bool:
+    try:
+        import adbc_driver_postgresql.dbapi  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+# A table larger than this many 8 kB pages is read in several ctid ranges at once.
+_PAGES_PER_PART = 20_000
+_READ_CONNECTIONS = 4
+
+
+def _postgres_parallel_read(conn: sa.engine.Connection, names: Sequence[str]) -> dict[str, pl.DataFrame]:
+    """Read ``names`` over several ADBC connections sharing ``conn``'s snapshot.
+
+    The server sends a table at about a million rows per second per backend,
+    so one connection spends some 12 s on a 10-million-row database; several
+    backends, each sending a table or a range of a large table's pages
+    (``ctid``), share that work. Each connection starts a REPEATABLE READ
+    transaction on the snapshot ``conn`` exported, the way ``pg_dump --jobs``
+    does, so every part sees exactly the same rows.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    import adbc_driver_postgresql.dbapi as adbc
+
+    driver = conn.connection.driver_connection
+    with driver.cursor() as cur:
+        cur.execute("SELECT pg_export_snapshot()")
+        snapshot = cur.fetchone()[0]
+        cur.execute(
+            "SELECT c.relname, (pg_relation_size(c.oid) / current_setting('block_size')::int)::bigint "
+            "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relname = ANY(%s) AND c.relkind = 'r' AND n.nspname = current_schema()",
+            (list(names),),
+        )
+        pages = dict(cur.fetchall())
+    md = metadata_for(conn.engine)
+    q = conn.dialect.identifier_preparer.quote
+    jobs: list[tuple[str, str]] = []
+    for name in sorted(names, key=lambda n: -pages.get(n, 0)):
+        cols = ", ".join(q(c.name) for c in md.tables[name].columns)
+        select = f"SELECT {cols} FROM {q(name)}"
+        parts = max(1, -(-pages.get(name, 0) // _PAGES_PER_PART))
+        if parts == 1:
+            jobs.append((name, select))
+            continue
+        step = -(-pages[name] // parts)
+        for i in range(parts):
+            upper = "" if i == parts - 1 else f" AND ctid < '({(i + 1) * step},0)'::tid"
+            jobs.append((name, f"{select} WHERE ctid >= '({i * step},0)'::tid{upper}"))
+    url = conn.engine.url.set(drivername="postgresql")
+    if "connect_timeout" not in url.query:
+        url = url.update_query_dict({"connect_timeout": "10"})
+    uri = url.render_as_string(hide_password=False)
+
+    def run(job: tuple[str, str]) -> pl.DataFrame:
+        with adbc.connect(uri, autocommit=True) as reader, reader.cursor() as cur:
+            cur.execute("BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            cur.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")  # a server-made id, not user input
+            cur.execute(job[1])
+            frame = pl.from_arrow(cur.fetch_arrow_table())
+            cur.execute("COMMIT")
+        assert isinstance(frame, pl.DataFrame)
+        return frame
+
+    with ThreadPoolExecutor(max_workers=_READ_CONNECTIONS, thread_name_prefix="postgres-read") as pool:
+        frames = list(pool.map(run, jobs))
+    out: dict[str, list[pl.DataFrame]] = {name: [] for name in names}
+    # jobs of one table are in ctid order, so the parts concatenate in the table's physical order
+    for (name, _), frame in zip(jobs, frames):
+        out[name].append(frame)
+    return {
+        name: cast_to_schema(pl.concat(parts, how="vertical_relaxed") if parts else pl.DataFrame(), md.tables[name])
+        for name, parts in out.items()
+    }
+
+
 def _postgres_copy_read(conn: sa.engine.Connection, select: str, columns: list[sa.Column[Any]]) -> pl.DataFrame:
     """A whole-table read from PostgreSQL through ``COPY ... TO STDOUT`` (CSV), parsed by polars.
 

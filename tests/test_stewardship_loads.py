@@ -212,8 +212,13 @@ def _args(url: str, fmt: str = "json", docs: Path | None = None) -> argparse.Nam
 
 
 def test_check_db_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # 2: no such database file (a typo must not create an empty database)
+    missing = tmp_path / "missing.duckdb"
+    assert st.cli_check_db(_args(f"duckdb:///{missing}", docs=tmp_path / "docs0")) == 2
+    assert "does not exist" in json.loads(capsys.readouterr().out)["error"] and not missing.exists()
     # 2: the database holds no dashboard schema
     empty = tmp_path / "empty.duckdb"
+    store.make_engine(f"duckdb:///{empty}").connect().close()
     assert st.cli_check_db(_args(f"duckdb:///{empty}", docs=tmp_path / "docs0")) == 2
     assert "no dashboard schema" in json.loads(capsys.readouterr().out)["error"]
     # 2: the server cannot be reached

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -264,3 +265,81 @@ def test_postgresql_reupsert_leaves_identical_rows_unwritten(postgres_engine: sa
     assert second["A2"] != first["A2"]  # changed: updated
     with postgres_engine.connect() as conn:
         assert store.read_table(conn, "agencies").sort("agency_id")["agency_name"].to_list() == ["Agency A1", "Renamed"]
+
+
+@pytest.mark.postgres
+def test_postgresql_parallel_read_equals_the_one_by_one_read(
+    postgres_engine: sa.engine.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Split into one-page ctid ranges, read over several connections, the tables
+    come back exactly as read_table gives them, and the parallel path really ran."""
+    from dashboard.ingest import load_extract
+
+    pytest.importorskip("adbc_driver_postgresql")
+    sample = Path(__file__).resolve().parent.parent / "sample_data"
+    assert load_extract(sample, postgres_engine).exit_code in (0, 1)
+    monkeypatch.setattr(store, "_PAGES_PER_PART", 1)
+    calls: list[str] = []
+    real = store._postgres_parallel_read
+    monkeypatch.setattr(store, "_postgres_parallel_read", lambda conn, names: calls.append("x") or real(conn, names))
+    names = [*contract.TABLE_NAMES, "load_runs"]
+    parallel = store.read_tables(postgres_engine, names)
+    assert calls == ["x"]
+    with store.connect(postgres_engine) as conn:
+        for name in names:
+            one = store.read_table(conn, name)
+            key = [c.name for c in store.METADATA.tables[name].primary_key.columns]
+            assert parallel[name].schema == one.schema, name
+            assert parallel[name].sort(key).equals(one.sort(key)), name
+    assert parallel["supervision_events"].height > 10_000
+
+
+@pytest.mark.postgres
+def test_postgresql_parallel_read_sees_one_snapshot(
+    postgres_engine: sa.engine.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A row committed after the read began (here: just before the first reading
+    connection opens) is in none of the frames: every connection reads the
+    snapshot the first one exported."""
+    adbc = pytest.importorskip("adbc_driver_postgresql.dbapi")
+    with postgres_engine.begin() as conn:
+        store.bulk_upsert(conn, "agencies", _agencies("A1"))
+        store.bulk_upsert(conn, "programs", _programs(("P1", "A1")))
+    import threading
+
+    real_connect = adbc.connect
+    committed: list[bool] = []
+    once = threading.Lock()  # the reading connections open from several threads
+
+    def connect_after_a_commit(*args, **kwargs):  # type: ignore[no-untyped-def]
+        with once:
+            if not committed:
+                with postgres_engine.begin() as other:
+                    store.bulk_upsert(other, "agencies", _agencies("A1", "LATE"))
+                committed.append(True)
+        return real_connect(*args, **kwargs)
+
+    monkeypatch.setattr(adbc, "connect", connect_after_a_commit)
+    frames = store.read_tables(postgres_engine, ["agencies", "programs"])
+    assert committed == [True]
+    assert frames["agencies"]["agency_id"].to_list() == ["A1"]
+    with store.connect(postgres_engine) as conn:
+        assert sorted(store.read_table(conn, "agencies")["agency_id"].to_list()) == ["A1", "LATE"]
+
+
+@pytest.mark.postgres
+def test_postgresql_read_falls_back_to_one_connection(
+    postgres_engine: sa.engine.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    adbc = pytest.importorskip("adbc_driver_postgresql.dbapi")
+    with postgres_engine.begin() as conn:
+        store.bulk_upsert(conn, "agencies", _agencies("A1", "A2"))
+
+    def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise ConnectionError("too many connections")
+
+    monkeypatch.setattr(adbc, "connect", refuse)
+    with pytest.warns(RuntimeWarning, match="too many connections"):
+        frames = store.read_tables(postgres_engine, ["agencies", "programs"])
+    assert sorted(frames["agencies"]["agency_id"].to_list()) == ["A1", "A2"]
+    assert frames["programs"].height == 0 and frames["programs"].schema == store.polars_schema("programs")

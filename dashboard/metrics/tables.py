@@ -120,12 +120,10 @@ def load_tables(engine: sa.engine.Engine) -> Tables:
     # result open that makes the native read on the same connection fail.
     with store.connect(engine) as conn:
         existing = set(sa.inspect(conn).get_table_names())
-    with store.connect(engine) as conn:
-        for name in (*TABLE_NAMES, "load_runs"):
-            if name in existing:
-                frames[name] = conform(name, store.read_table(conn, name))
-            else:
-                frames[name] = conform(name, None)
+    wanted = (*TABLE_NAMES, "load_runs")
+    read = store.read_tables(engine, [name for name in wanted if name in existing])
+    for name in wanted:
+        frames[name] = conform(name, read.get(name))
     return Tables(**frames)
 
 
