@@ -496,8 +496,13 @@ def _postgres_copy_upsert(
     with driver.cursor() as cur:
         cur.execute(f"SELECT 1 FROM {q(table)} LIMIT 1")
         if cur.fetchone() is None:
-            _postgres_first_load(cur, table, q(table), col_list, rows)
-            return
+            # Asked again under the lock the first-load path needs anyway: another
+            # load may have filled the table since (it then waits for this one).
+            cur.execute(f"LOCK TABLE {q(table)} IN ACCESS EXCLUSIVE MODE")
+            cur.execute(f"SELECT 1 FROM {q(table)} LIMIT 1")
+            if cur.fetchone() is None:
+                _postgres_first_load(cur, table, q(table), col_list, rows)
+                return
         staging = f"_incoming_{table}"
         updates = ", ".join(f"{q(c)} = EXCLUDED.{q(c)}" for c in cols if c not in keys)
         changed = " OR ".join(f"{q(table)}.{q(c)} IS DISTINCT FROM EXCLUDED.{q(c)}" for c in cols if c not in keys)
@@ -513,11 +518,12 @@ def _postgres_copy_upsert(
         cur.execute(f"DROP TABLE {staging}")
 
 
-def _copy_in(cur: Any, table: str, col_list: str, rows: pl.DataFrame) -> None:
+def _copy_in(cur: Any, table: str, col_list: str, rows: pl.DataFrame, *, freeze: bool = False) -> None:
     """COPY ``rows`` into ``table`` as CSV written by polars in slices (about 10x
     faster than psycopg's write_row per record). An unquoted empty field is
     NULL; polars quotes empty strings."""
-    with cur.copy(f"COPY {table} ({col_list}) FROM STDIN WITH (FORMAT csv)") as copy:
+    options = "FORMAT csv, FREEZE true" if freeze else "FORMAT csv"
+    with cur.copy(f"COPY {table} ({col_list}) FROM STDIN WITH ({options})") as copy:
         for start in range(0, rows.height, 500_000):
             chunk = rows.slice(start, 500_000)
             copy.write(chunk.write_csv(include_header=False, null_value="", date_format="%Y-%m-%d").encode())
@@ -552,7 +558,15 @@ def _postgres_first_load(cur: Any, table: str, quoted_table: str, col_list: str,
         cur.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(sql.Identifier(table), sql.Identifier(name)))
     for _, name in indexes:
         cur.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
-    _copy_in(cur, quoted_table, col_list, rows)
+    cur.execute("SELECT 1 FROM pg_constraint WHERE confrelid = %s::regclass AND contype = 'f'", (quoted_table,))
+    referenced = cur.fetchone() is not None
+    if not referenced:
+        # Empty and locked: truncating it changes nothing but lets COPY write the
+        # rows already frozen (about 10% faster, and the first read after the
+        # load does not rewrite every page to set hint bits). Not done on a table
+        # other tables point at: TRUNCATE refuses those.
+        cur.execute(sql.SQL("TRUNCATE {}").format(sql.Identifier(table)))
+    _copy_in(cur, quoted_table, col_list, rows, freeze=not referenced)
     cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
     for definition, _ in indexes:
         cur.execute(definition)
