@@ -532,10 +532,11 @@ def _copy_in(cur: Any, table: str, col_list: str, rows: pl.DataFrame, *, freeze:
 def _postgres_first_load(cur: Any, table: str, quoted_table: str, col_list: str, rows: pl.DataFrame) -> None:
     """Fill an empty table the way PostgreSQL's manual advises for bulk loads.
 
-    Its secondary indexes and foreign keys are dropped, the rows are copied
-    straight in, then the indexes are rebuilt (one sort each, instead of one
-    index insertion per row) and the foreign keys are added back, which checks
-    every row against its parent in one join instead of one lookup per row.
+    Its secondary indexes and foreign keys (and its primary key, when no other
+    table points at it) are dropped, the rows are copied straight in, then the
+    keys and indexes are rebuilt (one sort each, instead of one index insertion
+    per row) and the foreign keys are added back, which checks every row
+    against its parent in one join instead of one lookup per row.
     All of it is inside the load's transaction: a failure restores the
     indexes and keys with everything else, and a row without a parent still
     fails the load. The lock this takes keeps readers of this (empty) table
@@ -554,12 +555,23 @@ def _postgres_first_load(cur: Any, table: str, quoted_table: str, col_list: str,
         (quoted_table,),
     )
     foreign_keys = cur.fetchall()
-    for name, _ in foreign_keys:
+    cur.execute("SELECT 1 FROM pg_constraint WHERE confrelid = %s::regclass AND contype = 'f'", (quoted_table,))
+    referenced = cur.fetchone() is not None
+    primary_key: list[tuple[str, str]] = []
+    if not referenced:
+        # No foreign key points at this table, so its primary key can go too
+        # and be built in one sort after the copy (12 + 3.5 s instead of 20 s
+        # for 5.8 million supervision events).
+        cur.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass "
+            "AND contype = 'p'",
+            (quoted_table,),
+        )
+        primary_key = cur.fetchall()
+    for name, _ in [*foreign_keys, *primary_key]:
         cur.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(sql.Identifier(table), sql.Identifier(name)))
     for _, name in indexes:
         cur.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
-    cur.execute("SELECT 1 FROM pg_constraint WHERE confrelid = %s::regclass AND contype = 'f'", (quoted_table,))
-    referenced = cur.fetchone() is not None
     if not referenced:
         # Empty and locked: truncating it changes nothing but lets COPY write the
         # rows already frozen (about 10% faster, and the first read after the
@@ -568,6 +580,13 @@ def _postgres_first_load(cur: Any, table: str, quoted_table: str, col_list: str,
         cur.execute(sql.SQL("TRUNCATE {}").format(sql.Identifier(table)))
     _copy_in(cur, quoted_table, col_list, rows, freeze=not referenced)
     cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
+    # the primary key first: a duplicate key (which the loader never lets
+    # through) fails here, before any other index is built
+    for name, definition in primary_key:
+        cur.execute(
+            sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(sql.Identifier(table), sql.Identifier(name))
+            + sql.SQL(definition)
+        )
     for definition, _ in indexes:
         cur.execute(definition)
     for name, definition in foreign_keys:

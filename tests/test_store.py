@@ -226,6 +226,55 @@ def test_postgresql_first_load_restores_every_index_and_foreign_key(postgres_eng
 
 
 @pytest.mark.postgres
+def test_postgresql_schema_is_whole_after_a_full_first_load(postgres_engine: sa.engine.Engine) -> None:
+    """Every table's first load (referenced ones keep their primary key, the others
+    drop and rebuild it) leaves exactly the declared schema."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from dashboard.ingest import load_extract
+
+    sample = Path(__file__).resolve().parent.parent / "sample_data"
+    assert load_extract(sample, postgres_engine).exit_code in (0, 1)
+    with postgres_engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), store.METADATA) == []
+        keys = conn.execute(sa.text(
+            "SELECT count(*) FROM pg_constraint WHERE contype = 'p' AND conrelid = ANY(CAST(:t AS regclass[]))"
+        ), {"t": list(contract.TABLE_NAMES)}).scalar_one()
+    assert keys == len(contract.TABLE_NAMES)
+
+
+@pytest.mark.postgres
+def test_postgresql_first_load_refuses_a_duplicate_key(postgres_engine: sa.engine.Engine) -> None:
+    import psycopg
+
+    people = pl.DataFrame(
+        {"participant_id": ["X1"], "program_id": ["P1"], "supervising_agency_id": [None], "cohort": ["pilot"],
+         "enrollment_date": [dt.date(2024, 1, 2)], "release_date": [None], "reentry_plan_date": [None],
+         "supervision_type": ["none"], "risk_level": ["low"], "sex": [None], "race_ethnicity": [None],
+         "age_at_enrollment": [None], "exit_date": [None], "exit_reason": [None]},
+        schema=store.polars_schema("participants"),
+    )
+    events = pl.DataFrame(
+        {"event_id": ["E1", "E1"], "participant_id": ["X1", "X1"], "agency_id": ["A1", "A1"],
+         "event_date": [dt.date(2024, 3, 1)] * 2, "event_type": ["home_visit"] * 2, "required": [True, False],
+         "outcome": ["compliant", "missed"]},
+        schema=store.polars_schema("supervision_events"),
+    )
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        with postgres_engine.begin() as conn:
+            store.bulk_upsert(conn, "agencies", _agencies("A1"))
+            store.bulk_upsert(conn, "programs", _programs(("P1", "A1")))
+            store.bulk_upsert(conn, "participants", people)
+            store.bulk_upsert(conn, "supervision_events", events)
+    with postgres_engine.connect() as conn:
+        assert store.read_table(conn, "participants").height == 0
+        assert conn.execute(sa.text(
+            "SELECT count(*) FROM pg_constraint WHERE contype = 'p' AND conrelid = 'supervision_events'::regclass"
+        )).scalar_one() == 1
+
+
+@pytest.mark.postgres
 def test_postgresql_first_load_still_refuses_a_row_without_its_parent(postgres_engine: sa.engine.Engine) -> None:
     import psycopg
 
