@@ -348,7 +348,6 @@ class _Checks:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-
 @dataclass
 class _TableOutcome:
     report: TableReport

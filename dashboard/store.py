@@ -386,8 +386,7 @@ def _postgres_parallel_read(conn: sa.engine.Connection, names: Sequence[str]) ->
     for (name, _), frame in zip(jobs, frames):
         out[name].append(frame)
     return {
-        name: cast_to_schema(pl.concat(parts, how="vertical_relaxed") if parts else pl.DataFrame(), md.tables[name])
-        for name, parts in out.items()
+        name: cast_to_schema(pl.concat(parts, how="vertical_relaxed"), md.tables[name]) for name, parts in out.items()
     }
 
 
@@ -580,18 +579,19 @@ def _postgres_first_load(cur: Any, table: str, quoted_table: str, col_list: str,
         cur.execute(sql.SQL("TRUNCATE {}").format(sql.Identifier(table)))
     _copy_in(cur, quoted_table, col_list, rows, freeze=not referenced)
     cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
+
+    def add_constraint(name: str, definition: str) -> None:  # definition: as pg_get_constraintdef gave it
+        cur.execute(
+            sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(sql.Identifier(table), sql.Identifier(name))
+            + sql.SQL(definition)
+        )
+
     # the primary key first: a duplicate key (which the loader never lets
     # through) fails here, before any other index is built
     for name, definition in primary_key:
-        cur.execute(
-            sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(sql.Identifier(table), sql.Identifier(name))
-            + sql.SQL(definition)
-        )
+        add_constraint(name, definition)
     for definition, _ in indexes:
         cur.execute(definition)
     for name, definition in foreign_keys:
-        cur.execute(
-            sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(sql.Identifier(table), sql.Identifier(name))
-            + sql.SQL(definition)
-        )
+        add_constraint(name, definition)
     cur.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
