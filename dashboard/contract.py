@@ -459,7 +459,7 @@ def describe_rule(rule: str, table: str | None = None) -> str:
             "before_enrollment": "dated before the participant's enrollment",
             "after_exit": "dated after the participant's exit",
             "no_supervision_events": "participant has no supervision events",
-            "unknown_column": f"unknown column ignored",
+            "unknown_column": "unknown column ignored",
         }.get(rest.split(":")[0], rest)
     if t:
         for r in t.row_rules:

@@ -6,7 +6,6 @@ The database is filled with the hand-counted fixture of test_report.py.
 
 from __future__ import annotations
 
-import io
 import zipfile
 from pathlib import Path
 

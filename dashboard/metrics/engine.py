@@ -29,7 +29,6 @@ import json
 import math
 import sys
 from collections.abc import Hashable, Sequence
-from pathlib import Path
 from dataclasses import dataclass
 from typing import Any
 

@@ -226,7 +226,7 @@ def _recidivism_definitions() -> list[MetricDefinition]:
                     ),
                     denominator=f"eligible participants: index_date + {window} months <= as-of date",
                     includes=(
-                        f"Participants whose index date is in the period. Months are calendar months "
+                        "Participants whose index date is in the period. Months are calendar months "
                         "clipped to the month end (31 Jan + 1 month = 28/29 Feb)."
                     ),
                     excludes=(
