@@ -35,7 +35,31 @@ APPROX = dict(abs=5e-6)
 
 
 def test_z95_is_the_two_sided_95_percent_normal_quantile() -> None:
-    assert Z95 == pytest.approx(1.959963984540054, abs=1e-12)
+    from scipy.stats import norm
+
+    assert Z95 == float(norm.ppf(0.975))  # to the last bit
+
+
+@pytest.mark.parametrize(("k1", "n1", "k2", "n2"), [(15, 50, 10, 50), (1, 400, 30, 400), (2, 3, 1, 9), (90, 100, 10, 100)])
+def test_z_test_tail_matches_scipy(k1: int, n1: int, k2: int, n2: int) -> None:
+    """p-values use math.erfc (no scipy on the dashboard's start-up); scipy agrees."""
+    from scipy.stats import norm
+
+    pooled = (k1 + k2) / (n1 + n2)
+    z = (k1 / n1 - k2 / n2) / math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    assert two_proportion_z_test(k1, n1, k2, n2) == pytest.approx(2.0 * norm.sf(abs(z)), rel=1e-12, abs=1e-300)
+
+
+def test_logrank_tail_matches_scipy() -> None:
+    from scipy.stats import chi2
+
+    from dashboard.stats import logrank_test
+
+    result = logrank_test([1, 2, 3, 4, 5, 6, 7, 8], [1, 1, 1, 0, 1, 1, 0, 1],
+                          [3, 5, 7, 9, 11, 13, 15, 17], [1, 0, 1, 0, 1, 0, 1, 0])
+    assert result is not None
+    stat, p = result
+    assert p == pytest.approx(float(chi2.sf(stat, 1)), rel=1e-12)
 
 
 def test_wilson_three_of_ten() -> None:
