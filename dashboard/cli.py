@@ -8,12 +8,13 @@ it and is imported only when that command runs, so ``--help`` stays fast
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
 import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+from dashboard.arguments import date_argument, nonnegative_argument
 
 EXIT_OK = 0
 EXIT_SOME_REJECTED = 1
@@ -22,23 +23,6 @@ EXIT_NOTHING_LOADED = 2
 REPO_ROOT = Path(__file__).resolve().parent.parent
 APP_SCRIPT = REPO_ROOT / "streamlit_app.py"
 SAMPLE_DIR = REPO_ROOT / "sample_data"
-
-
-def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date written YYYY-MM-DD") from None
-
-
-def _nonnegative(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError("must be 0 (no suppression) or more")
-    return n
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,24 +46,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("load", help="validate and load every contract file in DIR")
     p.add_argument("directory", metavar="DIR", type=Path)
     p.add_argument("--db", help=db_help)
-    p.add_argument("--as-of", type=_date, help="the extract's as-of date (default: manifest.json, AS_OF file, today)")
+    p.add_argument("--as-of", type=date_argument, help="the extract's as-of date (default: manifest.json, AS_OF file, today)")
     p.add_argument("--format", choices=("text", "json"), default="text")
 
     p = sub.add_parser("check", help="run the data-quality suites without loading; write results and data docs")
     p.add_argument("directory", metavar="DIR", type=Path, nargs="?")
     p.add_argument("--db", help="check a loaded database instead of an extract directory")
-    p.add_argument("--as-of", type=_date)
+    p.add_argument("--as-of", type=date_argument)
     p.add_argument("--docs-dir", type=Path, default=None, help="where to write the HTML data docs")
     p.add_argument("--format", choices=("text", "json"), default="text")
 
     p = sub.add_parser("metrics", help="print every metric for every grouping")
     p.add_argument("--db", help=db_help)
-    p.add_argument("--as-of", type=_date)
-    p.add_argument("--start", type=_date)
-    p.add_argument("--end", type=_date)
+    p.add_argument("--as-of", type=date_argument)
+    p.add_argument("--start", type=date_argument)
+    p.add_argument("--end", type=date_argument)
     p.add_argument("--program")
     p.add_argument("--agency")
-    p.add_argument("--min-cell-size", type=_nonnegative, default=11)
+    p.add_argument("--min-cell-size", type=nonnegative_argument, default=11)
     p.add_argument("--format", choices=("json", "csv"), required=True)
 
     p = sub.add_parser("evaluate", help="print the pilot evaluation (pilot vs comparison)")
@@ -89,8 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--measure", action="append", choices=("rearrest", "reconviction", "reincarceration"),
         help="repeat for several; default all three",
     )
-    p.add_argument("--as-of", type=_date)
-    p.add_argument("--min-cell-size", type=_nonnegative, default=11)
+    p.add_argument("--as-of", type=date_argument)
+    p.add_argument("--min-cell-size", type=nonnegative_argument, default=11)
     p.add_argument("--format", choices=("json",), default="json")
 
     p = sub.add_parser("export", help="write charts, tables and the report bundle")
@@ -102,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--participants", type=int, default=3000)
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--as-of", type=_date, default=None)
+    p.add_argument("--as-of", type=date_argument, default=None)
     p.add_argument("--format", choices=("csv", "parquet"), default="csv")
 
     p = sub.add_parser("migrate", help="bring the database schema up to date (Alembic)")

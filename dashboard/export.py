@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 
+from dashboard.arguments import date_argument, month_argument, nonnegative_argument
+
 if TYPE_CHECKING:  # pragma: no cover
     import altair as alt
 
@@ -594,41 +596,17 @@ CHART_GROUPINGS: Mapping[str, tuple[str, str | None]] = {
 _CHART_UNITS: Mapping[str, str] = {"rate": "rate", "days": "days", "per_100_participant_months": "per_100_pm"}
 
 
-def _cli_date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date written YYYY-MM-DD") from None
-
-
-def _cli_nonnegative(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-    if number < 0:
-        raise argparse.ArgumentTypeError("must be 0 (no suppression) or more")
-    return number
-
-
-def _cli_month(value: str) -> int:
-    number = _cli_nonnegative(value)
-    if not 1 <= number <= 12:
-        raise argparse.ArgumentTypeError("must be a month number, 1 (January) to 12 (December)")
-    return number
-
-
 def _add_filter_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--as-of", type=_cli_date, help="as-of date (default: the latest load's)")
+    p.add_argument("--as-of", type=date_argument, help="as-of date (default: the latest load's)")
     p.add_argument("--period", help="reporting period instead of --start/--end: 2025Q1, 2025H1, FY2025, "
                    "FY2025Q1 or 2025-01-01:2025-03-31")
-    p.add_argument("--fiscal-year-start-month", type=_cli_month, default=7,
+    p.add_argument("--fiscal-year-start-month", type=month_argument, default=7,
                    help="first month of the fiscal year for FY periods (default 7 = July)")
-    p.add_argument("--start", type=_cli_date, help="first day of the period (inclusive)")
-    p.add_argument("--end", type=_cli_date, help="last day of the period (inclusive)")
+    p.add_argument("--start", type=date_argument, help="first day of the period (inclusive)")
+    p.add_argument("--end", type=date_argument, help="last day of the period (inclusive)")
     p.add_argument("--program", help="program id (each metric's own program attribution)")
     p.add_argument("--agency", help="agency id (each metric's own agency attribution)")
-    p.add_argument("--min-cell-size", type=_cli_nonnegative, default=11,
+    p.add_argument("--min-cell-size", type=nonnegative_argument, default=11,
                    help="suppress cells below this size (default 11; 0 turns suppression off)")
 
 
@@ -656,10 +634,10 @@ def add_export_arguments(export_subparsers: Any) -> None:
     p = export_subparsers.add_parser("report", help="the report package (PDF, HTML, ZIP) for a reporting period")
     p.add_argument("--period", required=True, help="2025Q1, 2025H1, FY2025, FY2025Q1 or 2025-01-01:2025-03-31")
     p.add_argument("--program", help="program id (default: all programs)")
-    p.add_argument("--fiscal-year-start-month", type=_cli_month, default=7,
+    p.add_argument("--fiscal-year-start-month", type=month_argument, default=7,
                    help="first month of the fiscal year for FY periods (default 7 = July)")
-    p.add_argument("--as-of", type=_cli_date, help="as-of date (default: the latest load's)")
-    p.add_argument("--min-cell-size", type=_cli_nonnegative, default=11,
+    p.add_argument("--as-of", type=date_argument, help="as-of date (default: the latest load's)")
+    p.add_argument("--min-cell-size", type=nonnegative_argument, default=11,
                    help="suppress cells below this size (default 11; 0 turns suppression off)")
     p.add_argument("--out", type=Path, required=True, help="directory to write the package into")
 

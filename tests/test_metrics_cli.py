@@ -97,3 +97,15 @@ def test_reading_commands_refuse_a_mistyped_database_file(
     err = capsys.readouterr().err
     assert str(missing) in err and "does not exist" in err
     assert not missing.exists()
+
+
+@pytest.mark.parametrize("value", ["20250101", "2025-W01-1", "2025-1-5", "2025/01/05", "2025-02-30"])
+def test_command_line_dates_are_read_as_strictly_as_the_contract(
+    value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for command in (["metrics", "--format", "json", "--as-of", value],
+                    ["export", "table", "--all", "--out", "x.csv", "--as-of", value]):
+        with pytest.raises(SystemExit) as stop:
+            main(command)
+        assert stop.value.code == 2
+        assert f"{value!r} is not a date written YYYY-MM-DD" in capsys.readouterr().err
