@@ -355,6 +355,34 @@ def test_an_exception_mid_load_leaves_nothing(engine: sa.engine.Engine, tmp_path
         assert table(engine, name).height == 0, name
 
 
+def test_a_failed_write_stops_the_load_and_leaves_nothing(
+    engine: sa.engine.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writes run in the loader's writer thread: an error there (here: the database
+    refusing supervision events, after participants were written) still reaches
+    the caller and rolls the whole load back."""
+    from dashboard import store
+
+    files = base_files(participants=PARTICIPANTS_HEADER + GOOD_PARTICIPANT, supervision_events=EVENTS_HEADER + GOOD_EVENT)
+    directory = write_extract(tmp_path / "x", files)
+    real = store.bulk_upsert
+    written: list[str] = []
+
+    def refuse_events(conn, table_name, rows):  # type: ignore[no-untyped-def]
+        if table_name == "supervision_events":
+            raise RuntimeError("simulated database error")
+        real(conn, table_name, rows)
+        written.append(table_name)
+
+    monkeypatch.setattr(store, "bulk_upsert", refuse_events)
+    with pytest.raises(RuntimeError, match="simulated database error"):
+        load_extract(directory, engine)
+    assert "participants" in written
+    monkeypatch.setattr(store, "bulk_upsert", real)
+    for name in ("agencies", "programs", "participants", "load_runs", "load_files", "quarantine", "load_issues"):
+        assert table(engine, name).height == 0, name
+
+
 def test_a_killed_load_leaves_the_database_as_before(engine: sa.engine.Engine, tmp_path: Path) -> None:
     # a first load commits one agency; a second load is killed after writing its programs
     write_extract(tmp_path / "before", {"agencies": "agency_id,agency_name,agency_type\nA0,Old,court\n"})
