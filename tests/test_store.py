@@ -183,7 +183,7 @@ def test_duckdb_contract_tables_have_primary_keys_and_no_secondary_indexes(duckd
     assert "ix_quarantine_record_key" in indexes["index_name"].to_list()
 
 
-def test_a_duckdb_file_made_by_revision_0001_upgrades_with_its_rows(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_duckdb_file_made_by_revision_0001_upgrades_with_its_rows(tmp_path: Path) -> None:
     engine = store.make_engine(f"duckdb:///{tmp_path / 'old.duckdb'}")
     migrate.upgrade(engine, "0001")
     with store.connect(engine) as conn:
@@ -197,9 +197,10 @@ def test_a_duckdb_file_made_by_revision_0001_upgrades_with_its_rows(tmp_path) ->
         assert store.read_table(conn, "agencies")["agency_id"].sort().to_list() == ["A1", "A2"]
         after = store.read_frame(conn, "SELECT count(*) AS n FROM duckdb_indexes() WHERE table_name = 'participants'")
     assert after["n"][0] == 0
-    migrate_down = __import__("alembic.command", fromlist=["downgrade"]).downgrade
+    from alembic import command
+
     with engine.begin() as conn:
-        migrate_down(migrate.alembic_config(conn), "0001")
+        command.downgrade(migrate.alembic_config(conn), "0001")
     with store.connect(engine) as conn:
         again = store.read_frame(conn, "SELECT count(*) AS n FROM duckdb_indexes() WHERE table_name = 'participants'")
     assert again["n"][0] == 4
