@@ -372,19 +372,7 @@ def render_metrics_markdown() -> str:
     for m in METRICS:
         lines.append(f"| `{m.id}` | {m.label} | {m.unit} | {m.period_date} | {m.agency_attribution} |")
     for m in METRICS:
-        lines += [
-            "",
-            f"### `{m.id}` — {m.label}",
-            "",
-            m.definition,
-            "",
-            f"- **Numerator**: {m.numerator}.",
-            f"- **Denominator**: {m.denominator}.",
-            f"- **Includes**: {m.includes}",
-            f"- **Excludes**: {m.excludes}",
-            f"- **Unit**: {_UNIT_WORDS[m.unit]}.",
-            f"- **Period applies to**: {m.period_date}.",
-            f"- **Source**: {m.source_table}.",
+        lines += _definition_lines(m) + [
             f"- **Program**: {m.program_attribution}; **agency**: {m.agency_attribution}; "
             "**cohort**: the participant's cohort.",
             "- **Groupings**: overall, " + ", ".join("+".join(g) for g in m.groupings if g) + ".",
@@ -399,24 +387,30 @@ def render_metrics_markdown() -> str:
         "the same Wilson interval and small-cell suppression, each breakdown protected against its overall row.",
     ]
     for m in DASHBOARD_METRICS:
-        lines += [
-            "",
-            f"### `{m.id}` — {m.label}",
-            "",
-            m.definition,
-            "",
-            f"- **Numerator**: {m.numerator}.",
-            f"- **Denominator**: {m.denominator}.",
-            f"- **Includes**: {m.includes}",
-            f"- **Excludes**: {m.excludes}",
-            f"- **Unit**: {_UNIT_WORDS[m.unit]}.",
-            f"- **Period applies to**: {m.period_date}.",
-            f"- **Source**: {m.source_table}.",
+        lines += _definition_lines(m) + [
             f"- **Program**: {m.program_attribution}; **agency**: {m.agency_attribution}.",
             "- **Breakdowns** (dashboard): overall, agency_id, " + ", ".join(m.breakdowns) + ", quarter+agency_id.",
         ]
     lines.append("")
     return "\n".join(lines)
+
+
+def _definition_lines(m: MetricDefinition) -> list[str]:
+    """The part of a measure's section in docs/metrics.md that every measure has."""
+    return [
+        "",
+        f"### `{m.id}` — {m.label}",
+        "",
+        m.definition,
+        "",
+        f"- **Numerator**: {m.numerator}.",
+        f"- **Denominator**: {m.denominator}.",
+        f"- **Includes**: {m.includes}",
+        f"- **Excludes**: {m.excludes}",
+        f"- **Unit**: {_UNIT_WORDS[m.unit]}.",
+        f"- **Period applies to**: {m.period_date}.",
+        f"- **Source**: {m.source_table}.",
+    ]
 
 
 def _age_bands() -> tuple[tuple[str, int, int], ...]:
