@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -230,7 +230,45 @@ def project(frame: pl.DataFrame, nullness_only: set[str]) -> pl.DataFrame:
     )
 
 
-def profile_frame(frame: pl.DataFrame, groups: Sequence[tuple[str, ...]]) -> pl.DataFrame:
+PAIR_ORDER = "ExpectColumnPairValuesAToBeGreaterThanB"
+
+
+def pair_order_groups(specs: Sequence[ExpectationSpec]) -> set[int]:
+    """Indexes (into :func:`expectation_groups`) of the groups read only by
+    unconditional date-order expectations ("A on or after B").
+
+    Such a rule sees a pair of dates only through their difference (and which
+    of them is missing), so the profile keeps one real pair per distinct
+    difference (:func:`group_key`): a few thousand pairs where a million-row
+    file has hundreds of thousands of distinct ones.
+    """
+    groups = expectation_groups(specs)
+    readers: dict[int, list[ExpectationSpec]] = {}
+    for spec in specs:
+        readers.setdefault(groups.index(spec_columns(spec)), []).append(spec)
+    return {
+        i for i, group_specs in readers.items()
+        if len(groups[i]) == 2 and all(s.expectation == PAIR_ORDER and s.condition is None for s in group_specs)
+    }
+
+
+def group_key(cols: Sequence[str], by_difference: bool) -> list[pl.Expr]:
+    """What makes two rows the same for a group's rules: the values themselves,
+    or for a date-order pair (``by_difference``) the later date minus the
+    earlier one and which of the two is missing."""
+    if not by_difference:
+        return [pl.col(c) for c in cols]
+    later, earlier = cols
+    return [
+        (pl.col(later) - pl.col(earlier)).alias("__difference"),
+        pl.col(later).is_null().alias("__later_missing"),
+        pl.col(earlier).is_null().alias("__earlier_missing"),
+    ]
+
+
+def profile_frame(
+    frame: pl.DataFrame, groups: Sequence[tuple[str, ...]], by_difference: Collection[int] = ()
+) -> pl.DataFrame:
     """Every distinct value (or tuple of values) the expectations read, tagged by group.
 
     Every single-row rule is a function of the columns it reads, so checking
@@ -238,14 +276,23 @@ def profile_frame(frame: pl.DataFrame, groups: Sequence[tuple[str, ...]]) -> pl.
     its tuple does (columns read only for nullness are first reduced by
     :func:`project`). Stacking the tuples of all groups (``GROUP`` says which)
     lets one GX batch and one suite per table cover the whole file at the cost
-    of its distinct values instead of its rows (docs/performance.md).
+    of its distinct values instead of its rows (docs/performance.md). For the
+    groups in ``by_difference`` (:func:`pair_order_groups`) the first real
+    tuple of each distinct :func:`group_key` stands for all rows that share it.
     """
     lazy = frame.lazy()
-    parts = pl.collect_all(  # one query plan: the groups are worked on in parallel
-        [lazy.select(cols).unique(maintain_order=True).with_columns(pl.lit(i, pl.Int32).alias(GROUP))
-         for i, cols in enumerate(groups)]
-    )
-    return pl.concat(parts, how="diagonal_relaxed")
+    parts = []
+    for i, cols in enumerate(groups):
+        part = lazy.select(cols)
+        if i in by_difference:
+            key = group_key(cols, True)
+            names = [k.meta.output_name() for k in key]
+            part = part.with_columns(key).unique(subset=names, keep="first", maintain_order=True).select(cols)
+        else:
+            part = part.unique(maintain_order=True)
+        parts.append(part.with_columns(pl.lit(i, pl.Int32).alias(GROUP)))
+    # one query plan: the groups are worked on in parallel
+    return pl.concat(pl.collect_all(parts), how="diagonal_relaxed")
 
 
 def to_pandas(profile: pl.DataFrame) -> pd.DataFrame:
@@ -294,6 +341,7 @@ class Profile:
     frame: pl.DataFrame
     groups: list[tuple[str, ...]]
     nullness_only: set[str]
+    by_difference: set[int]
 
 
 def profile_of(table: Table, as_of: dt.date, frame: pl.DataFrame) -> Profile:
@@ -302,7 +350,8 @@ def profile_of(table: Table, as_of: dt.date, frame: pl.DataFrame) -> Profile:
     specs = expectation_specs(table, as_of)
     groups = expectation_groups(specs)
     nullness = nullness_only_columns(specs)
-    return Profile(table, profile_frame(project(frame, nullness), groups), groups, nullness)
+    pairs = pair_order_groups(specs)
+    return Profile(table, profile_frame(project(frame, nullness), groups, pairs), groups, nullness, pairs)
 
 
 class SuiteRunner:
@@ -378,7 +427,7 @@ class SuiteRunner:
             result = next(iter(outcome.run_results.values()))
         return TableCheck(
             table=table, result=result, profile=profile.frame, groups=profile.groups,
-            nullness_only=profile.nullness_only,
+            nullness_only=profile.nullness_only, by_difference=profile.by_difference,
         )
 
     def _asset_names(self) -> set[str]:
@@ -410,6 +459,7 @@ class TableCheck:
     profile: pl.DataFrame
     groups: list[tuple[str, ...]]
     nullness_only: set[str]
+    by_difference: set[int]
 
     @property
     def success(self) -> bool:
@@ -435,7 +485,8 @@ class TableCheck:
         """``rule id -> row positions of frame`` whose values GX found unexpected.
 
         The unexpected profile rows (distinct tuples) are joined back to the
-        validation frame on the group's columns, nulls matching nulls.
+        validation frame on the group's :func:`group_key` (its columns, or a
+        date pair's difference), nulls matching nulls.
         """
         out: dict[str, set[int]] = {}
         positions = project(frame, self.nullness_only).with_row_index("__pos")
@@ -446,8 +497,12 @@ class TableCheck:
             if not index:
                 continue
             bad = self.profile[index]
-            cols = list(self.groups[int(bad[GROUP][0])])
-            hit = positions.join(bad.select(cols).unique(), on=cols, how="semi", nulls_equal=True)
+            group = int(bad[GROUP][0])
+            key = group_key(self.groups[group], group in self.by_difference)
+            names = [k.meta.output_name() for k in key]
+            hit = positions.with_columns(key).join(
+                bad.select(key).unique(), on=names, how="semi", nulls_equal=True
+            )
             out[rule].update(hit["__pos"].to_list())
         return out
 
