@@ -27,7 +27,7 @@ import json
 import os
 import sys
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -245,25 +245,39 @@ class _Database:
         """Enrollment and exit dates of every participant, as they are once this run is stored."""
         return self._windows
 
-    def supervised_participants(self) -> pl.Series:
-        """Participants with stored supervision events (call once this run's are written)."""
-        if self.conn is None:
-            return pl.Series("participant_id", [], pl.String)
-        return store.read_frame(self.conn, "SELECT DISTINCT participant_id FROM supervision_events")[
-            "participant_id"
-        ].cast(pl.String)
+    def supervised_participants(self, written_here: pl.Series | None, filled_empty_table: bool) -> pl.Series:
+        """Participants with supervision events once this run is stored (call after the writes).
+
+        ``written_here``: participants of this run's valid events. When this run
+        filled an empty table (``filled_empty_table``; no one else could write
+        it meanwhile) those are all there are, and the table is not read.
+        """
+        here = (
+            written_here.cast(pl.String) if written_here is not None else pl.Series("participant_id", [], pl.String)
+        )
+        if self.conn is None or filled_empty_table:
+            return here
+        stored = store.read_frame(self.conn, "SELECT DISTINCT participant_id FROM supervision_events")
+        return stored["participant_id"].cast(pl.String)  # this run's events are stored by now
+
+
+#: Validated rows that may wait for the database writer (see :class:`_Writer`).
+WRITE_QUEUE_BYTES = 512 * 1024 * 1024
 
 
 class _Writer:
     """Writes each table's valid rows in a thread beside the loader.
 
     The database's work (DuckDB's insert, PostgreSQL's COPY and index builds)
-    leaves the interpreter free, so while table N is written the next file is
-    read and validated. One write runs at a time and the loader hands over the
-    next only when the previous has finished, so at most one table waits in
-    memory. Writes use the load's connection and transaction, and nothing else
-    uses that connection until :meth:`drain`; an error in a write stops the
-    load at the next hand-over, and the transaction is rolled back as ever.
+    leaves the interpreter free, so while one table is written the next files
+    are read and validated. Writes run one at a time, in hand-over order, on
+    the load's connection and transaction; nothing else uses that connection
+    until :meth:`drain`. Validated tables may queue for the writer up to
+    :data:`WRITE_QUEUE_BYTES` (estimated frame size, the table being written
+    included; a table larger than that waits until the queue is empty), so
+    the loader does not stall on every hand-over while memory stays bounded.
+    An error in a write stops the load at the next hand-over (later writes
+    are skipped), and the transaction is rolled back as ever.
     """
 
     def __init__(self, conn: sa.engine.Connection, run_id: str) -> None:
@@ -272,25 +286,44 @@ class _Writer:
         self.conn = conn
         self.run_id = run_id
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="database-writer")
-        self._current: Any = None
+        self._handed: deque[tuple[Any, int]] = deque()  # (future, bytes), oldest first
+        self._failed = False
+        #: tables that were empty and now hold exactly this run's rows (see store.bulk_upsert)
+        self.filled_empty: set[str] = set()
 
     def write(self, table: Table, loaded: pl.DataFrame) -> None:
-        self.drain()
-        self._current = self._pool.submit(self._write, table, loaded)
+        # The table's columns in order are picked here, not in the writer thread:
+        # polars runs such steps on its shared thread pool, where the writer would
+        # queue behind the validation of the next file (measured: 1.7 s).
+        rows = loaded.select(table.column_names)
+        size = rows.estimated_size()
+        while self._handed and (self._handed[0][0].done() or self._queued_bytes() + size > WRITE_QUEUE_BYTES):
+            self._handed.popleft()[0].result()  # waits for the oldest write; re-raises its error
+        self._handed.append((self._pool.submit(self._write, table, rows), size))
 
-    def _write(self, table: Table, loaded: pl.DataFrame) -> None:
-        store.bulk_upsert(self.conn, table.name, loaded.drop(LINE))
-        _resolve_quarantine(self.conn, table, loaded[table.key], self.run_id)
+    def _queued_bytes(self) -> int:
+        return sum(size for _, size in self._handed)
+
+    def _write(self, table: Table, rows: pl.DataFrame) -> None:
+        if self._failed:
+            return  # an earlier write failed: the load is being abandoned
+        try:
+            if store.bulk_upsert(self.conn, table.name, rows):
+                self.filled_empty.add(table.name)
+            _resolve_quarantine(self.conn, table, rows[table.key], self.run_id)
+        except BaseException:
+            self._failed = True
+            raise
 
     def drain(self) -> None:
-        """Wait for the write under way; re-raise its error."""
-        current, self._current = self._current, None
-        if current is not None:
-            current.result()
+        """Wait for every write handed over; re-raise the first error."""
+        while self._handed:
+            self._handed.popleft()[0].result()
 
     def close(self) -> None:
         """Wait for the thread to stop (before the transaction ends, whatever happened)."""
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._handed.clear()
 
 
 # --- the pipeline -----------------------------------------------------------------------
@@ -301,14 +334,22 @@ class _Checks:
 
     GX is pure Python over pandas; the loader's own work is polars and the
     database, which release the interpreter while they compute. So each table's
-    (small) profile is handed to a single GX thread and the loader goes on with
-    the cross-table rules and the writes; :meth:`finish`, called before the
-    audit is written and the transaction commits, waits for every result,
-    records it and stops the load if GX and the row rules disagree. Importing
-    GX and building its context (a few seconds) happens in that thread too.
+    (small) profile is handed to a single GX thread; :meth:`finish`, called
+    before the audit is written and the transaction commits, waits for every
+    result, records it and stops the load if GX and the row rules disagree.
+    Importing GX and building its context (a few seconds) happens in that
+    thread too, from the start.
+
+    When loading (``hold``), the suites wait until every file is validated
+    (:meth:`release`): while files are still being validated the two cores
+    are busy with polars and the database, and GX would only slow the
+    validation down; afterwards the database is usually still writing the
+    last (largest) table, and GX runs in time the cores would otherwise
+    leave idle (docs/performance.md). ``check`` has no database writer, so
+    there the suites run as the profiles come.
     """
 
-    def __init__(self, as_of: dt.date, docs_dir: Path | None) -> None:
+    def __init__(self, as_of: dt.date, docs_dir: Path | None, *, hold: bool = False) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
         from data_checks.suites import SuiteRunner
@@ -317,17 +358,33 @@ class _Checks:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="great-expectations")
         self._runner = self._pool.submit(SuiteRunner, as_of, docs_dir)
         self._pending: list[tuple[TableReport, set[str], Any]] = []
+        self._hold = hold
+        self._held: list[tuple[TableReport, set[str], Any]] = []
 
     def submit(self, table: Table, frame: pl.DataFrame, report: TableReport) -> None:
         from data_checks.suites import profile_of
 
         profile = profile_of(table, self.as_of, frame)
         failed = set(frame[RULES].explode().drop_nulls().unique().to_list())
+        if self._hold:
+            self._held.append((report, failed, profile))
+        else:
+            self._start(report, failed, profile)
+
+    def _start(self, report: TableReport, failed: set[str], profile: Any) -> None:
         future = self._pool.submit(lambda: self._runner.result().validate_profile(profile))
         self._pending.append((report, failed, future))
 
+    def release(self) -> None:
+        """Start the suites held back so far; later profiles start as they come."""
+        self._hold = False
+        for item in self._held:
+            self._start(*item)
+        self._held.clear()
+
     def finish(self) -> None:
         """Wait for every table's result; raise if GX and the row rules disagree."""
+        self.release()
         for report, polars_failed, future in self._pending:
             check = future.result()
             report.validation_success = check.success
@@ -697,7 +754,7 @@ def _run(
         report.errors.append(str(exc))
         return report
     assert report.as_of is not None
-    checks = _Checks(report.as_of, docs_dir)
+    checks = _Checks(report.as_of, docs_dir, hold=engine is not None)
     try:
         return _run_checked(files, report, engine, checks, say)
     finally:
@@ -730,6 +787,23 @@ def _run_checked(
     return report
 
 
+def _processing_order(files: dict[str, Path]) -> list[Table]:
+    """The tables with a file, parents before the tables that refer to them.
+
+    Tables no other table refers to (referrals, supervision events, violations,
+    recidivism events, police contacts) come after every parent, smallest file
+    first. The database writes each table while the next is validated; with
+    the largest file (typically supervision events, half of all rows)
+    validated last, the writer stores the others meanwhile instead of waiting
+    for it, and its long write overlaps nothing but the end of the load.
+    """
+    referenced = {c.references for t in TABLES for c in t.foreign_keys}
+    present = [t for t in TABLES if t.name in files]
+    parents = [t for t in present if t.name in referenced]
+    leaves = [t for t in present if t.name not in referenced]
+    return parents + sorted(leaves, key=lambda t: files[t.name].stat().st_size)
+
+
 def _validate_all(
     files: dict[str, Path],
     report: LoadReport,
@@ -745,16 +819,14 @@ def _validate_all(
     supervised_here: pl.Series | None = None
     writer = _Writer(conn, run_id) if conn is not None else None
     try:
-        for table in TABLES:
-            path = files.get(table.name)
-            if path is None:
-                continue
+        for table in _processing_order(files):
+            path = files[table.name]
             delivered = readers.read_file(table.name, path)
             outcome = _process_table(delivered, report.as_of, parents, db, checks)
             report.tables[table.name] = outcome.report
             if table.name == "participants":
                 db.add_participants(outcome.loaded)
-            if table.name == "supervision_events" and conn is None:
+            if table.name == "supervision_events":
                 supervised_here = outcome.loaded["participant_id"].unique()
             if writer is not None:
                 writer.write(table, outcome.loaded)
@@ -765,17 +837,20 @@ def _validate_all(
                 f"{table.name}: {r.rows_read} read, {r.loaded} {'loaded' if writer else 'valid'}, "
                 f"{r.rejected} rejected, {r.duplicates_dropped} duplicates dropped, {r.warnings} warnings"
             )
+        checks.release()
         if writer is not None:
             writer.drain()
     finally:
         if writer is not None:
             writer.close()
+    # reports in contract order, whatever order the files were worked in
+    report.tables = {t.name: report.tables[t.name] for t in TABLES if t.name in report.tables}
+    outcomes.sort(key=lambda o: contract.TABLE_NAMES.index(o.report.table))
     # a participant with no supervision events (in this extract or stored)
     participants = next((o for o in outcomes if o.report.table == "participants"), None)
     if participants is not None:
-        supervised = db.supervised_participants() if conn is not None else pl.Series("participant_id", [], pl.String)
-        if supervised_here is not None:
-            supervised = pl.concat([supervised.cast(pl.String), supervised_here.cast(pl.String)])
+        filled = writer is not None and "supervision_events" in writer.filled_empty
+        supervised = db.supervised_participants(supervised_here, filled)
         lonely = _no_supervision_warnings(parents, supervised)
         if lonely is not None:
             participants.issues.append(lonely)

@@ -29,7 +29,7 @@ def test_foreign_keys_follow_the_contract_on_postgresql_metadata() -> None:
 
 
 def test_migrations_reach_head_and_upsert_replaces_by_key(engine: sa.engine.Engine) -> None:
-    assert migrate.current_revision(engine) == "0002"
+    assert migrate.current_revision(engine) == "0003"
     agencies = pl.DataFrame(
         {
             "agency_id": ["A1", "A2"],
@@ -192,7 +192,7 @@ def test_a_duckdb_file_made_by_revision_0001_upgrades_with_its_rows(tmp_path: Pa
     with engine.begin() as conn:
         store.bulk_upsert(conn, "agencies", _agencies("A1", "A2"))
     migrate.upgrade(engine)
-    assert migrate.current_revision(engine) == "0002"
+    assert migrate.current_revision(engine) == "0003"
     with store.connect(engine) as conn:
         assert store.read_table(conn, "agencies")["agency_id"].sort().to_list() == ["A1", "A2"]
         after = store.read_frame(conn, "SELECT count(*) AS n FROM duckdb_indexes() WHERE table_name = 'participants'")
@@ -205,6 +205,71 @@ def test_a_duckdb_file_made_by_revision_0001_upgrades_with_its_rows(tmp_path: Pa
         again = store.read_frame(conn, "SELECT count(*) AS n FROM duckdb_indexes() WHERE table_name = 'participants'")
     assert again["n"][0] == 4
     engine.dispose()
+
+
+def _collations(conn: sa.engine.Connection) -> dict[tuple[str, str], str | None]:
+    rows = conn.execute(sa.text(
+        "SELECT table_name, column_name, collation_name FROM information_schema.columns "
+        "WHERE table_schema = current_schema() AND data_type = 'character varying' "
+        "AND table_name = ANY(:t)"
+    ), {"t": list(contract.TABLE_NAMES)})
+    return {(t, c): collation for t, c, collation in rows}
+
+
+_CODES = {(t.name, c.name) for t in contract.TABLES for c in t.columns if store.is_code(t, c)}
+
+
+@pytest.mark.postgres
+def test_postgresql_codes_compare_bytes_and_free_text_keeps_the_database_collation(
+    postgres_engine: sa.engine.Engine,
+) -> None:
+    # alembic's comparison does not look at collations, so they are checked here
+    with postgres_engine.connect() as conn:
+        collations = _collations(conn)
+    assert {k for k, v in collations.items() if v == "C"} == _CODES
+    assert {k for k, v in collations.items() if v is None} == {
+        ("agencies", "agency_name"), ("agencies", "jurisdiction"), ("programs", "program_name"),
+        ("programs", "grant_id"), ("participants", "race_ethnicity"),
+    }
+
+
+@pytest.mark.postgres
+def test_revision_0003_gives_an_existing_postgresql_database_byte_order_codes(postgres_url: str) -> None:
+    """An existing deployment upgrades in place: rows, keys and indexes stay; downgrade undoes it."""
+    import uuid
+
+    admin = sa.create_engine(store.normalise_url(postgres_url), isolation_level="AUTOCOMMIT")
+    name = f"pd_migration_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine = store.make_engine(admin.url.set(database=name).render_as_string(hide_password=False))
+    try:
+        migrate.upgrade(engine, "0002")
+        with engine.begin() as conn:
+            store.bulk_upsert(conn, "agencies", _agencies("A1", "A2"))
+            store.bulk_upsert(conn, "programs", _programs(("P1", "A1"), ("P2", "A2")))
+        count_constraints = sa.text("SELECT count(*) FROM pg_constraint WHERE connamespace = 'public'::regnamespace")
+        count_indexes = sa.text("SELECT count(*) FROM pg_indexes WHERE schemaname = 'public'")
+        with engine.connect() as conn:
+            assert set(_collations(conn).values()) == {None}
+            before = (conn.execute(count_constraints).scalar_one(), conn.execute(count_indexes).scalar_one())
+        migrate.upgrade(engine)
+        assert migrate.current_revision(engine) == "0003"
+        with engine.connect() as conn:
+            assert {k for k, v in _collations(conn).items() if v == "C"} == _CODES
+            assert (conn.execute(count_constraints).scalar_one(), conn.execute(count_indexes).scalar_one()) == before
+            assert store.read_table(conn, "programs").sort("program_id")["lead_agency_id"].to_list() == ["A1", "A2"]
+        from alembic import command
+
+        with engine.begin() as conn:
+            command.downgrade(migrate.alembic_config(conn), "0002")
+        with engine.connect() as conn:
+            assert set(_collations(conn).values()) == {None}
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.mark.postgres
@@ -243,6 +308,62 @@ def test_postgresql_schema_is_whole_after_a_full_first_load(postgres_engine: sa.
             "SELECT count(*) FROM pg_constraint WHERE contype = 'p' AND conrelid = ANY(CAST(:t AS regclass[]))"
         ), {"t": list(contract.TABLE_NAMES)}).scalar_one()
     assert keys == len(contract.TABLE_NAMES)
+
+
+def _relfilenode(conn: sa.engine.Connection, table: str) -> int:
+    """Changes when a table is truncated: tells whether a first load took the frozen-copy path."""
+    return conn.execute(sa.text("SELECT relfilenode FROM pg_class WHERE oid = CAST(:t AS regclass)"), {"t": table}).scalar_one()
+
+
+def _contact_without_participant() -> pl.DataFrame:
+    return pl.DataFrame(
+        {"contact_id": ["C1"], "agency_id": ["A1"], "program_id": [None], "participant_id": [None],
+         "contact_date": [dt.date(2024, 3, 1)], "contact_type": ["outreach"], "co_responder": [False],
+         "outcome": ["no_action"]},
+        schema=store.polars_schema("police_contacts"),
+    )
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("child_has_a_row", [False, True])
+def test_postgresql_first_load_of_a_parent_sets_aside_keys_only_of_empty_children(
+    postgres_engine: sa.engine.Engine, child_has_a_row: bool
+) -> None:
+    """A table others point at (agencies) takes the frozen-copy path when every
+    table pointing at it is empty: their foreign keys are set aside and come
+    back. A stored child row (a police contact, which needs no participant)
+    keeps the parent's primary key in place. Either way the schema and the
+    child's row are whole afterwards."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with postgres_engine.begin() as conn:
+        store.bulk_upsert(conn, "agencies", _agencies("A1"))
+        if child_has_a_row:
+            store.bulk_upsert(conn, "police_contacts", _contact_without_participant())
+        before = _relfilenode(conn, "participants")
+        people = pl.DataFrame(
+            {"participant_id": ["X1", "X2"], "program_id": ["P1", "P1"], "supervising_agency_id": ["A1", None],
+             "cohort": ["pilot", "comparison"], "enrollment_date": [dt.date(2024, 1, 2)] * 2,
+             "release_date": [None] * 2, "reentry_plan_date": [None] * 2, "supervision_type": ["none"] * 2,
+             "risk_level": ["low"] * 2, "sex": [None] * 2, "race_ethnicity": [None] * 2,
+             "age_at_enrollment": [None] * 2, "exit_date": [None] * 2, "exit_reason": [None] * 2},
+            schema=store.polars_schema("participants"),
+        )
+        store.bulk_upsert(conn, "programs", _programs(("P1", "A1")))
+        assert store.bulk_upsert(conn, "participants", people)
+        truncated = _relfilenode(conn, "participants") != before
+    assert truncated is not child_has_a_row
+    with postgres_engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), store.METADATA) == []
+        assert store.read_table(conn, "participants")["participant_id"].sort().to_list() == ["X1", "X2"]
+        assert store.read_table(conn, "police_contacts").height == int(child_has_a_row)
+    # the foreign keys set aside came back and hold
+    with pytest.raises(sa.exc.IntegrityError, match="participant"), postgres_engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO referrals (referral_id, participant_id, referring_agency_id, provider_agency_id, "
+            "service_type, referral_date, status) VALUES ('R1', 'NOBODY', 'A1', 'A1', 'housing', '2024-02-01', 'pending')"
+        ))
 
 
 @pytest.mark.postgres
