@@ -310,6 +310,19 @@ def test_postgresql_schema_is_whole_after_a_full_first_load(postgres_engine: sa.
     assert keys == len(contract.TABLE_NAMES)
 
 
+def _people(*ids: str) -> pl.DataFrame:
+    """Participants of program P1, enrolled 2024-01-02, nothing else set."""
+    n = len(ids)
+    return pl.DataFrame(
+        {"participant_id": list(ids), "program_id": ["P1"] * n, "supervising_agency_id": [None] * n,
+         "cohort": ["pilot"] * n, "enrollment_date": [dt.date(2024, 1, 2)] * n, "release_date": [None] * n,
+         "reentry_plan_date": [None] * n, "supervision_type": ["none"] * n, "risk_level": ["low"] * n,
+         "sex": [None] * n, "race_ethnicity": [None] * n, "age_at_enrollment": [None] * n,
+         "exit_date": [None] * n, "exit_reason": [None] * n},
+        schema=store.polars_schema("participants"),
+    )
+
+
 def _relfilenode(conn: sa.engine.Connection, table: str) -> int:
     """Changes when a table is truncated: tells whether a first load took the frozen-copy path."""
     return conn.execute(sa.text("SELECT relfilenode FROM pg_class WHERE oid = CAST(:t AS regclass)"), {"t": table}).scalar_one()
@@ -342,16 +355,8 @@ def test_postgresql_first_load_of_a_parent_sets_aside_keys_only_of_empty_childre
         if child_has_a_row:
             store.bulk_upsert(conn, "police_contacts", _contact_without_participant())
         before = _relfilenode(conn, "participants")
-        people = pl.DataFrame(
-            {"participant_id": ["X1", "X2"], "program_id": ["P1", "P1"], "supervising_agency_id": ["A1", None],
-             "cohort": ["pilot", "comparison"], "enrollment_date": [dt.date(2024, 1, 2)] * 2,
-             "release_date": [None] * 2, "reentry_plan_date": [None] * 2, "supervision_type": ["none"] * 2,
-             "risk_level": ["low"] * 2, "sex": [None] * 2, "race_ethnicity": [None] * 2,
-             "age_at_enrollment": [None] * 2, "exit_date": [None] * 2, "exit_reason": [None] * 2},
-            schema=store.polars_schema("participants"),
-        )
         store.bulk_upsert(conn, "programs", _programs(("P1", "A1")))
-        assert store.bulk_upsert(conn, "participants", people)
+        assert store.bulk_upsert(conn, "participants", _people("X1", "X2"))
         truncated = _relfilenode(conn, "participants") != before
     assert truncated is not child_has_a_row
     with postgres_engine.connect() as conn:
@@ -370,13 +375,7 @@ def test_postgresql_first_load_of_a_parent_sets_aside_keys_only_of_empty_childre
 def test_postgresql_first_load_refuses_a_duplicate_key(postgres_engine: sa.engine.Engine) -> None:
     import psycopg
 
-    people = pl.DataFrame(
-        {"participant_id": ["X1"], "program_id": ["P1"], "supervising_agency_id": [None], "cohort": ["pilot"],
-         "enrollment_date": [dt.date(2024, 1, 2)], "release_date": [None], "reentry_plan_date": [None],
-         "supervision_type": ["none"], "risk_level": ["low"], "sex": [None], "race_ethnicity": [None],
-         "age_at_enrollment": [None], "exit_date": [None], "exit_reason": [None]},
-        schema=store.polars_schema("participants"),
-    )
+    people = _people("X1")
     events = pl.DataFrame(
         {"event_id": ["E1", "E1"], "participant_id": ["X1", "X1"], "agency_id": ["A1", "A1"],
          "event_date": [dt.date(2024, 3, 1)] * 2, "event_type": ["home_visit"] * 2, "required": [True, False],
