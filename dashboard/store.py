@@ -562,6 +562,8 @@ def _copy_in(cur: Any, table: str, col_list: str, rows: pl.DataFrame, *, freeze:
 
     options = "FORMAT csv, FREEZE true" if freeze else "FORMAT csv"
     starts = range(0, rows.height, _COPY_SLICE)
+    if not starts:
+        return
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="copy-csv") as pool:
         with cur.copy(f"COPY {table} ({col_list}) FROM STDIN WITH ({options})") as copy:
             pending = pool.submit(as_csv, starts[0])
@@ -604,7 +606,7 @@ def _postgres_first_load(cur: Any, table: str, quoted_table: str, col_list: str,
     # other order); if all are empty too, as in a load into a new database, those
     # keys are set aside for the copy and added back at the end (checking an
     # empty table is instant), so this table takes the fast path as well.
-    pointing = constraints("WHERE confrelid = %s::regclass AND contype = 'f'", quoted_table)
+    pointing = constraints("WHERE confrelid = %s::regclass AND conrelid <> confrelid AND contype = 'f'", quoted_table)
     for child in sorted({c for c, _, _ in pointing}):
         cur.execute(f"LOCK TABLE {child} IN ACCESS EXCLUSIVE MODE")
         cur.execute(f"SELECT 1 FROM {child} LIMIT 1")
