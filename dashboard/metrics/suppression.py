@@ -135,9 +135,29 @@ def suppress_metric_rows(
     return complementary_suppression(primary, dens, sort_keys, metric_sets(primary))  # type: ignore[return-value]
 
 
+_Member = tuple[Hashable, int | None, float, tuple[tuple[int, str], ...]]
+
+
+def _cell_states(
+    decided: Mapping[Hashable, tuple[bool, float]], members: Sequence[_Member], k: int
+) -> tuple[dict[Hashable, bool], dict[Hashable, float], dict[Hashable, tuple[tuple[int, str], ...]]]:
+    """Each cell's suppression, denominator and sort key before the
+    complementary pass: totals whose suppression is already decided
+    (``decided``: key -> (suppressed, denominator)), then ``members``
+    (key, numerator, denominator, sort key) by the primary rule."""
+    state: dict[Hashable, bool] = {key: flag for key, (flag, _) in decided.items()}
+    dens: dict[Hashable, float] = {key: den for key, (_, den) in decided.items()}
+    sort_keys: dict[Hashable, tuple[tuple[int, str], ...]] = {key: () for key in decided}
+    for key, num, den, skey in members:
+        state[key] = primary_suppressed(num, den, k)
+        dens[key] = den
+        sort_keys[key] = skey
+    return state, dens, sort_keys
+
+
 def suppress_against_total(
     total: tuple[Hashable, bool, float],
-    members: Sequence[tuple[Hashable, int | None, float, tuple[tuple[int, str], ...]]],
+    members: Sequence[_Member],
     k: int,
 ) -> dict[Hashable, bool]:
     """One additive set: ``members`` (key, numerator, denominator, sort key) vs a
@@ -146,13 +166,7 @@ def suppress_against_total(
     Used by breakdowns, whose cells add up to the metric's overall row.
     """
     total_key, total_suppressed, total_den = total
-    state: dict[Hashable, bool] = {total_key: total_suppressed}
-    dens: dict[Hashable, float] = {total_key: total_den}
-    sort_keys: dict[Hashable, tuple[tuple[int, str], ...]] = {total_key: ()}
-    for key, num, den, skey in members:
-        state[key] = primary_suppressed(num, den, k)
-        dens[key] = den
-        sort_keys[key] = skey
+    state, dens, sort_keys = _cell_states({total_key: (total_suppressed, total_den)}, members, k)
     if k <= 0:
         return state
     return complementary_suppression(
@@ -176,17 +190,9 @@ def suppress_two_key(
     one set against the overall row. Sets are visited overall first, then
     first keys in key order; the pass repeats until nothing changes.
     """
-    state: dict[Hashable, bool] = {total[0]: total[1]}
-    dens: dict[Hashable, float] = {total[0]: total[2]}
-    sort_keys: dict[Hashable, tuple[tuple[int, str], ...]] = {total[0]: ()}
-    for value, (flag, den) in first_totals.items():
-        state[("__first__", value)] = flag
-        dens[("__first__", value)] = den
-        sort_keys[("__first__", value)] = ()
-    for key, num, den, skey in members:
-        state[key] = primary_suppressed(num, den, k)
-        dens[key] = den
-        sort_keys[key] = skey
+    decided: dict[Hashable, tuple[bool, float]] = {total[0]: (total[1], total[2])}
+    decided.update({("__first__", value): flag_den for value, flag_den in first_totals.items()})
+    state, dens, sort_keys = _cell_states(decided, members, k)
     if k <= 0:
         return state
     sets = [AdditiveSet(total[0], tuple(m[0] for m in members))]
