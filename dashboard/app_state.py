@@ -641,7 +641,7 @@ def data_status_line(context: PageContext) -> None:
     run = context.status.last_run
     as_of = context.as_of.isoformat()
     if run:
-        finished = run.get("finished_at") or run.get("started_at")
+        finished: Any = run.get("finished_at") or run.get("started_at")  # not None: started_at is NOT NULL
         when = finished.strftime("%Y-%m-%d %H:%M") if hasattr(finished, "strftime") else str(finished)
         validation = run.get("validation_success")
         status = run.get("status")

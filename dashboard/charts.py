@@ -22,7 +22,7 @@ engine's output.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Literal, cast
 
 import altair as alt
 import polars as pl
@@ -103,6 +103,16 @@ def _require(data: pl.DataFrame, columns: Sequence[str], builder: str) -> None:
     missing = [c for c in columns if c not in data.columns]
     if missing:
         raise ValueError(f"{builder} needs columns {missing}; got {data.columns}")
+
+
+def _layer(*charts: alt.Chart) -> alt.LayerChart:
+    """``alt.layer(*charts)`` for layers without row, column or facet encodings.
+
+    Altair types ``alt.layer`` as LayerChart | FacetChart: it returns a
+    FacetChart only when every layer shares a facet encoding, which no layer
+    built here has.
+    """
+    return cast(alt.LayerChart, alt.layer(*charts))
 
 
 def rate_bars(
@@ -231,7 +241,7 @@ def rate_bars(
             )
         )
     per_row = 22 * (len(series) if has_series else 1) + 8
-    return alt.layer(*layers).properties(
+    return _layer(*layers).properties(
         title=_title(title, subtitle), autosize=PAD, width=width, height=max(60, per_row * len(categories))
     )
 
@@ -305,7 +315,7 @@ def trend_chart(
         .mark_point(shape="cross", size=90, filled=True, color=SUPPRESSED_COLOUR)
         .encode(x=x, y=alt.datum(0), tooltip=tooltip)
     )
-    return alt.layer(band, line, crosses).properties(title=_title(title, subtitle), autosize=PAD, width=width, height=height)
+    return _layer(band, line, crosses).properties(title=_title(title, subtitle), autosize=PAD, width=width, height=height)
 
 
 def survival_chart(
@@ -367,7 +377,7 @@ def survival_chart(
         )
         points = base.mark_point(filled=True, size=60).encode(x=x, y=y_value, color=colour, tooltip=tooltip)
         layers = [line, whiskers, points]
-    return alt.layer(*layers).properties(title=_title(title, subtitle), autosize=PAD, width=width, height=height)
+    return _layer(*layers).properties(title=_title(title, subtitle), autosize=PAD, width=width, height=height)
 
 
 def count_bars(
@@ -450,7 +460,7 @@ def count_bars(
         color=alt.condition("datum.any_suppressed", alt.value("#555555"), alt.value("#222222")),
     )
     rows = len(categories) * (len(series) if has_series and not stacked else 1)
-    return alt.layer(bars, text).properties(
+    return _layer(bars, text).properties(
         title=_title(title, subtitle), autosize=PAD, width=width, height=max(60, 24 * rows + 8)
     )
 
@@ -567,7 +577,7 @@ def flow_heatmap(
         ),
         tooltip=tooltip,
     )
-    return alt.layer(cells, hidden, text).properties(
+    return _layer(cells, hidden, text).properties(
         title=_title(title, subtitle), autosize=PAD, width=max(200, 96 * len(cols)), height=max(80, 26 * len(rows))
     )
 
@@ -619,6 +629,6 @@ def difference_chart(
     withheld = base.transform_filter("!isValid(datum.value)").mark_text(
         color="#555555", align="center", fontSize=11
     ).encode(y=y, x=alt.datum(0), text="label:N")
-    return alt.layer(zero, whiskers, points, withheld).properties(
+    return _layer(zero, whiskers, points, withheld).properties(
         title=_title(title, subtitle), autosize=PAD, width=width, height=max(60, 30 * len(categories))
     )

@@ -130,9 +130,9 @@ def render_contract_markdown() -> str:
                 out.append(f"| `{rule.id}` | {_row_rule_kind(rule)} | {rule.message} |")
             out.append("")
         if table.name in ENROLLMENT_WINDOW_WARNINGS:
-            col = ENROLLMENT_WINDOW_WARNINGS[table.name]
+            date_col = ENROLLMENT_WINDOW_WARNINGS[table.name]
             out += [
-                f"Warnings (the row loads): `{col}` before the participant's enrollment "
+                f"Warnings (the row loads): `{date_col}` before the participant's enrollment "
                 "(`warn:before_enrollment`) or after their exit (`warn:after_exit`).",
                 "",
             ]

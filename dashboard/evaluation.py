@@ -287,7 +287,7 @@ def _survival_entries(
                             "suppressed": True, "points": []})
             continue
         curve = stats.kaplan_meier(durations, events)
-        points = []
+        points: list[dict[str, float | int | None]] = []
         for day in SURVIVAL_DAYS:
             point = curve.at(day)
             if point is None:

@@ -31,7 +31,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
 import sqlalchemy as sa
@@ -296,7 +296,7 @@ class _Writer:
         # polars runs such steps on its shared thread pool, where the writer would
         # queue behind the validation of the next file (measured: 1.7 s).
         rows = loaded.select(table.column_names)
-        size = rows.estimated_size()
+        size = cast(int, rows.estimated_size())  # in bytes, an int; polars types it int | float
         while self._handed and (self._handed[0][0].done() or self._queued_bytes() + size > WRITE_QUEUE_BYTES):
             self._handed.popleft()[0].result()  # waits for the oldest write; re-raises its error
         self._handed.append((self._pool.submit(self._write, table, rows), size))
@@ -524,7 +524,7 @@ def _level_changes(table: Table) -> dict[str, str]:
     """Rule id -> level for this table's overrides in data_checks/levels.py (usually none)."""
     from data_checks.levels import OVERRIDES
 
-    changes = {rule: o.level for (name, rule), o in OVERRIDES.items() if name == table.name}
+    changes: dict[str, str] = {rule: o.level for (name, rule), o in OVERRIDES.items() if name == table.name}
     for rule, level in changes.items():
         if level != "error" and rule.startswith(_ALWAYS_ERRORS):
             raise ExtractError(

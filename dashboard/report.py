@@ -499,7 +499,7 @@ def _charts(
 
 
 def _definitions(registry: Mapping[str, Any]) -> tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...]:
-    out = []
+    out: list[tuple[str, str, tuple[tuple[str, str], ...]]] = []
     for m in REPORT_MEASURES:
         if m.count:
             continue

@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -244,7 +244,10 @@ def kaplan_meier(durations: ArrayLike, events: ArrayLike, z: float = Z95) -> Kap
     event_times, deaths = np.unique(d[e], return_counts=True)
     n_risk = _at_risk(np.sort(d), event_times)
     survivors = n_risk - deaths
-    survival = np.cumprod(survivors / n_risk) if event_times.size else np.empty(0)
+    # int64 / int64 is float64; numpy's stubs only say "some floating".
+    survival = (
+        cast("NDArray[np.float64]", np.cumprod(survivors / n_risk)) if event_times.size else np.empty(0)
+    )
     with np.errstate(divide="ignore"):
         terms = np.where(survivors > 0, deaths / (n_risk * np.maximum(survivors, 1)), np.inf)
     greenwood = np.cumsum(terms) if event_times.size else np.empty(0)

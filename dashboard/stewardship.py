@@ -45,7 +45,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import polars as pl
 import sqlalchemy as sa
@@ -1088,11 +1088,14 @@ def check_database(
 
 
 def _latest_record_date(tables: Mapping[str, pl.DataFrame]) -> dt.date | None:
-    dates = [
-        tables[t][c].max() for t, c in ACTIVITY_DATE_COLUMN.items() if t in tables and tables[t].height
+    # Date columns: each max() is a date, or None when all null (polars types it as any Python value).
+    maxima = [
+        cast("dt.date | None", tables[t][c].max())
+        for t, c in ACTIVITY_DATE_COLUMN.items()
+        if t in tables and tables[t].height
     ]
-    dates = [d for d in dates if d is not None]
-    return max(dates) if dates else None  # type: ignore[type-var]
+    dates = [d for d in maxima if d is not None]
+    return max(dates) if dates else None
 
 
 def _record_check(engine: sa.engine.Engine, report: DatabaseCheckReport, started: dt.datetime) -> None:

@@ -269,12 +269,21 @@ def connect(engine: sa.engine.Engine) -> Iterator[sa.engine.Connection]:
 # --- dialect boundary -------------------------------------------------------------
 
 
+def _driver(conn: sa.engine.Connection) -> Any:
+    """The DB-API connection under ``conn`` (DuckDB's or psycopg's own), for the
+    paths SQLAlchemy has no fast form of."""
+    driver = conn.connection.driver_connection
+    if driver is None:  # SQLAlchemy's type allows it: a pool entry whose connection was closed
+        raise sa.exc.InvalidRequestError("the database connection was closed")
+    return driver
+
+
 def read_frame(
     conn: sa.engine.Connection, sql: str, params: Mapping[str, Any] | None = None
 ) -> pl.DataFrame:
     """Run a parameterised SELECT (``:name`` placeholders) into polars, types kept."""
     if conn.dialect.name == "duckdb":
-        driver = conn.connection.driver_connection
+        driver = _driver(conn)
         text = sa.text(sql).compile(dialect=conn.dialect)  # turns :name into $name
         positional = [params[name] for name in text.positiontup] if text.positiontup and params else None
         relation = driver.sql(str(text), params=positional) if positional else driver.sql(str(text))
@@ -356,7 +365,7 @@ def _postgres_parallel_read(conn: sa.engine.Connection, names: Sequence[str]) ->
 
     import adbc_driver_postgresql.dbapi as adbc
 
-    driver = conn.connection.driver_connection
+    driver = _driver(conn)
     with driver.cursor() as cur:
         cur.execute("SELECT pg_export_snapshot()")
         snapshot = cur.fetchone()[0]
@@ -416,7 +425,7 @@ def _postgres_copy_read(conn: sa.engine.Connection, select: str, columns: list[s
     unquoted empty field is NULL (the loader never stores empty strings).
     """
     buffer = io.BytesIO()
-    driver = conn.connection.driver_connection
+    driver = _driver(conn)
     with driver.cursor() as cur:
         with cur.copy(f"COPY ({select}) TO STDOUT WITH (FORMAT csv, HEADER true)") as copy:
             for block in copy:
@@ -484,7 +493,7 @@ def bulk_upsert(conn: sa.engine.Connection, table: str, rows: pl.DataFrame) -> b
     q = conn.dialect.identifier_preparer.quote
     col_list = ", ".join(q(c) for c in cols)
     if conn.dialect.name == "duckdb":
-        driver = conn.connection.driver_connection
+        driver = _driver(conn)
         view = f"_incoming_{table}"
         driver.register(view, rows.to_arrow())
         try:
@@ -512,7 +521,7 @@ def _postgres_copy_upsert(
     conn: sa.engine.Connection, table: str, cols: list[str], keys: list[str], rows: pl.DataFrame, sql_types: list[Any]
 ) -> bool:
     q = conn.dialect.identifier_preparer.quote
-    driver = conn.connection.driver_connection
+    driver = _driver(conn)
     col_list = ", ".join(q(c) for c in cols)
     with driver.cursor() as cur:
         cur.execute(f"SELECT 1 FROM {q(table)} LIMIT 1")

@@ -71,6 +71,7 @@ def _lexical(col: Column) -> pl.Expr:
 
 def _typed(col: Column) -> pl.Expr:
     lex = pl.col(col.name)
+    expr: pl.Expr
     if col.type == "date":
         expr = pl.when(lex.str.contains(DATE_PATTERN)).then(lex.str.to_date("%Y-%m-%d", strict=False))
     elif col.type == "int":

@@ -20,7 +20,7 @@ import polars as pl
 DEFAULT_MIN_CELL_SIZE = 11
 UNASSIGNED = "Unassigned"
 
-COHORT_LABELS: dict[str, str] = {"pilot": "Pilot", "comparison": "Comparison"}
+COHORT_LABELS: dict[str | None, str] = {"pilot": "Pilot", "comparison": "Comparison"}
 
 
 def suppression_label(min_cell_size: int = DEFAULT_MIN_CELL_SIZE) -> str:
@@ -395,7 +395,8 @@ def evaluation_reading(
             )
     else:
         sentences.append("No test is reported for this window (the test is undefined or withheld).")
-    ns = [v for v in (pilot.get("denominator"), comparison.get("denominator")) if _is_number(v)]
+    denominators = (pilot.get("denominator"), comparison.get("denominator"))
+    ns = [v for v in denominators if v is not None and _is_number(v)]
     if ns and min(ns) < small_n:
         sentences.append(
             f"Caution: a cohort has fewer than {small_n} eligible people, so the estimate is imprecise."

@@ -50,6 +50,7 @@ from dashboard.validation import FORMAT_RULE_KIND, has_typed, typed_name, value_
 if TYPE_CHECKING:  # pragma: no cover
     import great_expectations as gx
     import pandas as pd
+    from great_expectations.expectations.row_conditions import Condition
 
 SUITE_PREFIX = "contract_v1"
 
@@ -314,7 +315,7 @@ def build_suite(table: Table, as_of: dt.date) -> gx.ExpectationSuite:
     expectations = []
     for spec in specs:
         kwargs = dict(spec.kwargs)
-        condition = GXColumn(GROUP) == groups.index(spec_columns(spec))
+        condition: Condition = GXColumn(GROUP) == groups.index(spec_columns(spec))
         if spec.condition is not None:
             column, op, values = spec.condition
             c = GXColumn(column)

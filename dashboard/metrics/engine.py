@@ -446,7 +446,7 @@ def _rows_frame(rows: list[_Row], k: int) -> pl.DataFrame:
             flags[(metric, key)] = flag
     records = []
     for r in rows:
-        group = {g: None for g in GROUP_KEYS}
+        group: dict[str, str | None] = {g: None for g in GROUP_KEYS}
         group.update(dict(zip(r.key[0], r.key[1])))
         records.append(
             {
@@ -864,7 +864,7 @@ def _count_frame(counts: Sequence[tuple[str, pl.LazyFrame]], min_cell_size: int)
     rows.sort(key=lambda r: (names.index(r.metric), grouping_order[r.key[0]], key_sort_value(r.key[1])))
     records = []
     for r in rows:
-        group = {g: None for g in GROUP_KEYS}
+        group: dict[str, str | None] = {g: None for g in GROUP_KEYS}
         group.update(dict(zip(r.key[0], r.key[1])))
         records.append({"metric": r.metric, "group_by": list(r.key[0]), "group": group, "numerator": None,
                         "denominator": r.denominator, "value": r.value, "ci_low": None, "ci_high": None,

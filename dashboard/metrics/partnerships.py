@@ -32,7 +32,7 @@ agreement status counts are not suppressed.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
 import polars as pl
@@ -133,7 +133,10 @@ def _count_suppression(counts: dict[_Key, int], sets: Sequence[AdditiveSet], k: 
 
 
 def _count_frame(
-    counts: dict[_Key, int], flags: dict[Hashable, bool], columns: Sequence[str], levels: dict[str, Sequence[str]]
+    counts: dict[_Key, int],
+    flags: dict[Hashable, bool],
+    columns: Sequence[str],
+    levels: Mapping[str, Sequence[str]],
 ) -> pl.DataFrame:
     """One row per key: ``level``, the dimension ``columns`` (null outside the level's own), count, suppressed."""
     records = []

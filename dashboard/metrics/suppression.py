@@ -28,9 +28,13 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 GroupKey = tuple[tuple[str, ...], tuple[str | None, ...]]
 """(group_by column names, key values): ``((), ())`` is the overall row."""
+
+KeyT = TypeVar("KeyT", bound=Hashable)
+"""A cell key: :data:`GroupKey` for metric rows, any hashable key elsewhere."""
 
 OVERALL: GroupKey = ((), ())
 GROUPING_ORDER: tuple[tuple[str, ...], ...] = (
@@ -60,19 +64,19 @@ def key_sort_value(values: Sequence[str | None]) -> tuple[tuple[int, str], ...]:
 
 
 @dataclass(frozen=True)
-class AdditiveSet:
+class AdditiveSet(Generic[KeyT]):
     """A total and the members that add up to it."""
 
-    total: Hashable
-    members: tuple[Hashable, ...]
+    total: KeyT
+    members: tuple[KeyT, ...]
 
 
 def complementary_suppression(
-    suppressed: Mapping[Hashable, bool],
-    denominators: Mapping[Hashable, float],
-    sort_keys: Mapping[Hashable, tuple[tuple[int, str], ...]],
-    sets: Sequence[AdditiveSet],
-) -> dict[Hashable, bool]:
+    suppressed: Mapping[KeyT, bool],
+    denominators: Mapping[KeyT, float],
+    sort_keys: Mapping[KeyT, tuple[tuple[int, str], ...]],
+    sets: Sequence[AdditiveSet[KeyT]],
+) -> dict[KeyT, bool]:
     """Apply the complementary rule over ``sets`` (visited in order) until stable.
 
     ``suppressed`` holds the primary flags of every row that exists; members
@@ -103,7 +107,7 @@ def complementary_suppression(
     return state
 
 
-def metric_sets(keys: Iterable[GroupKey]) -> list[AdditiveSet]:
+def metric_sets(keys: Iterable[GroupKey]) -> list[AdditiveSet[GroupKey]]:
     """The additive sets of one metric, in SPEC visiting order, over existing rows."""
     keys = list(keys)
     by_grouping: dict[tuple[str, ...], list[GroupKey]] = {g: [] for g in GROUPING_ORDER}
@@ -132,7 +136,7 @@ def suppress_metric_rows(
         return primary
     dens = {key: den for key, _, den in rows}
     sort_keys = {key: key_sort_value(key[1]) for key, _, _ in rows}
-    return complementary_suppression(primary, dens, sort_keys, metric_sets(primary))  # type: ignore[return-value]
+    return complementary_suppression(primary, dens, sort_keys, metric_sets(primary))
 
 
 _Member = tuple[Hashable, int | None, float, tuple[tuple[int, str], ...]]
