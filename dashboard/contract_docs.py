@@ -93,9 +93,9 @@ def render_contract_markdown() -> str:
         "Columns the contract does not know are ignored with a warning (`warn:unknown_column`).",
         "- Every value is trimmed of surrounding whitespace, non-breaking spaces included. An "
         "empty or blank value counts as missing.",
-        "- Dates in CSV are written exactly `YYYY-MM-DD`. `2024/03/05`, `2024-1-5`, `20240305` "
-        "and values with a time are rejected. Parquet date columns and Excel date cells are "
-        "taken as dates.",
+        "- Dates in CSV are written exactly `YYYY-MM-DD` and name a real calendar day. "
+        "`2024/03/05`, `2024-1-5`, `20240305`, values with a time, `2024-02-30` and year `0000` "
+        "are rejected. Parquet date columns and Excel date cells are taken as dates.",
         "- True/false columns accept `true`, `false`, `1`, `0` in any letter case.",
         "- Listed values (enums) are matched ignoring case and stored in lower case; anything "
         "else is rejected and the reason lists the allowed values. A wrong value in an optional "

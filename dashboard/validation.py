@@ -73,7 +73,10 @@ def _typed(col: Column) -> pl.Expr:
     lex = pl.col(col.name)
     expr: pl.Expr
     if col.type == "date":
-        expr = pl.when(lex.str.contains(DATE_PATTERN)).then(lex.str.to_date("%Y-%m-%d", strict=False))
+        # Year 0000 has the shape, and polars would read it (proleptic 1 BC), but it
+        # is no calendar year: no such date can be stored or read back everywhere.
+        real_day = lex.str.contains(DATE_PATTERN) & ~lex.str.starts_with("0000")
+        expr = pl.when(real_day).then(lex.str.to_date("%Y-%m-%d", strict=False))
     elif col.type == "int":
         digits = lex.str.replace(r"\.0+$", "")
         expr = pl.when(lex.str.contains(INT_PATTERN)).then(digits.cast(pl.Int64, strict=False))

@@ -77,6 +77,7 @@ PARTICIPANT_CASES = [
     ("P2,PR1,A1,pilot,20240305,,,probation,low,,,,,", ["date_format:enrollment_date"]),
     ("P2,PR1,A1,pilot,2024-03-05 10:00,,,probation,low,,,,,", ["date_format:enrollment_date"]),
     ("P2,PR1,A1,pilot,2024-02-30,,,probation,low,,,,,", ["date_format:enrollment_date"]),
+    ("P2,PR1,A1,pilot,0000-06-24,,,probation,low,,,,,", ["date_format:enrollment_date"]),  # no year 0
     ("P2,PR1,A1,treatment,2024-03-05,,,probation,low,,,,,", ["enum:cohort"]),
     ("P2,PR1,A1,pilot,2024-03-05,,,probation,low,robot,,,,", ["enum:sex"]),
     ("P2,PR1,A1,pilot,2024-03-05,,,probation,low,,,34.5,,", ["int_format:age_at_enrollment"]),

@@ -13,6 +13,7 @@ import struct
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 import polars as pl
 import pytest
 import sqlalchemy as sa
@@ -69,7 +70,9 @@ _AWKWARD = [
     "Zoë Ñúñez", "李小龍", "🙂 emoji", "=cmd()", "x" * 40,
 ]
 _VALUES = {
-    "text": st.one_of(st.sampled_from(_AWKWARD), st.text(st.characters(exclude_characters="\x00"), max_size=12)),
+    "text": st.one_of(
+        st.sampled_from(_AWKWARD), st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=12)
+    ),
     "date": st.dates(),
     "bool": st.booleans(),
     "int4": st.integers(-(2**31), 2**31 - 1),
@@ -118,7 +121,8 @@ def test_the_header_and_trailer_are_the_manuals() -> None:
         (sa.Integer(), pl.Series([-(2**31) - 1])),
         (sa.SmallInteger(), pl.Series([40_000])),
         (sa.Date(), pl.Series([-(2**31) + 10_957], dtype=pl.Int32).cast(pl.Date)),  # would read as -infinity
-        (sa.Date(), pl.Series([2**31 - 1], dtype=pl.Int32).cast(pl.Date)),  # after 5874897-12-31
+        (sa.Date(), pl.Series([-719_163], dtype=pl.Int32).cast(pl.Date)),  # year 0: PostgreSQL's 1 BC
+        (sa.Date(), pl.Series([2_932_897], dtype=pl.Int32).cast(pl.Date)),  # year 10000
     ],
 )
 def test_what_the_binary_writer_leaves_to_csv(sql_type: Any, series: pl.Series) -> None:
@@ -129,7 +133,7 @@ def test_the_extreme_values_that_fit_are_written_in_binary() -> None:
     frame = pl.DataFrame(
         {
             "i": pl.Series([-(2**31), 2**31 - 1, None], dtype=pl.Int64),
-            "d": pl.Series([-2_451_545 + 10_957, 2_145_031_948 + 10_957, None], dtype=pl.Int32).cast(pl.Date),
+            "d": pl.Series([dt.date(1, 1, 1), dt.date(9999, 12, 31), None], dtype=pl.Date),
         }
     )
     assert pgcopy.plan([sa.Integer(), sa.Date()], frame) == pgcopy.Plan((">i4", "date"))
@@ -246,11 +250,63 @@ def test_the_server_still_refuses_what_does_not_fit(pg: Any, column: str, value:
 
 
 @pytest.mark.postgres
-def test_the_widest_dates_keep_their_values(pg: Any) -> None:
-    frame = pl.DataFrame(
-        {"d": pl.Series([-2_451_545 + 10_957, 2_145_031_948 + 10_957], dtype=pl.Int32).cast(pl.Date)}
-    )
+def test_the_widest_dates_keep_their_values_and_year_zero_is_refused(pg: Any) -> None:
+    import psycopg
+
     pg.execute("CREATE TEMP TABLE wide (d date)")
-    store._copy_in(pg, "wide", "d", frame, [sa.Date()])
+    store._copy_in(pg, "wide", "d", pl.DataFrame({"d": [dt.date(9999, 12, 31), dt.date(1, 1, 1)]}), [sa.Date()])
     pg.execute("SELECT d::text FROM wide ORDER BY d")
-    assert [r[0] for r in pg.fetchall()] == ["4714-11-24 BC", "5874897-12-31"]
+    assert [r[0] for r in pg.fetchall()] == ["0001-01-01", "9999-12-31"]
+    year_zero = pl.Series("d", ["0000-06-24"]).str.to_date().to_frame()  # polars reads it; no calendar has it
+    with pytest.raises(psycopg.Error, match="out of range"):
+        store._copy_in(pg, "wide", "d", year_zero, [sa.Date()])
+
+
+@pytest.mark.postgres
+def test_a_client_encoding_other_than_utf8_sends_csv_declared_utf8(pg: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pgcopy, "encode", lambda *_: pytest.fail("binary text would be read as LATIN1"))
+    pg.execute("SET client_encoding TO 'LATIN1'")
+    try:
+        pg.execute("CREATE TEMP TABLE names (n varchar(20))")
+        store._copy_in(pg, "names", "n", pl.DataFrame({"n": ["Zoë", "李小龍"]}), [sa.String(20)])
+        pg.execute("SELECT encode(convert_to(n, 'UTF8'), 'hex') FROM names ORDER BY n")
+        assert [bytes.fromhex(r[0]).decode() for r in pg.fetchall()] == ["Zoë", "李小龍"]
+    finally:
+        pg.execute("RESET client_encoding")
+
+
+@settings(max_examples=100, deadline=None)
+@given(_tables(), st.data())
+def test_a_slice_of_a_frame_in_several_chunks_encodes_its_rows(
+    table: tuple[list[str], list[tuple[Any, ...]]], data: st.DataObject
+) -> None:
+    kinds, rows = table
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(rows)), max_size=3)))
+    pieces = [rows[a:b] for a, b in zip([0, *cuts], [*cuts, len(rows)], strict=True) if b > a]
+    frame = pl.concat([_frame(p, kinds) for p in pieces], rechunk=False)
+    start = data.draw(st.integers(0, len(rows)))
+    length = data.draw(st.integers(0, len(rows)))
+    how = pgcopy.plan([_TYPES[k][0] for k in kinds], frame)
+    assert how is not None
+    assert bytes(pgcopy.encode(frame.slice(start, length), how)) == _reference(rows[start : start + length], kinds)
+
+
+@pytest.mark.parametrize(
+    ("sql_type", "kind", "dtype"),
+    [
+        (sa.SmallInteger(), "int2", pl.Int8),
+        (sa.SmallInteger(), "int2", pl.UInt8),
+        (sa.Integer(), "int4", pl.Int16),
+        (sa.Integer(), "int4", pl.UInt16),
+        (sa.Integer(), "int4", pl.Int32),
+        (sa.BigInteger(), "int8", pl.UInt32),
+        (sa.BigInteger(), "int8", pl.Int64),
+    ],
+)
+def test_every_integer_dtype_that_fits_is_written_at_the_columns_width(sql_type: Any, kind: str, dtype: Any) -> None:
+    info = np.iinfo(pl.Series([], dtype=dtype).to_numpy().dtype)
+    values = [int(info.min), 0, None, int(info.max)]
+    frame = pl.DataFrame({"c0": pl.Series(values, dtype=dtype)})
+    how = pgcopy.plan([sql_type], frame)
+    assert how is not None
+    assert bytes(pgcopy.encode(frame, how)) == _reference([(v,) for v in values], [kind])
