@@ -84,8 +84,9 @@ def _kind(sql_type: Any, dtype: pl.DataType) -> str | None:
 def plan(sql_types: Sequence[Any], frame: pl.DataFrame) -> Plan | None:
     """A plan for writing ``frame`` (columns in the table's order, with
     ``sql_types``) in the binary format, or ``None`` when some column has to
-    go as text: a type this module does not write, or an integer that does
-    not fit its column (the server then reports it, as it always has)."""
+    go as text: a type this module does not write, an integer that does not
+    fit its column (the server then reports it, as it always has) or a date
+    outside the years 1 to 9999."""
     if len(sql_types) != frame.width:
         return None
     kinds: list[str] = []
