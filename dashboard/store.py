@@ -518,7 +518,12 @@ def bulk_upsert(conn: sa.engine.Connection, table: str, rows: pl.DataFrame) -> b
 
 
 def _postgres_copy_upsert(
-    conn: sa.engine.Connection, table: str, cols: list[str], keys: list[str], rows: pl.DataFrame, sql_types: list[Any]
+    conn: sa.engine.Connection,
+    table: str,
+    cols: list[str],
+    keys: list[str],
+    rows: pl.DataFrame,
+    sql_types: list[Any],
 ) -> bool:
     q = conn.dialect.identifier_preparer.quote
     driver = _driver(conn)

@@ -66,12 +66,25 @@ def _encoded(frame: pl.DataFrame, kinds: list[str]) -> bytes:
 
 
 _AWKWARD = [
-    "", " ", "a,b", 'say "hi"', "line\nbreak", "back\\slash", "tab\there", "\\N", "NULL",
-    "Zoë Ñúñez", "李小龍", "🙂 emoji", "=cmd()", "x" * 40,
+    "",
+    " ",
+    "a,b",
+    'say "hi"',
+    "line\nbreak",
+    "back\\slash",
+    "tab\there",
+    "\\N",
+    "NULL",
+    "Zoë Ñúñez",
+    "李小龍",
+    "🙂 emoji",
+    "=cmd()",
+    "x" * 40,
 ]
 _VALUES = {
     "text": st.one_of(
-        st.sampled_from(_AWKWARD), st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=12)
+        st.sampled_from(_AWKWARD),
+        st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=12),
     ),
     "date": st.dates(),
     "bool": st.booleans(),
@@ -142,7 +155,14 @@ def test_the_extreme_values_that_fit_are_written_in_binary() -> None:
 
 # --- against the server -------------------------------------------------------
 
-_SQL_TYPES = {"text": "varchar(40)", "date": "date", "bool": "boolean", "int4": "integer", "int8": "bigint", "int2": "smallint"}
+_SQL_TYPES = {
+    "text": "varchar(40)",
+    "date": "date",
+    "bool": "boolean",
+    "int4": "integer",
+    "int8": "bigint",
+    "int2": "smallint",
+}
 
 
 @pytest.fixture
@@ -168,7 +188,9 @@ def _server_rows(cur: Any, kinds: list[str], rows: list[tuple[Any, ...]]) -> byt
         [(i, *row) for i, row in enumerate(rows)],
     )
     out = bytearray()
-    with cur.copy(f"COPY (SELECT {', '.join(cols)} FROM sent ORDER BY seq) TO STDOUT (FORMAT binary)") as copy:
+    with cur.copy(
+        f"COPY (SELECT {', '.join(cols)} FROM sent ORDER BY seq) TO STDOUT (FORMAT binary)"
+    ) as copy:
         for block in copy:
             out += block
     return bytes(out)
@@ -199,7 +221,13 @@ def _stored(cur: Any, table: str) -> list[tuple[Any, ...]]:
 def test_binary_and_csv_copies_store_the_same_rows(pg: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     kinds = ["int4", "text", "date", "bool", "int8"]
     rows = [
-        (i, text, dt.date(1999, 12, 25) + dt.timedelta(days=3 * i), [True, False, None][i % 3], (i - 7) * 10**12)
+        (
+            i,
+            text,
+            dt.date(1999, 12, 25) + dt.timedelta(days=3 * i),
+            [True, False, None][i % 3],
+            (i - 7) * 10**12,
+        )
         for i, text in enumerate([*_AWKWARD, None, None])
     ]
     frame = _frame(rows, kinds)
@@ -209,7 +237,9 @@ def test_binary_and_csv_copies_store_the_same_rows(pg: Any, monkeypatch: pytest.
     monkeypatch.setattr(store, "_COPY_SLICE", 4)  # several slices, the last one short
     encoded: list[int] = []
     real_encode = pgcopy.encode
-    monkeypatch.setattr(pgcopy, "encode", lambda part, how: encoded.append(part.height) or real_encode(part, how))
+    monkeypatch.setattr(
+        pgcopy, "encode", lambda part, how: encoded.append(part.height) or real_encode(part, how)
+    )
 
     pg.execute(f"CREATE TEMP TABLE by_binary ({columns})")
     store._copy_in(pg, "by_binary", col_list, frame, sql_types)
@@ -254,7 +284,9 @@ def test_the_widest_dates_keep_their_values_and_year_zero_is_refused(pg: Any) ->
     import psycopg
 
     pg.execute("CREATE TEMP TABLE wide (d date)")
-    store._copy_in(pg, "wide", "d", pl.DataFrame({"d": [dt.date(9999, 12, 31), dt.date(1, 1, 1)]}), [sa.Date()])
+    store._copy_in(
+        pg, "wide", "d", pl.DataFrame({"d": [dt.date(9999, 12, 31), dt.date(1, 1, 1)]}), [sa.Date()]
+    )
     pg.execute("SELECT d::text FROM wide ORDER BY d")
     assert [r[0] for r in pg.fetchall()] == ["0001-01-01", "9999-12-31"]
     year_zero = pl.Series("d", ["0000-06-24"]).str.to_date().to_frame()  # polars reads it; no calendar has it
@@ -263,7 +295,9 @@ def test_the_widest_dates_keep_their_values_and_year_zero_is_refused(pg: Any) ->
 
 
 @pytest.mark.postgres
-def test_a_client_encoding_other_than_utf8_sends_csv_declared_utf8(pg: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_client_encoding_other_than_utf8_sends_csv_declared_utf8(
+    pg: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(pgcopy, "encode", lambda *_: pytest.fail("binary text would be read as LATIN1"))
     pg.execute("SET client_encoding TO 'LATIN1'")
     try:
@@ -288,7 +322,9 @@ def test_a_slice_of_a_frame_in_several_chunks_encodes_its_rows(
     length = data.draw(st.integers(0, len(rows)))
     how = pgcopy.plan([_TYPES[k][0] for k in kinds], frame)
     assert how is not None
-    assert bytes(pgcopy.encode(frame.slice(start, length), how)) == _reference(rows[start : start + length], kinds)
+    assert bytes(pgcopy.encode(frame.slice(start, length), how)) == _reference(
+        rows[start : start + length], kinds
+    )
 
 
 @pytest.mark.parametrize(
@@ -303,7 +339,9 @@ def test_a_slice_of_a_frame_in_several_chunks_encodes_its_rows(
         (sa.BigInteger(), "int8", pl.Int64),
     ],
 )
-def test_every_integer_dtype_that_fits_is_written_at_the_columns_width(sql_type: Any, kind: str, dtype: Any) -> None:
+def test_every_integer_dtype_that_fits_is_written_at_the_columns_width(
+    sql_type: Any, kind: str, dtype: Any
+) -> None:
     info = np.iinfo(pl.Series([], dtype=dtype).to_numpy().dtype)
     values = [int(info.min), 0, None, int(info.max)]
     frame = pl.DataFrame({"c0": pl.Series(values, dtype=dtype)})

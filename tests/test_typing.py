@@ -16,7 +16,14 @@ def test_mypy_finds_no_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
     monkeypatch.chdir(ROOT)
     stdout, stderr, status = api.run(
-        ["--config-file", str(ROOT / "pyproject.toml"), "--cache-dir", str(tmp_path / "cache"), "dashboard", "data_checks"]
+        [
+            "--config-file",
+            str(ROOT / "pyproject.toml"),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "dashboard",
+            "data_checks",
+        ]
     )
     assert status == 0, stdout + stderr
     assert "Success: no issues found" in stdout
