@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Iterable
 
-from tests.reference_spec import _key_sort, _rows, add_months, newcombe, resolve_as_of, wilson, z_test_p
+from reference_spec import _key_sort, _rows, add_months, newcombe, resolve_as_of, wilson, z_test_p
 
 Key = tuple[str, tuple[str, ...], tuple[Any, ...]]
 
