@@ -298,6 +298,8 @@ def _volume_comparisons(
             history_days = sum(days_in_month(m) for m in history)
             recent_days = days_in_month(recent)
             got = int(by_month.get(recent, 0))
+            if got + history_rows == 0:
+                continue  # no rows in any month compared: nothing to test
             expected = history_rows * recent_days / history_days
             result = rate_test(got, recent_days, history_rows, history_days)
             out.append(
@@ -451,16 +453,18 @@ def drift_checks(
     least the minimum effect (``volume_band_low`` / ``volume_band_high``,
     ``drift_min_share_change``). Returns (volume frame, distribution frame).
     """
-    from dashboard.drift_tests import benjamini_hochberg
+    from dashboard.drift_tests import NO_TEST, benjamini_hochberg
 
     vol = _volume_comparisons(tables, as_of, thresholds) if volume else []
     dist = _distribution_comparisons(tables, as_of, thresholds) if distribution else []
-    family = [r["p_value"] for r in vol] + [r["p_value"] for r in dist if r["mirror_of"] is None]
-    q_values = iter(benjamini_hochberg(family))
-    m = len(family)
+    # a comparison with nothing to compare (every row with one value) is no hypothesis: q = 1
+    tested = [r for r in vol + dist if r["test"] != NO_TEST and r.get("mirror_of") is None]
+    for r, q in zip(tested, benjamini_hochberg([r["p_value"] for r in tested])):
+        r["q_value"] = q
+    m = len(tested)
     alpha = thresholds.false_discovery_rate
     for r in vol:
-        r["q_value"] = next(q_values)
+        r.setdefault("q_value", 1.0)
         r["comparisons"] = m
         significant = r["q_value"] <= alpha
         r["status"] = (
@@ -468,14 +472,13 @@ def drift_checks(
             else "high" if significant and r["rows"] > r["band_high"]
             else "ok"
         )
-    first_q: dict[tuple[str, str, str], float] = {}
-    for r in dist:
-        if r["mirror_of"] is None:
-            r["q_value"] = next(q_values)
-            first_q[(r["table"], r["agency_id"], r["value"])] = r["q_value"]
+    first_q = {
+        (r["table"], r["agency_id"], r["value"]): r.get("q_value", 1.0) for r in dist if r["mirror_of"] is None
+    }
     for r in dist:
         if r["mirror_of"] is not None:
             r["q_value"] = first_q[(r["table"], r["agency_id"], r["mirror_of"])]
+        r.setdefault("q_value", 1.0)
         r["comparisons"] = m
         big_enough = abs(r["change"]) >= thresholds.drift_min_share_change - 1e-12
         r["status"] = "drift" if r["q_value"] <= alpha and big_enough else "ok"
