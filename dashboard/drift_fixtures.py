@@ -86,7 +86,7 @@ def with_missed_shift(
         & (pl.col("event_date") >= start)
         & (pl.col("event_date") < end)
     )["_row"].to_numpy()
-    chosen = rng.choice(eligible, size=int(round(share * len(eligible))), replace=False)
+    chosen = rng.choice(eligible, size=round(share * len(eligible)), replace=False)
     changed = events.with_columns(
         pl.when(pl.col("_row").is_in(pl.Series(chosen, dtype=pl.UInt32).implode()))
         .then(pl.lit("missed"))
