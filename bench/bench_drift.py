@@ -98,6 +98,7 @@ def run(extracts: int, participants: int, seed: int, shifts: list[float], thresh
     comparisons: list[int] = []
     sizes: dict[str, list[int]] = {"busiest": [], "quietest": []}
     false_alarm_checks: Counter[str] = Counter()
+    false_alarms: list[dict[str, Any]] = []
     started = time.perf_counter()
     for i in range(extracts):
         s = seed + i
@@ -107,6 +108,17 @@ def run(extracts: int, participants: int, seed: int, shifts: list[float], thresh
         comparisons.append(int(volume["comparisons"][0]) if volume.height else int(distribution["comparisons"][0]))
         alarms = _alarms(volume, distribution)
         counts["null_default"] += alarms.height > 0
+        false_alarms.extend(
+            {"seed": s, "check": "volume", "table": r["table"], "agency_id": r["agency_id"],
+             "what": f"{r['rows']} rows against {r['expected_rows']:.1f} expected", "test": r["test"],
+             "p_value": r["p_value"], "q_value": r["q_value"]}
+            for r in volume.filter(pl.col("status") != "ok").iter_rows(named=True))
+        false_alarms.extend(
+            {"seed": s, "check": "distribution", "table": r["table"], "agency_id": r["agency_id"],
+             "what": f"{r['value']}: {r['history_share']:.1%} -> {r['recent_share']:.1%} "
+                     f"({r['recent_count']} of {r['recent_rows']})", "test": r["test"],
+             "p_value": r["p_value"], "q_value": r["q_value"]}
+            for r in distribution.filter(pl.col("status") == "drift").iter_rows(named=True))
         for check in set(alarms["check"]):
             false_alarm_checks[check] += 1
         counts["null_bh_only"] += bool((volume["q_value"] <= alpha).any() or (distribution["q_value"] <= alpha).any())
@@ -154,6 +166,7 @@ def run(extracts: int, participants: int, seed: int, shifts: list[float], thresh
             "unadjusted_p": _rate(counts["null_unadjusted"], extracts),
             "old_rule": _rate(counts["null_old_rule"], extracts),
             "runs_with_false_alarm_by_check": dict(false_alarm_checks),
+            "false_alarms": false_alarms,
         },
         "as_generated": {
             "default": _rate(counts["as_generated"], extracts),
@@ -197,6 +210,9 @@ def main() -> int:
                        ("unadjusted_p", "unadjusted p <= level"), ("old_rule", "old rule (> 10 points)")]:
         print(f"  {label:32} {_fmt(r['no_drift'][key])}")
     print(f"  false alarms by check: {r['no_drift']['runs_with_false_alarm_by_check'] or 'none'}")
+    for a in r["no_drift"]["false_alarms"]:
+        print(f"    seed {a['seed']} {a['check']} {a['table']} {a['agency_id']}: {a['what']}; "
+              f"{a['test']} p = {a['p_value']:.2g}, q = {a['q_value']:.2g}")
     print("As generated (real patterns of the generator, not chance):")
     for key in ("default", "volume", "distribution"):
         print(f"  {key:32} {_fmt(r['as_generated'][key])}")
