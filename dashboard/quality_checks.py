@@ -20,8 +20,9 @@ Definitions (all thresholds in :class:`Thresholds`, documented in
   The *recent month* is the last calendar month that ended on or before the
   reference date. Its rows are compared with the daily rate of the up to
   ``volume_history_months`` months before it, counted from the agency's first
-  month in that table (months without rows count as 0), by an exact binomial
-  test (``dashboard.drift_tests.rate_test``). Needs
+  month in that table (months without rows count as 0; *expected* = that
+  rate × the recent month's days), by an exact binomial test
+  (``dashboard.drift_tests.rate_test``). Needs
   ``volume_min_history_months`` months of history. Drift when the test is
   significant after false-discovery control *and* the month falls below
   ``expected × (1 − volume_band_low)`` or above

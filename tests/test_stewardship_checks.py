@@ -77,7 +77,8 @@ def test_volume_drift_needs_a_significant_test_and_a_change_outside_the_band() -
         + monthly("A4", {D(2026, 4, 1): 50, D(2026, 5, 1): 50, D(2026, 6, 1): 1})  # 2 months of history: skipped
         # 15 a month, none in June: expected 90 * 30 / 182 = 14.84; P(0 of 90 at 30/212) = (182/212)^90 ≈ 1.1e-6
         + monthly("A5", {m: 15 for m in months})
-        # 2 a month, none in June: below its band too, but P(0 of 12) = (182/212)^12 = 0.16 is chance -> ok
+        # 2 a month, none in June: below its band too, but P(0 of 12) = (182/212)^12 = 0.16 (two-sided
+        # p = 0.40) is chance -> ok
         + monthly("A6", {m: 2 for m in months})
     )
     v = {r["agency_id"]: r for r in qc.volume_drift({"supervision_events": events(rows)}, AS_OF).iter_rows(named=True)}
