@@ -55,7 +55,9 @@ def without_drift(tables: Mapping[str, pl.DataFrame], as_of: dt.date, seed: int)
                 parts.append(group)
                 continue
             offsets = rng.integers(0, span, group.height)
-            new_dates = pl.Series(date_col, [start + dt.timedelta(days=int(d)) for d in offsets], dtype=pl.Date)
+            new_dates = pl.Series(
+                date_col, [start + dt.timedelta(days=int(d)) for d in offsets], dtype=pl.Date
+            )
             group = group.with_columns(new_dates)
             if table in watched:
                 column = watched[table]

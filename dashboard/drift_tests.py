@@ -54,7 +54,8 @@ def _check_counts(**counts: int) -> None:
     bad = {name: value for name, value in counts.items() if value < 0}
     if bad:
         raise ValueError(
-            "counts must not be negative, got " + ", ".join(f"{k}={v}" for k, v in bad.items())
+            "counts must not be negative, got "
+            + ", ".join(f"{k}={v}" for k, v in bad.items())
             + "; this is a bug in the caller"
         )
 

@@ -93,7 +93,12 @@ def test_benjamini_hochberg_agrees_with_scipy() -> None:
 
 def test_format_p() -> None:
     assert [dtest.format_p(p) for p in (0.00001, 0.0031, 0.021, 0.5, 1.0)] == [
-        "< 0.0001", "= 0.0031", "= 0.021", "= 0.5", "= 1"]
+        "< 0.0001",
+        "= 0.0031",
+        "= 0.021",
+        "= 0.5",
+        "= 1",
+    ]
 
 
 # --- start-up stays free of scipy -----------------------------------------------------------------
@@ -144,10 +149,14 @@ def test_a_finding_states_the_test_the_p_and_q_values_and_the_effect() -> None:
     agency = fx.busiest_agency(tables)
     planted = fx.with_missed_shift(tables, AS_OF, agency, 0.4, 11)
     result = st.cross_load_checks(planted, AS_OF, qc.Thresholds(), with_groupings=False)
-    row = result.distribution.filter(
-        (pl.col("agency_id") == agency) & (pl.col("value") == "missed")).row(0, named=True)
-    finding = result.findings().filter(
-        (pl.col("agency_id") == agency) & pl.col("effect").str.starts_with("outcome = missed")).row(0, named=True)
+    row = result.distribution.filter((pl.col("agency_id") == agency) & (pl.col("value") == "missed")).row(
+        0, named=True
+    )
+    finding = (
+        result.findings()
+        .filter((pl.col("agency_id") == agency) & pl.col("effect").str.starts_with("outcome = missed"))
+        .row(0, named=True)
+    )
     assert finding["detail"] == (
         f"share of outcome = missed is {row['recent_share']:.1%} in 2026-04..2026-06 "
         f"({row['recent_count']:,} of {row['recent_rows']:,} rows) against {row['history_share']:.1%} in "
@@ -155,8 +164,14 @@ def test_a_finding_states_the_test_the_p_and_q_values_and_the_effect() -> None:
         f"{row['change'] * 100:.1f} percentage points; chi-square test p < 0.0001, q < 0.0001 "
         f"after false-discovery control over {row['comparisons']} comparisons"
     )
-    assert (finding["test"], finding["p_value"], finding["q_value"]) == ("chi-square test", row["p_value"], row["q_value"])
+    assert (finding["test"], finding["p_value"], finding["q_value"]) == (
+        "chi-square test",
+        row["p_value"],
+        row["q_value"],
+    )
     volume = result.volume.row(0, named=True)
     text = qc.describe_volume(volume)
-    assert text.startswith(f"{volume['rows']:,} rows in 2026-06 against {volume['expected_rows']:,.1f} expected")
+    assert text.startswith(
+        f"{volume['rows']:,} rows in 2026-06 against {volume['expected_rows']:,.1f} expected"
+    )
     assert "exact binomial test p " in text and " q " in text

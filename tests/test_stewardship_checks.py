@@ -86,7 +86,8 @@ def test_volume_drift_needs_a_significant_test_and_a_change_outside_the_band() -
     r = v["A1"]
     assert (r["rows"], r["history_rows"], r["history_months"]) == (12, 240, 6)
     assert r["expected_rows"] == pytest.approx(240 * 30 / 182)
-    assert (r["band_low"], r["band_high"]) == (pytest.approx(240 * 30 / 182 * 0.5), pytest.approx(240 * 30 / 182 * 3))
+    assert r["band_low"] == pytest.approx(240 * 30 / 182 * 0.5)
+    assert r["band_high"] == pytest.approx(240 * 30 / 182 * 3)
     assert (r["test"], r["status"]) == ("exact binomial test", "low")
     assert v["A2"]["status"] == "high"
     assert v["A3"]["q_value"] <= 0.01 and v["A3"]["status"] == "ok"  # significant, too small a drop
@@ -144,7 +145,8 @@ def test_distribution_drift_small_counts_use_fishers_exact_test() -> None:
     d = qc.distribution_drift({"supervision_events": events(history + recent)}, AS_OF)
     r = d.filter((pl.col("agency_id") == "A1") & (pl.col("value") == "missed")).row(0, named=True)
     assert r["change"] == pytest.approx(5 / 30)
-    assert (r["test"], r["p_value"], r["status"]) == ("Fisher's exact test", pytest.approx(2 * 142506 / 5461512, rel=1e-9), "ok")
+    assert (r["test"], r["status"]) == ("Fisher's exact test", "ok")
+    assert r["p_value"] == pytest.approx(2 * 142506 / 5461512, rel=1e-9)
 
 
 def test_a_significant_change_smaller_than_the_minimum_effect_raises_no_alarm() -> None:
