@@ -58,6 +58,8 @@ from typing import Any
 
 import polars as pl
 
+from dashboard.drift_tests import DEFAULT_EXACT_BELOW_EXPECTED
+
 # The agency that records (submits) a row of each table; also used by the
 # loader for quarantine.submitting_agency_id. ``None`` = the key itself.
 SUBMITTING_AGENCY_COLUMN: dict[str, str] = {
@@ -122,7 +124,8 @@ class Thresholds:
     drift_min_rows: int = 30
     drift_min_share_change: float = 0.05  # smallest move of a share worth an alarm (5 points)
     false_discovery_rate: float = 0.01  # Benjamini–Hochberg level over all drift comparisons of a run
-    exact_test_below_expected: float = 5.0  # Fisher's exact test when an expected count is below this
+    # Fisher's exact test when an expected count is below this (Cochran's rule, 5)
+    exact_test_below_expected: float = DEFAULT_EXACT_BELOW_EXPECTED
 
     def __post_init__(self) -> None:
         problems = []
