@@ -35,8 +35,14 @@ DUPLICATE_DROPPED = "duplicate_dropped"
 # Checks across loads (dashboard.quality_checks); table "*" = every table.
 CROSS_LOAD_CHECKS: dict[str, str] = {
     "freshness": "an agency has not delivered new records within its expected cadence",
-    "volume_drift": "a table's monthly row count from an agency is outside the band around its recent history",
-    "distribution_drift": "the share of a key category moved further than the threshold from its history",
+    "volume_drift": (
+        "a table's monthly row count from an agency differs from its recent history by more than chance "
+        "(exact binomial test, false-discovery control) and by more than the band"
+    ),
+    "distribution_drift": (
+        "the share of a key category moved from its history by more than chance (chi-square or Fisher's "
+        "exact test, false-discovery control) and by at least the minimum change"
+    ),
     "consistency:groupings": "a metric's groups do not add up to its overall row",
     "consistency:referral_after_exit": "referrals dated after the participant's exit",
 }

@@ -176,7 +176,12 @@ with tabs[4]:
         st.caption(f"Grouping totals: {summary.cross.groupings_note}.")
         with st.expander("Freshness per agency"):
             st.dataframe(summary.cross.freshness, hide_index=True, width="stretch")
-        with st.expander("Volume per agency and table (recent month against its band)"):
+        st.caption(
+            "Volume and distribution drift raise an alarm only when the change is unlikely to be chance "
+            "(q-value after false-discovery control over every comparison of this check) and at least "
+            "the minimum change; see docs/stewardship.md for the tests and the measured false-alarm rate."
+        )
+        with st.expander("Volume per agency and table (recent month against its baseline rate)"):
             st.dataframe(summary.cross.volume, hide_index=True, width="stretch")
         with st.expander("Distribution of key categories (recent window against history)"):
             st.dataframe(summary.cross.distribution, hide_index=True, width="stretch")

@@ -4,6 +4,7 @@ stays quiet on the clean sample, and levels carry reasons."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 from pathlib import Path
 
 import polars as pl
@@ -65,30 +66,51 @@ def test_freshness_flags_an_agency_past_its_cadence() -> None:
     assert qc.freshness(tables, AS_OF, t2).filter(pl.col("agency_id") == "A2")["status"][0] == "ok"
 
 
-def test_volume_drift_flags_a_month_outside_the_band() -> None:
+def test_volume_drift_needs_a_significant_test_and_a_change_outside_the_band() -> None:
     months = [D(2025, 12, 1), D(2026, 1, 1), D(2026, 2, 1), D(2026, 3, 1), D(2026, 4, 1), D(2026, 5, 1)]
+    # History Dec..May = 31+31+28+31+30+31 = 182 days; June has 30. At 40 rows a month
+    # (240 rows) the expected June count is 240 * 30 / 182 = 39.56, band 19.78..118.68.
     rows = (
-        monthly("A1", {**{m: 40 for m in months}, D(2026, 6, 1): 12})     # median 40, band 20..120 -> low
-        + monthly("A2", {**{m: 40 for m in months}, D(2026, 6, 1): 121})  # above 120 -> high
-        + monthly("A3", {**{m: 40 for m in months}, D(2026, 6, 1): 20})   # exactly the low edge -> ok
+        monthly("A1", {**{m: 40 for m in months}, D(2026, 6, 1): 12})     # below 19.78, p tiny -> low
+        + monthly("A2", {**{m: 40 for m in months}, D(2026, 6, 1): 121})  # above 118.68 -> high
+        + monthly("A3", {**{m: 40 for m in months}, D(2026, 6, 1): 20})   # significant, but inside the band -> ok
         + monthly("A4", {D(2026, 4, 1): 50, D(2026, 5, 1): 50, D(2026, 6, 1): 1})  # 2 months of history: skipped
-        + monthly("A5", {m: 15 for m in months})  # median 15 < 20 rows: too small to judge; June = 0
+        # 15 a month, none in June: expected 90 * 30 / 182 = 14.84; P(0 of 90 at 30/212) = (182/212)^90 ≈ 1.1e-6
+        + monthly("A5", {m: 15 for m in months})
+        # 2 a month, none in June: below its band too, but P(0 of 12) = (182/212)^12 = 0.16 (two-sided
+        # p = 0.40) is chance -> ok
+        + monthly("A6", {m: 2 for m in months})
     )
     v = {r["agency_id"]: r for r in qc.volume_drift({"supervision_events": events(rows)}, AS_OF).iter_rows(named=True)}
-    assert set(v) == {"A1", "A2", "A3"}
-    assert (v["A1"]["rows"], v["A1"]["history_median"], v["A1"]["band_low"], v["A1"]["status"]) == (12, 40.0, 20.0, "low")
-    assert (v["A2"]["band_high"], v["A2"]["status"]) == (120.0, "high")
-    assert v["A3"]["status"] == "ok"
-    # months without rows count as zero in the history: A6 delivered 50 a month, then nothing for 3 months
-    gap = monthly("A6", {D(2026, 1, 1): 50, D(2026, 2, 1): 50, D(2026, 3, 1): 50, D(2026, 6, 1): 50})
+    assert set(v) == {"A1", "A2", "A3", "A5", "A6"}
+    r = v["A1"]
+    assert (r["rows"], r["history_rows"], r["history_months"]) == (12, 240, 6)
+    assert r["expected_rows"] == pytest.approx(240 * 30 / 182)
+    assert r["band_low"] == pytest.approx(240 * 30 / 182 * 0.5)
+    assert r["band_high"] == pytest.approx(240 * 30 / 182 * 3)
+    assert (r["test"], r["status"]) == ("exact binomial test", "low")
+    assert v["A2"]["status"] == "high"
+    assert v["A3"]["q_value"] <= 0.01 and v["A3"]["status"] == "ok"  # significant, too small a drop
+    assert v["A5"]["expected_rows"] == pytest.approx(90 * 30 / 182) and v["A5"]["status"] == "low"
+    assert (182 / 212) ** 90 <= v["A5"]["p_value"] < 1e-5
+    assert v["A6"]["p_value"] > 0.1 and v["A6"]["status"] == "ok"
+    assert {r["comparisons"] for r in v.values()} == {5}  # one family: the five comparisons made
+    # a lower band makes A3's drop to 20 (49% fewer) worth an alarm
+    assert qc.volume_drift({"supervision_events": events(rows)}, AS_OF, qc.Thresholds(volume_band_low=0.4)).filter(
+        pl.col("agency_id") == "A3")["status"][0] == "low"
+    # months without rows count as zero in the history: A7 delivered 50 a month, then nothing for 2 months
+    gap = monthly("A7", {D(2026, 1, 1): 50, D(2026, 2, 1): 50, D(2026, 3, 1): 50, D(2026, 6, 1): 50})
     r = qc.volume_drift({"supervision_events": events(gap)}, AS_OF).row(0, named=True)
-    # history Jan..May = 50, 50, 50, 0, 0 -> median 50; June 50 is inside 25..150
-    assert (r["history_months"], r["history_median"], r["status"]) == (5, 50.0, "ok")
+    # history Jan..May = 151 days, 150 rows -> expected 150 * 30 / 151 = 29.8; June 50 is inside 14.9..89.4
+    assert (r["history_months"], r["history_rows"], r["status"]) == (5, 150, "ok")
+    assert r["expected_rows"] == pytest.approx(150 * 30 / 151)
 
 
 def test_distribution_drift_flags_a_jump_in_missed_events() -> None:
     # history window Apr 2025..Mar 2026: 100 events, 10 missed (10%);
-    # recent window Apr..Jun 2026: 50 events, 15 missed (30%) -> +20 points > 10
+    # recent window Apr..Jun 2026: 50 events, 15 missed (30%) -> +20 points.
+    # Chi-square of [[15, 35], [10, 90]]: 150 * (15*90 - 35*10)^2 / (50*100*25*125) = 9.6,
+    # p = erfc(sqrt(9.6 / 2)) = 0.0019457; the smallest expected count is 50*25/150 = 8.3 >= 5.
     history = monthly("A1", {D(2025, 6, 1): 90}) + monthly("A1", {D(2025, 7, 1): 10}, "missed")
     recent = monthly("A1", {D(2026, 5, 1): 35}) + monthly("A1", {D(2026, 6, 1): 15}, "missed")
     too_old = monthly("A1", {D(2025, 3, 1): 40}, "missed")  # before the history window: ignored
@@ -96,14 +118,53 @@ def test_distribution_drift_flags_a_jump_in_missed_events() -> None:
     missed = {r["agency_id"]: r for r in d.filter(pl.col("value") == "missed").iter_rows(named=True)}
     assert set(missed) == {"A1", "*"}
     r = missed["A1"]
-    assert (r["recent_rows"], r["history_rows"]) == (50, 100)
+    assert (r["recent_count"], r["recent_rows"], r["history_count"], r["history_rows"]) == (15, 50, 10, 100)
+    assert (r["recent_window"], r["history_window"]) == ("2026-04..2026-06", "2025-04..2026-03")
     assert (r["recent_share"], r["history_share"], r["status"]) == (pytest.approx(0.3), pytest.approx(0.1), "drift")
     assert r["change"] == pytest.approx(0.2)
-    # with a wider tolerance it is quiet; with too few rows it is not judged
+    assert (r["test"], r["p_value"]) == ("chi-square test", pytest.approx(0.0019457736937, rel=1e-9))
+    # two values (compliant, missed) are one comparison per agency: A1 and "*" make 2,
+    # both with p = 0.0019457, so BH gives q = p
+    assert (r["comparisons"], r["q_value"]) == (2, pytest.approx(r["p_value"]))
+    compliant = d.filter((pl.col("value") == "compliant") & (pl.col("agency_id") == "A1")).row(0, named=True)
+    assert (compliant["p_value"], compliant["status"]) == (pytest.approx(r["p_value"]), "drift")
+    # 20 points is below a minimum effect of 25 points: no alarm; too few rows: not judged
     assert set(qc.distribution_drift({"supervision_events": events(history + recent)}, AS_OF,
-                                     qc.Thresholds(drift_max_share_change=0.25))["status"]) == {"ok"}
+                                     qc.Thresholds(drift_min_share_change=0.25))["status"]) == {"ok"}
     assert qc.distribution_drift({"supervision_events": events(history + recent)}, AS_OF,
                                  qc.Thresholds(drift_min_rows=51)).height == 0
+
+
+def test_distribution_drift_small_counts_use_fishers_exact_test() -> None:
+    # 30 events in each window; 5 missed recently, none before: +16.7 points (the old
+    # 10-point rule fired). Expected missed count 30 * 5 / 60 = 2.5 < 5 -> Fisher's exact test:
+    # P(5 of the 5 missed in the recent 30) = C(30,5) / C(60,5) = 142506 / 5461512 = 0.0260928,
+    # the same for 0 of 5, so p = 2 * 142506 / 5461512 = 0.0521855: chance, no alarm.
+    history = monthly("A1", {D(2025, 9, 1): 30})
+    recent = monthly("A1", {D(2026, 5, 1): 25}) + monthly("A1", {D(2026, 6, 1): 5}, "missed")
+    d = qc.distribution_drift({"supervision_events": events(history + recent)}, AS_OF)
+    r = d.filter((pl.col("agency_id") == "A1") & (pl.col("value") == "missed")).row(0, named=True)
+    assert r["change"] == pytest.approx(5 / 30)
+    assert (r["test"], r["status"]) == ("Fisher's exact test", "ok")
+    assert r["p_value"] == pytest.approx(2 * 142506 / 5461512, rel=1e-9)
+
+
+def test_a_significant_change_smaller_than_the_minimum_effect_raises_no_alarm() -> None:
+    # history 8000 events, 10% missed; recent 2000 events, 12% missed: +2 points.
+    # Chi-square: 10000 * (240*7200 - 1760*800)^2 / (2000*8000*1040*8960) = 6.868, p = 0.00877;
+    # A1 and "*" are two comparisons with that p -> q = 0.00877 <= 0.01: significant.
+    history = [(f"H{i}", "A1", D(2025, 4, 1) + dt.timedelta(days=i % 360), "missed" if i % 10 == 0 else "compliant")
+               for i in range(8000)]
+    recent = [(f"R{i}", "A1", D(2026, 4, 1) + dt.timedelta(days=i % 91), "missed" if i % 50 < 6 else "compliant")
+              for i in range(2000)]
+    frame = events(history + recent)
+    r = qc.distribution_drift({"supervision_events": frame}, AS_OF).filter(
+        (pl.col("agency_id") == "A1") & (pl.col("value") == "missed")).row(0, named=True)
+    assert (r["recent_count"], r["history_count"]) == (240, 800)
+    assert r["p_value"] == pytest.approx(math.erfc(math.sqrt(6.868132 / 2)), rel=1e-5)
+    assert r["q_value"] <= 0.01 and r["status"] == "ok"  # 2 points < the default 5
+    lowered = qc.distribution_drift({"supervision_events": frame}, AS_OF, qc.Thresholds(drift_min_share_change=0.02))
+    assert lowered.filter((pl.col("agency_id") == "A1") & (pl.col("value") == "missed"))["status"][0] == "drift"
 
 
 def test_referrals_after_exit_and_grouping_totals() -> None:
@@ -217,3 +278,19 @@ def test_thresholds_from_toml(tmp_path: Path) -> None:
     path.write_text("[quality]\ncadense_days = 45\n")
     with pytest.raises(ValueError, match="cadense_days"):
         qc.Thresholds.from_toml(path)
+
+
+def test_retired_and_invalid_thresholds_are_refused_with_what_to_do(tmp_path: Path) -> None:
+    path = tmp_path / "quality.toml"
+    path.write_text("[quality]\ndrift_max_share_change = 0.10\n")
+    with pytest.raises(ValueError, match="replaced by drift_min_share_change"):
+        qc.Thresholds.from_toml(path)
+    path.write_text("[quality]\nvolume_min_median_rows = 20\n")
+    with pytest.raises(ValueError, match="remove it"):
+        qc.Thresholds.from_toml(path)
+    path.write_text("[quality]\nfalse_discovery_rate = 5\n")
+    with pytest.raises(ValueError, match="false_discovery_rate must lie between 0 and 1"):
+        qc.Thresholds.from_toml(path)
+    path.write_text("[quality]\nfalse_discovery_rate = 0.05\ndrift_min_share_change = 0.08\n")
+    t = qc.Thresholds.from_toml(path)
+    assert (t.false_discovery_rate, t.drift_min_share_change, t.exact_test_below_expected) == (0.05, 0.08, 5.0)

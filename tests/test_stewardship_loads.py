@@ -254,6 +254,17 @@ def test_check_db_is_clean_after_the_fixes_and_records_itself(engine: sa.engine.
     assert result.rows_checked["supervision_events"] == 6
     runs = st.read_audit(engine).load_runs
     assert runs["kind"].to_list() == ["load", "check"]
+    # A warning on a loaded row (an event five days before N1's enrollment on 2026-01-10) is
+    # listed, but, as for `load`, does not change the exit code: the row passed.
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "supervision_events.csv").write_text(
+        EVENTS.splitlines()[0] + "\nE7,N1,A1,2026-01-05,drug_test,true,compliant\n", encoding="utf-8")
+    (extra / "AS_OF").write_text("2026-06-30\n", encoding="utf-8")
+    assert ingest.load_extract(extra, engine).total_rejected == 0
+    result = st.check_database(engine, thresholds=RELAXED, record=False)
+    assert (result.exit_code, result.warnings, result.cross_load) == (
+        0, {"supervision_events warn:before_enrollment": 1}, []), result.to_text()
 
 
 def test_check_db_sees_bad_rows_that_reached_the_database(engine: sa.engine.Engine) -> None:
