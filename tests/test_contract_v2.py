@@ -51,6 +51,15 @@ AMOUNTS = [
     ("-3", False), ("+3", False), ("1e3", False), ("1,200", False), ("$12", False), ("12.505", False),
     ("12.", False), (".5", False), ("7,50", False), ("12 EUR", False), ("1234567890123456789", False),
 ]
+# what the quarantine says about each rejected form, after the rule itself
+WHAT_IS_WRONG = {
+    "-3": "'-3' has a minus sign (the value cannot be below 0)", "+3": "'+3' has a plus sign",
+    "1e3": "'1e3' is written with an exponent", "1,200": "'1,200' has a thousands separator",
+    "$12": "'$12' has a currency symbol or code", "12.505": "'12.505' has more than two decimal places",
+    "12.": "'12.' ends with a point (write 12 or 12.0)", ".5": "'.5' has no digit before the point (write 0.5)",
+    "7,50": "'7,50' has a decimal comma (write a point)", "12 EUR": "'12 EUR' has a currency symbol or code",
+    "1234567890123456789": "'1234567890123456789' is too large (at most 16 digits before the point)",
+}
 
 
 def test_decimal_forms_load_or_are_rejected_with_what_is_wrong(engine: sa.engine.Engine, tmp_path: Path) -> None:
@@ -62,11 +71,15 @@ def test_decimal_forms_load_or_are_rejected_with_what_is_wrong(engine: sa.engine
     assert got["reasons"] == {"decimal_format:amount": len(bad)}
     rejected = quarantined(engine, "program_costs")
     assert set(rejected) == {i + 2 for i, (_, ok) in enumerate(AMOUNTS) if not ok}
-    words = set(reasons_in_words(engine, "program_costs").values())
-    assert len(words) == 1
-    reason = words.pop()
+    words = reasons_in_words(engine, "program_costs")
+    for i, (text, ok) in enumerate(AMOUNTS):
+        if ok:
+            continue
+        rule, detail = words[i + 2].split("\n")
+        assert rule == contract.describe_rule("decimal_format:amount", "program_costs")
+        assert detail == f"amount: {WHAT_IS_WRONG[text]}"
     for what in ("two decimal places", "no sign", "exponent", "thousands separator", "currency symbol", "below 0"):
-        assert what in reason
+        assert what in contract.describe_rule("decimal_format:amount", "program_costs")
     stored = table(engine, "program_costs")
     assert stored.schema["amount"] == pl.Decimal(18, 2)
     # hand check: 12 + 12.5 + 12.50 + 0 + 7.05 = 44.05, exactly
