@@ -526,7 +526,7 @@ def _process_table(
 # Rules a row cannot be stored without: the value is missing or unreadable, or
 # its parent is unknown. data_checks/levels.py may not turn these into warnings.
 _ALWAYS_ERRORS = ("missing_column", "required:", "date_format:", "bool_format:", "int_format:", "fk:",
-                  "parent_rejected:", contract.RULE_DUPLICATE_CONFLICT)
+                  "parent_rejected:", contract.RULE_DUPLICATE_CONFLICT, "decimal_format:")
 
 
 def _level_changes(table: Table) -> dict[str, str]:

@@ -428,3 +428,17 @@ def test_postgresql_copy_sends_decimal_frames_as_text() -> None:
     sql_types = [c.type for c in store.METADATA.tables["staffing"].columns]
     assert pgcopy.plan(sql_types, frame) is None
     assert pgcopy.plan(sql_types[:2], frame.drop("officers_fte")) is not None
+
+
+def test_the_check_levels_list_exactly_the_rules_of_every_table() -> None:
+    """data_checks/levels.py lists each rule the loader can emit (the stewards' page reads it)."""
+    from dashboard.validation import rule_expressions
+    from data_checks.levels import default_checks
+
+    for t in contract.TABLES:
+        listed = {rule for rule, _ in default_checks(t.name) if not rule.startswith("warn:")}
+        across = {"missing_column", "duplicate_key_conflict"} | {
+            f"{kind}:{c.name}" for c in t.foreign_keys for kind in ("fk", "parent_rejected")
+        }
+        assert listed == set(rule_expressions(t, AS_OF)) | across, t.name
+    assert ("decimal_format:amount", "error") in default_checks("program_costs")
