@@ -156,17 +156,20 @@ def resolve_as_of(directory: Path, as_of: dt.date | None) -> dt.date:
             raise ExtractError(f"{manifest_path}: expected a JSON object with as_of and contract_version")
         manifest = loaded
         version = manifest.get("contract_version")
-        if isinstance(version, str) and version.strip() == str(contract.CONTRACT_VERSION):
+        supported = contract.SUPPORTED_CONTRACT_VERSIONS
+        allowed = " or ".join(str(v) for v in supported)
+        if isinstance(version, str) and version.strip() in {str(v) for v in supported}:
             raise ExtractError(
                 f"{manifest_path}: contract_version is the text {version!r}; write it as the number "
-                f"{contract.CONTRACT_VERSION} (\"contract_version\": {contract.CONTRACT_VERSION}, no quotes). "
+                f"{version.strip()} (\"contract_version\": {version.strip()}, no quotes). "
                 "Nothing was loaded."
             )
-        if version is not None and version != contract.CONTRACT_VERSION:
+        # bool is an int to Python: ``true`` is no version number
+        if version is not None and (isinstance(version, bool) or version not in supported):
             raise ExtractError(
                 f"{manifest_path}: the extract follows data contract version {version!r}, but this program "
-                f"reads version {contract.CONTRACT_VERSION}. Ask the partner for a version "
-                f"{contract.CONTRACT_VERSION} extract (or upgrade this program); nothing was loaded."
+                f"reads versions {allowed}. Ask the partner for a version {contract.CONTRACT_VERSION} (or "
+                f"version 1) extract, or upgrade this program; nothing was loaded."
             )
     if as_of is not None:
         return as_of
@@ -310,7 +313,7 @@ class _Writer:
         try:
             if store.bulk_upsert(self.conn, table.name, rows):
                 self.filled_empty.add(table.name)
-            _resolve_quarantine(self.conn, table, rows[table.key], self.run_id)
+            _resolve_quarantine(self.conn, table, rows.select(validation.record_key(table)).to_series(), self.run_id)
         except BaseException:
             self._failed = True
             raise
@@ -455,6 +458,8 @@ def _process_table(
     # select (no copy) before filtering (a copy): only the loaded columns are copied,
     # and not at all when every row passed
     typed = validation.load_frame(table, frame).with_columns(frame[LINE])
+    if table.has_composite_key:
+        typed = typed.with_columns(frame[key])
     if rejected_mask.any():
         loaded = typed.filter(~rejected_mask)
         rejected_rows = frame.filter(rejected_mask)
@@ -476,6 +481,9 @@ def _process_table(
         (pl.col(agency) if agency else pl.lit(None, pl.String)).alias("submitting_agency_id"),
         pl.col(RULES),
     )
+    if any(c.type == "decimal" for c in table.columns) and rejected_rows.height:
+        # the decimal rule is one; the quarantine also says which forbidden form was used
+        quarantine = quarantine.with_columns(validation.decimal_details(table, rejected_rows))
     report.loaded = loaded.height
     report.rejected = rejected_rows.height
     report.duplicates_dropped = dropped.height
@@ -490,7 +498,8 @@ def _process_table(
                 pl.col(LINE),
                 pl.col(key).alias("record_key"),
                 pl.lit(DUPLICATE_DROPPED).alias("rule"),
-                pl.format("identical copy of {} {} dropped", pl.lit(key), pl.col(key)).alias("message"),
+                pl.format("identical copy of {} {} dropped", pl.lit(", ".join(table.key_columns)), pl.col(key))
+                .alias("message"),
             )
         )
     if delivered.unknown_columns:
@@ -517,7 +526,7 @@ def _process_table(
 # Rules a row cannot be stored without: the value is missing or unreadable, or
 # its parent is unknown. data_checks/levels.py may not turn these into warnings.
 _ALWAYS_ERRORS = ("missing_column", "required:", "date_format:", "bool_format:", "int_format:", "fk:",
-                  "parent_rejected:", contract.RULE_DUPLICATE_CONFLICT)
+                  "parent_rejected:", contract.RULE_DUPLICATE_CONFLICT, "decimal_format:")
 
 
 def _level_changes(table: Table) -> dict[str, str]:
@@ -949,6 +958,16 @@ def _write_audit(
     )
 
 
+def _reasons_text(quarantine: pl.DataFrame, rule_words: dict[str, str]) -> pl.Expr:
+    """Every broken rule in words, one per line; then, for decimals, the form that was wrong."""
+    words = pl.col(RULES).list.eval(pl.element().replace_strict(rule_words, default=pl.element())).list.join("\n")
+    if "decimal_details" not in quarantine.columns:
+        return words
+    return pl.when(pl.col("decimal_details").is_null()).then(words).otherwise(
+        pl.concat_str([words, pl.col("decimal_details")], separator="\n")
+    )
+
+
 def _write_quarantine(conn: sa.engine.Connection, outcome: _TableOutcome, run_id: str) -> None:
     q = outcome.quarantine
     if q.height == 0:
@@ -980,10 +999,7 @@ def _write_quarantine(conn: sa.engine.Connection, outcome: _TableOutcome, run_id
             pl.col("submitting_agency_id"),
             pl.col("raw_values").fill_null("{}"),
             pl.col(RULES).map_elements(lambda rules: json.dumps(list(rules)), return_dtype=pl.String).alias("rules"),
-            pl.col(RULES)
-            .list.eval(pl.element().replace_strict(rule_words, default=pl.element()))
-            .list.join("\n")
-            .alias("reasons"),
+            _reasons_text(q, rule_words).alias("reasons"),
             pl.lit(None, pl.String).alias("resolved_run_id"),
         )
     )
