@@ -31,10 +31,16 @@ class DatabaseUnavailable(RuntimeError):
 
 
 def default_url() -> str:
-    """``DATABASE_URL`` if set, else the embedded DuckDB file in the current folder."""
+    """``DATABASE_URL`` if set, else ``[database] url`` of the configuration file
+    (docs/deployment.md), else the embedded DuckDB file in the current folder."""
     env = os.environ.get("DATABASE_URL")
     if env:
         return env
+    from dashboard.settings import load_settings
+
+    configured = load_settings().database_url
+    if configured:
+        return normalise_url(configured)
     return f"duckdb:///{Path.cwd() / DEFAULT_DB_FILENAME}"
 
 
@@ -156,6 +162,7 @@ def build_metadata(*, for_duckdb: bool = False) -> sa.MetaData:
     for table in TABLES:
         sa.Table(table.name, md, *[_sql_column(table, c, for_duckdb=for_duckdb) for c in table.columns])
     _audit_tables(md)
+    _access_log_table(md)
     return md
 
 
@@ -222,6 +229,26 @@ def _audit_tables(md: sa.MetaData) -> None:
     )
 
 
+def _access_log_table(md: sa.MetaData) -> None:
+    """The append-only, hash-chained access log (dashboard.access_log; migration 0005)."""
+    sa.Table(
+        "access_log",
+        md,
+        sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False, comment="1, 2, 3 ... in order"),
+        sa.Column("logged_at", sa.DateTime(timezone=False), nullable=False, comment="UTC"),
+        sa.Column("user_name", sa.String, nullable=False),
+        sa.Column("role", sa.String(10), nullable=False),
+        sa.Column("action", sa.String(40), nullable=False),
+        sa.Column("object", sa.String, nullable=False, comment="page, file kind or table"),
+        sa.Column("filters", sa.Text, nullable=False, comment="JSON object"),
+        sa.Column("rows_returned", sa.BigInteger),
+        sa.Column("interface", sa.String(10), nullable=False, comment="dashboard or cli"),
+        sa.Column("detail", sa.Text, comment="a refusal's reason, an error"),
+        sa.Column("prev_hash", sa.String(64), nullable=False),
+        sa.Column("row_hash", sa.String(64), nullable=False, comment="SHA-256 of prev_hash and this row"),
+    )
+
+
 METADATA = build_metadata()
 DUCKDB_METADATA = build_metadata(for_duckdb=True)
 
@@ -235,6 +262,19 @@ def create_schema(engine: sa.engine.Engine) -> None:
     from dashboard.migrate import upgrade
 
     upgrade(engine)
+    path = embedded_path(engine.url.render_as_string(hide_password=False))
+    if path is not None:  # partner data: the file and its write-ahead log are the owner's only
+        from dashboard.private_files import make_private_database
+
+        make_private_database(path)
+
+
+def embedded_path(url: str | None) -> Path | None:
+    """The embedded database file of ``url``, or None for a server or an in-memory database."""
+    url = normalise_url(url)
+    if url.startswith("duckdb:///") and url != "duckdb:///:memory:":
+        return Path(url[len("duckdb:///") :])
+    return None
 
 
 def schema_exists(engine: sa.engine.Engine) -> bool:
