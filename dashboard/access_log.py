@@ -36,6 +36,7 @@ import hashlib
 import io
 import json
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -148,8 +149,14 @@ def append(engine: sa.engine.Engine, entry: Entry, *, now: dt.datetime | None = 
     Raises :class:`AccessLogUnavailable` when the row cannot be written (no
     table yet, the database is busy or unreachable, a read-only database).
     """
-    if entry.interface not in INTERFACES:
-        raise ValueError(f"interface must be one of {INTERFACES}, not {entry.interface!r}")
+    return append_many(engine, [(entry, now or _now())])[-1]
+
+
+def append_many(engine: sa.engine.Engine, entries: Sequence[tuple[Entry, dt.datetime]]) -> list[int]:
+    """Append several entries, in order, in one transaction; returns their ``seq`` numbers."""
+    for entry, _ in entries:
+        if entry.interface not in INTERFACES:
+            raise ValueError(f"interface must be one of {INTERFACES}, not {entry.interface!r}")
     url = engine.url.render_as_string(hide_password=False)
     path = store.embedded_path(url)
     if path is not None and not path.exists():
@@ -160,40 +167,159 @@ def append(engine: sa.engine.Engine, entry: Entry, *, now: dt.datetime | None = 
     postgres = store.dialect_of(engine) == "postgresql"
     try:
         with _process_lock(url), engine.begin() as conn:
-            if postgres:
+            if postgres:  # other processes' appends wait for this commit; readers go on
                 conn.execute(sa.text(f"LOCK TABLE {TABLE} IN EXCLUSIVE MODE"))
             last = conn.execute(
                 sa.select(table.c.seq, table.c.row_hash).order_by(table.c.seq.desc()).limit(1)
             ).first()
-            seq, prev = (int(last[0]) + 1, str(last[1])) if last else (1, GENESIS)
-            row: dict[str, Any] = {
-                "seq": seq,
-                "logged_at": now or _now(),
-                "user_name": entry.user_name,
-                "role": entry.role,
-                "action": entry.action,
-                "object": entry.object,
-                "filters": canonical_filters(entry.filters),
-                "rows_returned": entry.rows_returned,
-                "interface": entry.interface,
-                "detail": entry.detail,
-                "prev_hash": prev,
-            }
-            row["row_hash"] = row_digest(prev, row)
-            conn.execute(table.insert(), row)
-            return seq
+            seq, prev = (int(last[0]), str(last[1])) if last else (0, GENESIS)
+            rows: list[dict[str, Any]] = []
+            for entry, when in entries:
+                seq += 1
+                row: dict[str, Any] = {
+                    "seq": seq,
+                    "logged_at": when,
+                    "user_name": entry.user_name,
+                    "role": entry.role,
+                    "action": entry.action,
+                    "object": entry.object,
+                    "filters": canonical_filters(entry.filters),
+                    "rows_returned": entry.rows_returned,
+                    "interface": entry.interface,
+                    "detail": entry.detail,
+                    "prev_hash": prev,
+                }
+                row["row_hash"] = prev = row_digest(prev, row)
+                rows.append(row)
+            if rows:
+                conn.execute(table.insert(), rows)
+            return [int(r["seq"]) for r in rows]
     except AccessLogUnavailable:
         raise
     except (sa.exc.SQLAlchemyError, store.DatabaseUnavailable, OSError) as exc:
         first = (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0]
+        missing_table = "access_log" in first and (
+            "does not exist" in first or "no such table" in first.lower() or "Catalog Error" in first
+        )
         hint = (
             " The database has no access_log table yet: run `partnership-dashboard migrate`."
-            if "access_log" in first and ("does not exist" in first or "no such table" in first.lower()
-                                          or "Catalog Error" in first)
+            if missing_table
             else " Check that the database is reachable and writable (for the embedded file: that no "
             "other program holds it)."
         )
-        raise AccessLogUnavailable(f"the access log could not be written ({exc.__class__.__name__}: {first}).{hint}") from exc
+        raise AccessLogUnavailable(
+            f"the access log could not be written ({exc.__class__.__name__}: {first}).{hint}"
+        ) from exc
+
+
+# --- the dashboard's writer: page views in the background, the rest at once ---------------
+
+
+class _Writer:
+    """Appends for one database from one process, in the order they were asked for.
+
+    A page view is queued and written by a background thread (opening the
+    embedded file alone takes ~0.1 s, more than a page view may spend on its
+    log); a download, export or row-level view is written at once, after
+    whatever is queued, and its caller learns whether it was recorded. A
+    failure is kept (:meth:`error`) and the queued rows are retried with the
+    next write; at most ``MAX_QUEUED`` are kept.
+    """
+
+    MAX_QUEUED = 10_000
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._engine: sa.engine.Engine | None = None
+        self._queue: list[tuple[Entry, dt.datetime]] = []
+        self._queue_lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._error: AccessLogUnavailable | None = None
+        self._dropped = 0
+        self._thread = threading.Thread(target=self._run, name="access-log-writer", daemon=True)
+        self._thread.start()
+
+    def engine(self) -> sa.engine.Engine:
+        if self._engine is None:
+            self._engine = store.make_engine(self.url)
+        return self._engine
+
+    def submit(self, entry: Entry) -> None:
+        with self._queue_lock:
+            if len(self._queue) >= self.MAX_QUEUED:
+                self._queue.pop(0)
+                self._dropped += 1
+            self._queue.append((entry, _now()))
+        self._wake.set()
+
+    def write_now(self, entry: Entry) -> None:
+        """Write everything queued and then ``entry``; raise :class:`AccessLogUnavailable` if that fails."""
+        with self._write_lock:
+            with self._queue_lock:
+                batch, self._queue = self._queue, []
+            try:
+                append_many(self.engine(), [*batch, (entry, _now())])
+            except AccessLogUnavailable as exc:
+                self._requeue(batch, exc)
+                raise
+            self._error = None
+
+    def flush(self) -> AccessLogUnavailable | None:
+        """Write what is queued; the error, if it could not be written."""
+        with self._write_lock:
+            with self._queue_lock:
+                batch, self._queue = self._queue, []
+            if not batch:
+                return self._error
+            try:
+                append_many(self.engine(), batch)
+            except AccessLogUnavailable as exc:
+                self._requeue(batch, exc)
+                return exc
+            self._error = None
+            return None
+
+    def _requeue(self, batch: list[tuple[Entry, dt.datetime]], exc: AccessLogUnavailable) -> None:
+        self._error = exc
+        with self._queue_lock:
+            self._queue = (batch + self._queue)[-self.MAX_QUEUED:]
+
+    def error(self) -> AccessLogUnavailable | None:
+        return self._error
+
+    def pending(self) -> int:
+        with self._queue_lock:
+            return len(self._queue)
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            if self.flush() is not None:
+                time.sleep(2.0)  # the database is away: retry with the next page view, not in a tight loop
+                self._wake.set()
+
+
+_WRITERS: dict[str, _Writer] = {}
+_WRITERS_GUARD = threading.Lock()
+
+
+def writer_for(url: str) -> _Writer:
+    """The process's writer for the database at ``url`` (created on first use)."""
+    with _WRITERS_GUARD:
+        writer = _WRITERS.get(url)
+        if writer is None:
+            writer = _WRITERS[url] = _Writer(url)
+        return writer
+
+
+def flush_all() -> None:
+    """Write every queued row of every writer (a server calls this when it stops)."""
+    with _WRITERS_GUARD:
+        writers = list(_WRITERS.values())
+    for writer in writers:
+        writer.flush()
 
 
 def record(

@@ -153,4 +153,8 @@ def serve(db: str | None, *, address: str, port: int, browser: bool | None, app_
     except SystemExit as done:
         code = done.code
         return code if isinstance(code, int) else (0 if code is None else 1)
+    finally:
+        from dashboard.access_log import flush_all
+
+        flush_all()  # page views still queued when the server stopped
     return 0

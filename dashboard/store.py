@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -91,11 +92,105 @@ def make_engine(url: str | None = None, *, read_only: bool = False) -> sa.engine
         connect_args: dict[str, Any] = {}
         if read_only:
             connect_args["read_only"] = True
-        return sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args=connect_args)
+        engine = sa.create_engine(url, poolclass=_NullPoolReleasingTurns, connect_args=connect_args)
+        if path and path != ":memory:":
+            _share_file_within_process(engine, path, read_only=read_only)
+        return engine
     # A server that does not answer (a dropped route, a firewall) must fail in
     # seconds with a clear message rather than hang the dashboard or a load.
     connect_args = {"connect_timeout": 10} if url.startswith("postgresql") else {}
     return sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+
+
+class _ReadWriteLock:
+    """Many readers or one writer (threads of one process), writers first once waiting."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writer = False
+        self._writers_waiting = 0
+
+    def acquire(self, write: bool, timeout: float) -> bool:
+        with self._cond:
+            if write:
+                self._writers_waiting += 1
+                try:
+                    ok = self._cond.wait_for(lambda: not self._writer and self._readers == 0, timeout)
+                    if ok:
+                        self._writer = True
+                    return ok
+                finally:
+                    self._writers_waiting -= 1
+            ok = self._cond.wait_for(lambda: not self._writer and self._writers_waiting == 0, timeout)
+            if ok:
+                self._readers += 1
+            return ok
+
+    def release(self, write: bool) -> None:
+        with self._cond:
+            if write:
+                self._writer = False
+            else:
+                self._readers -= 1
+            self._cond.notify_all()
+
+
+_FILE_LOCKS: dict[str, _ReadWriteLock] = {}
+_FILE_LOCKS_GUARD = threading.Lock()
+FILE_LOCK_TIMEOUT_SECONDS = 30.0
+
+
+def _share_file_within_process(engine: sa.engine.Engine, path: str, *, read_only: bool) -> None:
+    """Read-only and writing connections to one DuckDB file, from threads of one process, take turns.
+
+    DuckDB refuses a connection whose configuration (read-only or not)
+    differs from one already open on the same file in the same process. The
+    dashboard reads read-only and appends to the access log with a writing
+    connection; this lock (readers share, a writer waits for them and they
+    for it) keeps the two from meeting. Other processes are kept apart by
+    DuckDB's own file lock.
+    """
+    with _FILE_LOCKS_GUARD:
+        lock = _FILE_LOCKS.setdefault(str(Path(path).resolve()), _ReadWriteLock())
+    write = not read_only
+
+    @sa.event.listens_for(engine, "do_connect")
+    def _take_turn(dialect: Any, record: Any, cargs: Any, cparams: Any) -> Any:
+        if not lock.acquire(write, FILE_LOCK_TIMEOUT_SECONDS):
+            raise sa.exc.OperationalError(
+                "connect", None,
+                Exception(f"the database file {path} stayed busy in this process for {FILE_LOCK_TIMEOUT_SECONDS:.0f} s"),
+            )
+        try:
+            connection = dialect.connect(*cargs, **cparams)
+        except BaseException:
+            lock.release(write)
+            raise
+        record.info["_file_lock"] = write
+        return connection
+
+    engine.pool._file_turns = lock  # type: ignore[attr-defined]
+
+
+class _NullPoolReleasingTurns(sa.pool.NullPool):
+    """NullPool that gives up the file's turn only after the DuckDB connection is really closed
+    (SQLAlchemy's ``close`` event fires before the close)."""
+
+    def _do_return_conn(self, record: Any) -> None:
+        write = record.info.get("_file_lock")
+        try:
+            super()._do_return_conn(record)
+        finally:
+            lock = getattr(self, "_file_turns", None)
+            if write is not None and lock is not None:
+                record.info.pop("_file_lock", None)
+                lock.release(write)
+
+    def recreate(self) -> "_NullPoolReleasingTurns":
+        pool = super().recreate()
+        pool._file_turns = getattr(self, "_file_turns", None)  # type: ignore[attr-defined]
+        return pool  # type: ignore[return-value]
 
 
 # --- schema ---------------------------------------------------------------------
