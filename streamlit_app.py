@@ -41,6 +41,7 @@ if principal.role == "admin":  # the engine refuses the log to anyone else; the 
     PAGES.append(st.Page("pages/access_log.py", title="Access log", icon=":material/policy:"))
 
 navigation = st.navigation(PAGES)
+app_access.login_gate(principal)
 context = app_state.prepare()
 app_access.record_page_view(navigation.title, app_state.params_from_filters(context.filters) if context else {})
 app_access.show_log_problem()

@@ -44,10 +44,7 @@ def current_principal() -> Principal:
     """Who is asking, resolved once per script run (docs/deployment.md, "Roles")."""
     from dashboard.settings import ConfigError
 
-    try:
-        secrets: dict[str, Any] = st.secrets.to_dict()
-    except Exception:  # noqa: BLE001 - no secrets.toml at all
-        secrets = {}
+    secrets = _secrets()
     email = None
     try:
         if st.user.is_logged_in:
@@ -62,6 +59,34 @@ def current_principal() -> Principal:
         principal = Principal(user=email or "(configuration error)", role=VIEWER)
     st.session_state[_PRINCIPAL_KEY] = principal
     return principal
+
+
+def _secrets() -> dict[str, Any]:
+    try:
+        return st.secrets.to_dict()
+    except Exception:  # noqa: BLE001 - no secrets.toml at all
+        return {}
+
+
+def login_gate(principal: Principal) -> None:
+    """With a login configured, nobody sees data before signing in; signed-in users see who they are.
+
+    Streamlit's OIDC login (``st.login``) is configured by ``[auth]`` in
+    ``.streamlit/secrets.toml`` (docs/deployment.md, "Login").
+    """
+    from dashboard.roles import login_configured
+
+    if not login_configured(_secrets()):
+        return
+    if st.user.is_logged_in:
+        st.sidebar.caption(f"Signed in as {principal.describe()}.")
+        st.sidebar.button("Log out", on_click=st.logout, key="access_logout", icon=":material/logout:")
+        return
+    st.title("Partnership Pilot Dashboard")
+    st.info("Sign in to see the dashboard. Your role (viewer, steward or admin) comes from the dashboard's "
+            "configuration; ask its administrator if you need access.", icon=":material/lock:")
+    st.button("Log in", on_click=st.login, type="primary", key="access_login", icon=":material/login:")
+    st.stop()
 
 
 def _principal() -> Principal:
