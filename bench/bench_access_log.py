@@ -76,7 +76,7 @@ def bench(label: str, url: str, repeat: int, history: int) -> None:
 
     engine = store.make_engine(url)
     _fill(engine, history)
-    writer = access_log._Writer(url)
+    writer = access_log.writer_for(url)
     results = {}
     results["page view (queued)"] = _times(lambda i: writer.submit(_entry(i)), repeat)  # type: ignore[arg-type]
     results["who is asking (config file read)"] = _times(lambda i: _resolve(), repeat)

@@ -30,6 +30,7 @@ told), row-level data and exports are refused (:func:`require_log`).
 
 from __future__ import annotations
 
+import atexit
 import csv
 import datetime as dt
 import hashlib
@@ -237,6 +238,7 @@ class _Writer:
         self._wake = threading.Event()
         self._error: AccessLogUnavailable | None = None
         self._dropped = 0
+        self._stopping = False
         self._thread = threading.Thread(target=self._run, name="access-log-writer", daemon=True)
         self._thread.start()
 
@@ -293,12 +295,27 @@ class _Writer:
             return len(self._queue)
 
     def _run(self) -> None:
-        while True:
+        while not self._stopping:
             self._wake.wait()
             self._wake.clear()
+            if self._stopping:
+                return
             if self.flush() is not None:
-                time.sleep(2.0)  # the database is away: retry with the next page view, not in a tight loop
+                # the database is away: retry soon, not in a tight loop (and stop promptly when asked)
+                for _ in range(20):
+                    if self._stopping:
+                        return
+                    time.sleep(0.1)
                 self._wake.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Write what is queued, then end the background thread (before the interpreter exits)."""
+        self.flush()
+        self._stopping = True
+        self._wake.set()
+        self._thread.join(timeout)
+        if self._engine is not None:
+            self._engine.dispose()
 
 
 _WRITERS: dict[str, _Writer] = {}
@@ -315,11 +332,15 @@ def writer_for(url: str) -> _Writer:
 
 
 def flush_all() -> None:
-    """Write every queued row of every writer (a server calls this when it stops)."""
+    """Write every queued row of every writer and end their threads (a server calls this when it stops)."""
     with _WRITERS_GUARD:
         writers = list(_WRITERS.values())
+        _WRITERS.clear()
     for writer in writers:
-        writer.flush()
+        writer.stop()
+
+
+atexit.register(flush_all)  # a writer thread must not be inside the database driver when the interpreter ends
 
 
 def record(

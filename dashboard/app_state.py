@@ -620,8 +620,13 @@ def page_context(title: str, question: str) -> PageContext:
         # draws the navigation and the filters; if that is not possible, do
         # the entry's work here so the page never shows stale data.
         _leave_legacy_pages_mode()
-        prepare()
+        from dashboard import app_access  # the entry's access steps, here too: login, page view, log status
+
+        app_access.login_gate(app_access.current_principal())
+        prepared = prepare()
         st.session_state.pop(_PREPARED_KEY, None)
+        app_access.record_page_view(title, params_from_filters(prepared.filters) if prepared else {})
+        app_access.show_log_problem()
     context: PageContext | None = st.session_state.get(_CONTEXT_KEY)
     if context is None:
         no_data_page(st.session_state.get(_STATUS_KEY) or read_status(database_url()))

@@ -205,7 +205,7 @@ def test_a_database_without_the_log_table_is_reported_and_refuses_exports(
     migrate.upgrade(engine, "0003")  # a database from before the access log
     with pytest.raises(access_log.AccessLogUnavailable, match="partnership-dashboard migrate"):
         access_log.append(engine, _entry(SAM, "page_view", "Overview"))
-    writer = access_log._Writer(f"duckdb:///{path}")
+    writer = access_log.writer_for(f"duckdb:///{path}")
     writer.submit(_entry(SAM, "page_view", "Overview"))
     assert isinstance(writer.flush(), access_log.AccessLogUnavailable)
     assert writer.pending() == 1  # kept for a retry, not lost
