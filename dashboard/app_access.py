@@ -45,10 +45,11 @@ def current_principal() -> Principal:
     from dashboard.settings import ConfigError
 
     secrets = _secrets()
-    email = None
+    email: str | None = None
     try:
         if st.user.is_logged_in:
-            email = st.user.get("email")
+            value = st.user.get("email")
+            email = value if isinstance(value, str) else None
     except Exception:  # noqa: BLE001 - no login configured
         email = None
     try:

@@ -211,3 +211,15 @@ def test_example_configuration_file_is_valid() -> None:
     assert settings.min_cell_size == 11
     assert {a.role for a in settings.users.values()} == {"viewer", "steward", "admin"}
     assert pl.Series([settings.database_url]).str.contains("sslmode=").all()
+
+
+@pytest.mark.postgres
+def test_migrate_against_a_missing_postgresql_database_says_how_to_create_it(
+    postgres_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = sa.engine.make_url(store.normalise_url(postgres_url)).set(database="pd_no_such_database")
+    url = missing.render_as_string(hide_password=False)
+    assert cli.main(["migrate", "--db", url]) == 2
+    err = capsys.readouterr().err
+    assert "'pd_no_such_database' does not exist" in err
+    assert "createdb" in err and "pd_no_such_database" in err and 'CREATE DATABASE "pd_no_such_database"' in err
