@@ -135,7 +135,8 @@ def logged_dispatch(
     args: argparse.Namespace, argv: Sequence[str], dispatch: Callable[[argparse.Namespace], int]
 ) -> int:
     """Run the command through ``dispatch`` and record it in the access log (see the module docstring)."""
-    if "--min-cell-size" not in argv and hasattr(args, "min_cell_size"):
+    given_k = any(a == "--min-cell-size" or a.startswith("--min-cell-size=") for a in argv)
+    if not given_k and hasattr(args, "min_cell_size"):
         args.min_cell_size = load_settings().min_cell_size  # k from the configuration file
     command = args.command
     if command not in LOGGED_COMMANDS or (command == "audit" and args.audit_command == "verify"):

@@ -203,6 +203,8 @@ def test_the_cli_takes_k_from_the_configuration(
     assert json.loads(capsys.readouterr().out)["min_cell_size"] == 7
     cli.main(["metrics", "--db", url, "--format", "json", "--min-cell-size", "11"])
     assert json.loads(capsys.readouterr().out)["min_cell_size"] == 11
+    cli.main(["metrics", "--db", url, "--format", "json", "--min-cell-size=3"])
+    assert json.loads(capsys.readouterr().out)["min_cell_size"] == 3
 
 
 def test_example_configuration_file_is_valid() -> None:
@@ -223,3 +225,13 @@ def test_migrate_against_a_missing_postgresql_database_says_how_to_create_it(
     err = capsys.readouterr().err
     assert "'pd_no_such_database' does not exist" in err
     assert "createdb" in err and "pd_no_such_database" in err and 'CREATE DATABASE "pd_no_such_database"' in err
+
+
+def test_postgresql_connection_options_such_as_sslmode_pass_through_unchanged() -> None:
+    url = "postgresql://dash@db.example.org:5432/partnerships?sslmode=verify-full&sslrootcert=/etc/ssl/ca.pem"
+    assert store.normalise_url(url) == (
+        "postgresql+psycopg://dash@db.example.org:5432/partnerships?sslmode=verify-full&sslrootcert=/etc/ssl/ca.pem"
+    )
+    engine = store.make_engine(url)  # no connection is made here
+    assert dict(engine.url.query) == {"sslmode": "verify-full", "sslrootcert": "/etc/ssl/ca.pem"}
+    engine.dispose()

@@ -62,7 +62,10 @@ def _console_script() -> str:
 
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc").exists(), reason="reads /proc to find leftover processes")
-def test_serve_with_no_terminal_and_a_fresh_home_answers_health_and_stops_on_sigterm(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_serve_with_no_terminal_and_a_fresh_home_answers_health_and_stops_on_sigterm(
+    tmp_path: Path, stop_signal: signal.Signals
+) -> None:
     db = tmp_path / "dash.duckdb"
     engine = store.make_engine(f"duckdb:///{db}")
     store.create_schema(engine)  # an empty, migrated database: enough to serve
@@ -93,7 +96,7 @@ def test_serve_with_no_terminal_and_a_fresh_home_answers_health_and_stops_on_sig
         local_addresses = {line.split()[3] for line in listening.splitlines() if line.strip()}
         if local_addresses:  # ss is installed
             assert local_addresses == {f"127.0.0.1:{port}"}
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(stop_signal)
         assert proc.wait(timeout=STOP_SECONDS) == 0
         deadline = time.monotonic() + STOP_SECONDS
         while _session_processes(proc.pid) and time.monotonic() < deadline:
