@@ -18,10 +18,13 @@ first bad row. (Deleting the newest rows leaves a shorter valid chain: an
 auditor who keeps the count and last hash that ``audit verify`` prints can
 tell; docs/deployment.md says how.)
 
-**Two writers never fork the chain.** On PostgreSQL an append takes
-``LOCK TABLE access_log IN EXCLUSIVE MODE`` (readers go on; other appends,
-from any process, wait for the commit); DuckDB allows one writing process per
-file, and inside a process appends are serialised by a lock.
+**Two writers never fork the chain.** On PostgreSQL an append holds a
+transaction-scoped advisory lock (:data:`POSTGRES_LOCK_KEY`) from reading the
+last hash to its commit: other appends, from any process, wait; readers go
+on. An advisory lock needs no privilege on the table, so the dashboard's
+database role may be refused UPDATE, DELETE and TRUNCATE on it. DuckDB allows
+one writing process per file, and inside a process appends are serialised by
+a lock.
 
 **Failures.** :class:`AccessLogUnavailable` says why a row could not be
 written. Callers decide what it means: aggregate views go on (an admin is
@@ -69,6 +72,9 @@ EVALUATE = "evaluate"
 REPROCESS = "reprocess"
 AUDIT_EXPORT = "audit_export"
 ACCESS_LOG_VIEW = "access_log_view"
+
+# pg_advisory_xact_lock key of the access log's appends ("PDACCESS" as a 64-bit integer).
+POSTGRES_LOCK_KEY = int.from_bytes(b"PDACCESS", "big")
 
 _PROCESS_LOCKS: dict[str, threading.Lock] = {}
 _PROCESS_LOCKS_GUARD = threading.Lock()
@@ -169,7 +175,7 @@ def append_many(engine: sa.engine.Engine, entries: Sequence[tuple[Entry, dt.date
     try:
         with _process_lock(url), engine.begin() as conn:
             if postgres:  # other processes' appends wait for this commit; readers go on
-                conn.execute(sa.text(f"LOCK TABLE {TABLE} IN EXCLUSIVE MODE"))
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": POSTGRES_LOCK_KEY})
             last = conn.execute(
                 sa.select(table.c.seq, table.c.row_hash).order_by(table.c.seq.desc()).limit(1)
             ).first()

@@ -242,3 +242,28 @@ def test_cli_commands_are_recorded_with_user_role_and_options(
     assert row[:4] == ("analyst", "viewer", "metrics", "database") and row[5] == "cli"
     options = json.loads(row[4])
     assert options["program"] == "P01" and options["format"] == "json" and "db" not in options
+
+
+@pytest.mark.postgres
+def test_a_postgresql_role_that_may_only_insert_and_select_can_append_but_not_rewrite(
+    postgres_engine: sa.engine.Engine,
+) -> None:
+    import uuid
+
+    role = f"pd_append_only_{uuid.uuid4().hex[:8]}"
+    with postgres_engine.begin() as conn:
+        conn.execute(sa.text(f'CREATE ROLE "{role}" LOGIN'))
+        conn.execute(sa.text(f'GRANT USAGE ON SCHEMA public TO "{role}"'))
+        conn.execute(sa.text(f'GRANT SELECT, INSERT ON access_log TO "{role}"'))
+    limited = store.make_engine(postgres_engine.url.set(username=role).render_as_string(hide_password=False))
+    try:
+        _three_rows(limited)  # three appends, each under the advisory lock
+        assert access_log.verify(limited).intact
+        with pytest.raises(sa.exc.ProgrammingError, match="permission denied"), limited.begin() as conn:
+            conn.execute(sa.text("UPDATE access_log SET user_name = 'x' WHERE seq = 1"))
+    finally:
+        limited.dispose()
+        with postgres_engine.begin() as conn:
+            conn.execute(sa.text(f'REVOKE ALL ON access_log FROM "{role}"'))
+            conn.execute(sa.text(f'REVOKE ALL ON SCHEMA public FROM "{role}"'))
+            conn.execute(sa.text(f'DROP ROLE "{role}"'))
