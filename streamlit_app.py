@@ -13,7 +13,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import app_state
+from dashboard import app_access, app_state
 
 st.set_page_config(page_title="Partnership Pilot Dashboard", page_icon=":material/monitoring:", layout="wide")
 
@@ -36,9 +36,15 @@ for optional, title, icon in (
 ):
     if (HERE / optional).exists():
         PAGES.append(st.Page(optional, title=title, icon=icon))
+principal = app_access.current_principal()
+if principal.role == "admin":  # the engine refuses the log to anyone else; the page is not even listed
+    PAGES.append(st.Page("pages/access_log.py", title="Access log", icon=":material/policy:"))
 
 navigation = st.navigation(PAGES)
-app_state.prepare()
+app_access.login_gate(principal)
+context = app_state.prepare()
+app_access.record_page_view(navigation.title, app_state.params_from_filters(context.filters) if context else {})
+app_access.show_log_problem()
 try:
     navigation.run()
 except BaseException as exc:  # noqa: BLE001 - polars panics are BaseExceptions too

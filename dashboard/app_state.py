@@ -32,12 +32,13 @@ import polars as pl
 import sqlalchemy as sa
 import streamlit as st
 
+from dashboard import settings as _settings
 from dashboard import store, views
 from dashboard.contract import COHORTS, RISK_LEVELS, SUPERVISION_TYPES
 from dashboard.metrics.partnerships import VIEW_DEFINITIONS
 from dashboard.metrics.tables import Filters, Tables, load_tables, resolve_as_of
 
-MIN_CELL_SIZE = 11
+MIN_CELL_SIZE = _settings.min_cell_size()  # k: 11 unless the configuration file says otherwise
 STATUS_TTL_SECONDS = 5
 
 # URL parameter -> Filters field (list-valued; repeated keys in the URL).
@@ -589,6 +590,13 @@ def page_failed(exc: BaseException) -> None:
 
     if isinstance(exc, (ScriptControlException, KeyboardInterrupt, SystemExit)):
         raise exc
+    from dashboard.roles import AccessRefused
+
+    if isinstance(exc, AccessRefused):  # the engine refused: record it and say why, no traceback
+        from dashboard import app_access
+
+        app_access.refused(exc)
+        return
     import traceback
 
     first_line = (str(exc).splitlines() or [""])[0]
@@ -612,8 +620,13 @@ def page_context(title: str, question: str) -> PageContext:
         # draws the navigation and the filters; if that is not possible, do
         # the entry's work here so the page never shows stale data.
         _leave_legacy_pages_mode()
-        prepare()
+        from dashboard import app_access  # the entry's access steps, here too: login, page view, log status
+
+        app_access.login_gate(app_access.current_principal())
+        prepared = prepare()
         st.session_state.pop(_PREPARED_KEY, None)
+        app_access.record_page_view(title, params_from_filters(prepared.filters) if prepared else {})
+        app_access.show_log_problem()
     context: PageContext | None = st.session_state.get(_CONTEXT_KEY)
     if context is None:
         no_data_page(st.session_state.get(_STATUS_KEY) or read_status(database_url()))
@@ -708,15 +721,26 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _controls(metric_ids: Sequence[str], downloads: Sequence[tuple[str, Callable[[], bytes], str, str]],
-              note: str | None = None) -> None:
-    """The row under a chart or table: its definition and its downloads, each one click away."""
+              note: str | None = None, rows: int | None = None) -> None:
+    """The row under a chart or table: its definition and its downloads, each one click away.
+
+    Each download is recorded in the access log when clicked (docs/deployment.md); while the log
+    cannot be written, downloads are not offered."""
+    from dashboard import app_access
+
     row = st.container(horizontal=True, vertical_alignment="center")
     if metric_ids:
         definition_popover(row, metric_ids)
+    context: PageContext | None = st.session_state.get(_CONTEXT_KEY)
+    filters = params_from_filters(context.filters) if context is not None else {}
     with row.popover("Download", icon=":material/download:"):
-        for label, producer, file_name, mime in downloads:
-            st.download_button(label, producer, file_name=file_name, mime=mime, on_click="ignore",
-                               key=f"download_{file_name}", icon=":material/download:", width="stretch")
+        if not app_access.downloads_allowed():
+            st.caption("Downloads are paused: the access log cannot be written just now.")
+        else:
+            for label, producer, file_name, mime in downloads:
+                logged = app_access.logged_download(producer, obj=file_name, filters=filters, rows=rows)
+                st.download_button(label, logged, file_name=file_name, mime=mime, on_click="ignore",
+                                   key=f"download_{file_name}", icon=":material/download:", width="stretch")
     if note:
         row.caption(note)
 
@@ -748,6 +772,7 @@ def show_chart(
             ("Chart data as XLSX", table_producer(data, "xlsx"), f"{key}.xlsx", XLSX_MIME),
         ],
         note,
+        rows=data.height,
     )
 
 
@@ -759,7 +784,7 @@ def show_table(frame: pl.DataFrame, *, key: str, metric_ids: Sequence[str] = ())
     _controls(metric_ids, [
         ("Table as CSV", table_producer(frame, "csv"), f"{key}.csv", "text/csv"),
         ("Table as XLSX", table_producer(frame, "xlsx"), f"{key}.xlsx", XLSX_MIME),
-    ])
+    ], rows=frame.height)
 
 
 def show_survival_tabs(

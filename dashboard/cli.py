@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,13 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="create the embedded database from sample_data/ if absent and serve the dashboard")
     p.add_argument("--db", help=db_help)
-    p.add_argument("--port", type=int, default=8501)
-    p.add_argument("--no-browser", action="store_true", help="do not open a browser window")
+    _add_serve_arguments(p)
 
-    p = sub.add_parser("serve", help="serve the dashboard on an existing database")
+    p = sub.add_parser("serve", help="serve the dashboard on an existing database (unattended; see docs/deployment.md)")
     p.add_argument("--db", help=db_help)
-    p.add_argument("--port", type=int, default=8501)
-    p.add_argument("--no-browser", action="store_true")
+    _add_serve_arguments(p)
 
     p = sub.add_parser("load", help="validate and load every contract file in DIR")
     p.add_argument("directory", metavar="DIR", type=Path)
@@ -91,7 +88,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("migrate", help="bring the database schema up to date (Alembic)")
     p.add_argument("--db", help=db_help)
+
+    from dashboard.cli_access import add_access_commands
+
+    add_access_commands(sub, db_help)
     return parser
+
+
+def _add_serve_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--address", default="127.0.0.1",
+                   help="interface to listen on (default 127.0.0.1: this machine only; 0.0.0.0 for every interface, "
+                        "behind a reverse proxy with TLS)")
+    p.add_argument("--port", type=int, default=8501)
+    browser = p.add_mutually_exclusive_group()
+    browser.add_argument("--browser", dest="browser", action="store_const", const=True, default=None,
+                         help="open a browser window once the dashboard answers")
+    browser.add_argument("--no-browser", dest="browser", action="store_const", const=False,
+                         help="never open a browser (default when there is no display or no terminal)")
 
 
 def _add_export_arguments(export_sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -103,26 +116,11 @@ def _add_export_arguments(export_sub: argparse._SubParsersAction) -> None:  # ty
     add_export_arguments(export_sub)
 
 
-def _run_streamlit(db: str | None, port: int, no_browser: bool) -> int:
-    if not APP_SCRIPT.exists():
-        print(
-            f"error: the dashboard app {APP_SCRIPT} is missing. Install from a clone of the repository "
-            "with `pip install -e .` so the app and its pages are available.",
-            file=sys.stderr,
-        )
-        return 2
-    env = dict(os.environ)
-    if db:
-        env["DATABASE_URL"] = db
-    env.setdefault("GX_ANALYTICS_ENABLED", "false")
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", str(APP_SCRIPT),
-        "--server.port", str(port),
-        "--server.headless", "true" if no_browser else "false",
-        "--browser.gatherUsageStats", "false",
-        "--browser.serverAddress", "localhost",
-    ]
-    return subprocess.call(cmd, env=env)
+def _run_streamlit(db: str | None, args: argparse.Namespace) -> int:
+    """Serve the dashboard unattended (dashboard.serve): never a prompt, one process to stop."""
+    from dashboard.serve import serve
+
+    return serve(db, address=args.address, port=args.port, browser=args.browser, app_script=APP_SCRIPT)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -137,7 +135,7 @@ def _demo(args: argparse.Namespace) -> int:
         report = load_extract(SAMPLE_DIR, engine)
         print(f"Loaded {report.total_loaded} rows ({report.total_rejected} rejected).", flush=True)
     engine.dispose()
-    return _run_streamlit(url, args.port, args.no_browser)
+    return _run_streamlit(url, args)
 
 
 def _is_empty(engine: object) -> bool:
@@ -151,13 +149,30 @@ def _is_empty(engine: object) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    from dashboard.access_log import AccessLogUnavailable
+    from dashboard.private_files import owner_only_umask
+    from dashboard.settings import ConfigError
     from dashboard.store import DatabaseUnavailable
 
     import sqlalchemy as sa
 
     try:
-        return _dispatch(args)
+        # Everything this command creates (database file, exports, data docs) is its owner's only.
+        with owner_only_umask():
+            from dashboard.cli_access import logged_dispatch
+
+            return logged_dispatch(args, argv, _dispatch)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_NOTHING_LOADED
+    except AccessLogUnavailable as exc:
+        print(f"error: refused: {exc}", file=sys.stderr)
+        return EXIT_NOTHING_LOADED
+    except PermissionError as exc:
+        print(f"error: refused: {exc}", file=sys.stderr)
+        return EXIT_NOTHING_LOADED
     except DatabaseUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_NOTHING_LOADED
@@ -182,7 +197,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if cmd == "demo":
         return _demo(args)
     if cmd == "serve":
-        return _run_streamlit(args.db, args.port, args.no_browser)
+        return _run_streamlit(args.db, args)
     if cmd == "load":
         from dashboard.ingest import cli_load
 
@@ -215,12 +230,13 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return cli_sample(args)
     if cmd == "migrate":
-        from dashboard import store
+        from dashboard.cli_access import migrate
 
-        engine = store.make_engine(args.db)
-        store.create_schema(engine)
-        print(f"Schema is up to date on {engine.url.render_as_string(hide_password=True)}")
-        return EXIT_OK
+        return migrate(args)
+    if cmd in ("audit", "reprocess"):
+        from dashboard.cli_access import dispatch_access_command
+
+        return dispatch_access_command(args)
     raise AssertionError(cmd)  # argparse restricts the choices
 
 

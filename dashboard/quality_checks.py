@@ -592,8 +592,9 @@ DEFAULT_THRESHOLDS_FILE = Path("quality.toml")
 
 def load_thresholds(path: Path | None = None) -> Thresholds:
     """The thresholds in force: ``path``, else the file named by
-    ``PARTNERSHIP_QUALITY_CONFIG``, else ``./quality.toml`` when present, else
-    the defaults of :class:`Thresholds`."""
+    ``PARTNERSHIP_QUALITY_CONFIG``, else the ``[quality]`` table of the
+    configuration file (``dashboard.settings``), else ``./quality.toml`` when
+    present, else the defaults of :class:`Thresholds`."""
     import os
 
     if path is None:
@@ -604,6 +605,12 @@ def load_thresholds(path: Path | None = None) -> Thresholds:
                 raise FileNotFoundError(
                     f"{THRESHOLDS_ENV} names {path}, which does not exist; fix the path or unset the variable"
                 )
-        elif DEFAULT_THRESHOLDS_FILE.exists():
-            path = DEFAULT_THRESHOLDS_FILE
+        else:
+            from dashboard.settings import load_settings
+
+            configured = load_settings().quality  # [quality] of the configuration file (docs/deployment.md)
+            if configured:
+                return Thresholds.from_mapping(configured)
+            if DEFAULT_THRESHOLDS_FILE.exists():
+                path = DEFAULT_THRESHOLDS_FILE
     return Thresholds.from_toml(path) if path is not None else Thresholds()

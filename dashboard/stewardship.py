@@ -15,10 +15,13 @@ answers a steward's questions:
 * **check --db** — the data-quality suites and the checks across loads over a
   loaded database, with exit codes a scheduler can act on.
 
-Row-level data leave this module only for a steward: functions that return
-rows take a ``role`` and raise :class:`PermissionError` otherwise
-(:func:`dashboard.roles.require_steward`), and :func:`read_audit` read as a
-viewer does not even hold the delivered values.
+Row-level data leave this module only for a steward or an admin: functions
+that return rows take the principal (or a bare role name) and raise
+:class:`dashboard.roles.AccessRefused` otherwise; a steward limited to a set
+of agencies gets only the rows whose submitting agency (the scorecard's
+attribution, ``submitting_agency_id``) is in the set. :func:`read_audit`
+read as a viewer does not even hold the delivered values, record keys, file
+names or line numbers.
 
 Definitions used throughout:
 
@@ -64,7 +67,15 @@ from dashboard.quality_checks import (
     load_thresholds,
     referrals_after_exit,
 )
-from dashboard.roles import STEWARD, VIEWER, Role, require_steward
+from dashboard.roles import (
+    STEWARD,
+    VIEWER,
+    Principal,
+    Role,
+    agency_limit,
+    as_principal,
+    require_steward,
+)
 from data_checks.levels import EXCLUDED, level_of
 
 Status = Literal["pass", "warn", "fail", "not_loaded"]
@@ -86,7 +97,9 @@ class Audit:
     ``quarantine`` carries ``rules`` as a list, ``agency_id`` (the submitting
     agency, ``(unassigned)`` when unknown), ``identity`` (record identity for
     the open count), ``started_at`` and ``kind`` of its run, ``open``. For a
-    viewer it holds no ``raw_values``, ``reasons``, ``record_key`` or line.
+    viewer it holds no ``raw_values``, ``reasons``, ``record_key``, file or
+    line (``identity`` is then a digest), and ``load_issues`` holds no
+    record key, file or line either.
     """
 
     role: Role
@@ -112,7 +125,7 @@ class Audit:
 _ROW_LEVEL_COLUMNS = ("raw_values", "reasons", "record_key", "line_number", "source_file")
 
 
-def read_audit(engine: sa.engine.Engine, role: Role = VIEWER) -> Audit:
+def read_audit(engine: sa.engine.Engine, role: Role | Principal = VIEWER) -> Audit:
     """Read the four audit tables. A viewer's copy leaves out the row-level columns."""
     with store.connect(engine) as conn:
         runs = store.read_table(conn, "load_runs")
@@ -128,9 +141,10 @@ def build_audit(
     quarantine: pl.DataFrame,
     issues: pl.DataFrame,
     *,
-    role: Role = VIEWER,
+    role: Role | Principal = VIEWER,
 ) -> Audit:
     """Derive the columns every view needs (see :class:`Audit`)."""
+    row_level = as_principal(role).row_level
     run_info = runs.select("run_id", "kind", "started_at")
     q = quarantine.join(run_info, on="run_id", how="left").with_columns(
         pl.col("rules").str.json_decode(pl.List(pl.String)).alias("rules"),
@@ -141,10 +155,15 @@ def build_audit(
         .alias("identity"),
     )
     q = _mark_open(q)
-    if role != STEWARD:
-        q = q.drop([c for c in _ROW_LEVEL_COLUMNS if c in q.columns])
     issues = issues.join(run_info, on="run_id", how="left")
-    return Audit(role=role, load_runs=runs.sort("started_at"), load_files=files, quarantine=q, load_issues=issues)
+    if not row_level:
+        # A viewer's copy: the identity becomes a digest (it counts records, it names none), and
+        # nothing points back at a record or a line of a partner's file.
+        q = q.drop([c for c in _ROW_LEVEL_COLUMNS if c in q.columns]).with_columns(
+            pl.col("identity").hash().cast(pl.String).alias("identity")
+        )
+        issues = issues.drop([c for c in ("record_key", "line_number", "source_file", "message") if c in issues.columns])
+    return Audit(role=STEWARD if row_level else VIEWER, load_runs=runs.sort("started_at"), load_files=files, quarantine=q, load_issues=issues)
 
 
 def _mark_open(q: pl.DataFrame) -> pl.DataFrame:
@@ -533,8 +552,11 @@ class QuarantineFilter:
     state: Literal["open", "unresolved", "resolved", "all"] = "open"
 
 
-def _filtered(audit: Audit, f: QuarantineFilter) -> pl.DataFrame:
+def _filtered(audit: Audit, f: QuarantineFilter, principal: Principal | None = None) -> pl.DataFrame:
     q = audit.quarantine
+    limit = agency_limit(principal) if principal is not None else None
+    if limit is not None:  # a steward limited to agencies: only their agencies' rows, whatever the filter
+        q = q.filter(pl.col("agency_id").is_in(sorted(limit)))
     if f.state == "open":
         q = q.filter(pl.col("open"))
     elif f.state == "unresolved":
@@ -563,26 +585,30 @@ def quarantine_counts(audit: Audit, f: QuarantineFilter = QuarantineFilter()) ->
     ).sort(["rows", "table_name", "agency_id", "rule"], descending=[True, False, False, False])
 
 
-def _require_rows(audit: Audit, role: str, what: str) -> None:
-    require_steward(role, what)
+def _require_rows(audit: Audit, role: Principal | str, what: str) -> Principal:
+    principal = require_steward(role, what)
     if audit.role != STEWARD:
         raise PermissionError(
             f"{what} needs the delivered values, but this audit was read for a {audit.role}; "
             "read it with read_audit(engine, role='steward')."
         )
+    return principal
 
 
-def quarantine_rows(audit: Audit, role: str, f: QuarantineFilter = QuarantineFilter()) -> pl.DataFrame:
-    """The quarantined rows for the filter, with every rule broken and the delivered values (steward only)."""
-    _require_rows(audit, role, "The quarantine browser")
-    q = _filtered(audit, f)
+def quarantine_rows(
+    audit: Audit, role: Principal | str, f: QuarantineFilter = QuarantineFilter()
+) -> pl.DataFrame:
+    """The quarantined rows for the filter, with every rule broken and the delivered values (steward only;
+    a steward limited to agencies gets only their agencies' rows)."""
+    principal = _require_rows(audit, role, "The quarantine browser")
+    q = _filtered(audit, f, principal)
     return q.select(
         "run_id", "started_at", "table_name", "source_file", "line_number", "record_key", "agency_id",
         pl.col("rules").list.join("; ").alias("rules"), "reasons", "resolved_run_id", "open", "raw_values",
     ).sort("table_name", "started_at", "line_number")
 
 
-def example_rows(audit: Audit, role: str, table: str, rule: str, limit: int = 3) -> pl.DataFrame:
+def example_rows(audit: Audit, role: Principal | str, table: str, rule: str, limit: int = 3) -> pl.DataFrame:
     """Up to ``limit`` open rejected rows of ``table`` that broke ``rule``, values spread into columns."""
     _require_rows(audit, role, "Example rejected rows")
     rows = quarantine_rows(audit, role, QuarantineFilter(tables=(table,), rules=(rule,))).head(limit)
@@ -614,7 +640,7 @@ def expand_raw_values(rows: pl.DataFrame, table: str) -> pl.DataFrame:
     return pl.concat([rows.drop("raw_values"), values.rename(clash)], how="horizontal")
 
 
-def quarantine_csv(audit: Audit, role: str, f: QuarantineFilter = QuarantineFilter()) -> bytes:
+def quarantine_csv(audit: Audit, role: Principal | str, f: QuarantineFilter = QuarantineFilter()) -> bytes:
     """The quarantine browser's rows as CSV (UTF-8), for the steward's records or a partner."""
     rows = quarantine_rows(audit, role, f)
     if len(f.tables) == 1:
@@ -627,7 +653,7 @@ def quarantine_csv(audit: Audit, role: str, f: QuarantineFilter = QuarantineFilt
 # --- reprocessing ---------------------------------------------------------------------------
 
 
-def reprocessing_csv(audit: Audit, role: str, table: str, f: QuarantineFilter | None = None) -> str:
+def reprocessing_csv(audit: Audit, role: Principal | str, table: str, f: QuarantineFilter | None = None) -> str:
     """Open quarantined rows of ``table`` as a contract-shaped CSV with the delivered values.
 
     The file has exactly the contract's columns in contract order (unknown
@@ -651,31 +677,37 @@ def reprocessing_csv(audit: Audit, role: str, table: str, f: QuarantineFilter | 
 
 
 def write_reprocessing_extract(
-    audit: Audit, role: str, directory: Path, tables: Sequence[str] | None = None
+    audit: Audit, role: Principal | str, directory: Path, tables: Sequence[str] | None = None
 ) -> list[Path]:
     """Write ``<table>.csv`` for every table with open quarantine, plus an ``AS_OF`` file.
 
     ``AS_OF`` carries the as-of date of the latest load, so the fixed rows are
     judged against the same date as the extract they came from (the loader
-    reads it, SPEC §2). Returns the files written.
+    reads it, docs/stewardship.md). Returns the files written. The folder is
+    made readable by its owner only (0700) and each file 0600: they hold
+    row-level partner data. A steward limited to agencies gets only the rows
+    of their agencies.
     """
-    _require_rows(audit, role, "Exporting quarantined rows for reprocessing")
-    directory.mkdir(parents=True, exist_ok=True)
-    open_tables = sorted(set(_open(audit)["table_name"].to_list()), key=TABLE_NAMES.index)
+    principal = _require_rows(audit, role, "Exporting quarantined rows for reprocessing")
+    from dashboard.private_files import private_directory, write_private_text
+
+    private_directory(directory)
+    open_tables = sorted(set(_filtered(audit, QuarantineFilter(), principal)["table_name"].to_list()),
+                         key=TABLE_NAMES.index)
     written: list[Path] = []
     for table in tables or open_tables:
         if table not in open_tables:
             continue
         path = directory / f"{table}.csv"
-        path.write_text(reprocessing_csv(audit, role, table), encoding="utf-8")
+        write_private_text(path, reprocessing_csv(audit, principal, table))
         written.append(path)
     if audit.as_of is not None:
-        (directory / "AS_OF").write_text(audit.as_of.isoformat() + "\n", encoding="utf-8")
+        write_private_text(directory / "AS_OF", audit.as_of.isoformat() + "\n")
         written.append(directory / "AS_OF")
     return written
 
 
-def reprocess(engine: sa.engine.Engine, role: str, directory: Path, *, as_of: dt.date | None = None) -> Any:
+def reprocess(engine: sa.engine.Engine, role: Principal | str, directory: Path, *, as_of: dt.date | None = None) -> Any:
     """Load a directory of fixed rows through the normal loader (steward only).
 
     The loader validates them like any extract, upserts the valid ones and

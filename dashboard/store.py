@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,10 +32,16 @@ class DatabaseUnavailable(RuntimeError):
 
 
 def default_url() -> str:
-    """``DATABASE_URL`` if set, else the embedded DuckDB file in the current folder."""
+    """``DATABASE_URL`` if set, else ``[database] url`` of the configuration file
+    (docs/deployment.md), else the embedded DuckDB file in the current folder."""
     env = os.environ.get("DATABASE_URL")
     if env:
         return env
+    from dashboard.settings import load_settings
+
+    configured = load_settings().database_url
+    if configured:
+        return normalise_url(configured)
     return f"duckdb:///{Path.cwd() / DEFAULT_DB_FILENAME}"
 
 
@@ -85,11 +92,105 @@ def make_engine(url: str | None = None, *, read_only: bool = False) -> sa.engine
         connect_args: dict[str, Any] = {}
         if read_only:
             connect_args["read_only"] = True
-        return sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args=connect_args)
+        engine = sa.create_engine(url, poolclass=_NullPoolReleasingTurns, connect_args=connect_args)
+        if path and path != ":memory:":
+            _share_file_within_process(engine, path, read_only=read_only)
+        return engine
     # A server that does not answer (a dropped route, a firewall) must fail in
     # seconds with a clear message rather than hang the dashboard or a load.
     connect_args = {"connect_timeout": 10} if url.startswith("postgresql") else {}
     return sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+
+
+class _ReadWriteLock:
+    """Many readers or one writer (threads of one process), writers first once waiting."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writer = False
+        self._writers_waiting = 0
+
+    def acquire(self, write: bool, timeout: float) -> bool:
+        with self._cond:
+            if write:
+                self._writers_waiting += 1
+                try:
+                    ok = self._cond.wait_for(lambda: not self._writer and self._readers == 0, timeout)
+                    if ok:
+                        self._writer = True
+                    return ok
+                finally:
+                    self._writers_waiting -= 1
+            ok = self._cond.wait_for(lambda: not self._writer and self._writers_waiting == 0, timeout)
+            if ok:
+                self._readers += 1
+            return ok
+
+    def release(self, write: bool) -> None:
+        with self._cond:
+            if write:
+                self._writer = False
+            else:
+                self._readers -= 1
+            self._cond.notify_all()
+
+
+_FILE_LOCKS: dict[str, _ReadWriteLock] = {}
+_FILE_LOCKS_GUARD = threading.Lock()
+FILE_LOCK_TIMEOUT_SECONDS = 30.0
+
+
+def _share_file_within_process(engine: sa.engine.Engine, path: str, *, read_only: bool) -> None:
+    """Read-only and writing connections to one DuckDB file, from threads of one process, take turns.
+
+    DuckDB refuses a connection whose configuration (read-only or not)
+    differs from one already open on the same file in the same process. The
+    dashboard reads read-only and appends to the access log with a writing
+    connection; this lock (readers share, a writer waits for them and they
+    for it) keeps the two from meeting. Other processes are kept apart by
+    DuckDB's own file lock.
+    """
+    with _FILE_LOCKS_GUARD:
+        lock = _FILE_LOCKS.setdefault(str(Path(path).resolve()), _ReadWriteLock())
+    write = not read_only
+
+    @sa.event.listens_for(engine, "do_connect")
+    def _take_turn(dialect: Any, record: Any, cargs: Any, cparams: Any) -> Any:
+        if not lock.acquire(write, FILE_LOCK_TIMEOUT_SECONDS):
+            raise sa.exc.OperationalError(
+                "connect", None,
+                Exception(f"the database file {path} stayed busy in this process for {FILE_LOCK_TIMEOUT_SECONDS:.0f} s"),
+            )
+        try:
+            connection = dialect.connect(*cargs, **cparams)
+        except BaseException:
+            lock.release(write)
+            raise
+        record.info["_file_lock"] = write
+        return connection
+
+    engine.pool._file_turns = lock  # type: ignore[attr-defined]
+
+
+class _NullPoolReleasingTurns(sa.pool.NullPool):
+    """NullPool that gives up the file's turn only after the DuckDB connection is really closed
+    (SQLAlchemy's ``close`` event fires before the close)."""
+
+    def _do_return_conn(self, record: Any) -> None:
+        write = record.info.get("_file_lock")
+        try:
+            super()._do_return_conn(record)
+        finally:
+            lock = getattr(self, "_file_turns", None)
+            if write is not None and lock is not None:
+                record.info.pop("_file_lock", None)
+                lock.release(write)
+
+    def recreate(self) -> "_NullPoolReleasingTurns":
+        pool = super().recreate()
+        pool._file_turns = getattr(self, "_file_turns", None)  # type: ignore[attr-defined]
+        return pool  # type: ignore[return-value]
 
 
 # --- schema ---------------------------------------------------------------------
@@ -163,6 +264,7 @@ def build_metadata(*, for_duckdb: bool = False) -> sa.MetaData:
     for table in TABLES:
         sa.Table(table.name, md, *[_sql_column(table, c, for_duckdb=for_duckdb) for c in table.columns])
     _audit_tables(md)
+    _access_log_table(md)
     return md
 
 
@@ -229,6 +331,26 @@ def _audit_tables(md: sa.MetaData) -> None:
     )
 
 
+def _access_log_table(md: sa.MetaData) -> None:
+    """The append-only, hash-chained access log (dashboard.access_log; migration 0005)."""
+    sa.Table(
+        "access_log",
+        md,
+        sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False, comment="1, 2, 3 ... in order"),
+        sa.Column("logged_at", sa.DateTime(timezone=False), nullable=False, comment="UTC"),
+        sa.Column("user_name", sa.String, nullable=False),
+        sa.Column("role", sa.String(10), nullable=False),
+        sa.Column("action", sa.String(40), nullable=False),
+        sa.Column("object", sa.String, nullable=False, comment="page, file kind or table"),
+        sa.Column("filters", sa.Text, nullable=False, comment="JSON object"),
+        sa.Column("rows_returned", sa.BigInteger),
+        sa.Column("interface", sa.String(10), nullable=False, comment="dashboard or cli"),
+        sa.Column("detail", sa.Text, comment="a refusal's reason, an error"),
+        sa.Column("prev_hash", sa.String(64), nullable=False),
+        sa.Column("row_hash", sa.String(64), nullable=False, comment="SHA-256 of prev_hash and this row"),
+    )
+
+
 METADATA = build_metadata()
 DUCKDB_METADATA = build_metadata(for_duckdb=True)
 
@@ -242,6 +364,19 @@ def create_schema(engine: sa.engine.Engine) -> None:
     from dashboard.migrate import upgrade
 
     upgrade(engine)
+    path = embedded_path(engine.url.render_as_string(hide_password=False))
+    if path is not None:  # partner data: the file and its write-ahead log are the owner's only
+        from dashboard.private_files import make_private_database
+
+        make_private_database(path)
+
+
+def embedded_path(url: str | None) -> Path | None:
+    """The embedded database file of ``url``, or None for a server or an in-memory database."""
+    url = normalise_url(url)
+    if url.startswith("duckdb:///") and url != "duckdb:///:memory:":
+        return Path(url[len("duckdb:///") :])
+    return None
 
 
 def schema_exists(engine: sa.engine.Engine) -> bool:

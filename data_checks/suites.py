@@ -402,7 +402,10 @@ class SuiteRunner:
         if docs_dir is None:
             SuiteRunner._shared = (self.context, self.source)
         else:
-            docs_dir.mkdir(parents=True, exist_ok=True)
+            # The docs list rejected values as delivered: a folder only its owner can open (0700).
+            from dashboard.private_files import private_directory
+
+            private_directory(docs_dir)
             self.context.add_data_docs_site(
                 site_name="partnership_data_docs",
                 site_config={

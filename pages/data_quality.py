@@ -17,32 +17,13 @@ import polars as pl
 import streamlit as st
 import streamlit.components.v1 as components
 
-from dashboard import app_state, store
+from dashboard import access_log, app_access, app_state, store
 from dashboard import stewardship as stew
 from dashboard.contract import TABLE_NAMES, describe_rule
-from dashboard.roles import STEWARD, VIEWER, RoleConfigError, resolve_role
+from dashboard.roles import STEWARD, VIEWER, AccessRefused, require_all_agencies
 
 STATUS_LABEL = {"pass": "Pass", "warn": "Warn", "fail": "Fail", "not_loaded": "Not loaded"}
 MAX_ROWS_SHOWN = 1000
-
-
-def current_role() -> str:
-    """The role from configuration: secrets role mapping under OIDC login, else PARTNERSHIP_ROLE."""
-    try:
-        secrets: dict[str, Any] = st.secrets.to_dict()
-    except Exception:  # noqa: BLE001 - no secrets.toml at all
-        secrets = {}
-    email = None
-    try:
-        if st.user.is_logged_in:
-            email = st.user.get("email")
-    except Exception:  # noqa: BLE001 - no login configured
-        email = None
-    try:
-        return resolve_role(secrets=secrets, user_email=email)
-    except RoleConfigError as exc:
-        st.error(f"Role configuration error: {exc} Showing the viewer role until it is fixed.", icon=":material/lock:")
-        return VIEWER
 
 
 def _engine(url: str) -> Any:
@@ -72,10 +53,13 @@ def _status_frame(frame: pl.DataFrame) -> pl.DataFrame:
 ctx = app_state.page_context(
     "Data quality", "Can the numbers be trusted, and if not, which partner must fix what?"
 )
-role = current_role()
+principal = app_access.current_principal()  # the engine calls below take it and refuse beyond its role
+role = STEWARD if principal.row_level else VIEWER
 summary = _summary(ctx.url, ctx.status.run_key, ctx.tables)
 if role == STEWARD:
-    st.caption("Role: **steward** — row-level quarantine with the rejected values is shown.")
+    scope = ("" if principal.all_agencies
+             else f", limited to the rows of agencies {', '.join(sorted(principal.agencies or ()))}")
+    st.caption(f"Role: **{principal.role}** — row-level quarantine with the rejected values is shown{scope}.")
 else:
     st.caption(
         "Role: **viewer** — aggregates only. Rejected rows and their values need the steward role "
@@ -113,8 +97,14 @@ with tabs[1]:
                 choice = st.selectbox("Example rejected rows for", options, key="dq_example_rule")
                 table, rule = choice.split(" · ", 1)
                 st.caption(describe_rule(rule, table))
-                examples = stew.example_rows(_audit(ctx.url, ctx.status.run_key, role), role, table, rule)
-                st.dataframe(examples, hide_index=True, width="stretch")
+                try:
+                    app_access.record_view_once(access_log.QUARANTINE_VIEW, f"examples:{table}",
+                                          filters={"table": table, "rule": rule})
+                    examples = stew.example_rows(_audit(ctx.url, ctx.status.run_key, role), principal, table, rule)
+                    st.dataframe(examples, hide_index=True, width="stretch")
+                except access_log.AccessLogUnavailable as exc:
+                    st.error(f"Example rows are refused: the access log could not be written ({exc})",
+                             icon=":material/block:")
 
 with tabs[2]:
     st.subheader("Quarantine")
@@ -132,27 +122,39 @@ with tabs[2]:
         viewer_audit = _audit(ctx.url, ctx.status.run_key, VIEWER)
         st.dataframe(stew.quarantine_counts(viewer_audit, qfilter), hide_index=True, width="stretch")
     else:
-        rows = stew.quarantine_rows(audit_q, role, qfilter)
-        st.caption(f"{rows.height:,} quarantined row(s) match" + (
-            f"; the first {MAX_ROWS_SHOWN:,} are shown, the CSV has all" if rows.height > MAX_ROWS_SHOWN else ""))
-        shown = rows.head(MAX_ROWS_SHOWN)
-        if len(f_tables) == 1:
-            shown = stew.expand_raw_values(shown, f_tables[0])
-        st.dataframe(shown, hide_index=True, width="stretch")
-        st.download_button(
-            "Download these rows (CSV)", lambda: stew.quarantine_csv(audit_q, role, qfilter),
-            file_name="quarantine.csv", mime="text/csv", on_click="ignore", key="dq_q_csv", icon="⬇️")
-        st.markdown("**Reprocess**: download a table's open rows as a contract file, fix the cells named in "
-                    "`reasons`, put the file in a folder with an `AS_OF` file holding "
-                    f"`{summary.as_of}`, and load it with `partnership-dashboard load FOLDER`. Fixed rows "
-                    "leave quarantine (marked resolved by that run) and reach the dashboard.")
-        open_tables = [t for t in TABLE_NAMES if t in set(summary.tables.filter(
-            pl.col("open_rejections") > 0)["table_name"].to_list())]
-        if open_tables:
-            rt = st.selectbox("Table to reprocess", open_tables, key="dq_reprocess_table")
+        q_filters = {"tables": f_tables, "rules": f_rules, "agencies": f_agencies, "runs": f_runs, "state": f_state}
+        rows = stew.quarantine_rows(audit_q, principal, qfilter)
+        try:  # row-level data: recorded first, refused when the access log cannot be written
+            app_access.record_view_once(access_log.QUARANTINE_VIEW, "quarantine", filters=q_filters,
+                                        rows=rows.height)
+        except access_log.AccessLogUnavailable as exc:
+            st.error(f"The quarantine rows are refused: the access log could not be written ({exc})",
+                     icon=":material/block:")
+        else:
+            st.caption(f"{rows.height:,} quarantined row(s) match" + (
+                f"; the first {MAX_ROWS_SHOWN:,} are shown, the CSV has all" if rows.height > MAX_ROWS_SHOWN else ""))
+            shown = rows.head(MAX_ROWS_SHOWN)
+            if len(f_tables) == 1:
+                shown = stew.expand_raw_values(shown, f_tables[0])
+            st.dataframe(shown, hide_index=True, width="stretch")
             st.download_button(
-                f"Download {rt}.csv for fixing", lambda: stew.reprocessing_csv(audit_q, role, rt).encode("utf-8"),
-                file_name=f"{rt}.csv", mime="text/csv", on_click="ignore", key="dq_reprocess_csv", icon=":material/build:")
+                "Download these rows (CSV)",
+                app_access.logged_download(lambda: stew.quarantine_csv(audit_q, principal, qfilter),
+                                           obj="quarantine.csv", filters=q_filters, rows=rows.height),
+                file_name="quarantine.csv", mime="text/csv", on_click="ignore", key="dq_q_csv", icon="⬇️")
+            st.markdown("**Reprocess**: download a table's open rows as a contract file, fix the cells named in "
+                        "`reasons`, put the file in a folder with an `AS_OF` file holding "
+                        f"`{summary.as_of}`, and load it with `partnership-dashboard load FOLDER`. Fixed rows "
+                        "leave quarantine (marked resolved by that run) and reach the dashboard.")
+            open_tables = [t for t in TABLE_NAMES if t in set(summary.tables.filter(
+                pl.col("open_rejections") > 0)["table_name"].to_list())]
+            if open_tables:
+                rt = st.selectbox("Table to reprocess", open_tables, key="dq_reprocess_table")
+                st.download_button(
+                    f"Download {rt}.csv for fixing",
+                    app_access.logged_download(lambda: stew.reprocessing_csv(audit_q, principal, rt).encode("utf-8"),
+                                               obj=f"reprocess:{rt}.csv", filters={"table": rt}),
+                    file_name=f"{rt}.csv", mime="text/csv", on_click="ignore", key="dq_reprocess_csv", icon=":material/build:")
 
 with tabs[3]:
     st.subheader("Partner scorecard")
@@ -160,7 +162,9 @@ with tabs[3]:
                "quarantine); load lag = days from the extract's as-of date to its load; data lag = days "
                "from the agency's latest record to the as-of date.")
     st.dataframe(summary.scorecard, hide_index=True, width="stretch")
-    st.download_button("Download the scorecard (CSV)", lambda: stew.scorecard_csv(summary.scorecard),
+    st.download_button("Download the scorecard (CSV)",
+                       app_access.logged_download(lambda: stew.scorecard_csv(summary.scorecard),
+                                                  obj="partner_scorecard.csv", rows=summary.scorecard.height),
                        file_name="partner_scorecard.csv", mime="text/csv", on_click="ignore",
                        key="dq_scorecard_csv", icon="⬇️")
 
@@ -206,11 +210,24 @@ with tabs[5]:
 with tabs[6]:
     st.subheader("Great Expectations data docs")
     docs = Path(os.environ.get("PARTNERSHIP_DATA_DOCS", stew.DEFAULT_DOCS_DIR)) / "index.html"
+    docs_refusal: AccessRefused | None = None
+    if role == STEWARD:
+        try:  # the docs hold every agency's rejected values: not for a steward limited to agencies
+            require_all_agencies(principal, "The data docs")
+        except AccessRefused as exc:
+            docs_refusal = exc
     if role != STEWARD:
         # The docs list unexpected values as delivered (row-level data): stewards only.
         st.info("The data docs show rejected values as delivered, so they are for the steward role.",
                 icon=":material/lock:")
+    elif docs_refusal is not None:
+        app_access.refused(docs_refusal)
     elif docs.exists():
+        try:
+            app_access.record_view_once(access_log.QUARANTINE_VIEW, "data_docs")
+        except access_log.AccessLogUnavailable as exc:
+            st.error(f"The data docs are refused: the access log could not be written ({exc})", icon=":material/block:")
+            st.stop()
         st.caption(f"Written by the last `check` at {dt.datetime.fromtimestamp(docs.stat().st_mtime):%Y-%m-%d %H:%M}: "
                    f"`{docs.resolve()}` (open it in a browser for the full site).")
         components.html(docs.read_text(encoding="utf-8"), height=600, scrolling=True)

@@ -8,7 +8,7 @@ import tempfile
 
 import streamlit as st
 
-from dashboard import app_state
+from dashboard import access_log, app_access, app_state
 from dashboard.export import MIME_TYPES
 from dashboard.report import build_report, parse_period
 
@@ -76,7 +76,15 @@ st.caption(
 if period.start > ctx.as_of:
     st.warning("The period starts after the data's as-of date: there is nothing to report yet.", icon=":material/inbox:")
 
+report_filters = {"period": period_text, "program": program_id, "fiscal_year_start_month": fy_start,
+                  "as_of": ctx.as_of.isoformat(), "min_cell_size": ctx.min_cell_size}
 if st.button("Build report package", type="primary", icon=":material/description:", key="report_build"):
+    try:  # an export: recorded in the access log first, refused when it cannot be
+        app_access.record_now(access_log.REPORT_BUILD, "report", filters=report_filters)
+    except access_log.AccessLogUnavailable as exc:
+        st.error(f"The report package is refused: the access log could not be written ({exc})",
+                 icon=":material/block:")
+        st.stop()
     with st.spinner("Computing the measures and drawing the charts…"), tempfile.TemporaryDirectory() as out:
         try:
             result = build_report(
@@ -101,7 +109,8 @@ if package and package["key"] == (period.label, period.start, period.end, progra
     cols = st.columns(3)
     for col, fmt, label in zip(cols, ("pdf", "html", "zip"), ("PDF report", "HTML report", "ZIP (all files)")):
         name, data = package[fmt]
-        col.download_button(label, data, file_name=name, mime=MIME_TYPES[fmt], on_click="ignore",
+        logged = app_access.logged_download(lambda data=data: data, obj=f"report.{fmt}", filters=report_filters)
+        col.download_button(label, logged, file_name=name, mime=MIME_TYPES[fmt], on_click="ignore",
                             key=f"report_download_{fmt}", icon="⬇️")
     st.subheader("Measures in the package")
     percent = st.column_config.NumberColumn(format="percent")

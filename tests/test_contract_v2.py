@@ -378,7 +378,7 @@ def _upgrade_from_0003_keeps_rows_and_loads_version_2(engine: sa.engine.Engine, 
             delivered = read_file(name, load_extract_v1 / f"{name}.csv")
             store.bulk_upsert(conn, name, load_frame(t, validation_frame(t, delivered.contract_frame())))
     migrate.upgrade(engine)
-    assert migrate.current_revision(engine) == "0004"
+    assert migrate.current_revision(engine) == "0005"
     assert table(engine, "agencies")["agency_id"].to_list() == ["A1", "A2", "A3"]
     report = load_extract(v2_extract(tmp_path / "v2", staffing=STAFFING_HEADER + "A1,2024-03-01,2.5\n"), engine)
     assert report.exit_code == 0

@@ -44,7 +44,7 @@ def test_the_default_for_unlisted_users_is_configurable_and_checked() -> None:
     # still nobody is steward without logging in
     assert resolve_role(env={}, secrets=secrets, user_email=None) == "viewer"
     with pytest.raises(RoleConfigError, match=r"\[roles\] default"):
-        resolve_role(env={}, secrets={**LOGIN, "roles": {"default": "admin"}}, user_email="x@y.org")
+        resolve_role(env={}, secrets={**LOGIN, "roles": {"default": "superuser"}}, user_email="x@y.org")
     with pytest.raises(RoleConfigError, match="x@y.org"):
         resolve_role(env={}, secrets={**LOGIN, "roles": {"x@y.org": "boss"}}, user_email="x@y.org")
 

@@ -29,7 +29,7 @@ def test_foreign_keys_follow_the_contract_on_postgresql_metadata() -> None:
 
 
 def test_migrations_reach_head_and_upsert_replaces_by_key(engine: sa.engine.Engine) -> None:
-    assert migrate.current_revision(engine) == "0004"
+    assert migrate.current_revision(engine) == "0005"
     agencies = pl.DataFrame(
         {
             "agency_id": ["A1", "A2"],
@@ -192,7 +192,7 @@ def test_a_duckdb_file_made_by_revision_0001_upgrades_with_its_rows(tmp_path: Pa
     with engine.begin() as conn:
         store.bulk_upsert(conn, "agencies", _agencies("A1", "A2"))
     migrate.upgrade(engine)
-    assert migrate.current_revision(engine) == "0004"
+    assert migrate.current_revision(engine) == "0005"
     with store.connect(engine) as conn:
         assert store.read_table(conn, "agencies")["agency_id"].sort().to_list() == ["A1", "A2"]
         after = store.read_frame(conn, "SELECT count(*) AS n FROM duckdb_indexes() WHERE table_name = 'participants'")
