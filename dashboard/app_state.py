@@ -259,12 +259,26 @@ def _referral_counts(url: str, run_key: str, filters_key: str, k: int, _filters:
     return published(referral_counts(_tables(url, run_key), _filters, min_cell_size=k))
 
 
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _metric_view(
+    url: str, run_key: str, filters_key: str, k: int, metric_id: str, _filters: Filters
+) -> dict[tuple[str, ...], pl.DataFrame]:
+    """Every breakdown of one metric under these filters, protected together (engine.metric_view)."""
+    from dashboard.metrics.engine import metric_view, published
+
+    view = metric_view(_tables(url, run_key), _filters, metric_id, min_cell_size=k)
+    return {by: published(frame) for by, frame in view.items()}
+
+
 @st.cache_resource(max_entries=128, show_spinner=False)
 def _breakdown(
     url: str, run_key: str, filters_key: str, k: int, metric_id: str, by: tuple[str, ...], _filters: Filters
 ) -> pl.DataFrame:
     from dashboard.metrics.engine import metric_breakdown, published
 
+    view = _metric_view(url, run_key, filters_key, k, metric_id, _filters)
+    if by in view:
+        return view[by]
     return published(metric_breakdown(_tables(url, run_key), _filters, metric_id, list(by), min_cell_size=k))
 
 

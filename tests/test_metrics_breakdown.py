@@ -139,12 +139,15 @@ def test_referral_counts_follow_the_referral_attribution_and_period(tables: Tabl
 def test_quarter_by_agency_cells_are_protected_against_each_quarter_total() -> None:
     """Compliance events, all required, as of 2024-06-30:
     2024-Q1: agency A1 30 events (20 compliant), agency A2 5 events (5 compliant);
-    2024-Q2: agency A1 20 events (15 compliant).
-    One-key breakdown by quarter publishes Q1 = 25/35 and Q2 = 15/20 (both >= 11).
-    Two-key cells: (Q1, A2) = 5/5 is below k = 11 -> suppressed. Against the overall row
-    alone the complement is the published cell with the smallest denominator, (Q2, A1) = 15/20,
-    and (Q1, A1) = 20/30 would stay published: Q1's 35 - 30 = 5 would give A2 away. Against
-    Q1's total, (Q1, A1) is the only other member of that set -> suppressed too."""
+    2024-Q2: agency A1 20 events (15 compliant). Overall 40/55.
+    metrics rows: A2 = 5/5 is below k = 11; A1 = 35/50 is its complement (agencies vs overall).
+    The view of the metric holds the quarter rows (Q1 25/35, Q2 15/20) and the quarter x agency
+    cells, protected together (sets visited: quarters vs overall, ..., then quarter x agency):
+    - all cells vs overall: (Q1, A2) = 5/5 is the only withheld cell -> the smallest published
+      cell (Q2, A1) = 15/20 is withheld;
+    - Q1's cells: (Q1, A2) alone withheld -> (Q1, A1) = 20/30 is withheld (else 35 - 30 = 5);
+    - Q2's only cell (Q2, A1) is withheld -> so is Q2 (it is the same number);
+    - next pass, quarters vs overall: Q2 alone withheld -> Q1 is withheld (else 55 - 35 = 20)."""
     def event(i: int, agency: str, day: dt.date, outcome: str) -> dict[str, Any]:
         return {"event_id": f"e{i}", "participant_id": "va", "agency_id": agency, "event_date": day,
                 "event_type": "home_visit", "required": True, "outcome": outcome}
@@ -157,8 +160,11 @@ def test_quarter_by_agency_cells_are_protected_against_each_quarter_total() -> N
     tables = Tables.from_frames(participants=[person("va")], supervision_events=events)
     quarters = cells(metric_breakdown(tables, Filters(as_of=AS_OF), "compliance_rate", ["quarter"]))
     assert (quarters[("2024-Q1",)]["numerator"], quarters[("2024-Q1",)]["denominator"]) == (25, 35)
-    assert not quarters[("2024-Q1",)]["suppressed"] and not quarters[("2024-Q2",)]["suppressed"]
+    assert quarters[("2024-Q1",)]["suppressed"] and quarters[("2024-Q2",)]["suppressed"]
     two = cells(metric_breakdown(tables, Filters(as_of=AS_OF), "compliance_rate", ["quarter", "agency_id"]))
     assert two[("2024-Q1", "A2")]["suppressed"]
     assert two[("2024-Q2", "A1")]["suppressed"]  # the overall row's complement
     assert two[("2024-Q1", "A1")]["suppressed"]  # Q1's complement: without it, 35 - 30 = 5
+    # The metrics rows are never changed by a breakdown: overall 40/55 stays published.
+    overall = metric_breakdown(tables, Filters(as_of=AS_OF), "compliance_rate", ["quarter"]).row(0, named=True)
+    assert (overall["numerator"], overall["denominator"], overall["suppressed"]) == (40, 55.0, False)
