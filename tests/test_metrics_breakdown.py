@@ -141,13 +141,13 @@ def test_quarter_by_agency_cells_are_protected_against_each_quarter_total() -> N
     2024-Q1: agency A1 30 events (20 compliant), agency A2 5 events (5 compliant);
     2024-Q2: agency A1 20 events (15 compliant). Overall 40/55.
     metrics rows: A2 = 5/5 is below k = 11; A1 = 35/50 is its complement (agencies vs overall).
-    The view of the metric holds the quarter rows (Q1 25/35, Q2 15/20) and the quarter x agency
-    cells, protected together (sets visited: quarters vs overall, ..., then quarter x agency):
-    - all cells vs overall: (Q1, A2) = 5/5 is the only withheld cell -> the smallest published
-      cell (Q2, A1) = 15/20 is withheld;
-    - Q1's cells: (Q1, A2) alone withheld -> (Q1, A1) = 20/30 is withheld (else 35 - 30 = 5);
-    - Q2's only cell (Q2, A1) is withheld -> so is Q2 (it is the same number);
-    - next pass, quarters vs overall: Q2 alone withheld -> Q1 is withheld (else 55 - 35 = 20)."""
+    The metric's view holds the quarter rows (Q1 25/35, Q2 15/20) and the quarter x agency
+    cells, protected together with those metrics rows:
+    - all cells vs overall: (Q1, A2) = 5/5 alone withheld -> one more cell. (Q2, A1) 15/20 is
+      the smallest but Q2's only cell (it would withhold Q2, then Q1); (Q1, A1) 20/30 sits only in
+      sets already holding a withheld cell (Q1's cells, A1's cells) -> (Q1, A1).
+    Without it, Q1's 35 - 30 = 5 would give A2 away. No set now has exactly one withheld cell,
+    and the quarter rows stay published."""
     def event(i: int, agency: str, day: dt.date, outcome: str) -> dict[str, Any]:
         return {"event_id": f"e{i}", "participant_id": "va", "agency_id": agency, "event_date": day,
                 "event_type": "home_visit", "required": True, "outcome": outcome}
@@ -160,11 +160,41 @@ def test_quarter_by_agency_cells_are_protected_against_each_quarter_total() -> N
     tables = Tables.from_frames(participants=[person("va")], supervision_events=events)
     quarters = cells(metric_breakdown(tables, Filters(as_of=AS_OF), "compliance_rate", ["quarter"]))
     assert (quarters[("2024-Q1",)]["numerator"], quarters[("2024-Q1",)]["denominator"]) == (25, 35)
-    assert quarters[("2024-Q1",)]["suppressed"] and quarters[("2024-Q2",)]["suppressed"]
+    assert not quarters[("2024-Q1",)]["suppressed"] and not quarters[("2024-Q2",)]["suppressed"]
     two = cells(metric_breakdown(tables, Filters(as_of=AS_OF), "compliance_rate", ["quarter", "agency_id"]))
     assert two[("2024-Q1", "A2")]["suppressed"]
-    assert two[("2024-Q2", "A1")]["suppressed"]  # the overall row's complement
-    assert two[("2024-Q1", "A1")]["suppressed"]  # Q1's complement: without it, 35 - 30 = 5
+    assert two[("2024-Q1", "A1")]["suppressed"]  # without it, 35 - 30 = 5
+    assert not two[("2024-Q2", "A1")]["suppressed"]  # the same number as Q2, published anyway
     # The metrics rows are never changed by a breakdown: overall 40/55 stays published.
     overall = metric_breakdown(tables, Filters(as_of=AS_OF), "compliance_rate", ["quarter"]).row(0, named=True)
     assert (overall["numerator"], overall["denominator"], overall["suppressed"]) == (40, 55.0, False)
+
+
+def test_quarter_by_cohort_cells_are_protected_against_the_cohort_rows() -> None:
+    """The issue's case in small: compliance, all events required, as of 2024-06-30.
+    Pilot va: 2024-Q2 14 events, 12 compliant. Comparison vb: 2024-Q1 1 event (1 compliant),
+    2024-Q2 5 events (3 compliant). Overall 16/20. k = 11: comparison 4/6 is withheld
+    (denominator 6); pilot 12/14 would publish on its own but is the cohorts' complement.
+    The quarter x cohort trend would show (Q2, pilot) 12/14, the pilot row's only cell, and
+    16 - 12 = 4, 20 - 14 = 6 would give the comparison cohort away: the pilot row is withheld
+    while its only member is published, so (Q2, pilot) is withheld too. (Q1, comparison) 1/1 and
+    (Q2, comparison) 3/5 are withheld on their own."""
+    def event(i: int, pid: str, day: dt.date, ok: bool) -> dict[str, Any]:
+        return {"event_id": f"e{i}", "participant_id": pid, "agency_id": "A1", "event_date": day,
+                "event_type": "home_visit", "required": True, "outcome": "compliant" if ok else "missed"}
+
+    events = (
+        [event(i, "va", D(2024, 5, 1), i < 12) for i in range(14)]
+        + [event(100, "vb", D(2024, 2, 1), True)]
+        + [event(200 + i, "vb", D(2024, 5, 1), i < 3) for i in range(5)]
+    )
+    tables = Tables.from_frames(participants=[person("va"), person("vb", cohort="comparison")],
+                                supervision_events=events)
+    f = Filters(as_of=AS_OF)
+    full = compute_metrics(tables, f, metric_ids=["compliance_rate"])
+    by_cohort = {r["group"]["cohort"]: r["suppressed"] for r in full.iter_rows(named=True)
+                 if r["group_by"] == ["cohort"]}
+    assert by_cohort == {"pilot": True, "comparison": True}
+    two = cells(metric_breakdown(tables, f, "compliance_rate", ["quarter", "cohort"]))
+    assert (two[("2024-Q2", "pilot")]["numerator"], two[("2024-Q2", "pilot")]["denominator"]) == (12, 14)
+    assert all(r["suppressed"] for r in two.values())

@@ -15,11 +15,10 @@ a view" in ``docs/metrics.md`` for the rule in words and its limits.
 :func:`protect` suppresses cells of that system in two steps and repeats
 them until nothing changes:
 
-1. **Set by set** — the complementary rule of the metric definitions
-   (:func:`dashboard.metrics.suppression.complementary_suppression`): a set
+1. **Set by set** — the complementary rule of the metric definitions: a set
    whose cells (its total counting as one more cell) hold exactly one
-   suppressed cell suppresses its published cell with the smallest
-   denominator.
+   suppressed cell suppresses one more of its published cells — the one
+   that opens the fewest other sets, then the smallest denominator.
 2. **Exactly** — a viewer can combine several sets (add one, subtract
    another). :func:`recoverable_cells` solves the whole linear system of
    published and withheld cells and lists every withheld cell whose value is
@@ -45,16 +44,11 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 import numpy as np
 
-from dashboard.metrics.suppression import (
-    AdditiveSet,
-    complement_pick,
-    complementary_suppression,
-    primary_suppressed,
-)
+from dashboard.metrics.suppression import AdditiveSet, primary_suppressed
 
 K = TypeVar("K", bound=Hashable)
 
@@ -95,14 +89,15 @@ def protect(cells: Mapping[K, Cell], sets: Sequence[AdditiveSet[K]], k: int) -> 
     everything_free_hidden = {key: (state[key] if key in fixed else True) for key in state}
     inherent = recoverable_cells(sets, everything_free_hidden)
     hopeless: set[K] = set()
+    chooser = _Chooser(sets, state, dens, sort_keys, fixed)
     while True:
-        state = complementary_suppression(state, dens, sort_keys, sets, fixed)
+        state = chooser.set_pass()
         leaks = [key for key in recoverable_cells(sets, state) if key not in inherent and key not in hopeless]
         if not leaks:
             return state
         pick = None
         for leak in leaks:
-            pick = _widening_pick(leak, sets, state, dens, sort_keys, fixed)
+            pick = chooser.widening_pick(leak)
             if pick is not None:
                 break
             hopeless.add(leak)
@@ -111,37 +106,95 @@ def protect(cells: Mapping[K, Cell], sets: Sequence[AdditiveSet[K]], k: int) -> 
         state[pick] = True
 
 
-def _widening_pick(
-    leak: K,
-    sets: Sequence[AdditiveSet[K]],
-    state: Mapping[K, bool],
-    dens: Mapping[K, float],
-    sort_keys: Mapping[K, tuple[tuple[int, str], ...]],
-    fixed: set[K],
-) -> K | None:
-    """A published free cell to suppress so that ``leak`` is no longer determined:
-    the complement choice of the first set (in visiting order) that holds it,
-    else the smallest published free cell of any set connected to it."""
-    for s in sets:
-        if s.total not in state or (leak != s.total and leak not in s.members):
-            continue
-        members = [m for m in s.members if m in state]
-        pick = complement_pick(s.total, members, state, dens, sort_keys, fixed)
-        if pick is not None:
-            return pick
-    reached = {leak}
-    grew = True
-    while grew:
-        grew = False
+class _Chooser(Generic[K]):
+    """The set-by-set rule over one system, choosing complements that cost the least.
+
+    The rule is the metric definitions' (a set with exactly one suppressed
+    cell, its total counting as a cell, suppresses one more), but among the
+    published free cells of the set it prefers the one whose suppression
+    leaves the fewest other sets with a single suppressed cell — sets it
+    would otherwise have to open in turn (a quarter whose only agency cell
+    is withheld, say) — then the smallest denominator, then the lowest key.
+    Fixed cells are never chosen.
+    """
+
+    def __init__(
+        self,
+        sets: Sequence[AdditiveSet[K]],
+        state: dict[K, bool],
+        dens: Mapping[K, float],
+        sort_keys: Mapping[K, tuple[tuple[int, str], ...]],
+        fixed: set[K],
+    ) -> None:
+        self.state = state
+        self.dens = dens
+        self.sort_keys = sort_keys
+        self.fixed = fixed
+        self.sets: list[tuple[K, list[K]]] = []
+        self.sets_of: dict[K, list[int]] = {}
         for s in sets:
-            cells = [c for c in (s.total, *s.members) if c in state]
-            if any(c in reached for c in cells) and not all(c in reached for c in cells):
-                reached.update(cells)
-                grew = True
-    candidates = [c for c in reached if not state[c] and c not in fixed]
-    if not candidates:
+            members = [m for m in s.members if m in state]
+            if s.total not in state or not members:
+                continue
+            index = len(self.sets)
+            self.sets.append((s.total, members))
+            for cell in dict.fromkeys((s.total, *members)):
+                self.sets_of.setdefault(cell, []).append(index)
+
+    def _hidden(self, index: int) -> int:
+        total, members = self.sets[index]
+        return int(self.state[total]) + sum(1 for m in members if self.state[m])
+
+    def _choose(self, candidates: Sequence[K]) -> K:
+        def cost(cell: K) -> tuple[int, float, tuple[tuple[int, str], ...]]:
+            opened = sum(1 for i in self.sets_of.get(cell, ()) if self._hidden(i) == 0)
+            return opened, self.dens[cell], self.sort_keys[cell]
+
+        return min(candidates, key=cost)
+
+    def _pick_in(self, index: int) -> K | None:
+        total, members = self.sets[index]
+        published = [m for m in members if not self.state[m] and m not in self.fixed]
+        if published:
+            return self._choose(published)
+        if not self.state[total] and total not in self.fixed:
+            return total
         return None
-    return min(candidates, key=lambda c: (dens[c], sort_keys[c]))
+
+    def set_pass(self) -> dict[K, bool]:
+        """Visit the sets in order until no set has exactly one suppressed cell it can still cover."""
+        changed = True
+        while changed:
+            changed = False
+            for index in range(len(self.sets)):
+                if self._hidden(index) != 1:
+                    continue
+                pick = self._pick_in(index)
+                if pick is not None:
+                    self.state[pick] = True
+                    changed = True
+        return self.state
+
+    def widening_pick(self, leak: K) -> K | None:
+        """A published free cell to suppress so that ``leak`` is no longer determined: a
+        cell of the first set (in visiting order) that holds it, else the cheapest
+        published free cell connected to it through the sets."""
+        for index in self.sets_of.get(leak, ()):
+            pick = self._pick_in(index)
+            if pick is not None:
+                return pick
+        reached = {leak}
+        frontier = [leak]
+        while frontier:
+            cell = frontier.pop()
+            for index in self.sets_of.get(cell, ()):
+                total, members = self.sets[index]
+                for other in (total, *members):
+                    if other not in reached:
+                        reached.add(other)
+                        frontier.append(other)
+        candidates = [c for c in reached if not self.state[c] and c not in self.fixed]
+        return self._choose(candidates) if candidates else None
 
 
 def recoverable_cells(sets: Sequence[AdditiveSet[K]], state: Mapping[K, bool]) -> list[K]:
