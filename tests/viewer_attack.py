@@ -23,7 +23,7 @@ from fractions import Fraction
 from typing import Any
 
 from dashboard.evaluation import evaluate
-from dashboard.metrics.engine import metric_breakdown, metrics_json
+from dashboard.metrics.engine import metric_view, metrics_json
 from dashboard.metrics.partnerships import CO_RESPONDER_BREAKDOWNS, CO_RESPONDER_SHARE, co_responder_share
 from dashboard.metrics.recidivism import metric_id as recidivism_metric
 from dashboard.metrics.registry import GROUP_KEYS, METRIC_IDS, get_metric
@@ -78,9 +78,10 @@ def gather(
         shown = [(d,) for d in dims]
         if "quarter" in dims:
             shown += list(PAGE_TWO_KEY)
+        frames = metric_view(tables, filters, metric, min_cell_size=k)
         for by in shown:
-            frame = metric_breakdown(tables, filters, metric, list(by), min_cell_size=k)
-            view.add_rows(frame.iter_rows(named=True), f"{metric} by {'+'.join(by)}")
+            # metric_breakdown(tables, filters, metric, by) is frames[by]; one call computes them all.
+            view.add_rows(frames[by].iter_rows(named=True), f"{metric} by {'+'.join(by)}")
     if with_co_responder:
         for by in [(), *[(d,) for d in CO_RESPONDER_BREAKDOWNS], ("quarter", "agency_id")]:
             frame = co_responder_share(tables, filters, list(by), min_cell_size=k)
