@@ -316,6 +316,19 @@ def _evaluation(
     return evaluate(_tables(url, run_key), filters, program_id=program_id, min_cell_size=k)
 
 
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _baseline_counts(
+    url: str, run_key: str, filters_key: str, program_id: str | None, _filters: Filters
+) -> dict[str, dict[str, tuple[int, int]]]:
+    """The counts behind the evaluation's baseline shares (never shown; they decide which share is withheld)."""
+    from dashboard.evaluation import baseline_share_counts
+
+    filters = _filters
+    if program_id is not None and filters.program_ids:
+        filters = dataclasses.replace(filters, program_ids=())
+    return baseline_share_counts(_tables(url, run_key), filters, program_id=program_id)
+
+
 # --- the page context ------------------------------------------------------------------
 
 
@@ -407,6 +420,11 @@ class PageContext:
     def evaluation(self, program_id: str | None) -> dict[str, Any]:
         url, run, fkey, k = self._key
         return _evaluation(url, run, fkey, k, program_id, self.filters)
+
+    def baseline_counts(self, program_id: str | None) -> dict[str, dict[str, tuple[int, int]]]:
+        """The counts behind :meth:`evaluation`'s baseline shares, for ``views.baseline_table``."""
+        url, run, fkey, _ = self._key
+        return _baseline_counts(url, run, fkey, program_id, self.filters)
 
     def with_filters(self, **changes: Any) -> PageContext:
         """The same context under other filters (e.g. the previous quarter)."""
