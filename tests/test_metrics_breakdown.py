@@ -198,3 +198,18 @@ def test_quarter_by_cohort_cells_are_protected_against_the_cohort_rows() -> None
     two = cells(metric_breakdown(tables, f, "compliance_rate", ["quarter", "cohort"]))
     assert (two[("2024-Q2", "pilot")]["numerator"], two[("2024-Q2", "pilot")]["denominator"]) == (12, 14)
     assert all(r["suppressed"] for r in two.values())
+
+
+def test_recidivism_by_year_of_the_index_date() -> None:
+    """Rearrest within 6 months, as of 2024-06-30, k = 0. Index dates: a 2022-03-01 (arrested
+    2022-05-01, within 6 months), b 2022-11-01 (no arrest), c 2023-02-01 (arrested 2023-03-01).
+    2022: 1 of 2; 2023: 1 of 1. The years add up to the overall 2 of 3."""
+    people = [person("a", enrollment_date=D(2022, 3, 1)), person("b", enrollment_date=D(2022, 11, 1)),
+              person("c", enrollment_date=D(2023, 2, 1))]
+    arrests = [{"event_id": f"x{pid}", "participant_id": pid, "event_date": day, "event_type": "arrest"}
+               for pid, day in (("a", D(2022, 5, 1)), ("c", D(2023, 3, 1)))]
+    tables = Tables.from_frames(participants=people, recidivism_events=arrests)
+    out = metric_breakdown(tables, Filters(as_of=AS_OF), "recidivism_rearrest_6m", ["year"], min_cell_size=0)
+    assert {k: (r["numerator"], r["denominator"]) for k, r in cells(out).items()} == {
+        ("2022",): (1, 2.0), ("2023",): (1, 1.0)}
+    assert (out.row(0, named=True)["numerator"], out.row(0, named=True)["denominator"]) == (2, 3.0)

@@ -637,7 +637,7 @@ def _unknown_filter_ids(tables: Tables, filters: Filters) -> str | None:
 
 BREAKDOWN_DIMENSIONS: tuple[str, ...] = (
     "quarter", "service_type", "event_type", "violation_type", "response", "contact_type",
-    *DEMOGRAPHIC_COLUMNS, *GROUP_KEYS,
+    *DEMOGRAPHIC_COLUMNS, *GROUP_KEYS, "year",
 )
 _VIOLATION_ONLY: dict[str, tuple[str, ...]] = {"violation_type": VIOLATION_TYPES, "response": VIOLATION_RESPONSES}
 
@@ -653,7 +653,12 @@ def _check_breakdown(metric: str, by: Sequence[str]) -> None:
 
 
 def _with_quarter(frame: pl.LazyFrame, by: Sequence[str]) -> pl.LazyFrame:
-    return frame.with_columns(_quarter_expr(pl.col("_date")).alias("quarter")) if "quarter" in by else frame
+    """The calendar quarter ("2025-Q3") and year ("2025") of the metric's date, when ``by`` asks for them."""
+    if "quarter" in by:
+        frame = frame.with_columns(_quarter_expr(pl.col("_date")).alias("quarter"))
+    if "year" in by:
+        frame = frame.with_columns(pl.col("_date").dt.year().cast(pl.String).alias("year"))
+    return frame
 
 
 def _exposure_by_quarter(exposure: pl.LazyFrame) -> pl.LazyFrame:

@@ -239,7 +239,7 @@ def _recidivism_definitions() -> list[MetricDefinition]:
                     agency_attribution=_SUPERVISING,
                     program_attribution="the participant's program_id",
                     has_interval=True,
-                    breakdowns=("quarter", *DEMOGRAPHICS),
+                    breakdowns=("quarter", *DEMOGRAPHICS, "year"),
                     family="recidivism",
                 )
             )
