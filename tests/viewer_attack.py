@@ -24,7 +24,7 @@ from typing import Any
 
 from dashboard.evaluation import evaluate
 from dashboard.metrics.engine import metric_view, metrics_json
-from dashboard.metrics.partnerships import CO_RESPONDER_BREAKDOWNS, CO_RESPONDER_SHARE, co_responder_share
+from dashboard.metrics.partnerships import CO_RESPONDER_BREAKDOWNS, co_responder_share
 from dashboard.metrics.recidivism import metric_id as recidivism_metric
 from dashboard.metrics.registry import GROUP_KEYS, METRIC_IDS, get_metric
 from dashboard.metrics.tables import Filters, Tables

@@ -250,11 +250,11 @@ def recoverable_cells(sets: Sequence[AdditiveSet[K]], state: Mapping[K, bool]) -
         variables = list(dict.fromkeys(c for eq in group for c in eq))
         index = {c: i for i, c in enumerate(variables)}
         matrix = np.zeros((len(group), len(variables)))
-        for r, eq in enumerate(group):
+        for row_number, eq in enumerate(group):
             for c, v in eq.items():
-                matrix[r, index[c]] = v
-        for r in _reduced_rows(matrix):
-            nonzero = np.flatnonzero(np.abs(r) > _TOLERANCE)
+                matrix[row_number, index[c]] = v
+        for reduced in _reduced_rows(matrix):
+            nonzero = np.flatnonzero(np.abs(reduced) > _TOLERANCE)
             if len(nonzero) == 1:
                 out.append(variables[int(nonzero[0])])
     return out

@@ -18,9 +18,9 @@ Suppression (k = ``min_cell_size``, default 11; 0 turns it off):
 - complementary suppression runs within each view against its totals: the
   members of every additive set listed in each function's docstring are
   protected against subtraction from their published total
-  (:func:`dashboard.metrics.suppression.suppress_against_total` for a view
-  with one set, :func:`~dashboard.metrics.suppression.complementary_suppression`
-  over all the view's sets when margins are published too). Because these
+  (:func:`~dashboard.metrics.suppression.complementary_suppression` over all
+  the view's sets; the co-responder share's breakdowns form one system,
+  protected by :func:`dashboard.metrics.disclosure.protect`). Because these
   views publish two levels of totals, one more rule applies to them: a total
   suppressed while all its members are published would be their sum, so its
   smallest member is suppressed too (see :func:`_count_suppression`).
@@ -50,7 +50,6 @@ from dashboard.metrics.suppression import (
     complementary_suppression,
     key_sort_value,
     primary_suppressed,
-    suppress_against_total,
 )
 from dashboard.metrics.tables import Filters, Tables, resolve_as_of
 from dashboard.stats import wilson_interval
@@ -402,14 +401,14 @@ def co_responder_view(
         cells[total_key] = Cell(o_num, float(o_den), ())
     members: dict[tuple[str, ...], list[tuple[Hashable, tuple[str | None, ...], int, int]]] = {}
     for by, frame in zip(breakdowns, collected[1:]):
-        rows = []
+        rows: list[tuple[Hashable, tuple[str | None, ...], int, int]] = []
         for rec in frame.iter_rows(named=True):
             key = tuple(None if rec[d] is None else str(rec[d]) for d in by)
             rows.append((("cell", by, key), key, int(rec["_num"]), int(rec["_den"])))
         rows.sort(key=lambda r: key_sort_value(r[1]))
         members[by] = rows
-        for cell_key, key, num, den in rows:
-            cells[cell_key] = Cell(num, float(den), key_sort_value(key))
+        for cell_key, values, num, den in rows:
+            cells[cell_key] = Cell(num, float(den), key_sort_value(values))
     sets: list[AdditiveSet[Hashable]] = [AdditiveSet(total_key, tuple(r[0] for r in members[by])) for by in breakdowns]
     two = members[CO_RESPONDER_TWO_KEY]
     for position, margin in enumerate(CO_RESPONDER_TWO_KEY):
@@ -423,8 +422,8 @@ def co_responder_view(
         records: list[dict[str, Any]] = []
         if o_den > 0:
             records.append(_rate_record([], {}, o_num, o_den, flags[total_key]))
-        for cell_key, key, num, den in members.get(by, []):
-            records.append(_rate_record(list(by), dict(zip(by, key)), num, den, flags[cell_key]))
+        for cell_key, values, num, den in members.get(by, []):
+            records.append(_rate_record(list(by), dict(zip(by, values)), num, den, flags[cell_key]))
         out[by] = pl.DataFrame(records, schema=schema)
     return out
 
