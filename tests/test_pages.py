@@ -535,6 +535,7 @@ def test_a_failing_computation_gives_a_message_not_a_traceback(
         raise RuntimeError("breakdown exploded")
 
     monkeypatch.setattr(engine, "metric_breakdown", broken)
+    monkeypatch.setattr(engine, "metric_view", broken)  # what the pages' breakdowns come from
     use_db(sample_url)
     # An as-of date no other test uses, so nothing comes from the caches.
     at = run_page("pages/compliance.py", {"as_of": "2026-05-17"})
