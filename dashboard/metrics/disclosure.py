@@ -88,6 +88,8 @@ def protect(cells: Mapping[K, Cell], sets: Sequence[AdditiveSet[K]], k: int) -> 
     # What the fixed cells give away on their own: nothing a breakdown can change.
     everything_free_hidden = {key: (state[key] if key in fixed else True) for key in state}
     inherent = recoverable_cells(sets, everything_free_hidden)
+    # A free cell the fixed cells determine is public already: it can never protect anything.
+    fixed |= {key for key in inherent if not state[key]}
     hopeless: set[K] = set()
     chooser = _Chooser(sets, state, dens, sort_keys, fixed)
     while True:
