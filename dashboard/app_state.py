@@ -260,12 +260,26 @@ def _referral_counts(url: str, run_key: str, filters_key: str, k: int, _filters:
     return published(referral_counts(_tables(url, run_key), _filters, min_cell_size=k))
 
 
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _metric_view(
+    url: str, run_key: str, filters_key: str, k: int, metric_id: str, _filters: Filters
+) -> dict[tuple[str, ...], pl.DataFrame]:
+    """Every breakdown of one metric under these filters, protected together (engine.metric_view)."""
+    from dashboard.metrics.engine import metric_view, published
+
+    view = metric_view(_tables(url, run_key), _filters, metric_id, min_cell_size=k)
+    return {by: published(frame) for by, frame in view.items()}
+
+
 @st.cache_resource(max_entries=128, show_spinner=False)
 def _breakdown(
     url: str, run_key: str, filters_key: str, k: int, metric_id: str, by: tuple[str, ...], _filters: Filters
 ) -> pl.DataFrame:
     from dashboard.metrics.engine import metric_breakdown, published
 
+    view = _metric_view(url, run_key, filters_key, k, metric_id, _filters)
+    if by in view:
+        return view[by]
     return published(metric_breakdown(_tables(url, run_key), _filters, metric_id, list(by), min_cell_size=k))
 
 
@@ -301,6 +315,19 @@ def _evaluation(
     if program_id is not None and filters.program_ids:
         filters = dataclasses.replace(filters, program_ids=())
     return evaluate(_tables(url, run_key), filters, program_id=program_id, min_cell_size=k)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _baseline_counts(
+    url: str, run_key: str, filters_key: str, program_id: str | None, _filters: Filters
+) -> dict[str, dict[str, tuple[int, int]]]:
+    """The counts behind the evaluation's baseline shares (never shown; they decide which share is withheld)."""
+    from dashboard.evaluation import baseline_share_counts
+
+    filters = _filters
+    if program_id is not None and filters.program_ids:
+        filters = dataclasses.replace(filters, program_ids=())
+    return baseline_share_counts(_tables(url, run_key), filters, program_id=program_id)
 
 
 # --- the page context ------------------------------------------------------------------
@@ -394,6 +421,11 @@ class PageContext:
     def evaluation(self, program_id: str | None) -> dict[str, Any]:
         url, run, fkey, k = self._key
         return _evaluation(url, run, fkey, k, program_id, self.filters)
+
+    def baseline_counts(self, program_id: str | None) -> dict[str, dict[str, tuple[int, int]]]:
+        """The counts behind :meth:`evaluation`'s baseline shares, for ``views.baseline_table``."""
+        url, run, fkey, _ = self._key
+        return _baseline_counts(url, run, fkey, program_id, self.filters)
 
     def with_filters(self, **changes: Any) -> PageContext:
         """The same context under other filters (e.g. the previous quarter)."""

@@ -316,6 +316,46 @@ def _share(rows: pl.DataFrame, condition: pl.Expr, among: pl.Expr | None = None)
     return float(rows.select(condition.cast(pl.Int64).sum()).item()) / rows.height
 
 
+def _binary_definitions() -> dict[str, tuple[pl.Expr, pl.Expr | None]]:
+    """Each binary covariate: (who has it, among whom the share is taken; None = everyone)."""
+    return {
+        "risk_high": (pl.col("risk_level") == "high", None),
+        "risk_moderate": (pl.col("risk_level") == "moderate", None),
+        "sex_female": (pl.col("sex") == "female", pl.col("sex").is_in(list(SEXES_FOR_SHARE))),
+        "supervision_parole": (pl.col("supervision_type") == "parole", None),
+    }
+
+
+def baseline_share_counts(
+    tables: Tables, filters: Filters, *, program_id: str | None = None
+) -> dict[str, dict[str, tuple[int, int]]]:
+    """The counts behind the baseline shares: covariate -> cohort -> (participants with the
+    characteristic, participants the share is taken among), over the same participants as
+    :func:`evaluate`'s baseline (index date on or before the as-of date, in the period).
+
+    Not part of the ``evaluate`` output: the dashboard uses it to withhold a share that,
+    beside the cohort's N, would give a count of 1 to k − 1 back (see "Disclosure control
+    across a view" in docs/metrics.md).
+    """
+    if program_id is not None:
+        filters = dataclasses.replace(filters, program_ids=(program_id,))
+    as_of = resolve_as_of(tables, filters.as_of)
+    people = _participants_in_scope(tables, filters)
+    population = _survival_population(
+        _in_period(with_first_event(people, tables.recidivism_events, MEASURES[0], as_of), filters), as_of
+    )
+    out: dict[str, dict[str, tuple[int, int]]] = {}
+    for covariate, (condition, among) in _binary_definitions().items():
+        out[covariate] = {}
+        for cohort in (PILOT, COMPARISON):
+            rows = population.filter(pl.col("cohort") == cohort)
+            if among is not None:
+                rows = rows.filter(among)
+            count = int(rows.select(condition.cast(pl.Int64).sum()).item() or 0) if rows.height else 0
+            out[covariate][cohort] = (count, rows.height)
+    return out
+
+
 def baseline_equivalence(population: pl.DataFrame, k: int) -> list[dict[str, Any]]:
     """WWC baseline equivalence of the cohorts in ``population`` (SPEC §3).
 
@@ -343,12 +383,7 @@ def baseline_equivalence(population: pl.DataFrame, k: int) -> list[dict[str, Any
         "label": stats.wwc_label(g),
         "suppressed": False,
     })
-    definitions: dict[str, tuple[pl.Expr, pl.Expr | None]] = {
-        "risk_high": (pl.col("risk_level") == "high", None),
-        "risk_moderate": (pl.col("risk_level") == "moderate", None),
-        "sex_female": (pl.col("sex") == "female", pl.col("sex").is_in(list(SEXES_FOR_SHARE))),
-        "supervision_parole": (pl.col("supervision_type") == "parole", None),
-    }
+    definitions = _binary_definitions()
     for covariate in BINARY_COVARIATES:
         condition, among = definitions[covariate]
         p_pilot = _share(cohorts[PILOT], condition, among)

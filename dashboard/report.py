@@ -204,8 +204,9 @@ def suppression_note(min_cell_size: int) -> str:
         f"Small-cell suppression (minimum cell size {k}): a number is withheld and marked "
         f"\"{SUPPRESSED_TEXT}\" when its denominator is below {k} or its numerator is between 1 and {k - 1}. "
         "Complementary suppression withholds a further cell wherever a single suppressed cell could be "
-        "recovered by subtracting published cells from a published total (groups against the overall "
-        "row, cohorts against their program, programs against their cohort). Small complements are not "
+        "recovered by subtracting published cells from a published total, or a suppressed total by "
+        "adding up its published cells (groups against the overall row, cohorts against their program, "
+        "programs against their cohort). Small complements are not "
         f"suppressed: for example 16 of 22 is published even though it reveals 6. Counts from 1 to {k - 1} "
         "are withheld too."
     )

@@ -594,8 +594,15 @@ def survival_frame(evaluation: Mapping[str, Any], measure: str) -> tuple[pl.Data
     """Kaplan–Meier points of one measure per published cohort, and the cohorts withheld.
 
     Day 0 is added at S = 1 with everyone at risk (the definition of the
-    curve's start), so the chart starts where every curve starts.
+    curve's start), so the chart starts where every curve starts. A number
+    at risk from 1 to k − 1 (k: the evaluation's ``min_cell_size``) is a small
+    count of people and is left empty.
     """
+    k = int(evaluation.get("min_cell_size") or 0)
+
+    def at_risk(value: Any) -> Any:
+        return None if k > 0 and _is_number(value) and 1 <= value <= k - 1 else value
+
     records: list[dict[str, Any]] = []
     withheld: list[str] = []
     for entry in evaluation.get("survival", []):
@@ -612,7 +619,7 @@ def survival_frame(evaluation: Mapping[str, Any], measure: str) -> tuple[pl.Data
                 continue
             records.append({"series": label, "day": point["day"], "survival": point["survival"],
                             "ci_low": point.get("ci_low"), "ci_high": point.get("ci_high"),
-                            "at_risk": point.get("at_risk")})
+                            "at_risk": at_risk(point.get("at_risk"))})
     frame = pl.DataFrame(
         records,
         schema={"series": pl.String, "day": pl.Int64, "survival": pl.Float64, "ci_low": pl.Float64,
@@ -635,8 +642,63 @@ COVARIATE_WORDS: dict[str, str] = {
 }
 
 
-def baseline_table(evaluation: Mapping[str, Any], min_cell_size: int = DEFAULT_MIN_CELL_SIZE) -> pl.DataFrame:
-    """The baseline-equivalence entries with WWC labels in words."""
+def share_withheld_text(min_cell_size: int = DEFAULT_MIN_CELL_SIZE) -> str:
+    """What a share reads when, beside its N, it would give back a count of 1 to k − 1."""
+    return f"Withheld (fewer than {min_cell_size} people)"
+
+
+def small_share_counts(
+    evaluation: Mapping[str, Any],
+    counts: Mapping[str, Mapping[str, tuple[int, int]]] | None,
+    min_cell_size: int = DEFAULT_MIN_CELL_SIZE,
+) -> set[tuple[str, str]]:
+    """(covariate, cohort) of the baseline shares that would give back a count of 1 to k − 1.
+
+    ``counts`` (``evaluation.baseline_share_counts``) holds the exact counts behind the
+    shares; the dashboard always passes it. Without it, the cohort's N from the
+    survival entries stands in for the number the share is taken among, and a share
+    is withheld when share × N is below k (exact for the risk and parole shares; for
+    the share of women, taken among those with a recorded sex, only an estimate).
+    """
+    k = min_cell_size
+    if k <= 0:
+        return set()
+    out: set[tuple[str, str]] = set()
+    n_of = {e["cohort"]: e.get("n") for e in evaluation.get("survival", []) if not e.get("suppressed")}
+    for b in evaluation.get("baseline", []):
+        covariate = str(b.get("covariate"))
+        if b.get("suppressed") or covariate not in BINARY_SHARES:
+            continue
+        for cohort in ("pilot", "comparison"):
+            share = b.get(cohort)
+            if counts is not None and covariate in counts and cohort in counts[covariate]:
+                count = counts[covariate][cohort][0]
+                if 1 <= count <= k - 1:
+                    out.add((covariate, cohort))
+                continue
+            n = n_of.get(cohort)
+            if not _is_number(share) or share == 0:
+                continue
+            if n is None or share * n < k - 0.5:
+                out.add((covariate, cohort))
+    return out
+
+
+BINARY_SHARES: tuple[str, ...] = ("risk_high", "risk_moderate", "sex_female", "supervision_parole")
+
+
+def baseline_table(
+    evaluation: Mapping[str, Any],
+    min_cell_size: int = DEFAULT_MIN_CELL_SIZE,
+    counts: Mapping[str, Mapping[str, tuple[int, int]]] | None = None,
+) -> pl.DataFrame:
+    """The baseline-equivalence entries with WWC labels in words.
+
+    A share that, beside the cohort's N, turns back into a count of 1 to k − 1 is
+    withheld, and so is the effect size that uses it (with the other share it would
+    give the withheld one back); see :func:`small_share_counts`.
+    """
+    small = small_share_counts(evaluation, counts, min_cell_size)
     out: dict[str, list[str]] = {c: [] for c in ("Covariate", "Pilot", "Comparison", "Effect size", "WWC label")}
     for b in evaluation.get("baseline", []):
         covariate = b.get("covariate")
@@ -646,13 +708,21 @@ def baseline_table(evaluation: Mapping[str, Any], min_cell_size: int = DEFAULT_M
                 out[column].append(suppression_label(min_cell_size))
             continue
         unit = "days" if covariate == "age_at_enrollment" else "rate"
-        for column, value in (("Pilot", b.get("pilot")), ("Comparison", b.get("comparison"))):
-            if unit == "rate":
+        withheld_here = False
+        for column, cohort in (("Pilot", "pilot"), ("Comparison", "comparison")):
+            value = b.get(cohort)
+            if (str(covariate), cohort) in small:
+                out[column].append(share_withheld_text(min_cell_size))
+                withheld_here = True
+            elif unit == "rate":
                 out[column].append(format_value(value, "rate"))
             else:
                 out[column].append("—" if not _is_number(value) else f"{value:.1f} years")
         effect = b.get("effect_size")
-        out["Effect size"].append("—" if not _is_number(effect) else f"{effect:+.3f}")
+        if withheld_here:
+            out["Effect size"].append(share_withheld_text(min_cell_size))
+        else:
+            out["Effect size"].append("—" if not _is_number(effect) else f"{effect:+.3f}")
         out["WWC label"].append(WWC_WORDS.get(b.get("label") or "", "Not computable"))
     return pl.DataFrame(out, schema={c: pl.String for c in out})
 
@@ -740,6 +810,50 @@ def trend_title(label: str, trend: pl.DataFrame, unit: str = "rate") -> str:
         f"{label}: {format_value(first['value'], unit)} in {first['period']}, "
         f"{format_value(last['value'], unit)} in {last['period']}"
     )
+
+
+def evaluation_within_view(
+    evaluation: Mapping[str, Any], frame: pl.DataFrame, program_id: str | None
+) -> dict[str, Any]:
+    """One program's evaluation as the current view may show it beside its own ``metrics`` rows.
+
+    A program's evaluation is computed under that program's filter, where the
+    complementary rule can publish a (program, cohort) cell that the view's
+    own ``metrics`` output (``frame``, the filters the page shows) withholds.
+    Shown side by side, that cell would undo the view's protection, so such a
+    window cell is withheld here too, with the difference, test and
+    risk-adjusted rates that use it. ``program_id`` None (pooled) reads the
+    cohort rows. Only ever withholds; never publishes anything.
+    """
+    from copy import deepcopy
+
+    out = deepcopy(dict(evaluation))
+    by = ("program_id", "cohort") if program_id is not None else ("cohort",)
+    hidden: set[tuple[str, str]] = set()
+    metrics_ids = {f"recidivism_{w['measure']}_{w['window_months']}m" for w in out.get("windows", [])}
+    for metric in metrics_ids:
+        rows = metric_rows(frame, metric, by)
+        for row in rows.iter_rows(named=True):
+            if program_id is not None and row.get("program_id") != program_id:
+                continue
+            if row.get("suppressed"):
+                hidden.add((metric, str(row.get("cohort"))))
+    for window in out.get("windows", []):
+        metric = f"recidivism_{window['measure']}_{window['window_months']}m"
+        withheld = [
+            c for c in ("pilot", "comparison")
+            if (metric, c) in hidden and not (window.get(c) or {}).get("suppressed")
+        ]
+        if not withheld:
+            continue
+        for cohort in withheld:
+            window[cohort] = {"numerator": None, "denominator": None, "rate": None, "ci_low": None,
+                              "ci_high": None, "suppressed": True}
+        window["difference"] = {"value": None, "ci_low": None, "ci_high": None}
+        window["p_value"] = None
+        window["risk_adjusted"] = {"pilot": None, "comparison": None, "difference": None,
+                                   "reason": "withheld: it uses a cohort rate that is suppressed (small cell)"}
+    return out
 
 
 def programs_summary_table(

@@ -15,8 +15,11 @@ k = ctx.min_cell_size
 MEASURES = {"rearrest": "Rearrest", "reconviction": "Reconviction", "reincarceration": "Reincarceration"}
 
 programs = list(ctx.filters.program_ids or sorted(ctx.program_names))
+# Each program is evaluated under its own filter; a cell the page's own metrics withhold stays withheld.
+view_metrics = ctx.metrics()
 st.subheader("All programs at a glance: 12-month rearrest")
-per_program = [(ctx.program_label(p), ctx.evaluation(p)) for p in programs]
+per_program = [(ctx.program_label(p), views.evaluation_within_view(ctx.evaluation(p), view_metrics, p))
+               for p in programs]
 summary = views.programs_summary_table(per_program, measure="rearrest", window_months=12, min_cell_size=k)
 differences = views.programs_difference_frame(per_program, measure="rearrest", window_months=12)
 chart = charts.difference_chart(
@@ -36,7 +39,7 @@ program = st.selectbox(
     format_func=lambda p: "All selected programs, pooled" if p is None else f"{ctx.program_label(p)} ({p})",
     key="evaluation_program",
 )
-evaluation = ctx.evaluation(program)
+evaluation = views.evaluation_within_view(ctx.evaluation(program), view_metrics, program)
 scope = "all selected programs pooled" if program is None else ctx.program_label(program)
 st.caption(f"Evaluated: {scope}; as of {evaluation['as_of']}.")
 
@@ -93,7 +96,8 @@ app_state.show_survival_tabs(
 )
 
 st.subheader("Baseline equivalence (What Works Clearinghouse)")
-app_state.show_table(views.baseline_table(evaluation, k), key="evaluation_baseline")
+app_state.show_table(views.baseline_table(evaluation, k, ctx.baseline_counts(program)), key="evaluation_baseline")
 st.caption("Computed over the same people as the survival analysis. Equivalent: |effect| ≤ 0.05; adjustment "
-           "needed: ≤ 0.25; not equivalent: above.")
+           "needed: ≤ 0.25; not equivalent: above. A share that, beside the cohort's N, would give back a count of "
+           f"fewer than {k} people is withheld, with its effect size.")
 st.info(views.LIMITATIONS_NOTE, icon=":material/info:")

@@ -64,17 +64,23 @@ app_state.show_survival_tabs(
 st.subheader("By release-year cohort")
 measure = st.radio("Measure", list(MEASURES), format_func=MEASURES.get, horizontal=True, key="recidivism_year_measure")
 ids = [f"recidivism_{measure}_{w}m" for w in WINDOWS]
-per_year = ctx.per_period(ids, "year", limit=8)
+# One breakdown by year of the index date, protected with everything else this view shows of each measure.
+by_year = {
+    metric: {r["year"]: r for r in views.metric_rows(ctx.breakdown(metric, ("year",)), metric, ("year",))
+             .iter_rows(named=True)}
+    for metric in ids
+}
+years = sorted({y for rows in by_year.values() for y in rows if y is not None and int(y) <= ctx.as_of.year})[-8:]
 records = []
 hidden = []
-for label, yearly in per_year:
+for label in years:
     year_end = dt.date(int(label), 12, 31)
     for window in WINDOWS:
         # Show a year only when every person of that year has completed the window.
         if add_months(year_end, window) > ctx.as_of:
             hidden.append(f"{label}/{window}m")
             continue
-        row = views.overall_row(yearly, f"recidivism_{measure}_{window}m")
+        row = by_year[f"recidivism_{measure}_{window}m"].get(label)
         if row is None:
             continue
         records.append({"period": label, "series": f"{window} months", "value": row["value"], "ci_low": row["ci_low"],

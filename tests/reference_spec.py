@@ -391,9 +391,11 @@ def suppress(rows: dict[Key, dict[str, Any]], k: int) -> None:
         while changed:
             changed = False
             for total, members in sets:
-                if total not in rows or rows[total]["suppressed"]:
+                # The total counts as one more cell of its set: act when exactly one
+                # cell of {total} + members is suppressed.
+                if total not in rows or not members:
                     continue
-                hidden = [m for m in members if rows[m]["suppressed"]]
+                hidden = [m for m in (total, *members) if rows[m]["suppressed"]]
                 if len(hidden) != 1:
                     continue
                 shown = [m for m in members if not rows[m]["suppressed"]]

@@ -139,12 +139,15 @@ def test_referral_counts_follow_the_referral_attribution_and_period(tables: Tabl
 def test_quarter_by_agency_cells_are_protected_against_each_quarter_total() -> None:
     """Compliance events, all required, as of 2024-06-30:
     2024-Q1: agency A1 30 events (20 compliant), agency A2 5 events (5 compliant);
-    2024-Q2: agency A1 20 events (15 compliant).
-    One-key breakdown by quarter publishes Q1 = 25/35 and Q2 = 15/20 (both >= 11).
-    Two-key cells: (Q1, A2) = 5/5 is below k = 11 -> suppressed. Against the overall row
-    alone the complement is the published cell with the smallest denominator, (Q2, A1) = 15/20,
-    and (Q1, A1) = 20/30 would stay published: Q1's 35 - 30 = 5 would give A2 away. Against
-    Q1's total, (Q1, A1) is the only other member of that set -> suppressed too."""
+    2024-Q2: agency A1 20 events (15 compliant). Overall 40/55.
+    metrics rows: A2 = 5/5 is below k = 11; A1 = 35/50 is its complement (agencies vs overall).
+    The metric's view holds the quarter rows (Q1 25/35, Q2 15/20) and the quarter x agency
+    cells, protected together with those metrics rows:
+    - all cells vs overall: (Q1, A2) = 5/5 alone withheld -> one more cell. (Q2, A1) 15/20 is
+      the smallest but Q2's only cell (it would withhold Q2, then Q1); (Q1, A1) 20/30 sits only in
+      sets already holding a withheld cell (Q1's cells, A1's cells) -> (Q1, A1).
+    Without it, Q1's 35 - 30 = 5 would give A2 away. No set now has exactly one withheld cell,
+    and the quarter rows stay published."""
     def event(i: int, agency: str, day: dt.date, outcome: str) -> dict[str, Any]:
         return {"event_id": f"e{i}", "participant_id": "va", "agency_id": agency, "event_date": day,
                 "event_type": "home_visit", "required": True, "outcome": outcome}
@@ -160,5 +163,53 @@ def test_quarter_by_agency_cells_are_protected_against_each_quarter_total() -> N
     assert not quarters[("2024-Q1",)]["suppressed"] and not quarters[("2024-Q2",)]["suppressed"]
     two = cells(metric_breakdown(tables, Filters(as_of=AS_OF), "compliance_rate", ["quarter", "agency_id"]))
     assert two[("2024-Q1", "A2")]["suppressed"]
-    assert two[("2024-Q2", "A1")]["suppressed"]  # the overall row's complement
-    assert two[("2024-Q1", "A1")]["suppressed"]  # Q1's complement: without it, 35 - 30 = 5
+    assert two[("2024-Q1", "A1")]["suppressed"]  # without it, 35 - 30 = 5
+    assert not two[("2024-Q2", "A1")]["suppressed"]  # the same number as Q2, published anyway
+    # The metrics rows are never changed by a breakdown: overall 40/55 stays published.
+    overall = metric_breakdown(tables, Filters(as_of=AS_OF), "compliance_rate", ["quarter"]).row(0, named=True)
+    assert (overall["numerator"], overall["denominator"], overall["suppressed"]) == (40, 55.0, False)
+
+
+def test_quarter_by_cohort_cells_are_protected_against_the_cohort_rows() -> None:
+    """The issue's case in small: compliance, all events required, as of 2024-06-30.
+    Pilot va: 2024-Q2 14 events, 12 compliant. Comparison vb: 2024-Q1 1 event (1 compliant),
+    2024-Q2 5 events (3 compliant). Overall 16/20. k = 11: comparison 4/6 is withheld
+    (denominator 6); pilot 12/14 would publish on its own but is the cohorts' complement.
+    The quarter x cohort trend would show (Q2, pilot) 12/14, the pilot row's only cell, and
+    16 - 12 = 4, 20 - 14 = 6 would give the comparison cohort away: the pilot row is withheld
+    while its only member is published, so (Q2, pilot) is withheld too. (Q1, comparison) 1/1 and
+    (Q2, comparison) 3/5 are withheld on their own."""
+    def event(i: int, pid: str, day: dt.date, ok: bool) -> dict[str, Any]:
+        return {"event_id": f"e{i}", "participant_id": pid, "agency_id": "A1", "event_date": day,
+                "event_type": "home_visit", "required": True, "outcome": "compliant" if ok else "missed"}
+
+    events = (
+        [event(i, "va", D(2024, 5, 1), i < 12) for i in range(14)]
+        + [event(100, "vb", D(2024, 2, 1), True)]
+        + [event(200 + i, "vb", D(2024, 5, 1), i < 3) for i in range(5)]
+    )
+    tables = Tables.from_frames(participants=[person("va"), person("vb", cohort="comparison")],
+                                supervision_events=events)
+    f = Filters(as_of=AS_OF)
+    full = compute_metrics(tables, f, metric_ids=["compliance_rate"])
+    by_cohort = {r["group"]["cohort"]: r["suppressed"] for r in full.iter_rows(named=True)
+                 if r["group_by"] == ["cohort"]}
+    assert by_cohort == {"pilot": True, "comparison": True}
+    two = cells(metric_breakdown(tables, f, "compliance_rate", ["quarter", "cohort"]))
+    assert (two[("2024-Q2", "pilot")]["numerator"], two[("2024-Q2", "pilot")]["denominator"]) == (12, 14)
+    assert all(r["suppressed"] for r in two.values())
+
+
+def test_recidivism_by_year_of_the_index_date() -> None:
+    """Rearrest within 6 months, as of 2024-06-30, k = 0. Index dates: a 2022-03-01 (arrested
+    2022-05-01, within 6 months), b 2022-11-01 (no arrest), c 2023-02-01 (arrested 2023-03-01).
+    2022: 1 of 2; 2023: 1 of 1. The years add up to the overall 2 of 3."""
+    people = [person("a", enrollment_date=D(2022, 3, 1)), person("b", enrollment_date=D(2022, 11, 1)),
+              person("c", enrollment_date=D(2023, 2, 1))]
+    arrests = [{"event_id": f"x{pid}", "participant_id": pid, "event_date": day, "event_type": "arrest"}
+               for pid, day in (("a", D(2022, 5, 1)), ("c", D(2023, 3, 1)))]
+    tables = Tables.from_frames(participants=people, recidivism_events=arrests)
+    out = metric_breakdown(tables, Filters(as_of=AS_OF), "recidivism_rearrest_6m", ["year"], min_cell_size=0)
+    assert {k: (r["numerator"], r["denominator"]) for k, r in cells(out).items()} == {
+        ("2022",): (1, 2.0), ("2023",): (1, 1.0)}
+    assert (out.row(0, named=True)["numerator"], out.row(0, named=True)["denominator"]) == (2, 3.0)

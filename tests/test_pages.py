@@ -236,14 +236,16 @@ def _agency_names(tables: Tables) -> dict[str, str]:
 
 
 def _check_evaluation(at: AppTest, tables: Tables, filters: Filters, frame: pl.DataFrame) -> None:
-    evaluation = evaluate(tables, filters, min_cell_size=K)
+    evaluation = views.evaluation_within_view(evaluate(tables, filters, min_cell_size=K), frame, None)
     rates = _with_column(chart_frames(at)[1][1], "series")  # the rearrest rates by window and cohort
     expected = views.evaluation_rate_frame(evaluation, "rearrest")
     assert chart_pairs(rates) == chart_pairs(expected)
     programs = list(filters.program_ids) or sorted(tables.programs["program_id"].to_list())
     names = _program_names(tables)
     per_program = [
-        (names[p], evaluate(tables, Filters(**{**filters.__dict__, "program_ids": ()}), program_id=p, min_cell_size=K))
+        (names[p], views.evaluation_within_view(
+            evaluate(tables, Filters(**{**filters.__dict__, "program_ids": ()}), program_id=p, min_cell_size=K),
+            frame, p))
         for p in programs
     ]
     forest = _with_column(chart_frames(at)[0][1], "value")
@@ -254,7 +256,17 @@ def _check_evaluation(at: AppTest, tables: Tables, filters: Filters, frame: pl.D
     assert windows.equals(views.evaluation_windows_table(
         evaluation, {"rearrest": "Rearrest", "reconviction": "Reconviction", "reincarceration": "Reincarceration"}, K))
     baseline = pl.from_pandas(at.dataframe[2].value)
-    assert baseline.equals(views.baseline_table(evaluation, K))
+    from dashboard.evaluation import baseline_share_counts
+
+    counts = baseline_share_counts(tables, filters)
+    assert baseline.equals(views.baseline_table(evaluation, K, counts))
+    # No share beside the cohort's N gives back a count of 1 to K - 1 (a suppressed entry shows none).
+    entire = {b["covariate"] for b in evaluation["baseline"] if b["suppressed"]}
+    for covariate, by_cohort in counts.items():
+        for cohort, (count, _) in by_cohort.items():
+            if 1 <= count <= K - 1 and covariate not in entire:
+                row = baseline.filter(pl.col("Covariate") == views.COVARIATE_WORDS[covariate]).row(0, named=True)
+                assert row[cohort.capitalize()] == views.share_withheld_text(K)
 
 
 def _with_column(frames: list[pl.DataFrame], column: str) -> pl.DataFrame:
@@ -523,6 +535,7 @@ def test_a_failing_computation_gives_a_message_not_a_traceback(
         raise RuntimeError("breakdown exploded")
 
     monkeypatch.setattr(engine, "metric_breakdown", broken)
+    monkeypatch.setattr(engine, "metric_view", broken)  # what the pages' breakdowns come from
     use_db(sample_url)
     # An as-of date no other test uses, so nothing comes from the caches.
     at = run_page("pages/compliance.py", {"as_of": "2026-05-17"})

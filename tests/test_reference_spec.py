@@ -663,20 +663,10 @@ def test_guarantee_holds_on_the_sample(sample: tuple[str, Tables]) -> None:
         assert recoverable(engine_rows(metrics_json(tables, Filters(**setting), 11))) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "SPEC §3 complementary rule, as worded and as the engine implements it, only acts when a set's "
-        "total is PUBLISHED; a total suppressed as a complement whose members are all published stays "
-        "recoverable. generate_tables(participants=40, seed=5), k=11, compliance_rate: the P05 row is "
-        "suppressed (complement of P06) while its only cohort row (P05, pilot) publishes 12/13, the same "
-        "number. Contradicts 'no suppressed number can be recovered by subtraction within one metrics "
-        "output'. Fix (spec + engine): treat the total as one more cell of the set -- whenever exactly "
-        "one cell of {total} + members is suppressed, suppress the published member with the smallest "
-        "denominator."
-    ),
-)
 def test_guarantee_suppressed_total_with_published_members() -> None:
+    """A set's total counts as one more cell of the set. generate_tables(participants=40, seed=5),
+    k = 11, compliance_rate: the P05 row is suppressed as the complement of P06; its only cohort
+    row (P05, pilot) would publish the same number (12/13), so it is suppressed too."""
     tables = Tables.from_frames(**generate_tables(participants=40, seed=5))
     rows = engine_rows(metrics_json(tables, Filters(), 11))
     assert recoverable(rows) == []

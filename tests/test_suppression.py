@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dashboard.metrics.suppression import (
     OVERALL,
+    AdditiveSet,
+    complementary_suppression,
     metric_sets,
     primary_suppressed,
     suppress_against_total,
@@ -137,14 +139,64 @@ def test_breakdown_set_against_a_published_total() -> None:
     assert hidden(flags) == {"total", "q1"}
 
 
+def test_a_suppressed_total_with_every_member_published_suppresses_its_smallest_member() -> None:
+    # k = 11; the total counts as one more cell of its set. Primary: P1 and P1-pilot (numerator 4).
+    # Pass 1, in SPEC order:
+    # - programs vs overall: P1 alone hidden -> smallest published program P2 (20);
+    # - cohorts vs overall: nothing hidden;
+    # - program+cohort vs overall: P1-pilot alone hidden -> smallest published P3-comparison (18);
+    # - P1's cohorts: P1 and P1-pilot hidden;
+    # - P2's cohorts {P2-pilot}: the total P2 is hidden while its only member is published (the
+    #   same number, 12/20) -> P2-pilot is hidden;
+    # - P3's cohorts: P3-comparison alone hidden -> P3-pilot;
+    # - comparison's programs {P3-comparison}: the member is hidden -> the total comparison;
+    # - pilot's programs: three hidden.
+    # Pass 2: cohorts vs overall: comparison alone hidden -> pilot. Pass 3 changes nothing.
+    rows = [
+        (OVERALL, 56, 135.0),
+        ((P, ("P1",)), 4, 15.0),
+        ((P, ("P2",)), 12, 20.0),
+        ((P, ("P3",)), 40, 100.0),
+        ((C, ("pilot",)), 44, 117.0),
+        ((C, ("comparison",)), 12, 18.0),
+        ((PC, ("P1", "pilot")), 4, 15.0),
+        ((PC, ("P2", "pilot")), 12, 20.0),
+        ((PC, ("P3", "pilot")), 28, 82.0),
+        ((PC, ("P3", "comparison")), 12, 18.0),
+    ]
+    flags = suppress_metric_rows(rows, 11)
+    assert hidden(flags) == {
+        (P, ("P1",)), (P, ("P2",)), (C, ("pilot",)), (C, ("comparison",)),
+        (PC, ("P1", "pilot")), (PC, ("P2", "pilot")), (PC, ("P3", "pilot")), (PC, ("P3", "comparison")),
+    }
+    assert_no_single_subtraction(rows, flags)
+
+
+def test_a_suppressed_total_of_several_published_members() -> None:
+    # Two cells a, b (30 and 20) against a total withheld elsewhere (fixed):
+    # exactly one cell of {total, a, b} is hidden -> the smaller member b is hidden.
+    state = {"total": True, "a": False, "b": False}
+    dens = {"total": 50.0, "a": 30.0, "b": 20.0}
+    keys = {c: ((0, c),) for c in state}
+    out = complementary_suppression(state, dens, keys, [AdditiveSet("total", ("a", "b"))], fixed={"total"})
+    assert hidden(out) == {"total", "b"}
+
+
+def test_fixed_cells_are_never_changed() -> None:
+    # One member q1 hidden, the other member fixed published: the complement falls on the total
+    # unless it is fixed too, in which case nothing can change.
+    state = {"t": False, "q1": True, "q2": False}
+    dens = {"t": 50.0, "q1": 5.0, "q2": 45.0}
+    keys = {c: ((0, c),) for c in state}
+    sets = [AdditiveSet("t", ("q1", "q2"))]
+    assert hidden(complementary_suppression(state, dens, keys, sets, fixed={"q2"})) == {"q1", "t"}
+    assert hidden(complementary_suppression(state, dens, keys, sets, fixed={"q2", "t"})) == {"q1"}
+
+
 def assert_no_single_subtraction(rows: list, flags: dict) -> None:
-    """In every additive set with a published total, never exactly one member is hidden;
-    a single member hidden means its total is hidden."""
+    """In every additive set, the total counting as one more cell, never exactly one cell is hidden."""
     for s in metric_sets([r[0] for r in rows]):
         if not s.members:
             continue
         n_hidden = sum(flags[m] for m in s.members)
-        if len(s.members) == 1:
-            assert not flags[s.members[0]] or flags[s.total]
-        elif not flags[s.total]:
-            assert n_hidden != 1, s
+        assert n_hidden + flags[s.total] != 1, s

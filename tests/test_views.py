@@ -180,3 +180,74 @@ def test_survival_n_text() -> None:
     assert views.survival_n_text(evaluation, "rearrest") == (
         "N: pilot 1,446 (493 events), comparison withheld (small cell)"
     )
+
+
+def test_baseline_share_that_gives_back_a_small_count_is_withheld() -> None:
+    """The issue's case: comparison risk_high 0.2903 of N = 31 is 9 people (9 / 31 = 0.2903).
+    k = 11: the comparison share and the effect size are withheld; the pilot share (60 of 200)
+    and age stay. Without the exact counts, share x N = 0.2903 x 31 = 9.0 < 10.5 withholds it too."""
+    evaluation = {
+        "min_cell_size": 11,
+        "survival": [{"measure": "rearrest", "cohort": "pilot", "n": 200, "suppressed": False},
+                     {"measure": "rearrest", "cohort": "comparison", "n": 31, "suppressed": False}],
+        "baseline": [
+            {"covariate": "age_at_enrollment", "pilot": 30.0, "comparison": 31.0, "effect_size": -0.1,
+             "label": "adjustment_needed", "suppressed": False},
+            {"covariate": "risk_high", "pilot": 0.3, "comparison": 9 / 31, "effect_size": 0.03,
+             "label": "equivalent", "suppressed": False},
+            {"covariate": "risk_moderate", "pilot": 0.5, "comparison": 12 / 31, "effect_size": 0.28,
+             "label": "not_equivalent", "suppressed": False},
+        ],
+    }
+    counts = {"risk_high": {"pilot": (60, 200), "comparison": (9, 31)},
+              "risk_moderate": {"pilot": (100, 200), "comparison": (12, 31)}}
+    for table in (views.baseline_table(evaluation, 11, counts), views.baseline_table(evaluation, 11)):
+        rows = {r["Covariate"]: r for r in table.iter_rows(named=True)}
+        high = rows[views.COVARIATE_WORDS["risk_high"]]
+        assert high["Comparison"] == "Withheld (fewer than 11 people)" == high["Effect size"]
+        assert high["Pilot"] == "30.0%"
+        moderate = rows[views.COVARIATE_WORDS["risk_moderate"]]  # 12 people: published
+        assert moderate["Comparison"] == "38.7%" and moderate["Effect size"] == "+0.280"
+        assert rows[views.COVARIATE_WORDS["age_at_enrollment"]]["Pilot"] == "30.0 years"
+    # k = 0 turns it off.
+    assert views.baseline_table(evaluation, 0, counts).row(1, named=True)["Comparison"] == "29.0%"
+
+
+def test_survival_frame_leaves_small_numbers_at_risk_empty() -> None:
+    # k = 11: 7 people still followed at day 730 is a small count; 40 at day 365 is not.
+    evaluation = {"min_cell_size": 11, "survival": [{
+        "measure": "rearrest", "cohort": "pilot", "n": 50, "events": 20, "suppressed": False,
+        "points": [{"day": 365, "survival": 0.7, "ci_low": 0.6, "ci_high": 0.8, "at_risk": 40},
+                   {"day": 730, "survival": 0.5, "ci_low": 0.3, "ci_high": 0.7, "at_risk": 7}]}]}
+    points, withheld = views.survival_frame(evaluation, "rearrest")
+    assert points["at_risk"].to_list() == [50, 40, None] and withheld == []
+
+
+def test_a_program_evaluation_keeps_what_the_view_withholds() -> None:
+    """Program P1 evaluated under its own filter publishes its 12-month rearrest pilot cell
+    (30/120); the page's own metrics (no program filter) withhold the (P1, pilot) row (a
+    complement elsewhere). Shown on that page, the cell is withheld, with the difference, the
+    p-value and the risk-adjusted rates; the comparison cell stays."""
+    import polars as pl
+
+    cell = {"numerator": 30, "denominator": 120, "rate": 0.25, "ci_low": 0.2, "ci_high": 0.3, "suppressed": False}
+    other = {"numerator": 40, "denominator": 100, "rate": 0.4, "ci_low": 0.3, "ci_high": 0.5, "suppressed": False}
+    evaluation = {"windows": [{"measure": "rearrest", "window_months": 12, "pilot": cell, "comparison": other,
+                               "difference": {"value": -0.15, "ci_low": -0.27, "ci_high": -0.03}, "p_value": 0.01,
+                               "risk_adjusted": {"pilot": 0.26, "comparison": 0.39, "difference": -0.13,
+                                                 "reason": None}}]}
+    frame = pl.DataFrame([
+        {"metric": "recidivism_rearrest_12m", "group_by": ["program_id", "cohort"],
+         "group": {"program_id": "P1", "agency_id": None, "cohort": "pilot"}, "suppressed": True},
+        {"metric": "recidivism_rearrest_12m", "group_by": ["program_id", "cohort"],
+         "group": {"program_id": "P1", "agency_id": None, "cohort": "comparison"}, "suppressed": False},
+    ])
+    shown = views.evaluation_within_view(evaluation, frame, "P1")
+    window = shown["windows"][0]
+    assert window["pilot"]["suppressed"] and window["pilot"]["numerator"] is None
+    assert window["comparison"] == other
+    assert window["difference"]["value"] is None and window["p_value"] is None
+    assert window["risk_adjusted"]["difference"] is None and window["risk_adjusted"]["reason"]
+    assert evaluation["windows"][0]["pilot"] == cell  # the input is not changed
+    # Another program's rows do not matter.
+    assert views.evaluation_within_view(evaluation, frame, "P2") == evaluation

@@ -46,11 +46,12 @@ from dashboard.metrics.recidivism import (
 )
 from dashboard.metrics.registry import GROUP_KEYS, GROUPINGS, METRIC_IDS, METRICS_BY_ID, get_metric
 from dashboard.metrics.suppression import (
+    OVERALL,
+    AdditiveSet,
     GroupKey,
     key_sort_value,
-    suppress_against_total,
+    metric_sets,
     suppress_metric_rows,
-    suppress_two_key,
 )
 from dashboard.metrics.tables import Filters, Tables, age_band_expr, resolve_as_of, value_in
 from dashboard.stats import wilson_interval
@@ -636,7 +637,7 @@ def _unknown_filter_ids(tables: Tables, filters: Filters) -> str | None:
 
 BREAKDOWN_DIMENSIONS: tuple[str, ...] = (
     "quarter", "service_type", "event_type", "violation_type", "response", "contact_type",
-    *DEMOGRAPHIC_COLUMNS, *GROUP_KEYS,
+    *DEMOGRAPHIC_COLUMNS, *GROUP_KEYS, "year",
 )
 _VIOLATION_ONLY: dict[str, tuple[str, ...]] = {"violation_type": VIOLATION_TYPES, "response": VIOLATION_RESPONSES}
 
@@ -652,7 +653,12 @@ def _check_breakdown(metric: str, by: Sequence[str]) -> None:
 
 
 def _with_quarter(frame: pl.LazyFrame, by: Sequence[str]) -> pl.LazyFrame:
-    return frame.with_columns(_quarter_expr(pl.col("_date")).alias("quarter")) if "quarter" in by else frame
+    """The calendar quarter ("2025-Q3") and year ("2025") of the metric's date, when ``by`` asks for them."""
+    if "quarter" in by:
+        frame = frame.with_columns(_quarter_expr(pl.col("_date")).alias("quarter"))
+    if "year" in by:
+        frame = frame.with_columns(pl.col("_date").dt.year().cast(pl.String).alias("year"))
+    return frame
 
 
 def _exposure_by_quarter(exposure: pl.LazyFrame) -> pl.LazyFrame:
@@ -720,6 +726,12 @@ def _breakdown_cells(prep: _Prepared, metric: str, by: list[str]) -> list[tuple[
     return cells
 
 
+VIEW_TWO_KEY_BREAKDOWNS: tuple[tuple[str, str], ...] = (("quarter", "cohort"), ("quarter", "agency_id"))
+"""The two-key breakdowns the dashboard shows (quarterly trends by cohort and by
+agency). Every metric whose breakdowns include ``quarter`` carries both in its
+view, so a page may show either beside everything else without opening a gap."""
+
+
 def metric_breakdown(
     tables: Tables,
     filters: Filters,
@@ -733,69 +745,118 @@ def metric_breakdown(
 
     The first row is the metric's overall row exactly as :func:`compute_metrics`
     gives it (same suppression); the cells follow, sorted by key (null last).
-    Cells are suppressed on their own (primary) and then against the overall
-    row as one additive set (complementary), so no suppressed cell can be
-    recovered by subtraction within this output. A violation-type or response
-    cell carries the exposure of its other dimensions (exposure has no type).
+    ``by`` is one dimension, a standard grouping (the ``metrics`` rows), or one
+    of :data:`VIEW_TWO_KEY_BREAKDOWNS`. The cells are suppressed together with
+    every other breakdown of the metric the product shows under the same
+    filters (see :func:`metric_view`), so no suppressed cell can be recovered
+    from anything one view publishes. A violation-type or response cell
+    carries the exposure of its other dimensions (exposure has no type).
     Columns: metric, group_by, group (struct of the ``by`` values as strings),
     numerator, denominator, value, ci_low, ci_high, suppressed.
     """
     by = list(by)
     _check_breakdown(metric_id, by)
-    overall_frame = compute_metrics(tables, filters, min_cell_size=min_cell_size, metric_ids=[metric_id])
     if tuple(by) in GROUPINGS:
+        overall_frame = compute_metrics(tables, filters, min_cell_size=min_cell_size, metric_ids=[metric_id])
         return _regroup(overall_frame, by)
-    as_of = resolve_as_of(tables, filters.as_of)
-    prep = _Prepared(tables, filters, as_of)
-    cells = _breakdown_cells(prep, metric_id, by)
-    cells.sort(key=lambda c: key_sort_value(tuple(None if v is None else str(v) for v in c[0])))
-    overall = overall_frame.filter(pl.col("group_by").list.len() == 0)
-    records: list[dict[str, Any]] = []
-    if overall.height:
-        o = overall.row(0, named=True)
-        total = ("__overall__", bool(o["suppressed"]), float(o["denominator"]))
-        records.append({**o, "group": {d: None for d in by}})
-    else:
-        total = ("__overall__", False, 0.0)
-    members = [
-        (c[0], c[1], c[2], key_sort_value(tuple(None if v is None else str(v) for v in c[0]))) for c in cells
+    view = metric_view(tables, filters, metric_id, min_cell_size=min_cell_size)
+    if tuple(by) not in view:
+        shown = ", ".join("+".join(b) for b in view) or "none"
+        raise ValueError(
+            f"cannot break {metric_id} down by {by}: a breakdown must be part of the metric's view to be "
+            f"protected with the others (one dimension, a standard grouping, or one of: {shown}); "
+            "add a new two-key breakdown to VIEW_TWO_KEY_BREAKDOWNS"
+        )
+    return view[tuple(by)]
+
+
+_BreakdownKey = tuple[str, tuple[str, ...], tuple[str | None, ...]]
+
+
+def _strings(values: Sequence[Any]) -> tuple[str | None, ...]:
+    return tuple(None if v is None else str(v) for v in values)
+
+
+def view_breakdowns(metric_id: str) -> list[tuple[str, ...]]:
+    """The breakdowns (besides the ``metrics`` groupings) in ``metric_id``'s view, in visiting order:
+    each dimension of the registry, then :data:`VIEW_TWO_KEY_BREAKDOWNS` whose dimensions apply."""
+    definition = get_metric(metric_id)
+    allowed = (*definition.breakdowns, *GROUP_KEYS)
+    one_key = [(d,) for d in definition.breakdowns if d not in GROUP_KEYS]
+    two_key = [b for b in VIEW_TWO_KEY_BREAKDOWNS if all(d in allowed for d in b)]
+    return [*one_key, *two_key]
+
+
+def metric_view(
+    tables: Tables, filters: Filters, metric_id: str, *, min_cell_size: int = 11
+) -> dict[tuple[str, ...], pl.DataFrame]:
+    """Every breakdown of one metric the product shows under one filter setting, protected as one system.
+
+    The system (see :mod:`dashboard.metrics.disclosure`): the metric's
+    ``metrics`` rows, fixed as :func:`compute_metrics` suppresses them; each
+    one-key breakdown against the overall row; each two-key breakdown
+    (quarter × g) against the overall row, against each quarter row of the
+    quarter breakdown and against each ``metrics`` row of grouping g. Only
+    breakdown cells are ever suppressed here. Returns one frame per
+    breakdown of :func:`view_breakdowns`, as :func:`metric_breakdown` gives it.
+    """
+    from dashboard.metrics.disclosure import Cell, protect
+
+    k = min_cell_size
+    metrics_frame = compute_metrics(tables, filters, min_cell_size=k, metric_ids=[metric_id])
+    prep = _Prepared(tables, filters, resolve_as_of(tables, filters.as_of))
+    breakdowns = view_breakdowns(metric_id)
+    raw = {by: _breakdown_cells(prep, metric_id, list(by)) for by in breakdowns}
+    cells: dict[Hashable, Cell] = {}
+    metric_keys: list[GroupKey] = []
+    for rec in metrics_frame.iter_rows(named=True):
+        grouping = tuple(rec["group_by"])
+        values: tuple[str | None, ...] = tuple(rec["group"][g] for g in grouping)
+        metric_keys.append((grouping, values))
+        cells[(grouping, values)] = Cell(
+            rec["numerator"], float(rec["denominator"]), key_sort_value(values), fixed=bool(rec["suppressed"])
+        )
+    keyed: dict[tuple[str, ...], list[tuple[_BreakdownKey, tuple[Any, ...]]]] = {}
+    for by, rows in raw.items():
+        keyed[by] = []
+        for row in sorted(rows, key=lambda c: key_sort_value(_strings(c[0]))):
+            key: _BreakdownKey = ("breakdown", by, _strings(row[0]))
+            cells[key] = Cell(row[1], row[2], key_sort_value(key[2]))
+            keyed[by].append((key, row))
+    sets: list[AdditiveSet[Hashable]] = [
+        AdditiveSet(s.total, tuple(s.members)) for s in metric_sets(metric_keys)
     ]
-    if len(by) == 2:
-        flags = _suppress_two_key_cells(tables, filters, metric_id, by, total, members, min_cell_size)
-    else:
-        flags = suppress_against_total(total, members, min_cell_size)
-    for key, num, den, value, ci in cells:
-        records.append({
-            "metric": metric_id, "group_by": by,
-            "group": {d: (None if v is None else str(v)) for d, v in zip(by, key)},
-            "numerator": num, "denominator": den, "value": value,
-            "ci_low": ci[0] if ci else None, "ci_high": ci[1] if ci else None,
-            "suppressed": flags[key],
-        })
-    schema = dict(OUTPUT_SCHEMA)
-    schema["group"] = pl.Struct({d: pl.String() for d in by})
-    return pl.DataFrame(records, schema=schema)
-
-
-def _suppress_two_key_cells(
-    tables: Tables,
-    filters: Filters,
-    metric_id: str,
-    by: list[str],
-    total: tuple[Hashable, bool, float],
-    members: list[tuple[Any, int | None, float, tuple[tuple[int, str], ...]]],
-    k: int,
-) -> dict[Hashable, bool]:
-    """Two-key cells against the overall row and each first-key row of the
-    one-key breakdown (see :func:`~dashboard.metrics.suppression.suppress_two_key`)."""
-    firsts = metric_breakdown(tables, filters, metric_id, [by[0]], min_cell_size=k)
-    first_totals = {
-        rec["group"][by[0]]: (bool(rec["suppressed"]), float(rec["denominator"] or 0))
-        for rec in firsts.filter(pl.col("group_by").list.len() == 1).iter_rows(named=True)
-    }
-    as_strings = [(tuple(None if v is None else str(v) for v in m[0]), m[1], m[2], m[3]) for m in members]
-    flags = suppress_two_key(total, first_totals, as_strings, k)
-    return {m[0]: flags[s[0]] for m, s in zip(members, as_strings)} | {total[0]: flags[total[0]]}
+    for by in breakdowns:
+        members = tuple(key for key, _ in keyed[by])
+        sets.append(AdditiveSet(OVERALL, members))
+        if len(by) != 2:
+            continue
+        for position, margin in enumerate(by):
+            values_seen = sorted({key[2][position] for key in members}, key=lambda v: key_sort_value((v,)))
+            for value in values_seen:
+                total: Hashable = (
+                    ((margin,), (value,)) if margin in GROUP_KEYS else ("breakdown", (margin,), (value,))
+                )
+                sets.append(AdditiveSet(total, tuple(m for m in members if m[2][position] == value)))
+    flags = protect(cells, sets, k)
+    overall = metrics_frame.filter(pl.col("group_by").list.len() == 0)
+    out: dict[tuple[str, ...], pl.DataFrame] = {}
+    for by in breakdowns:
+        records: list[dict[str, Any]] = []
+        if overall.height:
+            records.append({**overall.row(0, named=True), "group": {d: None for d in by}})
+        for key, (values_raw, num, den, value, ci) in keyed[by]:
+            records.append({
+                "metric": metric_id, "group_by": list(by),
+                "group": dict(zip(by, key[2])),
+                "numerator": num, "denominator": den, "value": value,
+                "ci_low": ci[0] if ci else None, "ci_high": ci[1] if ci else None,
+                "suppressed": flags[key],
+            })
+        schema = dict(OUTPUT_SCHEMA)
+        schema["group"] = pl.Struct({d: pl.String() for d in by})
+        out[by] = pl.DataFrame(records, schema=schema)
+    return out
 
 
 def _regroup(frame: pl.DataFrame, by: list[str]) -> pl.DataFrame:

@@ -18,9 +18,9 @@ Suppression (k = ``min_cell_size``, default 11; 0 turns it off):
 - complementary suppression runs within each view against its totals: the
   members of every additive set listed in each function's docstring are
   protected against subtraction from their published total
-  (:func:`dashboard.metrics.suppression.suppress_against_total` for a view
-  with one set, :func:`~dashboard.metrics.suppression.complementary_suppression`
-  over all the view's sets when margins are published too). Because these
+  (:func:`~dashboard.metrics.suppression.complementary_suppression` over all
+  the view's sets; the co-responder share's breakdowns form one system,
+  protected by :func:`dashboard.metrics.disclosure.protect`). Because these
   views publish two levels of totals, one more rule applies to them: a total
   suppressed while all its members are published would be their sum, so its
   smallest member is suppressed too (see :func:`_count_suppression`).
@@ -50,8 +50,6 @@ from dashboard.metrics.suppression import (
     complementary_suppression,
     key_sort_value,
     primary_suppressed,
-    suppress_against_total,
-    suppress_two_key,
 )
 from dashboard.metrics.tables import Filters, Tables, resolve_as_of
 from dashboard.stats import wilson_interval
@@ -349,9 +347,10 @@ def co_responder_share(
     The first row is the overall row; then one row per value of ``by`` (any
     of :data:`CO_RESPONDER_BREAKDOWNS`; ``quarter`` is the contact_date's
     calendar quarter, "2025-Q3") with a contact, in key order (null last). A
-    row is suppressed when N < k or the numerator is from 1 to k − 1; the
-    cells are then protected against the overall row as one additive set and,
-    for two keys, against each first-key row of the one-key view.
+    row is suppressed when N < k or the numerator is from 1 to k − 1; every
+    breakdown the dashboard shows is then protected together with the others
+    (see :func:`co_responder_view`), so no suppressed cell can be worked out
+    from the community-policing page.
     Columns as :data:`dashboard.metrics.engine.OUTPUT_SCHEMA` with ``group``
     holding the ``by`` keys, so the dashboard's ``views`` helpers read it.
     """
@@ -362,42 +361,71 @@ def co_responder_share(
             f"cannot break {CO_RESPONDER_SHARE} down by {by}: choose distinct dimensions among "
             f"{', '.join(CO_RESPONDER_BREAKDOWNS)}"
         )
+    view = co_responder_view(tables, filters, min_cell_size=min_cell_size)
+    if tuple(by) not in view:
+        raise ValueError(
+            f"cannot break {CO_RESPONDER_SHARE} down by {by}: it is shown by one of "
+            f"{', '.join(CO_RESPONDER_BREAKDOWNS)} or by {' x '.join(CO_RESPONDER_TWO_KEY)}"
+        )
+    return view[tuple(by)]
+
+
+CO_RESPONDER_TWO_KEY: tuple[str, str] = ("quarter", "agency_id")
+"""The two-key co-responder breakdown the community-policing page shows."""
+
+
+def co_responder_view(
+    tables: Tables, filters: Filters, *, min_cell_size: int = DEFAULT_MIN_CELL_SIZE
+) -> dict[tuple[str, ...], pl.DataFrame]:
+    """Every co-responder breakdown under one filter setting, protected as one system
+    (:mod:`dashboard.metrics.disclosure`): the overall row; each breakdown of
+    :data:`CO_RESPONDER_BREAKDOWNS` against it; the quarter × agency cells against
+    the overall row, each quarter row and each agency row. Keyed by ``by``
+    (``()`` is the overall row alone)."""
+    from dashboard.metrics.disclosure import Cell, protect
+
     prep = _prepare(tables, filters)
     contacts = _police_base(prep).with_columns(
         pl.col("co_responder").fill_null(False).cast(pl.Int64).alias("_num"),
         _quarter_expr(pl.col("_date")).alias("quarter"),
     )
-    overall = contacts.select(pl.col("_num").sum().alias("_num"), pl.len().alias("_den")).collect().row(0, named=True)
+    breakdowns: list[tuple[str, ...]] = [(d,) for d in CO_RESPONDER_BREAKDOWNS] + [CO_RESPONDER_TWO_KEY]
+    queries = [contacts.select(pl.col("_num").sum().alias("_num"), pl.len().alias("_den"))]
+    queries += [contacts.group_by(list(by)).agg(pl.col("_num").sum(), pl.len().alias("_den")) for by in breakdowns]
+    collected = pl.collect_all(queries)
+    overall = collected[0].row(0, named=True)
     o_num, o_den = int(overall["_num"] or 0), int(overall["_den"] or 0)
-    schema = dict(OUTPUT_SCHEMA)
-    schema["group"] = pl.Struct({d: pl.String() for d in by})
-    records: list[dict[str, Any]] = []
     total_key: Hashable = ("__overall__",)
-    total_suppressed = primary_suppressed(o_num, float(o_den), min_cell_size)
+    cells: dict[Hashable, Cell] = {}
     if o_den > 0:
-        records.append(_rate_record([], {}, o_num, o_den, total_suppressed))
-    if not by:
-        return pl.DataFrame(records, schema=schema)
-    cells = contacts.group_by(by).agg(pl.col("_num").sum(), pl.len().alias("_den")).collect()
-    members = []
-    for rec in cells.iter_rows(named=True):
-        key = tuple(None if rec[d] is None else str(rec[d]) for d in by)
-        members.append((key, int(rec["_num"]), float(rec["_den"]), key_sort_value(key)))
-    members.sort(key=lambda m: m[3])
-    total = (total_key, total_suppressed, float(o_den))
-    if len(by) == 2:
-        # The one-key view by[0] is shown beside this one: protect cells against its totals too.
-        firsts = co_responder_share(tables, filters, [by[0]], min_cell_size=min_cell_size)
-        first_totals = {
-            rec["group"][by[0]]: (bool(rec["suppressed"]), float(rec["denominator"] or 0))
-            for rec in firsts.filter(pl.col("group_by").list.len() == 1).iter_rows(named=True)
-        }
-        flags = suppress_two_key(total, first_totals, members, min_cell_size)
-    else:
-        flags = suppress_against_total(total, members, min_cell_size)
-    for key, num, den, _ in members:
-        records.append(_rate_record(by, dict(zip(by, key)), num, int(den), flags[key]))
-    return pl.DataFrame(records, schema=schema)
+        cells[total_key] = Cell(o_num, float(o_den), ())
+    members: dict[tuple[str, ...], list[tuple[Hashable, tuple[str | None, ...], int, int]]] = {}
+    for by, frame in zip(breakdowns, collected[1:]):
+        rows: list[tuple[Hashable, tuple[str | None, ...], int, int]] = []
+        for rec in frame.iter_rows(named=True):
+            key = tuple(None if rec[d] is None else str(rec[d]) for d in by)
+            rows.append((("cell", by, key), key, int(rec["_num"]), int(rec["_den"])))
+        rows.sort(key=lambda r: key_sort_value(r[1]))
+        members[by] = rows
+        for cell_key, values, num, den in rows:
+            cells[cell_key] = Cell(num, float(den), key_sort_value(values))
+    sets: list[AdditiveSet[Hashable]] = [AdditiveSet(total_key, tuple(r[0] for r in members[by])) for by in breakdowns]
+    two = members[CO_RESPONDER_TWO_KEY]
+    for position, margin in enumerate(CO_RESPONDER_TWO_KEY):
+        for value in sorted({r[1][position] for r in two}, key=lambda v: key_sort_value((v,))):
+            sets.append(AdditiveSet(("cell", (margin,), (value,)), tuple(r[0] for r in two if r[1][position] == value)))
+    flags = protect(cells, sets, min_cell_size)
+    out: dict[tuple[str, ...], pl.DataFrame] = {}
+    for by in [(), *breakdowns]:
+        schema = dict(OUTPUT_SCHEMA)
+        schema["group"] = pl.Struct({d: pl.String() for d in by})
+        records: list[dict[str, Any]] = []
+        if o_den > 0:
+            records.append(_rate_record([], {}, o_num, o_den, flags[total_key]))
+        for cell_key, values, num, den in members.get(by, []):
+            records.append(_rate_record(list(by), dict(zip(by, values)), num, den, flags[cell_key]))
+        out[by] = pl.DataFrame(records, schema=schema)
+    return out
 
 
 def _rate_record(by: list[str], group: dict[str, Any], num: int, den: int, suppressed: bool) -> dict[str, Any]:

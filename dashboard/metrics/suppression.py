@@ -13,20 +13,38 @@ Complementary: within one metric, the *additive sets* are
 3. the programs of one cohort against that cohort's row, cohorts in key
    order.
 
-Whenever a set's total is published and exactly one member is suppressed,
-the published member with the smallest denominator is suppressed too (ties:
-lowest group key as a string, null last; two-key groups compare key by key).
-A set with a single member suppresses its total when the member is
-suppressed. Sets are visited in that order and the pass repeats until
-nothing changes.
+A set's total counts as one more cell of the set: whenever exactly one cell
+of a set is suppressed — one member while the total is published, or the
+total while every member is published — the published member with the
+smallest denominator is suppressed too (ties: lowest group key as a string,
+null last; two-key groups compare key by key). A set with a single member
+suppresses its total when the member is suppressed, and its member when the
+total is suppressed. Sets are visited in that order and the pass repeats
+until nothing changes.
 
 The functions here work on plain keys so the same procedure serves the
 metric table, the dashboard's breakdowns and the head-count tiles.
+
+Public entry points (stable; other metric families call them):
+
+- :func:`primary_suppressed` — the primary rule for one cell;
+- :func:`complementary_suppression` — the complementary rule over any list of
+  :class:`AdditiveSet` (optionally with ``fixed`` cells whose state is
+  already published elsewhere and must not change);
+- :func:`suppress_metric_rows` — primary and complementary suppression of
+  one metric's rows (overall and the four groupings), as ``metrics`` prints;
+- :func:`metric_sets` — the additive sets of one metric in visiting order;
+- :func:`suppress_against_total` / :func:`suppress_two_key` — breakdown cells
+  against totals that are already decided.
+
+Everything one dashboard view shows of a metric (its ``metrics`` rows and
+every breakdown) is protected as one system by
+:mod:`dashboard.metrics.disclosure`, which builds on these functions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -76,11 +94,21 @@ def complementary_suppression(
     denominators: Mapping[KeyT, float],
     sort_keys: Mapping[KeyT, tuple[tuple[int, str], ...]],
     sets: Sequence[AdditiveSet[KeyT]],
+    fixed: Collection[KeyT] = frozenset(),
 ) -> dict[KeyT, bool]:
     """Apply the complementary rule over ``sets`` (visited in order) until stable.
 
     ``suppressed`` holds the primary flags of every row that exists; members
     or totals without a row are ignored (no row means nothing published).
+    A set's total is one more cell of the set: when exactly one cell of
+    {total} + members is suppressed, the published member with the smallest
+    denominator (ties by sort key) is suppressed too; when no member is
+    published (a single suppressed member), the total is.
+
+    ``fixed`` names cells whose state was decided elsewhere (for example the
+    ``metrics`` rows a breakdown is shown beside): they are never changed, so
+    the complement is taken among the other published cells of the set. A
+    set whose only published cells are fixed is left as it is.
     """
     state = dict(suppressed)
     changed = True
@@ -90,21 +118,34 @@ def complementary_suppression(
             members = [m for m in s.members if m in state]
             if not members or s.total not in state:
                 continue
-            if len(members) == 1:
-                if state[members[0]] and not state[s.total]:
-                    state[s.total] = True
-                    changed = True
+            hidden = int(state[s.total]) + sum(1 for m in members if state[m])
+            if hidden != 1:
                 continue
-            if state[s.total]:
+            pick = complement_pick(s.total, members, state, denominators, sort_keys, fixed)
+            if pick is None:
                 continue
-            hidden = [m for m in members if state[m]]
-            if len(hidden) != 1:
-                continue
-            published = [m for m in members if not state[m]]
-            pick = min(published, key=lambda m: (denominators[m], sort_keys[m]))
             state[pick] = True
             changed = True
     return state
+
+
+def complement_pick(
+    total: KeyT,
+    members: Sequence[KeyT],
+    state: Mapping[KeyT, bool],
+    denominators: Mapping[KeyT, float],
+    sort_keys: Mapping[KeyT, tuple[tuple[int, str], ...]],
+    fixed: Collection[KeyT] = frozenset(),
+) -> KeyT | None:
+    """The cell a set with one suppressed cell suppresses next: its published member
+    with the smallest denominator (ties by sort key), else its total; None when
+    every published cell is ``fixed``."""
+    published = [m for m in members if not state[m] and m not in fixed]
+    if published:
+        return min(published, key=lambda m: (denominators[m], sort_keys[m]))
+    if not state[total] and total not in fixed:
+        return total
+    return None
 
 
 def metric_sets(keys: Iterable[GroupKey]) -> list[AdditiveSet[GroupKey]]:
@@ -174,7 +215,7 @@ def suppress_against_total(
     if k <= 0:
         return state
     return complementary_suppression(
-        state, dens, sort_keys, [AdditiveSet(total_key, tuple(m[0] for m in members))]
+        state, dens, sort_keys, [AdditiveSet(total_key, tuple(m[0] for m in members))], fixed={total_key}
     )
 
 
@@ -202,4 +243,4 @@ def suppress_two_key(
     sets = [AdditiveSet(total[0], tuple(m[0] for m in members))]
     for first in sorted({m[0][0] for m in members}, key=lambda v: key_sort_value((v,))):
         sets.append(AdditiveSet(("__first__", first), tuple(m[0] for m in members if m[0][0] == first)))
-    return complementary_suppression(state, dens, sort_keys, sets)
+    return complementary_suppression(state, dens, sort_keys, sets, fixed=set(decided))

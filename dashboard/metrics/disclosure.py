@@ -1,0 +1,283 @@
+"""One disclosure-control engine for everything one view shows of a measure.
+
+A *view* is one filter setting. Within it the product publishes, for one
+measure, the ``metrics`` rows (overall, by program, agency, cohort and
+program × cohort) and every breakdown a page, a chart-data download, a table
+or the report bundle shows (by quarter, service type, event type, violation
+type, agency response, contact type, the equity dimensions, and the quarter ×
+cohort and quarter × agency trends). All of these cells are numbers of the
+same records, so they form one system of *additive sets*: each breakdown
+against the overall row, and each two-key breakdown against both of its
+one-key margins (quarter × cohort cells against each quarter row, against
+each cohort row and against the overall row). See "Disclosure control across
+a view" in ``docs/metrics.md`` for the rule in words and its limits.
+
+:func:`protect` suppresses cells of that system in two steps and repeats
+them until nothing changes:
+
+1. **Set by set** — the complementary rule of the metric definitions: a set
+   whose cells (its total counting as one more cell) hold exactly one
+   suppressed cell suppresses one more of its published cells — the one
+   that opens the fewest other sets, then the smallest denominator.
+2. **Exactly** — a viewer can combine several sets (add one, subtract
+   another). :func:`recoverable_cells` solves the whole linear system of
+   published and withheld cells and lists every withheld cell whose value is
+   fixed by the published ones; for each, one more published cell of a set
+   that contains it is suppressed.
+
+Cells already decided elsewhere are *fixed* (the ``metrics`` rows: their
+suppression follows the metric definitions to the letter and a breakdown
+never changes them). The system therefore only ever suppresses breakdown
+cells; a withheld ``metrics`` cell that the ``metrics`` rows alone already
+determine is a limit of the published rule, not something a breakdown can
+repair, and is left as it is.
+
+Public entry points (stable; other metric families may call them):
+
+- :class:`Cell` — one published cell: numerator, denominator, sort key and,
+  for a fixed cell, its decided suppression;
+- :func:`protect` — suppression flags for a system of cells and sets;
+- :func:`recoverable_cells` — the withheld cells a viewer can work out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import numpy as np
+
+from dashboard.metrics.suppression import AdditiveSet, primary_suppressed
+
+K = TypeVar("K", bound=Hashable)
+
+_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One cell of a view: what the primary rule and the complement choice need.
+
+    ``fixed`` is None for a cell this engine decides, else its suppression as
+    already published elsewhere (it is then never changed).
+    """
+
+    numerator: int | None
+    denominator: float
+    sort_key: tuple[tuple[int, str], ...]
+    fixed: bool | None = None
+
+
+def protect(cells: Mapping[K, Cell], sets: Sequence[AdditiveSet[K]], k: int) -> dict[K, bool]:
+    """Suppression flags for every cell of one view (see the module docstring).
+
+    Free cells start from the primary rule (denominator below ``k`` or
+    numerator 1..k−1); fixed cells keep their state. ``sets`` are visited in
+    order, as in the metric definitions. ``k`` <= 0 turns suppression off.
+    """
+    state: dict[K, bool] = {
+        key: (cell.fixed if cell.fixed is not None else primary_suppressed(cell.numerator, cell.denominator, k))
+        for key, cell in cells.items()
+    }
+    if k <= 0:
+        return state
+    fixed = {key for key, cell in cells.items() if cell.fixed is not None}
+    dens = {key: cell.denominator for key, cell in cells.items()}
+    sort_keys = {key: cell.sort_key for key, cell in cells.items()}
+    # What the fixed cells give away on their own: nothing a breakdown can change.
+    everything_free_hidden = {key: (state[key] if key in fixed else True) for key in state}
+    inherent = recoverable_cells(sets, everything_free_hidden)
+    # A free cell the fixed cells determine is public already: it can never protect anything.
+    fixed |= {key for key in inherent if not state[key]}
+    hopeless: set[K] = set()
+    chooser = _Chooser(sets, state, dens, sort_keys, fixed)
+    while True:
+        state = chooser.set_pass()
+        leaks = [key for key in recoverable_cells(sets, state) if key not in inherent and key not in hopeless]
+        if not leaks:
+            return state
+        pick = None
+        for leak in leaks:
+            pick = chooser.widening_pick(leak)
+            if pick is not None:
+                break
+            hopeless.add(leak)
+        if pick is None:
+            return state
+        state[pick] = True
+
+
+class _Chooser(Generic[K]):
+    """The set-by-set rule over one system, choosing complements that cost the least.
+
+    The rule is the metric definitions' (a set with exactly one suppressed
+    cell, its total counting as a cell, suppresses one more), but among the
+    published free cells of the set it prefers the one whose suppression
+    leaves the fewest other sets with a single suppressed cell — sets it
+    would otherwise have to open in turn (a quarter whose only agency cell
+    is withheld, say) — then the smallest denominator, then the lowest key.
+    Fixed cells are never chosen.
+    """
+
+    def __init__(
+        self,
+        sets: Sequence[AdditiveSet[K]],
+        state: dict[K, bool],
+        dens: Mapping[K, float],
+        sort_keys: Mapping[K, tuple[tuple[int, str], ...]],
+        fixed: set[K],
+    ) -> None:
+        self.state = state
+        self.dens = dens
+        self.sort_keys = sort_keys
+        self.fixed = fixed
+        self.sets: list[tuple[K, list[K]]] = []
+        self.sets_of: dict[K, list[int]] = {}
+        for s in sets:
+            members = [m for m in s.members if m in state]
+            if s.total not in state or not members:
+                continue
+            index = len(self.sets)
+            self.sets.append((s.total, members))
+            for cell in dict.fromkeys((s.total, *members)):
+                self.sets_of.setdefault(cell, []).append(index)
+
+    def _hidden(self, index: int) -> int:
+        total, members = self.sets[index]
+        return int(self.state[total]) + sum(1 for m in members if self.state[m])
+
+    def _choose(self, candidates: Sequence[K]) -> K:
+        def cost(cell: K) -> tuple[int, float, tuple[tuple[int, str], ...]]:
+            opened = sum(1 for i in self.sets_of.get(cell, ()) if self._hidden(i) == 0)
+            return opened, self.dens[cell], self.sort_keys[cell]
+
+        return min(candidates, key=cost)
+
+    def _pick_in(self, index: int) -> K | None:
+        total, members = self.sets[index]
+        published = [m for m in members if not self.state[m] and m not in self.fixed]
+        if published:
+            return self._choose(published)
+        if not self.state[total] and total not in self.fixed:
+            return total
+        return None
+
+    def set_pass(self) -> dict[K, bool]:
+        """Visit the sets in order until no set has exactly one suppressed cell it can still cover."""
+        changed = True
+        while changed:
+            changed = False
+            for index in range(len(self.sets)):
+                if self._hidden(index) != 1:
+                    continue
+                pick = self._pick_in(index)
+                if pick is not None:
+                    self.state[pick] = True
+                    changed = True
+        return self.state
+
+    def widening_pick(self, leak: K) -> K | None:
+        """A published free cell to suppress so that ``leak`` is no longer determined: a
+        cell of the first set (in visiting order) that holds it, else the cheapest
+        published free cell connected to it through the sets."""
+        for index in self.sets_of.get(leak, ()):
+            pick = self._pick_in(index)
+            if pick is not None:
+                return pick
+        reached = {leak}
+        frontier = [leak]
+        while frontier:
+            cell = frontier.pop()
+            for index in self.sets_of.get(cell, ()):
+                total, members = self.sets[index]
+                for other in (total, *members):
+                    if other not in reached:
+                        reached.add(other)
+                        frontier.append(other)
+        candidates = [c for c in reached if not self.state[c] and c not in self.fixed]
+        return self._choose(candidates) if candidates else None
+
+
+def recoverable_cells(sets: Sequence[AdditiveSet[K]], state: Mapping[K, bool]) -> list[K]:
+    """Withheld cells whose value the published cells of ``sets`` determine.
+
+    Each set gives one linear equation, Σ members − total = 0, over the
+    cells that have a row in ``state`` (True = withheld). Moving the
+    published cells to the right-hand side leaves a system in the withheld
+    cells; a withheld cell is determined exactly when its unit vector lies in
+    the row space of that system, i.e. when the reduced row echelon form has
+    a row holding that cell alone. Solved per connected group of cells.
+    """
+    equations: list[dict[K, float]] = []
+    for s in sets:
+        if s.total not in state:
+            continue
+        members = [m for m in s.members if m in state]
+        if not members:
+            continue
+        row: dict[K, float] = {}
+        for m in members:
+            if state[m]:
+                row[m] = row.get(m, 0.0) + 1.0
+        if state[s.total]:
+            row[s.total] = row.get(s.total, 0.0) - 1.0
+        row = {c: v for c, v in row.items() if v != 0.0}
+        if row:
+            equations.append(row)
+    if not equations:
+        return []
+    # Connected groups of withheld cells (union-find over the equations).
+    parent: dict[K, K] = {}
+
+    def find(x: K) -> K:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for eq in equations:
+        cells = list(eq)
+        for c in cells:
+            parent.setdefault(c, c)
+        for c in cells[1:]:
+            a, b = find(cells[0]), find(c)
+            if a != b:
+                parent[b] = a
+    groups: dict[K, list[dict[K, float]]] = {}
+    for eq in equations:
+        groups.setdefault(find(next(iter(eq))), []).append(eq)
+    out: list[K] = []
+    for group in groups.values():
+        variables = list(dict.fromkeys(c for eq in group for c in eq))
+        index = {c: i for i, c in enumerate(variables)}
+        matrix = np.zeros((len(group), len(variables)))
+        for row_number, eq in enumerate(group):
+            for c, v in eq.items():
+                matrix[row_number, index[c]] = v
+        for reduced in _reduced_rows(matrix):
+            nonzero = np.flatnonzero(np.abs(reduced) > _TOLERANCE)
+            if len(nonzero) == 1:
+                out.append(variables[int(nonzero[0])])
+    return out
+
+
+def _reduced_rows(matrix: np.ndarray) -> list[np.ndarray]:
+    """The non-zero rows of the reduced row echelon form (partial pivoting; the entries
+    are small integers, so the tolerance separates zero from non-zero safely)."""
+    a = matrix.astype(float).copy()
+    rows, cols = a.shape
+    pivot_row = 0
+    for col in range(cols):
+        if pivot_row >= rows:
+            break
+        best = pivot_row + int(np.argmax(np.abs(a[pivot_row:, col])))
+        if abs(a[best, col]) <= _TOLERANCE:
+            continue
+        a[[pivot_row, best]] = a[[best, pivot_row]]
+        a[pivot_row] /= a[pivot_row, col]
+        for r in range(rows):
+            if r != pivot_row and abs(a[r, col]) > _TOLERANCE:
+                a[r] -= a[r, col] * a[pivot_row]
+        pivot_row += 1
+    return [a[r] for r in range(pivot_row)]

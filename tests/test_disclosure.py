@@ -1,0 +1,171 @@
+"""No suppressed cell can be worked out from what one view shows.
+
+The attacks come from :mod:`viewer_attack`: gather every number one filter
+setting publishes (``metrics`` JSON, ``evaluate`` JSON, every breakdown the
+pages and chart-data downloads show, the co-responder views) and solve the
+additive relations the definitions state exactly. The engine's own
+disclosure module (:mod:`dashboard.metrics.disclosure`) is tested by hand
+first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import viewer_attack as V
+from dashboard.metrics.disclosure import Cell, protect, recoverable_cells
+from dashboard.metrics.engine import metric_breakdown, metric_view, metrics_json
+from dashboard.metrics.suppression import AdditiveSet
+from dashboard.metrics.tables import Filters, Tables
+from dashboard.sample import generate_tables
+from test_metrics_properties import AS_OF, extracts
+
+D = dt.date
+
+
+def _cell(den: float, num: int | None = None, *, fixed: bool | None = None, name: str = "") -> Cell:
+    return Cell(num if num is not None else int(den), den, ((0, name),), fixed)
+
+
+# --- the engine, by hand ------------------------------------------------------------------------
+
+
+def test_recoverable_cells_sees_a_combination_of_sets() -> None:
+    """A 2 x 2 table with its margins: rows r1 = a + b, r2 = c + d, columns c1 = a + c,
+    c2 = b + d, and the total t. Withheld: a, b and r1 (every set holds two withheld cells or
+    none, so no set gives one away alone). Yet t − r2 = r1 and c1 − c = a: both determined."""
+    state = {"t": False, "r1": True, "r2": False, "c1": False, "c2": False,
+             "a": True, "b": True, "c": False, "d": False}
+    sets = [AdditiveSet("t", ("r1", "r2")), AdditiveSet("t", ("c1", "c2")),
+            AdditiveSet("r1", ("a", "b")), AdditiveSet("r2", ("c", "d")),
+            AdditiveSet("c1", ("a", "c")), AdditiveSet("c2", ("b", "d"))]
+    assert set(recoverable_cells(sets, state)) == {"a", "b", "r1"}
+    # Withholding c and d as well leaves a + b = r1, a + c = c1, b + d = c2, c + d = r2 with one
+    # degree of freedom (add x to a and d, take it from b and c): nothing is determined.
+    state.update(c=True, d=True, r2=True)
+    state["r1"] = True
+    assert recoverable_cells(sets, state) == []
+
+
+def test_protect_closes_a_gap_no_single_set_shows() -> None:
+    """The same table, k = 11: a = 5 is small; b = 30, c = 40, d = 25 (r1 = 35, r2 = 65,
+    c1 = 45, c2 = 55, t = 100), all free. Set by set: rows vs total, columns vs total: nothing
+    withheld. r1's cells {a, b}: a alone -> one more: b (its only other cell). r2's cells: none.
+    c1's cells {a, c}: a alone -> c. c2's cells {b, d}: b alone -> d. r2's cells {c, d} now two.
+    Every set holds 0 or 2 withheld cells and the exact check finds nothing determined."""
+    cells = {"t": _cell(100), "r1": _cell(35), "r2": _cell(65), "c1": _cell(45), "c2": _cell(55),
+             "a": _cell(5, name="a"), "b": _cell(30, name="b"), "c": _cell(40, name="c"), "d": _cell(25, name="d")}
+    sets = [AdditiveSet("t", ("r1", "r2")), AdditiveSet("t", ("c1", "c2")),
+            AdditiveSet("r1", ("a", "b")), AdditiveSet("r2", ("c", "d")),
+            AdditiveSet("c1", ("a", "c")), AdditiveSet("c2", ("b", "d"))]
+    flags = protect(cells, sets, 11)
+    assert {c for c, hidden in flags.items() if hidden} == {"a", "b", "c", "d"}
+    assert recoverable_cells(sets, flags) == []
+
+
+def test_protect_never_changes_fixed_cells() -> None:
+    """A total withheld elsewhere (fixed) over members 30 and 20 that publish on their own:
+    exactly one cell of the set is withheld -> the member with the smallest denominator (20)."""
+    cells = {"t": _cell(50, fixed=True), "m1": _cell(30, name="m1"), "m2": _cell(20, name="m2")}
+    flags = protect(cells, [AdditiveSet("t", ("m1", "m2"))], 11)
+    assert flags == {"t": True, "m1": False, "m2": True}
+    # The published total stays published even when its only member is small: nothing to do.
+    cells = {"t": _cell(5, fixed=False), "m": _cell(5, name="m")}
+    assert protect(cells, [AdditiveSet("t", ("m",))], 11) == {"t": False, "m": True}
+    assert protect(cells, [AdditiveSet("t", ("m",))], 0) == {"t": False, "m": False}
+
+
+# --- the issue's reproduction ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sample_seed_5() -> Tables:
+    return Tables.from_frames(**generate_tables(participants=3000, seed=5))
+
+
+@pytest.mark.slow
+def test_issue_reproduction_cohort_rows_are_safe_from_the_quarterly_trend(sample_seed_5: Tables) -> None:
+    """3,000-participant sample, seed 5, --program P07 --end 2023-06-30: compliance overall 16/20
+    is published with both cohort rows withheld; the compliance page's quarter x cohort trend used
+    to show the only pilot quarter, 12/14, so comparison = 16 - 12 = 4 of 20 - 14 = 6."""
+    f = Filters(as_of=D(2026, 6, 30), program_ids=("P07",), end=D(2023, 6, 30))
+    rows = {(tuple(r["group_by"]), tuple(r["group"].values())): r
+            for r in metrics_json(sample_seed_5, f, 11)["metrics"] if r["metric"] == "compliance_rate"}
+    assert (rows[((), ())]["numerator"], rows[((), ())]["denominator"]) == (16, 20)
+    assert rows[(("cohort",), ("pilot",))]["suppressed"] and rows[(("cohort",), ("comparison",))]["suppressed"]
+    trend = metric_breakdown(sample_seed_5, f, "compliance_rate", ["quarter", "cohort"])
+    pilot = [r for r in trend.iter_rows(named=True) if r["group_by"] and r["group"]["cohort"] == "pilot"]
+    assert [(r["numerator"], r["denominator"]) for r in pilot] == [(12, 14.0)]  # the engine's own numbers
+    assert all(r["suppressed"] for r in pilot)
+    view = V.gather(sample_seed_5, f, 11)
+    everything, metrics_only = V.recovered(view)
+    assert everything == metrics_only == set()
+    assert view.conflicts == [] and V.single_unknown_sets(view) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("program", [None, "P01", "P04", "P07"])
+@pytest.mark.parametrize("end", [None, D(2023, 6, 30), D(2024, 12, 31)])
+def test_no_cell_recoverable_on_the_sample(sample_seed_5: Tables, program: str | None, end: dt.date | None) -> None:
+    f = Filters(as_of=D(2026, 6, 30), program_ids=(program,) if program else (), end=end)
+    view = V.gather(sample_seed_5, f, 11)
+    everything, metrics_only = V.recovered(view)
+    assert everything - metrics_only == set()
+    assert view.conflicts == []
+    assert V.single_unknown_sets(view) == []
+
+
+# --- property tests: many small extracts and filter settings, attacked as a viewer would -----------
+
+filter_settings = st.builds(
+    Filters,
+    as_of=st.just(AS_OF),
+    start=st.none() | st.just(D(2022, 7, 1)),
+    end=st.none() | st.just(D(2024, 3, 31)),
+    program_ids=st.sampled_from([(), ("P1",)]),
+    cohorts=st.sampled_from([(), ("pilot",)]),
+)
+ATTACK = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@ATTACK
+@given(extracts(), filter_settings, st.integers(2, 12))
+def test_no_withheld_cell_is_determined_by_one_view(tables: Tables, filters: Filters, k: int) -> None:
+    """Every number one view publishes, every relation the definitions state, solved exactly:
+    no withheld cell is determined beyond what the metrics rows on their own determine, no cell is
+    withheld in one output and shown in another, and no additive set has exactly one withheld cell."""
+    view = V.gather(tables, filters, k)
+    everything, metrics_only = V.recovered(view)
+    assert everything - metrics_only == set(), sorted(map(str, everything - metrics_only))
+    assert view.conflicts == []
+    assert V.single_unknown_sets(view) == []
+
+
+COUNTED = ["compliance_rate", "violation_rate_per_100_pm", "police_diversion_rate", "median_days_to_service",
+           "referral_completion_rate", "recidivism_rearrest_6m"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(extracts(), filter_settings, st.integers(2, 12))
+def test_primary_rule_holds_in_every_breakdown(tables: Tables, filters: Filters, k: int) -> None:
+    """No published breakdown cell has a denominator below k or a numerator from 1 to k − 1, and
+    each breakdown's first row is the metrics overall row, unchanged."""
+    doc = {(r["metric"], tuple(r["group_by"])): r for r in metrics_json(tables, filters, k)["metrics"]
+           if not r["group_by"]}
+    for metric in COUNTED:
+        view = metric_view(tables, filters, metric, min_cell_size=k)
+        for by in view:
+            rows = list(view[by].iter_rows(named=True))
+            if not rows:
+                assert (metric, ()) not in doc
+                continue
+            assert rows[0]["suppressed"] == doc[(metric, ())]["suppressed"]
+            for row in rows[1:]:
+                if row["suppressed"]:
+                    continue
+                assert row["denominator"] >= k
+                assert row["numerator"] is None or not 1 <= row["numerator"] <= k - 1
