@@ -52,6 +52,8 @@ from dashboard.metrics.engine import compute_metrics, metric_breakdown, metrics_
 from dashboard.metrics.registry import METRIC_IDS, METRICS_BY_ID
 from dashboard.metrics.reintegration import (
     METRIC_IDS as REINTEGRATION_IDS,
+)
+from dashboard.metrics.reintegration import (
     reintegration_outcomes,
     statuses_at_windows,
 )
