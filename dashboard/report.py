@@ -453,7 +453,7 @@ def measures_table(
 
 
 def _no_row_note(metric_id: str) -> str:
-    if metric_id.startswith("recidivism_") or metric_id.startswith("reintegration_check_coverage_"):
+    if metric_id.startswith(("recidivism_", "reintegration_check_coverage_")):
         return "no participant indexed in the period has completed the window by the as-of date"
     if metric_id.startswith(("employment_rate_", "stable_housing_rate_")):
         return ("no participant indexed in the period has completed the window by the as-of date "

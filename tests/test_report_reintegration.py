@@ -20,11 +20,11 @@ import dataclasses
 import datetime as dt
 
 import pytest
+from test_report import AS_OF, report_tables
 
 from dashboard.metrics.tables import Tables
 from dashboard.report import REPORT_MEASURES, build_content
 from dashboard.stats import wilson_interval
-from test_report import AS_OF, report_tables
 
 NEW_IDS = ["employment_rate_12m", "stable_housing_rate_12m", "reintegration_check_coverage_12m"]
 
