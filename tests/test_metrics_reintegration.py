@@ -372,3 +372,30 @@ def test_breakdown_by_demographics_adds_up() -> None:
     # low = a, c, e, g (indexes 0, 2, 4, 6): a, c, e checked -> 3/4; high = b, f, h -> 3/3 (d not eligible).
     got = {r["group"]["risk_level"]: (r["numerator"], int(r["denominator"])) for r in cells.iter_rows(named=True)}
     assert got == {"low": (3, 4), "high": (3, 3)}
+
+
+def test_tie_order_is_the_contracts_enum_order() -> None:
+    from dashboard.metrics.reintegration import EMPLOYMENT_ORDER, HOUSING_ORDER
+
+    assert EMPLOYMENT_ORDER == ("full_time", "part_time", "unemployed", "not_in_labor_force")
+    assert HOUSING_ORDER == ("stable", "transitional", "homeless", "institutional")
+
+
+def test_version_1_sample_gives_the_same_metrics_and_evaluation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The generated sample without its contract version 2 tables: ``metrics`` (JSON and CSV) and
+    ``evaluate`` print exactly what an engine without the reintegration family prints."""
+    from dashboard.contract import TABLES
+    from dashboard.evaluation import evaluate
+    from dashboard.sample import generate_tables
+
+    version_1 = {t.name for t in TABLES if t.since == 1}
+    frames = {name: frame for name, frame in generate_tables(participants=400, seed=3).items() if name in version_1}
+    tables = Tables.from_frames(**frames)
+    assert tables.reintegration_checks.height == 0
+    filters = [Filters(), Filters(program_ids=("P02",), start=D(2024, 1, 1))]
+    mine = [(json.dumps(metrics_json(tables, f, 11)), metrics_csv(tables, f, 5)) for f in filters]
+    evaluation = json.dumps(evaluate(tables, Filters(), min_cell_size=11))
+    monkeypatch.setattr(engine, "_FAMILY_BUILDERS", ())
+    assert mine == [(json.dumps(metrics_json(tables, f, 11)), metrics_csv(tables, f, 5)) for f in filters]
+    assert evaluation == json.dumps(evaluate(tables, Filters(), min_cell_size=11,
+                                             measures=["rearrest", "reconviction", "reincarceration"]))

@@ -37,12 +37,13 @@ from collections.abc import Iterable
 
 import polars as pl
 
+from dashboard.contract import EMPLOYMENT_STATUSES, HOUSING_STATUSES
 from dashboard.metrics.recidivism import add_months_expr, participants_with_index_date
 
 WINDOWS_MONTHS: tuple[int, ...] = (6, 12)
-EMPLOYMENT_ORDER: tuple[str, ...] = ("full_time", "part_time", "unemployed", "not_in_labor_force")
+EMPLOYMENT_ORDER: tuple[str, ...] = EMPLOYMENT_STATUSES
 """The employment values in the contract's order, which also breaks same-date ties (first wins)."""
-HOUSING_ORDER: tuple[str, ...] = ("stable", "transitional", "homeless", "institutional")
+HOUSING_ORDER: tuple[str, ...] = HOUSING_STATUSES
 """The housing values in the contract's order, which also breaks same-date ties (first wins)."""
 EMPLOYED: tuple[str, ...] = ("full_time", "part_time")
 NOT_IN_LABOR_FORCE = "not_in_labor_force"
