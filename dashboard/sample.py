@@ -967,6 +967,14 @@ def _iter_tables(participants: int, seed: int, as_of: dt.date) -> Iterator[tuple
         "supervision_events": lambda: _supervision_frame(people, seed),
         "police_contacts": lambda: _police_contacts_frame(people, seed, as_of),
     }
+    from dashboard import sample_v2  # contract version 2 tables, each on a random stream of its own
+
+    builders |= {
+        "reintegration_checks": lambda: sample_v2.reintegration_checks_frame(people, seed),
+        "program_costs": lambda: sample_v2.program_costs_frame(people, seed, as_of),
+        "staffing": lambda: sample_v2.staffing_frame(people, seed, as_of),
+        "surveys": lambda: sample_v2.surveys_frame(people, seed, as_of),
+    }
     revocations: tuple[np.ndarray, np.ndarray] | None = None
     for table in TABLES:
         if table.name == "violations":
