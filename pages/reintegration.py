@@ -67,8 +67,8 @@ for tab, (measure, label) in zip(tabs, MEASURES.items()):
         chart = charts.rate_bars(
             data, title=title,
             subtitle=[
-                "Status at the latest check in the window; only people whose window ended by the as-of date. "
-                "n = people with a status (employment: in the labour force).",
+                ("Status at the latest check in the window; only people whose window ended by the as-of date. "
+                 "n = people with a status (employment: in the labour force)."),
                 *(f"{w} months — " + views.coverage_by_cohort_text(frame, f"{COVERAGE}_{w}m", k) for w in WINDOWS),
             ],
             category_title="Months after release or enrollment", value_title=f"{label} (rate)", min_cell_size=k,
