@@ -77,6 +77,9 @@ METRIC_IDS: tuple[str, ...] = (
     *(coverage_metric_id(w) for w in WINDOWS_MONTHS),
 )
 """Every metric id of this family, in registry order."""
+_WINDOW_OF: dict[str, int] = {
+    make(w): w for w in WINDOWS_MONTHS for make in (employment_metric_id, housing_metric_id, coverage_metric_id)
+}
 
 
 def check_measure(measure: str) -> None:
@@ -116,9 +119,10 @@ def _rank(column: str, order: tuple[str, ...]) -> pl.Expr:
                                          return_dtype=pl.Int8)
 
 
-def _status_at(domain: str, order: tuple[str, ...], in_window: pl.Expr, window_months: int) -> pl.Expr:
-    """Aggregation (per participant) of the status at W: the latest check in the window
-    with ``domain`` set decides; among checks of that date the first value in ``order``."""
+def _status_at(domain: str, in_window: pl.Expr, window_months: int) -> pl.Expr:
+    """Aggregation (per participant) of the status at W, as its position in the contract's
+    order: the latest check in the window with ``domain`` set decides; among checks of that
+    date the value listed first (lowest position) wins."""
     has_value = in_window & pl.col(domain).is_not_null()
     latest = pl.col("check_date").filter(has_value).max()
     rank = pl.col(f"_{domain}_rank").filter(has_value & (pl.col("check_date") == latest)).min()
@@ -155,8 +159,8 @@ def statuses_at_windows(
     for w in windows:
         in_window = pl.col("check_date") <= pl.col(f"_end_{w}")
         aggs += [
-            _status_at("employment", EMPLOYMENT_ORDER, in_window, w),
-            _status_at("housing", HOUSING_ORDER, in_window, w),
+            _status_at("employment", in_window, w),
+            _status_at("housing", in_window, w),
             in_window.cast(pl.Int64).sum().alias(checks_column(w)),
         ]
     ranks = rows.group_by("participant_id").agg(aggs)
@@ -219,7 +223,7 @@ def metric_units(
     ids = [m for m in METRIC_IDS if m in set(wanted)]
     if not ids:
         return None
-    windows = sorted({int(m.rsplit("_", 1)[1][:-1]) for m in ids})
+    windows = sorted({_WINDOW_OF[m] for m in ids})
     if not has_checks(checks):
         people = people.filter(pl.lit(False))
     frame = with_statuses(people, checks, windows)
@@ -252,8 +256,8 @@ def reintegration_outcomes(
     frame = with_statuses(people, checks, [window_months])
     eligible = pl.col(window_end_column(window_months)) <= as_of
     numerator, denominator = _outcome_flags(window_months, eligible)[metric_id(measure, window_months)]
-    drop = [c for w in [window_months] for c in (status_column("employment", w), status_column("housing", w),
-                                                   checks_column(w), window_end_column(w))]
+    w = window_months
+    drop = [status_column("employment", w), status_column("housing", w), checks_column(w), window_end_column(w)]
     return (
         frame.filter(denominator.fill_null(False))
         .with_columns(
