@@ -12,6 +12,7 @@ import argparse
 import datetime as dt
 import json
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -494,7 +495,8 @@ def _mini_load(as_of: dt.date) -> dict[str, dict[str, object]]:
     parent -> parent_rejected), duplicates, warnings.
     """
     valid_keys: dict[str, set[str]] = {}
-    seen_keys: dict[str, set[str]] = {}
+    seen_keys: dict[str, set[object]] = {}
+    row_key: dict[int, tuple[object, ...]] = {}
     loaded_rows: dict[str, list[dict[str, object]]] = {}
     results: dict[str, dict[str, object]] = {}
     for table in TABLES:
@@ -558,13 +560,26 @@ def _mini_load(as_of: dt.date) -> dict[str, dict[str, object]]:
                     if value not in c.enum:
                         broken.append(f"enum:{c.name}")
                         bad_format.add(c.name)
+                elif c.type == "decimal":
+                    if re.fullmatch(DECIMAL_PATTERN, text):
+                        value = Decimal(text)
+                    else:
+                        broken.append(f"decimal_format:{c.name}")
+                        bad_format.add(c.name)
                 row[c.name] = value
             for r in table.row_rules:
                 cols = {getattr(r, "later", None), getattr(r, "earlier", None), getattr(r, "column", None),
                         getattr(r, "when_column", None)} - {None}
+                if isinstance(r, AtLeastOne):
+                    # "set" is asked of the text: a badly written value is still a value
+                    if all(row[c] is None and c not in bad_format for c in r.columns):
+                        broken.append(r.id)
+                    continue
                 if cols & bad_format:
                     continue
-                if isinstance(r, DateOrder):
+                if isinstance(r, FirstOfMonth):
+                    bad = row[r.column] is not None and row[r.column].day != 1  # type: ignore[attr-defined]
+                elif isinstance(r, DateOrder):
                     bad = row[r.later] is not None and row[r.earlier] is not None and row[r.later] < row[r.earlier]  # type: ignore[operator]
                 else:
                     when = row[r.when_column] is not None if not r.values else row[r.when_column] in r.values
@@ -582,15 +597,17 @@ def _mini_load(as_of: dt.date) -> dict[str, dict[str, object]]:
                     continue
                 if v not in valid_keys[c.references]:  # type: ignore[index]
                     broken.append(("parent_rejected:" if v in seen_keys[c.references] else "fk:") + c.name)  # type: ignore[index]
-            if row[table.key] is not None:
-                seen_keys[table.name].add(row[table.key])  # type: ignore[arg-type]
+            key = tuple(row[c] for c in table.key_columns)
+            row_key[id(row)] = key
+            if None not in key:
+                seen_keys[table.name].add(key[0] if len(key) == 1 else key)
             if broken:
                 rejected_lines[str(line)] = sorted(broken)
             else:
                 candidates.append((line, row))
         by_key: dict[object, list[tuple[int, dict[str, object]]]] = {}
         for line, row in candidates:
-            by_key.setdefault(row[table.key], []).append((line, row))
+            by_key.setdefault(row_key[id(row)], []).append((line, row))
         kept: list[dict[str, object]] = []
         dropped = 0
         for copies in by_key.values():
@@ -603,7 +620,7 @@ def _mini_load(as_of: dt.date) -> dict[str, dict[str, object]]:
         for rules in rejected_lines.values():
             for rule in rules:
                 reasons[rule] = reasons.get(rule, 0) + 1
-        valid_keys[table.name] = {r[table.key] for r in kept}  # type: ignore[misc]
+        valid_keys[table.name] = {row_key[id(r)][0] for r in kept}  # type: ignore[misc]
         loaded_rows[table.name] = kept
         results[table.name] = {
             "rows_read": len(raw_rows), "loaded": len(kept), "rejected": len(rejected_lines),
@@ -613,7 +630,7 @@ def _mini_load(as_of: dt.date) -> dict[str, dict[str, object]]:
         }
     people = {p["participant_id"]: p for p in loaded_rows["participants"]}
     for name, col in (("supervision_events", "event_date"), ("violations", "violation_date"),
-                      ("referrals", "referral_date")):
+                      ("referrals", "referral_date"), ("reintegration_checks", "check_date")):
         for row in loaded_rows[name]:
             p = people[row["participant_id"]]
             if row[col] < p["enrollment_date"] or (p["exit_date"] is not None and row[col] > p["exit_date"]):  # type: ignore[operator]
@@ -654,7 +671,8 @@ def test_messy_covers_every_rule_kind_and_every_row_rule() -> None:
     planted = json.loads((MESSY_DIR / "planted.json").read_text(encoding="utf-8"))["tables"]
     kinds = {rule.split(":")[0] for t in planted.values() for rule in t["reasons"]}
     assert kinds >= {"required", "date_format", "bool_format", "int_format", "enum", "range", "after_as_of", "fk",
-                     "parent_rejected", "duplicate_key_conflict", "missing_column"}
+                     "parent_rejected", "duplicate_key_conflict", "missing_column", "decimal_format",
+                     "first_of_month", "at_least_one"}
     for table in TABLES:
         reasons = planted[table.name]["reasons"]
         for r in table.row_rules:
@@ -662,7 +680,7 @@ def test_messy_covers_every_rule_kind_and_every_row_rule() -> None:
         for rule in reasons:
             kind, _, column = rule.partition(":")
             if kind in ("required", "date_format", "bool_format", "int_format", "enum", "range", "after_as_of",
-                        "fk", "parent_rejected"):
+                        "fk", "parent_rejected", "decimal_format"):
                 assert column in table.column_names, rule
             elif kind not in ("duplicate_key_conflict", "missing_column"):
                 assert rule in {r.id for r in table.row_rules}, rule
