@@ -22,6 +22,7 @@ PAGES = [
     st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
     st.Page("pages/pilot_evaluation.py", title="Pilot evaluation", icon=":material/balance:"),
     st.Page("pages/recidivism.py", title="Recidivism", icon=":material/replay:"),
+    st.Page("pages/reintegration.py", title="Reintegration", icon=":material/work:"),
     st.Page("pages/referrals.py", title="Referrals", icon=":material/send:"),
     st.Page("pages/compliance.py", title="Compliance", icon=":material/task_alt:"),
     st.Page("pages/partnerships.py", title="Partnerships", icon=":material/handshake:"),

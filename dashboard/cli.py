@@ -67,8 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", help=db_help)
     p.add_argument("--program")
     p.add_argument(
-        "--measure", action="append", choices=("rearrest", "reconviction", "reincarceration"),
-        help="repeat for several; default all three",
+        "--measure", action="append",
+        choices=("rearrest", "reconviction", "reincarceration", "employment", "stable_housing"),
+        help="repeat for several; default all (employment and stable_housing when reintegration checks are loaded)",
     )
     p.add_argument("--as-of", type=date_argument)
     p.add_argument("--min-cell-size", type=nonnegative_argument, default=11)

@@ -16,6 +16,14 @@ For each recidivism measure (rearrest, reconviction, reincarceration):
 - **Baseline equivalence** (What Works Clearinghouse) over the same
   participants as the survival analysis.
 
+For employment and stable housing (when reintegration checks are stored):
+windows 6 and 12 with the same rates, intervals, difference, test and
+risk-adjusted rates, over the participants in the rate's denominator (status
+at W defined once, in :mod:`dashboard.metrics.reintegration`, shared with
+the ``employment_rate_{W}m`` and ``stable_housing_rate_{W}m`` metrics); no
+survival or log-rank entries. A cohort with nobody in the denominator shows
+0/0, unsuppressed, with no difference or test.
+
 Suppression (k = ``min_cell_size``; 0 turns it off): a window cell is
 suppressed exactly when the ``metrics`` output under the same k and filters
 suppresses the same number — the (program_id, cohort) row for one program, the
@@ -41,10 +49,10 @@ import polars as pl
 
 from dashboard import stats
 from dashboard.contract import COHORTS, RISK_LEVELS
+from dashboard.metrics import reintegration
 from dashboard.metrics.recidivism import (
     MEASURES,
     WINDOWS_MONTHS,
-    check_measure,
     metric_id,
     recidivism_outcomes,
     with_first_event,
@@ -59,6 +67,22 @@ SEXES_FOR_SHARE: tuple[str, ...] = ("female", "male", "other")
 
 REASON_SUPPRESSED = "withheld: it uses a cohort rate that is suppressed (small cell)"
 REASON_NO_ELIGIBLE = "no eligible participants in either cohort"
+
+ALL_MEASURES: tuple[str, ...] = (*MEASURES, *reintegration.MEASURES)
+"""Every measure ``evaluate`` knows: the recidivism measures, then employment and stable
+housing (reported only when reintegration checks are stored)."""
+
+
+def _check_measure(measure: str) -> None:
+    if measure not in ALL_MEASURES:
+        raise ValueError(f"unknown measure {measure!r}; choose one of: {', '.join(ALL_MEASURES)}")
+
+
+def _measure_windows(measure: str) -> list[tuple[int, str]]:
+    """(window in months, metric id of the rate) of one measure, in window order."""
+    if measure in reintegration.MEASURES:
+        return [(w, reintegration.metric_id(measure, w)) for w in reintegration.WINDOWS_MONTHS]
+    return [(w, metric_id(measure, w)) for w in WINDOWS_MONTHS]
 
 
 # --- participants in scope ----------------------------------------------------------
@@ -124,7 +148,7 @@ def _cell_json(cell: _Cell) -> dict[str, Any]:
     }
 
 
-def risk_adjusted_rates(eligible: pl.DataFrame) -> dict[str, Any]:
+def risk_adjusted_rates(eligible: pl.DataFrame, outcome: str = "recidivated") -> dict[str, Any]:
     """Direct standardisation of each cohort's rate to the pooled eligible ``risk_level`` mix.
 
     With nₛ the eligible participants of both cohorts in risk stratum s and N
@@ -132,10 +156,11 @@ def risk_adjusted_rates(eligible: pl.DataFrame) -> dict[str, Any]:
     Σₛ wₛ · kc,ₛ / nc,ₛ. A stratum empty in both cohorts has weight 0; a
     stratum with eligible participants in one cohort only leaves the rate of
     the other undefined, so all three numbers are null with the reason.
-    ``eligible`` needs ``cohort``, ``risk_level`` and ``recidivated``.
+    ``eligible`` (the rate's denominator, one row per participant) needs
+    ``cohort``, ``risk_level`` and the 0/1 ``outcome`` column.
     """
     counts = eligible.group_by("cohort", "risk_level").agg(
-        pl.len().alias("n"), pl.col("recidivated").sum().alias("k")
+        pl.len().alias("n"), pl.col(outcome).sum().alias("k")
     )
     table = {(r["cohort"], r["risk_level"]): (int(r["n"]), int(r["k"])) for r in counts.iter_rows(named=True)}
     total = sum(n for n, _ in table.values())
@@ -177,11 +202,12 @@ def _window_entry(
     measure: str,
     window: int,
     suppressed: dict[str, bool],
+    outcome: str = "recidivated",
 ) -> dict[str, Any]:
     cells: dict[str, _Cell] = {}
     for cohort in (PILOT, COMPARISON):
         rows = eligible.filter(pl.col("cohort") == cohort)
-        cells[cohort] = _Cell(int(rows["recidivated"].sum()), rows.height, suppressed[cohort])
+        cells[cohort] = _Cell(int(rows[outcome].sum()), rows.height, suppressed[cohort])
     pilot, comparison = cells[PILOT], cells[COMPARISON]
     any_suppressed = pilot.suppressed or comparison.suppressed
     difference: dict[str, Any] = {"value": None, "ci_low": None, "ci_high": None}
@@ -197,7 +223,7 @@ def _window_entry(
         p_value = stats.two_proportion_z_test(
             pilot.numerator, pilot.denominator, comparison.numerator, comparison.denominator
         )
-        risk = risk_adjusted_rates(eligible)
+        risk = risk_adjusted_rates(eligible, outcome)
     return {
         "measure": measure,
         "window_months": window,
@@ -227,11 +253,10 @@ def _metric_suppression(
     """
     from dashboard.metrics.engine import compute_metrics
 
-    ids = [metric_id(m, w) for m in measures for w in WINDOWS_MONTHS]
-    frame = compute_metrics(tables, filters, min_cell_size=min_cell_size, metric_ids=ids)
+    by_id = {mid: (m, w) for m in measures for w, mid in _measure_windows(m)}
+    frame = compute_metrics(tables, filters, min_cell_size=min_cell_size, metric_ids=list(by_id))
     want_keys = ["program_id", "cohort"] if program_id is not None else ["cohort"]
     out: dict[tuple[str, int, str], tuple[bool, int | None, int | None]] = {}
-    by_id = {metric_id(m, w): (m, w) for m in measures for w in WINDOWS_MONTHS}
     for row in frame.iter_rows(named=True):
         if row["metric"] not in by_id or list(row["group_by"]) != want_keys:
             continue
@@ -414,15 +439,21 @@ def evaluate(
     """The pilot evaluation as the JSON object of SPEC §4 ``evaluate``.
 
     ``program_id``: one program (None: every program the filters keep, pooled).
-    ``measures``: subset of rearrest, reconviction, reincarceration (default all,
-    in that order). The as-of date is ``filters.as_of`` resolved as for
+    ``measures``: subset of rearrest, reconviction, reincarceration, employment,
+    stable_housing (default all, in that order; employment and stable_housing
+    only when the reintegration_checks table holds rows). The as-of date is ``filters.as_of`` resolved as for
     ``metrics``. Floats are not rounded; undefined numbers are ``None``.
     """
     if min_cell_size < 0:
         raise ValueError("min_cell_size must be 0 (no suppression) or more")
-    chosen = list(MEASURES if not measures else dict.fromkeys(measures))
+    chosen = list(ALL_MEASURES if not measures else dict.fromkeys(measures))
     for measure in chosen:
-        check_measure(measure)
+        _check_measure(measure)
+    # Employment and housing are reported only when reintegration checks are stored (the
+    # table as stored, whatever the filters), so a contract version 1 extract gives
+    # exactly the evaluation it gave before.
+    if not reintegration.has_checks(tables.reintegration_checks):
+        chosen = [m for m in chosen if m not in reintegration.MEASURES]
     if program_id is not None:
         if filters.program_ids and program_id not in filters.program_ids:
             raise ValueError(
@@ -445,15 +476,20 @@ def evaluate(
     logrank: list[dict[str, Any]] = []
     population_for_baseline: pl.DataFrame | None = None
     for measure in chosen:
+        if measure in reintegration.MEASURES:
+            # Rates only: no survival curve or log-rank test for a status at a point in time.
+            for window, _ in _measure_windows(measure):
+                in_denominator = _in_period(reintegration.reintegration_outcomes(
+                    people, tables.reintegration_checks, measure=measure, window_months=window, as_of=as_of
+                ), filters)
+                suppressed = _suppression_of_cells(metric_cells, in_denominator, measure, window, "achieved")
+                windows.append(_window_entry(in_denominator, measure, window, suppressed, "achieved"))
+            continue
         for window in WINDOWS_MONTHS:
             eligible = _in_period(
                 recidivism_outcomes(people, events, measure=measure, window_months=window, as_of=as_of), filters
             )
-            suppressed = {}
-            for cohort in (PILOT, COMPARISON):
-                flag, numerator, denominator = metric_cells.get((measure, window, cohort), (False, 0, 0))
-                _check_same_numbers(eligible, measure, window, cohort, flag, numerator, denominator)
-                suppressed[cohort] = flag
+            suppressed = _suppression_of_cells(metric_cells, eligible, measure, window, "recidivated")
             windows.append(_window_entry(eligible, measure, window, suppressed))
         with_events = _in_period(with_first_event(people, events, measure, as_of), filters)
         population = survival_times(_survival_population(with_events, as_of), as_of)
@@ -478,6 +514,22 @@ def evaluate(
     }
 
 
+def _suppression_of_cells(
+    metric_cells: dict[tuple[str, int, str], tuple[bool, int | None, int | None]],
+    eligible: pl.DataFrame,
+    measure: str,
+    window: int,
+    outcome: str,
+) -> dict[str, bool]:
+    """Each cohort's suppression flag as ``metrics`` prints it (checking that the numbers agree)."""
+    suppressed = {}
+    for cohort in (PILOT, COMPARISON):
+        flag, numerator, denominator = metric_cells.get((measure, window, cohort), (False, 0, 0))
+        _check_same_numbers(eligible, measure, window, cohort, flag, numerator, denominator, outcome)
+        suppressed[cohort] = flag
+    return suppressed
+
+
 def _check_same_numbers(
     eligible: pl.DataFrame,
     measure: str,
@@ -486,16 +538,18 @@ def _check_same_numbers(
     suppressed: bool,
     numerator: int | None,
     denominator: int | None,
+    outcome: str = "recidivated",
 ) -> None:
     """The evaluation and ``metrics`` share one definition; a mismatch is a bug, never shown."""
     if suppressed:
         return
     rows = eligible.filter(pl.col("cohort") == cohort)
-    mine = (int(rows["recidivated"].sum()), rows.height)
+    mine = (int(rows[outcome].sum()), rows.height)
     theirs = (int(numerator or 0), int(denominator or 0))
     if mine != theirs:
+        metric = dict(_measure_windows(measure))[window]
         raise RuntimeError(
-            f"internal inconsistency: {metric_id(measure, window)} for the {cohort} cohort is "
+            f"internal inconsistency: {metric} for the {cohort} cohort is "
             f"{theirs[0]}/{theirs[1]} in metrics but {mine[0]}/{mine[1]} in the evaluation. "
             "Nothing was printed; please report this with the command you ran."
         )

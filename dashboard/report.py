@@ -161,6 +161,7 @@ class ReportMeasure:
     key: str
     label: str | None = None  # counts only; metrics take the registry label
     count: bool = False
+    table: str | None = None  # a contract version 2 table: shown only when it holds rows
 
 
 REPORT_MEASURES: tuple[ReportMeasure, ...] = (
@@ -174,8 +175,13 @@ REPORT_MEASURES: tuple[ReportMeasure, ...] = (
     ReportMeasure("recidivism_rearrest_6m"),
     ReportMeasure("recidivism_rearrest_12m"),
     ReportMeasure("police_diversion_rate"),
+    # Employment and housing beside their coverage (docs/metrics.md, reintegration outcomes).
+    ReportMeasure("employment_rate_12m", table="reintegration_checks"),
+    ReportMeasure("stable_housing_rate_12m", table="reintegration_checks"),
+    ReportMeasure("reintegration_check_coverage_12m", table="reintegration_checks"),
 )
-"""The measures a funder's quarterly form asks for, in the order of the table."""
+"""The measures a funder's quarterly form asks for, in the order of the table. A measure
+of a table that holds no rows is left out, as ``metrics`` leaves it out."""
 
 REPORT_METRIC_IDS: tuple[str, ...] = tuple(m.key for m in REPORT_MEASURES if not m.count)
 
@@ -376,17 +382,31 @@ def _count_rows(tables: Any, filters: Any, min_cell_size: int) -> dict[str, dict
     return {rec["metric"]: rec for rec in _rows_for(frame, ()).iter_rows(named=True)}
 
 
+def reported_measures(tables_with_rows: Iterable[str] = ()) -> tuple[ReportMeasure, ...]:
+    """:data:`REPORT_MEASURES` without those of a table that holds no rows."""
+    present = set(tables_with_rows)
+    return tuple(m for m in REPORT_MEASURES if m.table is None or m.table in present)
+
+
+def _tables_with_rows(tables: Any) -> set[str]:
+    names = {m.table for m in REPORT_MEASURES if m.table is not None}
+    return {name for name in names if getattr(tables, name).height > 0}
+
+
 def measures_table(
     metrics: pl.DataFrame,
     counts: Mapping[str, Mapping[str, Any]],
     *,
     min_cell_size: int,
     registry: Mapping[str, Any] | None = None,
+    tables_with_rows: Iterable[str] = (),
 ) -> pl.DataFrame:
     """The report's measures table from the engine's overall rows (under the report's filters).
 
     A measure with no row (no denominator in the period, e.g. no participant
     yet eligible for 12-month rearrest) has empty numbers and says why.
+    Measures of a contract version 2 table appear only when that table is in
+    ``tables_with_rows``.
     """
     registry = registry if registry is not None else metric_registry()
     overall = _rows_for(metrics, ())
@@ -394,7 +414,7 @@ def measures_table(
     shown = display_table(overall, registry=registry)
     shown_by_metric = {r["Metric ID"]: r for r in shown.iter_rows(named=True)}
     rows: list[dict[str, Any]] = []
-    for m in REPORT_MEASURES:
+    for m in reported_measures(tables_with_rows):
         if m.count:
             rec = counts.get(m.key)
             suppressed = bool(rec and rec.get("suppressed"))
@@ -434,8 +454,11 @@ def measures_table(
 
 
 def _no_row_note(metric_id: str) -> str:
-    if metric_id.startswith("recidivism_"):
+    if metric_id.startswith(("recidivism_", "reintegration_check_coverage_")):
         return "no participant indexed in the period has completed the window by the as-of date"
+    if metric_id.startswith(("employment_rate_", "stable_housing_rate_")):
+        return ("no participant indexed in the period has completed the window by the as-of date "
+                "with a status recorded in it")
     return "no records in the period"
 
 
@@ -499,9 +522,11 @@ def _charts(
     return tuple(out)
 
 
-def _definitions(registry: Mapping[str, Any]) -> tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...]:
+def _definitions(
+    registry: Mapping[str, Any], tables_with_rows: Iterable[str] = ()
+) -> tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...]:
     out: list[tuple[str, str, tuple[tuple[str, str], ...]]] = []
-    for m in REPORT_MEASURES:
+    for m in reported_measures(tables_with_rows):
         if m.count:
             continue
         info = registry.get(m.key)
@@ -553,7 +578,9 @@ def build_content(
     registry = metric_registry()
     metrics = compute_metrics(tables, filters, min_cell_size=min_cell_size)
     counts = _count_rows(tables, filters, min_cell_size)
-    measures = measures_table(metrics, counts, min_cell_size=min_cell_size, registry=registry)
+    with_rows = _tables_with_rows(tables)
+    measures = measures_table(metrics, counts, min_cell_size=min_cell_size, registry=registry,
+                              tables_with_rows=with_rows)
     by_cohort = _cohort_table(metrics, registry)
     all_metrics = display_table(metrics, tables=tables, registry=registry)
     notes = [suppression_note(min_cell_size)]
@@ -573,7 +600,7 @@ def build_content(
         ("Data validation", validation_status(tables)),
         ("Minimum cell size", str(min_cell_size)),
     )
-    limitations = (
+    limitations: tuple[str, ...] = (
         LIMITATIONS_DIFFERENCING,
         "Each measure applies the period to its own date (referral date, event date, exit date, release "
         "date, index date, contact date: see the definitions), so the measures describe different groups "
@@ -587,6 +614,12 @@ def build_content(
         "Numbers are as reported by partner agencies in their extracts; rows that failed the data "
         "contract are quarantined and not counted (see the validation status on the cover).",
     )
+    if "reintegration_checks" in with_rows:
+        limitations += (
+            "Employment and stable housing at 12 months describe only the participants whose status was "
+            "recorded in a reintegration check in their window; read them beside the check coverage. "
+            "People outside the labour force are left out of the employment rate.",
+        )
     command = report_command(
         reporting, program_id, fiscal_year_start_month=fiscal_year_start_month,
         min_cell_size=min_cell_size, as_of=as_of_date,
@@ -604,7 +637,7 @@ def build_content(
         measures_by_cohort=by_cohort,
         all_metrics=all_metrics,
         charts=charts_,
-        definitions=_definitions(registry),
+        definitions=_definitions(registry, with_rows),
         notes=tuple(notes),
         limitations=limitations,
         command=command,

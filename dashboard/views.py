@@ -1027,3 +1027,103 @@ def flow_frames(
                     "detail": pl.String}
     table_schema = {c: pl.String for c in ("Referring agency", "Provider agency", "Referrals", *OUTCOME_LABELS.values())}
     return pl.DataFrame(chart, schema=chart_schema), pl.DataFrame(table, schema=table_schema)
+
+
+# --- reintegration outcomes (employment, stable housing, check coverage) ----------------------
+
+LOW_COVERAGE = 0.6
+"""Below this share of eligible participants with a reintegration check in the window, the
+dashboard says that the employment and housing rates rest on part of the group only."""
+
+
+def rate_text(row: Mapping[str, Any] | None, min_cell_size: int = DEFAULT_MIN_CELL_SIZE) -> str:
+    """"62.0% [55.1%, 68.4%]", the suppression mark, or "—" when the engine gave no row."""
+    if row is None:
+        return "—"
+    if row.get("suppressed"):
+        return suppression_label(min_cell_size)
+    value = format_value(row.get("value"), "rate")
+    interval = format_interval(row.get("ci_low"), row.get("ci_high"))
+    return value if interval == "—" else f"{value} {interval}"
+
+
+def is_low_coverage(row: Mapping[str, Any] | None, threshold: float = LOW_COVERAGE) -> bool:
+    """True when a published coverage row is below ``threshold`` (never for a withheld row)."""
+    if row is None or row.get("suppressed") or not _is_number(row.get("value")):
+        return False
+    return float(row["value"]) < threshold
+
+
+def rates_with_coverage_table(
+    frame: pl.DataFrame,
+    rates: Sequence[tuple[str, str]],
+    coverage: tuple[str, str],
+    *,
+    by: Sequence[str],
+    key_titles: Mapping[str, str],
+    key_labels: Mapping[str, Mapping[str | None, str]] | None = None,
+    min_cell_size: int = DEFAULT_MIN_CELL_SIZE,
+    threshold: float = LOW_COVERAGE,
+) -> pl.DataFrame:
+    """One row per group of ``by``: each rate ``(metric id, label)`` with its 95% interval and
+    n / N, then the check coverage of the same window beside them, and a flag when it is low.
+
+    Groups appear in the order the engine lists them (coverage first: every group with an
+    eligible participant has a coverage row). A rate with no row reads "—" (nobody with a
+    status), a withheld number the suppression mark.
+    """
+    key_labels = key_labels or {}
+    wanted = tuple(by)
+    per_metric: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {}
+    order: list[tuple[Any, ...]] = []
+    for metric_id in (coverage[0], *(m for m, _ in rates)):
+        rows = metric_rows(frame, metric_id, wanted)
+        per_metric[metric_id] = {tuple(r[k] for k in wanted): r for r in rows.iter_rows(named=True)}
+        order += [g for g in per_metric[metric_id] if g not in order]
+    out: dict[str, list[str]] = {title: [] for title in key_titles.values()}
+    for _, label in rates:
+        out[label] = []
+        out[f"{label}: n / N"] = []
+    coverage_label = coverage[1]
+    out[coverage_label] = []
+    out["Coverage: n / N"] = []
+    out["Coverage note"] = []
+    for group in order:
+        for key, value in zip(wanted, group):
+            labels = key_labels.get(key, {})
+            default = cohort_label(value) if key == "cohort" else (value or UNASSIGNED)
+            out[key_titles[key]].append(labels.get(value, default))
+        for metric_id, label in rates:
+            row = per_metric[metric_id].get(group)
+            out[label].append(rate_text(row, min_cell_size))
+            out[f"{label}: n / N"].append("—" if row is None else display_n(row))
+        row = per_metric[coverage[0]].get(group)
+        out[coverage_label].append(rate_text(row, min_cell_size))
+        out["Coverage: n / N"].append("—" if row is None else display_n(row))
+        out["Coverage note"].append(f"Low (below {threshold:.0%})" if is_low_coverage(row, threshold) else "")
+    return pl.DataFrame(out, schema={c: pl.String for c in out})
+
+
+def low_coverage_note(
+    coverage: Mapping[str, Any] | None, window_months: int, threshold: float = LOW_COVERAGE
+) -> str | None:
+    """A warning when the published coverage of everyone selected is below ``threshold``."""
+    if not is_low_coverage(coverage, threshold):
+        return None
+    assert coverage is not None
+    return (
+        f"Only {format_value(coverage['value'], 'rate')} of the {format_count(coverage.get('denominator'))} "
+        f"eligible participants had a reintegration check in their first {window_months} months. The "
+        f"{window_months}-month employment and housing rates describe the people who were checked, who may "
+        "differ from those who were not: read them with care."
+    )
+
+
+def coverage_by_cohort_text(frame: pl.DataFrame, coverage_id: str, min_cell_size: int = DEFAULT_MIN_CELL_SIZE) -> str:
+    """"Check coverage: pilot 72.1% (n=168), comparison 65.0% (n=170)" for a chart subtitle."""
+    parts = []
+    for cohort, row in cohort_rows(frame, coverage_id).items():
+        shown = display_value(row, "rate", min_cell_size)
+        n = "" if row.get("suppressed") else f" (n={format_count(row.get('denominator'))})"
+        parts.append(f"{cohort_label(cohort).lower()} {shown}{n}")
+    return "Check coverage: " + (", ".join(parts) if parts else "no eligible participants")

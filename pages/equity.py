@@ -20,6 +20,9 @@ HEADLINE = [
     ("program_completion_rate", "Program completion"),
     ("recidivism_rearrest_12m", "12-month rearrest"),
 ]
+if ctx.tables.reintegration_checks.height:  # contract version 2: employment and housing when recorded
+    HEADLINE += [("employment_rate_12m", "Employed at 12 months"),
+                 ("stable_housing_rate_12m", "Stably housed at 12 months")]
 # dimension -> (label, Filters field, values)
 races = sorted({v for v in ctx.tables.participants.get_column("race_ethnicity").to_list() if v is not None})
 DIMENSIONS: dict[str, tuple[str, list[str | None]]] = {

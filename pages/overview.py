@@ -108,3 +108,43 @@ by_agency = views.wide_metric_table(frame, table_metrics, key="agency_id", key_t
                                     names=ctx.agency_names, min_cell_size=k)
 app_state.show_table(by_agency, key="overview_by_agency", metric_ids=IDS)
 st.caption("n: the denominator of each rate. —: the agency has no records for that measure.")
+
+# --- employment and housing (reintegration checks, data contract version 2) ----------------------
+if ctx.tables.reintegration_checks.height:
+    st.subheader("Employment and housing at 12 months")
+    REINTEGRATION = [
+        ("employment_rate_12m", "Employed at 12 months"),
+        ("stable_housing_rate_12m", "Stably housed at 12 months"),
+        ("reintegration_check_coverage_12m", "Check coverage at 12 months"),
+    ]
+    columns = st.columns(3)
+    for column, (metric_id, label) in zip(columns, REINTEGRATION):
+        row = views.overall_row(frame, metric_id)
+        cohorts = views.cohort_rows(frame, metric_id)
+        column.metric(label, views.tile_value(row, "rate", k),
+                      help=f"{views.display_n(row)} (numerator / N). Pilot "
+                      f"{views.display_value(cohorts.get('pilot'), 'rate', k)}, comparison "
+                      f"{views.display_value(cohorts.get('comparison'), 'rate', k)}.")
+        column.caption(
+            f"Withheld: fewer than {k} people" if row is not None and row.get("suppressed")
+            else f"N = {views.display_n(row)}"
+        )
+    records = []
+    for metric_id, label in REINTEGRATION:
+        for cohort, row in views.cohort_rows(frame, metric_id).items():
+            records.append({**row, "metric_label": label})
+    if records:
+        data = views.chart_frame(pl.DataFrame(records), category="metric_label", series="cohort")
+        employed = views.cohort_rows(frame, "employment_rate_12m")
+        chart = charts.rate_bars(
+            data, title=views.cohort_comparison_title("Employed at 12 months", employed.get("pilot"),
+                                                      employed.get("comparison")),
+            subtitle="Status at the latest reintegration check in the 12 months after release or enrollment; "
+            "coverage: the share of eligible people checked at all. Whiskers: 95% interval.",
+            category_title="Measure", value_title="Rate", min_cell_size=k,
+        )
+        app_state.show_chart(chart, data, key="overview_reintegration", metric_ids=[m for m, _ in REINTEGRATION])
+    note = views.low_coverage_note(views.overall_row(frame, "reintegration_check_coverage_12m"), 12)
+    if note:
+        st.warning(note, icon=":material/warning:")
+    app_state.page_link(st, "pages/reintegration.py", "Employment and housing by program, cohort and agency →")

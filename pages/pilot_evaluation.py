@@ -76,8 +76,59 @@ for measure, label in MEASURES.items():
         app_state.show_chart(chart, diffs, key=f"evaluation_{measure}_difference",
                              metric_ids=[f"recidivism_{measure}_12m"])
 
+REINTEGRATION = {"employment": "Employed", "stable_housing": "Stably housed"}
+for measure, label in REINTEGRATION.items():
+    if not any(w["measure"] == measure for w in evaluation["windows"]):
+        continue  # no reintegration checks loaded
+    st.subheader(f"{label} (reintegration checks)")
+    metric = "employment_rate" if measure == "employment" else "stable_housing_rate"
+    twelve = next((w for w in evaluation["windows"] if w["measure"] == measure and w["window_months"] == 12), None)
+    reading = views.evaluation_reading(
+        twelve or {"window_months": 12}, measure_label=label, min_cell_size=k, baseline=evaluation["baseline"]
+    )
+    st.markdown("\n".join(f"- {sentence}" for sentence in reading))
+    coverage_frame = ctx.metrics() if program is None else ctx.with_filters(program_ids=(program,)).metrics()
+    coverage_rows = views.metric_rows(coverage_frame, "reintegration_check_coverage_12m",
+                                      ("cohort",) if program is None else ("program_id", "cohort"))
+    coverage = {r["cohort"]: r for r in coverage_rows.iter_rows(named=True) if r["cohort"] is not None}
+    coverage_words = ", ".join(
+        f"{views.cohort_label(c).lower()} {views.display_value(coverage.get(c), 'rate', k)}"
+        for c in ("pilot", "comparison")
+    )
+    left, right = st.columns(2)
+    with left:
+        rates = views.evaluation_rate_frame(evaluation, measure)
+        p12 = twelve["pilot"] if twelve else None
+        c12 = twelve["comparison"] if twelve else None
+        title = views.cohort_comparison_title(
+            f"{label} at 12 months",
+            None if not p12 else {"value": p12.get("rate"), "suppressed": p12.get("suppressed")},
+            None if not c12 else {"value": c12.get("rate"), "suppressed": c12.get("suppressed")},
+        )
+        chart = charts.rate_bars(
+            rates, title=title,
+            subtitle=["People whose window ended by the as-of date and who have a status at its end.",
+                      f"Check coverage at 12 months: {coverage_words}."],
+            category_title="Months after release or enrollment", value_title=f"{label} (rate)",
+            min_cell_size=k, width=380,
+        )
+        app_state.show_chart(chart, rates, key=f"evaluation_{measure}_rates",
+                             metric_ids=[f"{metric}_6m", f"{metric}_12m", "reintegration_check_coverage_12m"])
+    with right:
+        diffs = views.evaluation_difference_frame(evaluation, measure)
+        chart = charts.difference_chart(
+            diffs, title=views.difference_title(label, twelve),
+            subtitle="Pilot minus comparison. Dot: difference; whiskers: 95% interval (Newcombe). Right of 0: "
+            "pilot higher (better).",
+            width=360,
+        )
+        app_state.show_chart(chart, diffs, key=f"evaluation_{measure}_difference", metric_ids=[f"{metric}_12m"])
+    note = views.low_coverage_note(views.overall_row(coverage_frame, "reintegration_check_coverage_12m"), 12)
+    if note:
+        st.warning(note, icon=":material/warning:")
+
 st.subheader("Every measure and window")
-table = views.evaluation_windows_table(evaluation, MEASURES, k)
+table = views.evaluation_windows_table(evaluation, MEASURES | REINTEGRATION, k)
 app_state.show_table(table, key="evaluation_windows")
 st.caption("p-value: two-sided pooled two-proportion z-test. Risk-adjusted: both cohorts standardised to the "
            "risk-level mix of the eligible people of both cohorts (no interval).")

@@ -509,7 +509,7 @@ def test_measures_subset_and_unknown_measure() -> None:
 
     result = _evaluate(program_id="P1", min_cell_size=0, measures=["reconviction"])
     assert {w["measure"] for w in result["windows"]} == {"reconviction"}
-    with pytest.raises(ValueError, match="unknown recidivism measure"):
+    with pytest.raises(ValueError, match="unknown measure"):
         evaluate(_tables(), Filters(as_of=AS_OF), measures=["rearest"])
 
 

@@ -32,6 +32,7 @@ from dashboard.contract import (
 )
 from dashboard.metrics.engine import compute_metrics, metric_breakdown
 from dashboard.metrics.registry import METRICS_BY_ID
+from dashboard.metrics.reintegration import EMPLOYMENT_ORDER, HOUSING_ORDER
 from dashboard.metrics.suppression import metric_sets
 from dashboard.metrics.tables import Filters, Tables
 
@@ -40,6 +41,7 @@ BASE = dt.date(2021, 1, 1)
 SPAN = (AS_OF - BASE).days + 40  # a few records fall after the as-of date
 
 days = st.integers(0, SPAN).map(lambda n: BASE + dt.timedelta(days=n))
+CHECK_DATES = [BASE + dt.timedelta(days=n) for n in range(0, SPAN, 45)]
 maybe_days = st.none() | days
 
 
@@ -101,9 +103,18 @@ def extracts(draw: st.DrawFn) -> Tables:
          "outcome": draw(st.sampled_from(CONTACT_OUTCOMES))}
         for i in range(draw(st.integers(0, 25)))
     ]
+    checks = []
+    for i in range(draw(st.integers(0, 40))):
+        employment = draw(st.none() | st.sampled_from(EMPLOYMENT_ORDER))
+        housing_values = st.sampled_from(HOUSING_ORDER)  # at least one of the two is set
+        housing = draw(housing_values if employment is None else st.none() | housing_values)
+        # Few distinct dates, so that same-date ties occur.
+        checks.append({"check_id": f"k{i}", "participant_id": draw(person), "agency_id": "A9",
+                       "check_date": draw(st.sampled_from(CHECK_DATES)), "employment": employment,
+                       "housing": housing})
     return Tables.from_frames(
         participants=participants, referrals=referrals, supervision_events=events, violations=violations,
-        recidivism_events=recidivism, police_contacts=contacts,
+        recidivism_events=recidivism, police_contacts=contacts, reintegration_checks=checks,
     )
 
 
@@ -184,6 +195,7 @@ def test_no_suppressed_number_recoverable_by_subtraction(tables: Tables, filters
     ("referral_completion_rate", ["quarter"]), ("compliance_rate", ["sex"]),
     ("violation_rate_per_100_pm", ["quarter"]), ("recidivism_rearrest_6m", ["risk_level"]),
     ("police_diversion_rate", ["age_band"]), ("violation_rate_per_100_pm", ["violation_type"]),
+    ("employment_rate_6m", ["risk_level"]), ("reintegration_check_coverage_12m", ["quarter"]),
 ]), st.integers(0, 12))
 def test_breakdowns_add_up_and_protect_the_overall(tables: Tables, case: tuple[str, list[str]], k: int) -> None:
     metric, by = case
@@ -203,3 +215,23 @@ def test_breakdowns_add_up_and_protect_the_overall(tables: Tables, case: tuple[s
         assert sum(c["suppressed"] for c in cells) != 1
     if len(cells) == 1 and cells[0]["suppressed"]:
         assert total["suppressed"]
+
+
+@SETTINGS
+@given(extracts(), filter_settings)
+def test_reintegration_rates_rest_on_checked_participants(tables: Tables, filters: Filters) -> None:
+    """Everyone with an employment or housing status at W had a check in the window, so both
+    denominators are at most the coverage numerator, group by group; the evaluation's cells
+    agree with the metrics (``evaluate`` raises when they do not)."""
+    from dashboard.evaluation import evaluate
+
+    frame = compute_metrics(tables, filters, min_cell_size=0)
+    rows = {(r["metric"], _key(r)): r for r in frame.iter_rows(named=True)}
+    for (metric, key), rec in rows.items():
+        for prefix in ("employment_rate_", "stable_housing_rate_"):
+            if metric.startswith(prefix):
+                window = metric[len(prefix):]
+                coverage = rows[(f"reintegration_check_coverage_{window}", key)]
+                assert rec["denominator"] <= coverage["numerator"] <= coverage["denominator"]
+    result = evaluate(tables, filters, measures=["employment", "stable_housing"], min_cell_size=0)
+    assert len(result["windows"]) == (4 if tables.reintegration_checks.height else 0)

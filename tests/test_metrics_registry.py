@@ -15,8 +15,10 @@ def test_every_spec_metric_is_declared_once() -> None:
         "referral_completion_rate", "referral_acceptance_rate", "median_days_to_service", "compliance_rate",
         "violation_rate_per_100_pm", "program_completion_rate", "reentry_plan_rate", "police_diversion_rate",
         *(f"recidivism_{m}_{w}m" for m in MEASURES for w in WINDOWS_MONTHS),
+        *(f"{name}_{w}m" for name in ("employment_rate", "stable_housing_rate", "reintegration_check_coverage")
+          for w in (6, 12)),
     }
-    assert len(METRIC_IDS) == len(set(METRIC_IDS)) == 20
+    assert len(METRIC_IDS) == len(set(METRIC_IDS)) == 26
     assert set(METRIC_IDS) == expected
 
 

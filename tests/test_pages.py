@@ -38,6 +38,7 @@ PAGES = [
     "pages/community_policing.py",
     "pages/equity.py",
     "pages/data_status.py",
+    "pages/reintegration.py",
 ]
 URL_FILTERS = {"program": "P01", "cohort": "pilot", "start": "2025-01-01"}
 FILTERS = Filters(program_ids=("P01",), cohorts=("pilot",), start=dt.date(2025, 1, 1))
@@ -225,6 +226,15 @@ def _check_overview(at: AppTest, tables: Tables, filters: Filters, frame: pl.Dat
         key="program_id", key_title="Program", names=_program_names(tables), min_cell_size=K,
     )
     assert pl.from_pandas(by_program).equals(expected)
+    # The sample has reintegration checks: employment and housing at 12 months beside the rest.
+    for metric_id, label in (("employment_rate_12m", "Employed at 12 months"),
+                             ("stable_housing_rate_12m", "Stably housed at 12 months"),
+                             ("reintegration_check_coverage_12m", "Check coverage at 12 months")):
+        assert shown[label] == views.tile_value(views.overall_row(frame, metric_id), "rate", K)
+    pilot_vs = chart_with(at, "Employed at 12 months")
+    expected_rows = pl.concat([views.metric_rows(frame, m, ("cohort",)) for m in (
+        "employment_rate_12m", "stable_housing_rate_12m", "reintegration_check_coverage_12m")])
+    assert chart_pairs(pilot_vs) == published_pairs(expected_rows)
 
 
 def _program_names(tables: Tables) -> dict[str, str]:
@@ -254,7 +264,11 @@ def _check_evaluation(at: AppTest, tables: Tables, filters: Filters, frame: pl.D
     assert summary.equals(views.programs_summary_table(per_program))
     windows = pl.from_pandas(at.dataframe[1].value)
     assert windows.equals(views.evaluation_windows_table(
-        evaluation, {"rearrest": "Rearrest", "reconviction": "Reconviction", "reincarceration": "Reincarceration"}, K))
+        evaluation, {"rearrest": "Rearrest", "reconviction": "Reconviction", "reincarceration": "Reincarceration",
+                     "employment": "Employed", "stable_housing": "Stably housed"}, K))
+    # Employment and stable housing (the sample has reintegration checks): rates by window and cohort.
+    employed = chart_with(at, "Employed at 12 months")
+    assert chart_pairs(employed) == chart_pairs(views.evaluation_rate_frame(evaluation, "employment"))
     baseline = pl.from_pandas(at.dataframe[2].value)
     from dashboard.evaluation import baseline_share_counts
 
@@ -422,6 +436,39 @@ def _check_status(at: AppTest, tables: Tables, filters: Filters, frame: pl.DataF
     }
 
 
+def _check_reintegration(at: AppTest, tables: Tables, filters: Filters, frame: pl.DataFrame) -> None:
+    assert tables.reintegration_checks.height > 0
+    shown = {m.label: m.value for m in at.metric}
+    for metric_id, label in (
+        ("employment_rate_12m", "Employed at 12 months"),
+        ("stable_housing_rate_12m", "Stably housed at 12 months"),
+        ("reintegration_check_coverage_12m", "Check coverage at 12 months"),
+    ):
+        assert shown[label] == views.tile_value(views.overall_row(frame, metric_id), "rate", K)
+    # First tab: employment by window and cohort, the engine's rows.
+    expected = pl.concat([views.metric_rows(frame, f"employment_rate_{w}m", ("cohort",)) for w in (6, 12)])
+    assert chart_pairs(chart_frames(at)[0][1][0]) == published_pairs(expected)
+    # Coverage beside every rate: the everyone-and-cohort table at 6 months.
+    table = pl.from_pandas(at.dataframe[0].value)
+    rates = [("employment_rate_6m", "Employed at 6 months"), ("stable_housing_rate_6m", "Stably housed at 6 months")]
+    coverage = ("reintegration_check_coverage_6m", "Check coverage at 6 months")
+    cohorts = views.rates_with_coverage_table(frame, rates, coverage, by=("cohort",), key_titles={"cohort": "Cohort"},
+                                              min_cell_size=K)
+    everyone = views.rates_with_coverage_table(frame, rates, coverage, by=(), key_titles={}, min_cell_size=K)
+    assert table.columns == ["Cohort", *everyone.columns]
+    assert table.row(0)[1:] == everyone.row(0)
+    assert table.slice(1).equals(cohorts)
+    # By program and agency at 12 months (expanded): every group the engine lists, coverage included.
+    programs = views.rates_with_coverage_table(
+        frame, [("employment_rate_12m", "Employed at 12 months"), ("stable_housing_rate_12m",
+                                                                   "Stably housed at 12 months")],
+        ("reintegration_check_coverage_12m", "Check coverage at 12 months"), by=("program_id", "cohort"),
+        key_titles={"program_id": "Program", "cohort": "Cohort"}, key_labels={"program_id": _program_names(tables)},
+        min_cell_size=K,
+    )
+    assert any(pl.from_pandas(d.value).equals(programs) for d in at.dataframe)
+
+
 CHECKS = {
     "pages/overview.py": _check_overview,
     "pages/pilot_evaluation.py": _check_evaluation,
@@ -432,6 +479,7 @@ CHECKS = {
     "pages/community_policing.py": _check_policing,
     "pages/equity.py": _check_equity,
     "pages/data_status.py": _check_status,
+    "pages/reintegration.py": _check_reintegration,
 }
 
 
@@ -561,3 +609,39 @@ def test_year_periods_and_filter_words() -> None:
         ("2026 Q2", dt.date(2026, 4, 1), dt.date(2026, 6, 30)),
     ]
     assert context.describe() == "program Safe Return; cohort Pilot; period 2024-03-01 to as-of"
+
+
+@pytest.fixture(scope="module")
+def version_1_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The sample's nine contract version 1 files only (no reintegration checks)."""
+    import shutil
+
+    from dashboard.contract import TABLES
+
+    extract = tmp_path_factory.mktemp("v1") / "extract"
+    extract.mkdir()
+    for table in TABLES:
+        if table.since == 1 and (SAMPLE / f"{table.name}.csv").exists():
+            shutil.copy(SAMPLE / f"{table.name}.csv", extract / f"{table.name}.csv")
+    (extract / "manifest.json").write_text('{"contract_version": 1, "as_of": "2026-06-30"}', encoding="utf-8")
+    url = f"duckdb:///{extract.parent / 'v1.duckdb'}"
+    engine = store.make_engine(url)
+    try:
+        from dashboard.ingest import load_extract
+
+        load_extract(extract, engine)
+    finally:
+        engine.dispose()
+    return url
+
+
+def test_without_reintegration_checks_the_pages_say_so(version_1_url: str, use_db) -> None:
+    use_db(version_1_url)
+    at = run_page("pages/reintegration.py")
+    assert_clean(at)
+    assert any("No reintegration checks are loaded yet" in i.value for i in at.info)
+    assert not at.metric
+    overview = run_page(PAGES[0])
+    assert_clean(overview)
+    assert "Employment and housing at 12 months" not in [h.value for h in overview.subheader]
+    assert "Employed at 12 months" not in {m.label for m in overview.metric}

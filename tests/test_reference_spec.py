@@ -26,20 +26,22 @@ import copy
 import datetime as dt
 import json
 import math
-import random
 import os
+import random
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-
 import reference_spec as R
+
 from dashboard import store
 from dashboard.evaluation import evaluate
 from dashboard.ingest import load_extract
 from dashboard.metrics.engine import metrics_json
+from dashboard.metrics.reintegration import MEASURES as REINTEGRATION_MEASURES
+from dashboard.metrics.reintegration import METRIC_IDS as REINTEGRATION_METRIC_IDS
 from dashboard.metrics.tables import Filters, Tables, load_tables
 from dashboard.sample import generate_extract, generate_tables
 
@@ -49,6 +51,11 @@ NUMBERS = ("numerator", "denominator", "value", "ci_low", "ci_high")
 # REFERENCE_SPEC_FULL=1 widens the generated and randomised cases (a few minutes);
 # the default keeps the slow comparisons to about half a minute.
 FULL = os.environ.get("REFERENCE_SPEC_FULL") == "1"
+# The reintegration family (data contract version 2: employment, stable housing, check coverage)
+# has no independent reading here yet; until one is added, the comparisons leave it out (hand
+# fixtures cover it in test_metrics_reintegration.py and test_evaluation_reintegration.py).
+NOT_IN_REFERENCE_METRICS = frozenset(REINTEGRATION_METRIC_IDS)
+NOT_IN_REFERENCE_MEASURES = frozenset(REINTEGRATION_MEASURES)
 
 
 # --- comparison helpers --------------------------------------------------------------------
@@ -64,6 +71,8 @@ def engine_rows(js: dict[str, Any]) -> dict[R.Key, dict[str, Any]]:
     """The engine's JSON rows keyed like the reference; a repeated key is a failure."""
     out: dict[R.Key, dict[str, Any]] = {}
     for row in js["metrics"]:
+        if row["metric"] in NOT_IN_REFERENCE_METRICS:
+            continue
         group_by = tuple(row["group_by"])
         assert set(row["group"]) == set(group_by), row
         key = (row["metric"], group_by, tuple(row["group"][g] for g in group_by))
@@ -102,10 +111,11 @@ def compare_metrics(tables: Tables, k: int, **filters: Any) -> dict[R.Key, dict[
 def window_differences(ev: dict[str, Any], ref: dict[tuple[str, int], dict[str, Any]]) -> list[str]:
     """Every way ``evaluate``'s windows differ from the reference's."""
     out: list[str] = []
-    seen = {(w["measure"], w["window_months"]) for w in ev["windows"]}
+    windows = [w for w in ev["windows"] if w["measure"] not in NOT_IN_REFERENCE_MEASURES]
+    seen = {(w["measure"], w["window_months"]) for w in windows}
     if seen != set(ref):
         out.append(f"windows engine={sorted(seen)} reference={sorted(ref)}")
-    for w in ev["windows"]:
+    for w in windows:
         key = (w["measure"], w["window_months"])
         r = ref.get(key)
         if r is None:

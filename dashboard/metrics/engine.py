@@ -28,13 +28,14 @@ import io
 import json
 import math
 import sys
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 
 from dashboard.contract import VIOLATION_RESPONSES, VIOLATION_TYPES
+from dashboard.metrics import reintegration
 from dashboard.metrics.recidivism import (
     MEASURES,
     WINDOWS_MONTHS,
@@ -243,7 +244,24 @@ def _families(prep: _Prepared, wanted: set[str]) -> list[_Family]:
         out.append(_Family(_police_base(prep), {"police_diversion_rate": (
             pl.col("outcome").is_in(DIVERSION_OUTCOMES), pl.col("contact_id").is_not_null()
         )}))
+    for build in _FAMILY_BUILDERS:
+        family = build(prep, wanted)
+        if family is not None:
+            out.append(family)
     return out
+
+
+def _reintegration_family(prep: _Prepared, wanted: set[str]) -> _Family | None:
+    """Employment, stable housing and check coverage at 6 and 12 months
+    (:mod:`dashboard.metrics.reintegration`): participants attributed as for recidivism."""
+    people = _participant_base(prep, index_date_expr()).with_columns(pl.col("_date").alias("index_date"))
+    units = reintegration.metric_units(people, prep.tables.reintegration_checks, prep.as_of, wanted)
+    return None if units is None else _Family(*units)
+
+
+_FAMILY_BUILDERS: tuple[Callable[[_Prepared, set[str]], _Family | None], ...] = (_reintegration_family,)
+"""Metric families defined in a module of their own: each builder gives its family's
+units and flags for the wanted metrics, or None when none of its metrics is wanted."""
 
 
 def _median_units(prep: _Prepared) -> pl.LazyFrame:

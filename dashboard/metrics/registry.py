@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from dashboard.metrics import reintegration as R
 from dashboard.metrics.recidivism import MATCHING_EVENT_TYPES, MEASURES, WINDOWS_MONTHS, metric_id
 
 Unit = Literal["rate", "days", "per_100_participant_months"]
@@ -268,7 +269,94 @@ _POLICE = MetricDefinition(
     family="police",
 )
 
-METRICS: tuple[MetricDefinition, ...] = (*_BASE, *_recidivism_definitions(), _POLICE)
+_REINTEGRATION_ELIGIBLE = (
+    "eligible participants: index_date + {w} months <= as-of date (index_date: release_date if set, "
+    "else enrollment_date)"
+)
+_REINTEGRATION_STATUS = (
+    "The status at {w} months in a domain is the value of the participant's latest check with "
+    "index_date < check_date <= index_date + {w} months that has the domain set; when several such checks "
+    "share that date, the first value in the order {order} wins."
+)
+_REINTEGRATION_INCLUDES = (
+    "Participants whose index date is in the period; checks after an exit count. Months are calendar "
+    "months clipped to the month end (31 Aug + 6 months = 28/29 Feb)."
+)
+_REINTEGRATION_EXCLUDES = (
+    "Checks on the index date itself or after index_date + {w} months; participants whose window has not "
+    "ended by the as-of date. Not reported at all while the reintegration_checks table holds no rows. "
+    + _AS_OF_NOTE
+)
+
+
+def _reintegration_metric(
+    id_: str, label: str, definition: str, numerator: str, denominator: str, excludes: str
+) -> MetricDefinition:
+    """A metric of the reintegration family: what differs is said; the rest is common."""
+    return MetricDefinition(
+        id=id_,
+        label=label,
+        definition=definition,
+        numerator=numerator,
+        denominator=denominator,
+        includes=_REINTEGRATION_INCLUDES,
+        excludes=excludes,
+        unit="rate",
+        period_date="index_date (participants.release_date, else enrollment_date)",
+        source_table="participants, reintegration_checks",
+        agency_attribution=_SUPERVISING,
+        program_attribution="the participant's program_id",
+        has_interval=True,
+        breakdowns=("quarter", *DEMOGRAPHICS),
+        family="reintegration",
+    )
+
+
+def _reintegration_definitions() -> list[MetricDefinition]:
+    employment_order = ", ".join(R.EMPLOYMENT_ORDER)
+    housing_order = ", ".join(R.HOUSING_ORDER)
+    out = []
+    for w in R.WINDOWS_MONTHS:
+        out.append(_reintegration_metric(
+            R.employment_metric_id(w),
+            f"Employed at {w} months",
+            f"Share of eligible participants in the labour force who work (full or part time) {w} calendar "
+            "months after their index date, by their latest reintegration check in the window. "
+            + _REINTEGRATION_STATUS.format(w=w, order=employment_order),
+            f"eligible participants whose employment status at {w} months is full_time or part_time",
+            f"{_REINTEGRATION_ELIGIBLE.format(w=w)}, with an employment status at {w} months other than "
+            "not_in_labor_force",
+            "Participants with no employment status in the window, and those whose status at "
+            f"{w} months is not_in_labor_force (neither employed nor unemployed). "
+            + _REINTEGRATION_EXCLUDES.format(w=w),
+        ))
+    for w in R.WINDOWS_MONTHS:
+        out.append(_reintegration_metric(
+            R.housing_metric_id(w),
+            f"Stably housed at {w} months",
+            f"Share of eligible participants with a known housing status who are stably housed {w} "
+            "calendar months after their index date, by their latest reintegration check in the window. "
+            + _REINTEGRATION_STATUS.format(w=w, order=housing_order),
+            f"eligible participants whose housing status at {w} months is stable",
+            f"{_REINTEGRATION_ELIGIBLE.format(w=w)}, with a housing status at {w} months",
+            "Participants with no housing status in the window. " + _REINTEGRATION_EXCLUDES.format(w=w),
+        ))
+    for w in R.WINDOWS_MONTHS:
+        out.append(_reintegration_metric(
+            R.coverage_metric_id(w),
+            f"Reintegration check coverage at {w} months",
+            "Share of eligible participants with at least one reintegration check in the "
+            f"{w} calendar months after their index date: how much of the eligible group the "
+            f"{w}-month employment and housing rates rest on.",
+            "eligible participants with at least one check with "
+            f"index_date < check_date <= index_date + {w} months",
+            _REINTEGRATION_ELIGIBLE.format(w=w),
+            _REINTEGRATION_EXCLUDES.format(w=w),
+        ))
+    return out
+
+
+METRICS: tuple[MetricDefinition, ...] = (*_BASE, *_recidivism_definitions(), _POLICE, *_reintegration_definitions())
 METRICS_BY_ID: dict[str, MetricDefinition] = {m.id: m for m in METRICS}
 METRIC_IDS: tuple[str, ...] = tuple(m.id for m in METRICS)
 
@@ -371,6 +459,50 @@ DISCLOSURE_SECTION: tuple[str, ...] = (
 (:mod:`dashboard.metrics.disclosure`)."""
 
 
+_REINTEGRATION_PROSE: tuple[str, ...] = (
+    "## Reintegration outcomes",
+    "",
+    "Partners judge reentry by more than re-arrest: whether people find work and a stable place to live.",
+    "The `reintegration_checks` table (data contract version 2) records where a participant stands on a",
+    "date: an employment status, a housing status, or both. Six metrics read it, each at 6 and at 12",
+    "months after the index date:",
+    "",
+    "- **Employed at W months** (`employment_rate_{W}m`): among eligible participants in the labour force,",
+    "  the share working full or part time.",
+    "- **Stably housed at W months** (`stable_housing_rate_{W}m`): among eligible participants with a known",
+    "  housing status, the share in stable housing.",
+    "- **Check coverage at W months** (`reintegration_check_coverage_{W}m`): the share of eligible",
+    "  participants with at least one check in the window. Read it beside the two rates: a rate resting on",
+    "  a small share of the eligible group describes the people who were checked, not everyone.",
+    "",
+    "How they are counted:",
+    "",
+    "- **Eligible** and **window** as for recidivism: index_date + W months on or before the as-of date; the",
+    "  window is index_date < check_date <= index_date + W months (calendar months, clipped to the month",
+    "  end: 31 Aug + 6 months = 28/29 Feb). Exits do not change eligibility, and checks after an exit count.",
+    "- **Status at W** in a domain: the value of the participant's latest check in the window that has the",
+    "  domain set; a later check decides even when an earlier one said otherwise. When several such checks",
+    "  share that date, the first value in the order the data contract lists them wins: "
+    + ", ".join(f"`{v}`" for v in R.EMPLOYMENT_ORDER) + "; " + ", ".join(f"`{v}`" for v in R.HOUSING_ORDER) + ".",
+    "- `not_in_labor_force` is neutral: a participant whose employment status at W is `not_in_labor_force`",
+    "  (retired, in full-time education or care, unable to work) is neither employed nor unemployed and is",
+    "  left out of the employment rate; they still count for housing and coverage.",
+    "- A participant with a housing status but no employment status (or the reverse) counts in the one rate",
+    "  only. Missing statuses are not guessed; coverage shows how much is missing.",
+    "- Attribution as for the other participant-based metrics: program and cohort of the participant,",
+    "  agency = supervising_agency_id; the period applies to the index date. The check's own `agency_id`",
+    "  (who recorded it) plays no part.",
+    "- These metrics are reported only when the `reintegration_checks` table holds rows (as stored, whatever",
+    "  the filters), so an extract of data contract version 1 gives exactly the output it gave before. Once",
+    "  it holds rows, each group gets a row when its denominator is above zero (coverage can show 0 of N).",
+    "- Suppression and complementary suppression as for every rate above. In `evaluate`, the measures",
+    "  `employment` and `stable_housing` report windows 6 and 12 like the recidivism measures (rates,",
+    "  intervals, difference, p-value, risk-adjusted rates over the participants in each denominator), with",
+    "  no survival curve; a cohort with nobody in the denominator shows 0/0, with no difference or test.",
+    "",
+)
+
+
 def render_metrics_markdown() -> str:
     """``docs/metrics.md``: every metric's definition, generated from the registry."""
     lines = [
@@ -423,6 +555,7 @@ def render_metrics_markdown() -> str:
         "",
         *DISCLOSURE_SECTION,
         "",
+        *_REINTEGRATION_PROSE,
         "## Metrics",
         "",
         "| metric id | label | unit | period applies to | agency |",
