@@ -446,6 +446,10 @@ def compute_metrics(
     return _rows_frame(rows, min_cell_size)
 
 
+def _count_or_none(numerator: int | float | None) -> int | None:
+    return None if numerator is None else int(numerator)
+
+
 def _rows_frame(rows: list[_Row], k: int) -> pl.DataFrame:
     flags: dict[tuple[str, GroupKey], bool] = {}
     by_metric: dict[str, list[_Row]] = {}
@@ -453,8 +457,10 @@ def _rows_frame(rows: list[_Row], k: int) -> pl.DataFrame:
         by_metric.setdefault(r.metric, []).append(r)
     for metric, mrows in by_metric.items():
         family = family_of(metric)
-        suppress = family.suppress if family else suppress_metric_rows
-        result = suppress([(r.key, r.numerator, r.denominator) for r in mrows], k)
+        if family is not None:
+            result = family.suppress([(r.key, r.numerator, r.denominator) for r in mrows], k)
+        else:
+            result = suppress_metric_rows([(r.key, _count_or_none(r.numerator), r.denominator) for r in mrows], k)
         for key, flag in result.items():
             flags[(metric, key)] = flag
     records = []
@@ -573,8 +579,8 @@ def metrics_csv(tables: Tables, filters: Filters, min_cell_size: int = 11) -> st
     from dashboard.export import neutralise_text  # group keys are partner text: no spreadsheet formulas
 
     doc = metrics_json(tables, filters, min_cell_size)
-    keys = GROUP_KEYS
-    columns = CSV_COLUMNS
+    keys: tuple[str, ...] = GROUP_KEYS
+    columns: tuple[str, ...] = CSV_COLUMNS
     if any("respondent_type" in row["group_by"] for row in doc["metrics"]):
         keys = (*GROUP_KEYS, "respondent_type")
         at = CSV_COLUMNS.index("cohort") + 1
@@ -886,7 +892,7 @@ def _count_frame(counts: Sequence[tuple[str, pl.LazyFrame]], min_cell_size: int)
     flags: dict[tuple[str, GroupKey], bool] = {}
     for name in names:
         mine = [r for r in rows if r.metric == name]
-        for key, flag in suppress_metric_rows([(r.key, r.numerator, r.denominator) for r in mine], min_cell_size).items():
+        for key, flag in suppress_metric_rows([(r.key, _count_or_none(r.numerator), r.denominator) for r in mine], min_cell_size).items():
             flags[(name, key)] = flag
     grouping_order = {g: i for i, g in enumerate(GROUPINGS)}
     rows.sort(key=lambda r: (names.index(r.metric), grouping_order[r.key[0]], key_sort_value(r.key[1])))

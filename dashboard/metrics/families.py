@@ -18,6 +18,7 @@ import datetime as dt
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from dashboard.metrics.suppression import GroupKey
 from dashboard.metrics.tables import Filters, Tables
@@ -104,3 +105,68 @@ def family_rows(tables: Tables, filters: Filters, as_of: dt.date, wanted: set[st
         if mine and family.has_rows(tables):
             out += family.rows(tables, filters, as_of, mine)
     return out
+
+
+PeriodGroup = tuple[str | None, ...] | None
+"""A group of a time series: its key values (a null value is the Unassigned group), or None for all groups."""
+PeriodCell = tuple[str, PeriodGroup]
+"""(period label, group) of a time-series cell."""
+
+
+def suppress_over_periods(
+    cells: dict[PeriodCell, tuple[int | float | None, float]],
+    totals: dict[PeriodGroup, tuple[bool, float]],
+    k: int,
+    *,
+    numerator_triggers: bool = True,
+    periods_add_up: bool = True,
+) -> tuple[dict[PeriodCell, bool], dict[PeriodGroup, bool]]:
+    """Suppression of a time series shown beside the whole-period rows it adds up to.
+
+    ``cells`` maps (period, group) to (numerator, denominator), with group None
+    for the period's row over all groups; ``totals`` maps a group (None: all)
+    to its whole-period row as already suppressed (flag, denominator). The
+    additive sets are: the groups of each period against that period's row,
+    and, when ``periods_add_up`` (the records of each period are disjoint, as
+    dated answers or completions are), the periods of each group against its
+    whole-period row. Each cell is first suppressed on its own, then the
+    complementary rule runs over those sets until nothing changes. Returns the
+    cells' flags and the totals' flags (a total can only gain suppression).
+    """
+    from dashboard.metrics.suppression import (
+        AdditiveSet,
+        complementary_suppression,
+        key_sort_value,
+        primary_suppressed,
+    )
+
+    state: dict[Any, bool] = {}
+    dens: dict[Any, float] = {}
+    sort_keys: dict[Any, tuple[tuple[int, str], ...]] = {}
+    for key, (num, den) in cells.items():
+        counted = int(num) if numerator_triggers and num is not None else None
+        state[key] = primary_suppressed(counted, den, k)
+        dens[key] = den
+        sort_keys[key] = ((0, key[0]), *key_sort_value(key[1] or ()))
+    for group, (flag, den) in totals.items():
+        state[("__total__", group)] = flag
+        dens[("__total__", group)] = den
+        sort_keys[("__total__", group)] = ((1, ""),)
+    if k > 0:
+        periods = sorted({p for p, _ in cells})
+        groups = sorted({g for _, g in cells if g is not None}, key=key_sort_value)
+        sets: list[AdditiveSet[Any]] = []
+        for period in periods:
+            members = tuple(c for c in cells if c[0] == period and c[1] is not None)
+            if members and (period, None) in cells:
+                sets.append(AdditiveSet((period, None), members))
+        if periods_add_up:
+            for group in [*groups, None]:
+                members = tuple(c for c in cells if c[1] == group)
+                if members and group in totals:
+                    sets.append(AdditiveSet(("__total__", group), members))
+        state = complementary_suppression(state, dens, sort_keys, sets)
+    return (
+        {key: state[key] for key in cells},
+        {group: state[("__total__", group)] for group in totals},
+    )

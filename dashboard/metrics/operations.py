@@ -42,7 +42,14 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from dashboard.metrics.families import FamilyRow, TableFamily, suppress_against_overall
+from dashboard.metrics.families import (
+    FamilyRow,
+    PeriodCell,
+    PeriodGroup,
+    TableFamily,
+    suppress_against_overall,
+    suppress_over_periods,
+)
 from dashboard.metrics.suppression import OVERALL, GroupKey
 from dashboard.metrics.tables import Filters, Tables, value_in
 
@@ -242,3 +249,95 @@ def never_suppressed(rows: Sequence[tuple[GroupKey, int | float | None, float]],
 CASELOAD_FAMILY = TableFamily(
     metric_ids=(CASELOAD_PER_OFFICER,), source_table="staffing", rows=caseload_rows, suppress=never_suppressed
 )
+
+
+# --- over time, for the dashboard ---------------------------------------------------------
+
+TREND_SCHEMA: dict[str, Any] = {
+    "metric": pl.String, "period": pl.String, "program_id": pl.String, "numerator": pl.Float64,
+    "denominator": pl.Float64, "value": pl.Float64, "suppressed": pl.Boolean,
+}
+
+
+def cost_trend(
+    tables: Tables,
+    filters: Filters,
+    as_of: dt.date,
+    periods: Sequence[tuple[str, dt.date, dt.date]],
+    *,
+    min_cell_size: int = 11,
+) -> pl.DataFrame:
+    """Cost per participant and per completion, overall and by program, per period and for the
+    whole selected period (``period`` null), suppressed so that no withheld cell can be recovered.
+
+    Each period is computed exactly as the metric under a period filter of its
+    own dates. Suppression: each period's programs against that period's
+    overall row (as in the metric); completions are also additive over the
+    periods (each exit falls in one), so for cost per completion each
+    program's periods are protected against its whole-period row too.
+    Numbers of suppressed rows are kept here; blank them before showing.
+    Empty when ``program_costs`` holds no rows.
+    """
+    if tables.program_costs.height == 0:
+        return pl.DataFrame(schema=TREND_SCHEMA)
+    import dataclasses
+
+    whole = cost_rows(tables, filters, as_of, set(COST_METRICS))
+    per_period = {
+        label: cost_rows(tables, dataclasses.replace(filters, start=start, end=end), as_of, set(COST_METRICS))
+        for label, start, end in periods
+    }
+    records: list[dict[str, Any]] = []
+    for metric in COST_METRICS:
+        mine = [r for r in whole if r[0] == metric]
+        total_flags = suppress_cost_rows([(r[1], r[2], r[3]) for r in mine], min_cell_size)
+        totals: dict[PeriodGroup, tuple[bool, float]] = {
+            (r[1][1] or None): (total_flags[r[1]], r[3]) for r in mine
+        }
+        cells: dict[PeriodCell, tuple[int | float | None, float]] = {}
+        values: dict[PeriodCell, FamilyRow] = {}
+        for label, rows in per_period.items():
+            for r in rows:
+                if r[0] == metric:
+                    key: PeriodCell = (label, r[1][1] or None)
+                    cells[key], values[key] = (None, r[3]), r
+        cell_flags, total_out = suppress_over_periods(
+            cells, totals, min_cell_size, numerator_triggers=False,
+            periods_add_up=metric == COST_PER_COMPLETION,
+        )
+        for r in mine:
+            records.append({"metric": metric, "period": None, "program_id": r[1][1][0] if r[1][1] else None,
+                            "numerator": r[2], "denominator": r[3], "value": r[4],
+                            "suppressed": total_out[r[1][1] or None]})
+        for key, r in values.items():
+            records.append({"metric": metric, "period": key[0], "program_id": key[1][0] if key[1] else None,
+                            "numerator": r[2],
+                            "denominator": r[3], "value": r[4], "suppressed": cell_flags[key]})
+    return pl.DataFrame(records, schema=TREND_SCHEMA)
+
+
+def caseload_by_month(tables: Tables, filters: Filters, as_of: dt.date) -> pl.DataFrame:
+    """Caseload per officer per staffing month, by agency and for all agencies (agency_id null).
+
+    Columns: month, agency_id, caseload, officers_fte (float), caseload_per_officer
+    (null when the month has no officer time). Never suppressed (it describes
+    staff). The months and filters are those of ``caseload_per_officer``.
+    """
+    schema = {"month": pl.Date, "agency_id": pl.String, "caseload": pl.Int64, "officers_fte": pl.Float64,
+              "caseload_per_officer": pl.Float64}
+    if tables.staffing.height == 0:
+        return pl.DataFrame(schema=schema)
+    months = staffing_months(tables, filters, as_of)
+    records: list[dict[str, Any]] = []
+    totals: dict[dt.date, tuple[int, Fraction]] = {}
+    for rec in months.iter_rows(named=True):
+        fte = _exact(rec["officers_fte"])
+        n, f = totals.get(rec["month"], (0, Fraction(0)))
+        totals[rec["month"]] = (n + rec["caseload"], f + fte)
+        records.append({"month": rec["month"], "agency_id": rec["agency_id"], "caseload": rec["caseload"],
+                        "officers_fte": float(fte),
+                        "caseload_per_officer": float(rec["caseload"] / fte) if fte > 0 else None})
+    for month, (n, fte) in totals.items():
+        records.append({"month": month, "agency_id": None, "caseload": n, "officers_fte": float(fte),
+                        "caseload_per_officer": float(n / fte) if fte > 0 else None})
+    return pl.DataFrame(records, schema=schema).sort("month", "agency_id", nulls_last=True)

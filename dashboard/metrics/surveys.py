@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 import polars as pl
 
@@ -109,3 +110,78 @@ def suppress_survey_rows(rows: Sequence[tuple[GroupKey, int | float | None, floa
 SURVEY_FAMILY = TableFamily(
     metric_ids=SURVEY_METRICS, source_table="surveys", rows=survey_rows, suppress=suppress_survey_rows
 )
+
+
+TREND_SCHEMA: dict[str, Any] = {
+    "metric": pl.String, "period": pl.String, "group_by": pl.String, "group": pl.String, "numerator": pl.Int64,
+    "denominator": pl.Int64, "value": pl.Float64, "ci_low": pl.Float64, "ci_high": pl.Float64,
+    "suppressed": pl.Boolean,
+}
+
+
+def survey_trend(
+    tables: Tables,
+    filters: Filters,
+    as_of: dt.date,
+    periods: Sequence[tuple[str, dt.date, dt.date]],
+    by: str | None = None,
+    *,
+    min_cell_size: int = 11,
+) -> pl.DataFrame:
+    """Favourable shares per question, per period and for the whole selected period.
+
+    Rows: ``period`` null for the whole selected period, else the period's
+    label; ``group_by`` "" for all responses, else ``by`` (program_id,
+    agency_id or respondent_type) with its value in ``group`` (null: the
+    Unassigned group). Each period is computed exactly as the metric under a
+    period filter of its own dates.
+
+    Suppression: the whole-period rows are suppressed as the metric is (all
+    its groupings); then each period's groups are protected against that
+    period's row, and each group's periods against its whole-period row
+    (answers are dated, so the periods add up), until nothing changes.
+    Numbers of suppressed rows are kept here; blank them before showing.
+    Empty when ``surveys`` holds no rows.
+    """
+    if tables.surveys.height == 0:
+        return pl.DataFrame(schema=TREND_SCHEMA)
+    if by is not None and by not in SURVEY_KEYS:
+        raise ValueError(f"survey trends break down by one of {', '.join(SURVEY_KEYS)}, not {by!r}")
+    import dataclasses
+
+    from dashboard.metrics.families import PeriodCell, PeriodGroup, suppress_over_periods
+
+    whole = survey_rows(tables, filters, as_of, set(SURVEY_METRICS))
+    per_period = {
+        label: survey_rows(tables, dataclasses.replace(filters, start=start, end=end), as_of, set(SURVEY_METRICS))
+        for label, start, end in periods
+    }
+    wanted_groupings = {(), (by,)} if by else {()}
+    records: list[dict[str, Any]] = []
+    for metric in SURVEY_METRICS:
+        mine = [r for r in whole if r[0] == metric]
+        flags = suppress_survey_rows([(r[1], r[2], r[3]) for r in mine], min_cell_size)
+        shown = [r for r in mine if r[1][0] in wanted_groupings]
+        totals: dict[PeriodGroup, tuple[bool, float]] = {(r[1][1] or None): (flags[r[1]], r[3]) for r in shown}
+        cells: dict[PeriodCell, tuple[int | float | None, float]] = {}
+        values: dict[PeriodCell, FamilyRow] = {}
+        for label, rows in per_period.items():
+            for r in rows:
+                if r[0] == metric and r[1][0] in wanted_groupings:
+                    key: PeriodCell = (label, r[1][1] or None)
+                    cells[key], values[key] = (r[2], r[3]), r
+        cell_flags, total_flags = suppress_over_periods(cells, totals, min_cell_size)
+        for r in shown:
+            records.append(_trend_record(r, None, total_flags[r[1][1] or None]))
+        for key, r in values.items():
+            records.append(_trend_record(r, key[0], cell_flags[key]))
+    return pl.DataFrame(records, schema=TREND_SCHEMA)
+
+
+def _trend_record(row: FamilyRow, period: str | None, suppressed: bool) -> dict[str, Any]:
+    metric, (group_by, group), num, den, value, ci = row
+    return {
+        "metric": metric, "period": period, "group_by": "+".join(group_by), "group": group[0] if group else None,
+        "numerator": num, "denominator": int(den), "value": value, "ci_low": ci[0] if ci else None,
+        "ci_high": ci[1] if ci else None, "suppressed": suppressed,
+    }
