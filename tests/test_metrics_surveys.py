@@ -115,12 +115,12 @@ def test_participant_filters_do_not_apply_and_the_period_does() -> None:
 
 
 def test_survey_suppression_with_a_complementary_respondent_type() -> None:
-    # k = 11. Residents 30 answers (20 favourable), staff 12 (6), partners 5 (3); all P1 / A1.
-    # Partner 5 < 11 -> suppressed. Overall 47 (29) is published, so exactly one respondent type is
+    # k = 11. Residents 30 answers (20 favourable), staff 12 (11), partners 5 (3); all P1 / A1.
+    # Partner 5 < 11 -> suppressed. Overall 47 (34) is published, so exactly one respondent type is
     # withheld: the published one with the smallest denominator (staff, 12) is withheld too.
     # program_id and agency_id each have one member (P1 = overall, A1 = overall): published.
     answers = []
-    for kind, n, favourable in (("resident", 30, 20), ("staff", 12, 6), ("partner", 5, 3)):
+    for kind, n, favourable in (("resident", 30, 20), ("staff", 12, 11), ("partner", 5, 3)):
         answers += [answer(f"{kind}{i}", "trust", 5 if i < favourable else 2, kind, "P1", "A1") for i in range(n)]
     rows = rows_of(run(k=11, data=tables(answers)), TRUST)
     flags = {key: r["suppressed"] for key, r in rows.items()}
