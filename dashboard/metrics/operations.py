@@ -275,6 +275,7 @@ def cost_trend(
     overall row (as in the metric); completions are also additive over the
     periods (each exit falls in one), so for cost per completion each
     program's periods are protected against its whole-period row too.
+    Periods wholly before the first or after the last cost row are left out.
     Numbers of suppressed rows are kept here; blank them before showing.
     Empty when ``program_costs`` holds no rows.
     """
@@ -283,6 +284,10 @@ def cost_trend(
     import dataclasses
 
     whole = cost_rows(tables, filters, as_of, set(COST_METRICS))
+    # Quarters before the first or after the last cost row would only show a cost of 0.
+    first, last = tables.program_costs["period_start"].min(), tables.program_costs["period_end"].max()
+    periods = [(label, start, end) for label, start, end in periods
+               if first is not None and last is not None and end >= first and start <= last]  # type: ignore[operator]
     per_period = {
         label: cost_rows(tables, dataclasses.replace(filters, start=start, end=end), as_of, set(COST_METRICS))
         for label, start, end in periods
