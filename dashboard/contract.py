@@ -1,4 +1,4 @@
-"""The data contract (version 1) as code: the single source of truth.
+"""The data contract (versions 1 and 2) as code: the single source of truth.
 
 Every table, column, type, enum and rule that partners must respect is declared
 here once. The SQL schema (``store.py``), the Great Expectations suites
@@ -16,9 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-CONTRACT_VERSION = 1
+#: The newest contract version this program reads (docs/data-contract.md).
+CONTRACT_VERSION = 2
+#: Every ``contract_version`` a manifest may declare: version 2 only adds optional
+#: tables, so a version 1 extract stays valid and loads exactly as before.
+SUPPORTED_CONTRACT_VERSIONS: tuple[int, ...] = (1, 2)
 
-ColumnType = Literal["str", "date", "bool", "int", "enum"]
+ColumnType = Literal["str", "date", "bool", "int", "enum", "decimal"]
 
 # Tables in load order: every parent comes before its children.
 AGENCY_TYPES = (
@@ -87,6 +91,19 @@ CONTACT_OUTCOMES = (
     "arrest",
     "no_action",
 )
+# Contract version 2. The order of the employment and housing values matters:
+# when two checks on the same date disagree, the value listed first wins
+# (docs/metrics.md, status at W).
+EMPLOYMENT_STATUSES = ("full_time", "part_time", "unemployed", "not_in_labor_force")
+HOUSING_STATUSES = ("stable", "transitional", "homeless", "institutional")
+COST_CATEGORIES = ("personnel", "services", "technology", "training", "other")
+RESPONDENT_TYPES = ("participant", "resident", "staff", "partner")
+SURVEY_QUESTIONS = ("trust", "safety", "satisfaction", "coordination")
+
+#: Decimals (money, full-time equivalents) are stored exactly with this many
+#: digits in all and this many after the point (NUMERIC(18, 2)).
+DECIMAL_PRECISION = 18
+DECIMAL_SCALE = 2
 
 
 @dataclass(frozen=True)
@@ -94,7 +111,10 @@ class Column:
     """One contract column.
 
     ``references`` names the parent table whose key this column must match.
-    ``may_follow_as_of`` marks the two dates allowed after the as-of date.
+    ``may_follow_as_of`` marks the dates allowed after the as-of date.
+    ``min_value``/``max_value`` bound whole numbers; on a decimal column
+    ``min_value`` 0 documents that the lexical rule admits no sign (so no
+    separate range rule can fire).
     """
 
     name: str
@@ -187,17 +207,70 @@ class NullWhen:
         return f"{self.column} must be empty when {self.when_column} is {' or '.join(self.values)}"
 
 
-RowRule = DateOrder | RequiredWhen | NullUnless | NullWhen
+@dataclass(frozen=True)
+class FirstOfMonth:
+    """``column`` (a date) must be the first day of a calendar month when set."""
+
+    column: str
+
+    @property
+    def id(self) -> str:
+        return f"first_of_month:{self.column}"
+
+    @property
+    def message(self) -> str:
+        return f"{self.column} is not the first day of a month (write the month as YYYY-MM-01)"
+
+
+@dataclass(frozen=True)
+class AtLeastOne:
+    """At least one of ``columns`` must be set."""
+
+    columns: tuple[str, ...]
+
+    @property
+    def id(self) -> str:
+        return f"at_least_one:{'|'.join(self.columns)}"
+
+    @property
+    def message(self) -> str:
+        return f"none of {' and '.join(self.columns)} is set; at least one is required"
+
+
+RowRule = DateOrder | RequiredWhen | NullUnless | NullWhen | FirstOfMonth | AtLeastOne
 
 
 @dataclass(frozen=True)
 class Table:
+    """One contract table.
+
+    ``key`` is the key column; a table keyed on several columns (``staffing``:
+    agency and month) lists them in ``composite_key``, and ``key`` is then only
+    the name under which the loader carries the combined key (in quarantine
+    and load issues: the parts joined by :data:`KEY_PART_SEPARATOR`).
+    ``since`` is the contract version that added the table.
+    """
+
     name: str
     key: str
     description: str
     columns: tuple[Column, ...]
     row_rules: tuple[RowRule, ...] = field(default_factory=tuple)
     optional_table: bool = False
+    composite_key: tuple[str, ...] = ()
+    since: int = 1
+
+    @property
+    def key_columns(self) -> tuple[str, ...]:
+        """The columns whose values together identify a row."""
+        return self.composite_key or (self.key,)
+
+    @property
+    def has_composite_key(self) -> bool:
+        return bool(self.composite_key)
+
+    def is_key_column(self, name: str) -> bool:
+        return name in self.key_columns
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -380,7 +453,82 @@ TABLES: tuple[Table, ...] = (
         ),
         optional_table=True,
     ),
+    # --- contract version 2: reintegration, operations and community voice ---------
+    Table(
+        "reintegration_checks",
+        "check_id",
+        "A case manager's or provider's record of where a participant stands on employment and housing "
+        "(optional table, contract version 2).",
+        (
+            _c("check_id", "str", True, "Check identifier, unique."),
+            _c("participant_id", "str", True, "Participant checked.", references="participants"),
+            _c("agency_id", "str", True, "Agency that recorded the check.", references="agencies"),
+            _c("check_date", "date", True, "Date of the check."),
+            _c("employment", "enum", False, "Employment status on that date.", enum=EMPLOYMENT_STATUSES),
+            _c("housing", "enum", False, "Housing status on that date.", enum=HOUSING_STATUSES),
+        ),
+        (AtLeastOne(("employment", "housing")),),
+        optional_table=True,
+        since=2,
+    ),
+    Table(
+        "program_costs",
+        "cost_id",
+        "What a pilot program spent over a period (optional table, contract version 2).",
+        (
+            _c("cost_id", "str", True, "Cost record identifier, unique."),
+            _c("program_id", "str", True, "Program the money was spent on.", references="programs"),
+            _c("period_start", "date", True, "First day the amount covers."),
+            _c("period_end", "date", True, "Last day the amount covers; may be after the as-of date.",
+               may_follow_as_of=True),
+            _c("amount", "decimal", True, "Amount spent, in currency units (0 or more, at most two decimals).",
+               min_value=0),
+            _c("category", "enum", False, "Kind of spending.", enum=COST_CATEGORIES),
+        ),
+        (DateOrder("period_end", "period_start"),),
+        optional_table=True,
+        since=2,
+    ),
+    Table(
+        "staffing",
+        "staffing_key",
+        "Supervising officers of an agency, one row per agency per month (optional table, contract version 2).",
+        (
+            _c("agency_id", "str", True, "Supervising agency.", references="agencies"),
+            _c("month", "date", True, "The month, written as its first day (YYYY-MM-01)."),
+            _c("officers_fte", "decimal", True,
+               "Supervising officers in full-time equivalents (0 or more, at most two decimals).", min_value=0),
+        ),
+        (FirstOfMonth("month"),),
+        optional_table=True,
+        composite_key=("agency_id", "month"),
+        since=2,
+    ),
+    Table(
+        "surveys",
+        "response_id",
+        "One answer to one survey question, from a resident, participant, staff member or partner "
+        "(optional table, contract version 2).",
+        (
+            _c("response_id", "str", True, "Response identifier, unique."),
+            _c("survey_date", "date", True, "Date of the answer."),
+            _c("respondent_type", "enum", True, "Who answered.", enum=RESPONDENT_TYPES),
+            _c("question", "enum", True, "Question answered.", enum=SURVEY_QUESTIONS),
+            _c("score", "int", True, "Answer from 1 to 5 (5 = most favourable).", min_value=1, max_value=5),
+            _c("program_id", "str", False, "Program the answer is about, when known.", references="programs"),
+            _c("agency_id", "str", False, "Agency the answer is about, when known.", references="agencies"),
+            _c("participant_id", "str", False,
+               "Participant who answered; only for respondent_type participant.", references="participants"),
+        ),
+        (NullUnless("participant_id", "respondent_type", ("participant",)),),
+        optional_table=True,
+        since=2,
+    ),
 )
+
+#: Joins the parts of a composite key into the one record key shown to stewards
+#: (``A01 | 2024-03-01`` for a staffing row).
+KEY_PART_SEPARATOR = " | "
 
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 TABLE_NAMES: tuple[str, ...] = tuple(t.name for t in TABLES)
@@ -391,6 +539,7 @@ ENROLLMENT_WINDOW_WARNINGS: dict[str, str] = {
     "supervision_events": "event_date",
     "violations": "violation_date",
     "referrals": "referral_date",
+    "reintegration_checks": "check_date",
 }
 
 # --- rule ids shared by every layer ------------------------------------------------
@@ -400,6 +549,7 @@ RULE_REQUIRED = "required"  # required:<column>
 RULE_DATE_FORMAT = "date_format"  # date_format:<column>
 RULE_BOOL_FORMAT = "bool_format"
 RULE_INT_FORMAT = "int_format"
+RULE_DECIMAL_FORMAT = "decimal_format"
 RULE_ENUM = "enum"
 RULE_RANGE = "range"
 RULE_AFTER_AS_OF = "after_as_of"
@@ -415,6 +565,9 @@ TRUE_WORDS = frozenset({"true", "1"})
 FALSE_WORDS = frozenset({"false", "0"})
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"  # ASCII digits only (\d would admit other scripts)
 INT_PATTERN = r"^[0-9]+(?:\.0+)?$"
+# Decimals: digits with an optional fraction of one or two digits; no sign,
+# exponent, thousands separator or currency symbol.
+DECIMAL_PATTERN = r"^[0-9]+(?:\.[0-9]{1,2})?$"
 
 
 def rule_id(kind: str, column: str) -> str:
@@ -434,6 +587,11 @@ def describe_rule(rule: str, table: str | None = None) -> str:
         return f"{rest} is not true/false/1/0"
     if kind == "int_format":
         return f"{rest} is not a whole number"
+    if kind == "decimal_format":
+        return (
+            f"{rest} is not a number written with digits and at most two decimal places (such as 12, 12.5 "
+            "or 12.50; no sign, exponent, thousands separator or currency symbol, and not below 0)"
+        )
     if kind == "enum":
         allowed = ", ".join(t.column(rest).enum) if t else "the contract's values"
         return f"{rest} is not one of: {allowed}"

@@ -11,9 +11,13 @@ from __future__ import annotations
 from dashboard.contract import (
     CONTRACT_VERSION,
     ENROLLMENT_WINDOW_WARNINGS,
+    SUPPORTED_CONTRACT_VERSIONS,
     TABLES,
+    AtLeastOne,
+    KEY_PART_SEPARATOR,
     Column,
     DateOrder,
+    FirstOfMonth,
     NullUnless,
     NullWhen,
     RequiredWhen,
@@ -28,16 +32,21 @@ _TYPE_WORDS = {
     "bool": "true / false",
     "int": "whole number",
     "enum": "one of a list",
+    "decimal": "decimal (at most 2 places)",
 }
 
 
 def _column_rule_text(table: Table, col: Column) -> str:
     parts: list[str] = ["**required**" if col.required else "optional"]
-    if col.name == table.key:
+    if table.has_composite_key and table.is_key_column(col.name):
+        parts.append("part of the key (" + ", ".join(f"`{c}`" for c in table.key_columns) + ")")
+    elif col.name == table.key:
         parts.append("unique key")
     if col.enum:
         parts.append("one of: " + ", ".join(f"`{v}`" for v in col.enum))
-    if col.min_value is not None or col.max_value is not None:
+    if col.type == "decimal":
+        parts.append("0 or more")
+    elif col.min_value is not None or col.max_value is not None:
         parts.append(f"{col.min_value} to {col.max_value}")
     if col.references:
         parts.append(f"must match a row of `{col.references}`")
@@ -52,10 +61,12 @@ def _column_rule_ids(table: Table, col: Column) -> list[str]:
     ids: list[str] = []
     if col.required:
         ids.append(rule_id("required", col.name))
-    kind = {"date": "date_format", "bool": "bool_format", "int": "int_format", "enum": "enum"}.get(col.type)
+    kind = {
+        "date": "date_format", "bool": "bool_format", "int": "int_format", "enum": "enum", "decimal": "decimal_format"
+    }.get(col.type)
     if kind:
         ids.append(rule_id(kind, col.name))
-    if col.min_value is not None or col.max_value is not None:
+    if col.type == "int" and (col.min_value is not None or col.max_value is not None):
         ids.append(rule_id("range", col.name))
     if col.type == "date" and not col.may_follow_as_of:
         ids.append(rule_id("after_as_of", col.name))
@@ -72,7 +83,30 @@ def _row_rule_kind(rule: object) -> str:
         return "required when"
     if isinstance(rule, (NullUnless, NullWhen)):
         return "must be empty"
+    if isinstance(rule, FirstOfMonth):
+        return "first day of a month"
+    if isinstance(rule, AtLeastOne):
+        return "at least one set"
     return "rule"
+
+
+def _key_text(table: Table) -> str:
+    if table.has_composite_key:
+        cols = ", ".join(f"`{c}`" for c in table.key_columns)
+        return (
+            f"Key: ({cols}) together: each combination at most once. In load reports and the "
+            f"quarantine the key is shown as its parts joined by `{KEY_PART_SEPARATOR.strip()}`."
+        )
+    return f"Key: `{table.key}`."
+
+
+def _versions_text() -> str:
+    return " or ".join(str(v) for v in SUPPORTED_CONTRACT_VERSIONS)
+
+
+def _after_as_of_text() -> str:
+    allowed = [f"`{t.name}.{c.name}`" for t in TABLES for c in t.columns if c.type == "date" and c.may_follow_as_of]
+    return ", ".join(allowed[:-1]) + " and " + allowed[-1] if len(allowed) > 1 else allowed[0]
 
 
 def render_contract_markdown() -> str:
@@ -102,21 +136,34 @@ def render_contract_markdown() -> str:
         "listed column rejects the row too.",
         "- Whole numbers are digits, optionally followed by `.0` (as spreadsheets export them): "
         "`34` and `34.0` load; `34.5`, `+34`, `3.4e1` and `41y` are rejected.",
+        "- Decimals (amounts, full-time equivalents) are digits with an optional fraction of one or "
+        "two digits: `12`, `12.5` and `12.50` load; `-3`, `+3`, `1e3`, `1,200`, `$12` and `12.505` "
+        "are rejected (`decimal_format:<column>`). They are never below 0. Parquet and Excel "
+        "numbers are taken as numbers and must have at most two decimal places. Decimals are "
+        "stored exactly, never rounded.",
         "- Identifiers are case-sensitive text. Participant ids must be pseudonymous.",
         "",
         "## The as-of date",
         "",
         "The extract's as-of date is `--as-of` when given, else `as_of` in a `manifest.json` in "
         "the extract directory, else the one line of an `AS_OF` file there, else today. A "
-        "`manifest.json` whose `contract_version` is not 1 stops the load. No date may be later "
-        "than the as-of date, except `programs.end_date` and `agreements.expires_date`.",
+        f"`manifest.json` whose `contract_version` is not {_versions_text()} stops the load. No date "
+        f"may be later than the as-of date, except {_after_as_of_text()}.",
+        "",
+        "## Contract versions",
+        "",
+        f"This program reads contract versions {_versions_text()}. Version 2 adds four optional "
+        "tables: "
+        + ", ".join(f"`{t.name}`" for t in TABLES if t.since == 2)
+        + ". They may appear in any extract, and the rules below apply to them as to the others; "
+        "every version 1 extract stays valid and loads exactly as before.",
         "",
         "## Tables",
         "",
     ]
     for table in TABLES:
         optional = " (optional table)" if table.optional_table else ""
-        out += [f"### `{table.name}`{optional}", "", table.description, "", f"Key: `{table.key}`.", ""]
+        out += [f"### `{table.name}`{optional}", "", table.description, "", _key_text(table), ""]
         out += ["| column | type | rule | rule ids | meaning |", "|---|---|---|---|---|"]
         for col in table.columns:
             ids = ", ".join(f"`{i}`" for i in _column_rule_ids(table, col))
@@ -141,7 +188,8 @@ def render_contract_markdown() -> str:
     out += [
         "## Rules across rows and files",
         "",
-        "- **Duplicate keys.** Each copy of a repeated key is first checked on its own; an invalid "
+        "- **Duplicate keys.** (For `staffing` the key is the agency and month together.) Each "
+        "copy of a repeated key is first checked on its own; an invalid "
         "copy is rejected for its own rules. Valid copies identical in every column (after "
         "trimming and lower-casing) collapse to one, and each extra copy is recorded as a dropped "
         "duplicate. Valid copies that differ are all rejected "

@@ -156,17 +156,20 @@ def resolve_as_of(directory: Path, as_of: dt.date | None) -> dt.date:
             raise ExtractError(f"{manifest_path}: expected a JSON object with as_of and contract_version")
         manifest = loaded
         version = manifest.get("contract_version")
-        if isinstance(version, str) and version.strip() == str(contract.CONTRACT_VERSION):
+        supported = contract.SUPPORTED_CONTRACT_VERSIONS
+        allowed = " or ".join(str(v) for v in supported)
+        if isinstance(version, str) and version.strip() in {str(v) for v in supported}:
             raise ExtractError(
                 f"{manifest_path}: contract_version is the text {version!r}; write it as the number "
-                f"{contract.CONTRACT_VERSION} (\"contract_version\": {contract.CONTRACT_VERSION}, no quotes). "
+                f"{version.strip()} (\"contract_version\": {version.strip()}, no quotes). "
                 "Nothing was loaded."
             )
-        if version is not None and version != contract.CONTRACT_VERSION:
+        # bool is an int to Python: ``true`` is no version number
+        if version is not None and (isinstance(version, bool) or version not in supported):
             raise ExtractError(
                 f"{manifest_path}: the extract follows data contract version {version!r}, but this program "
-                f"reads version {contract.CONTRACT_VERSION}. Ask the partner for a version "
-                f"{contract.CONTRACT_VERSION} extract (or upgrade this program); nothing was loaded."
+                f"reads versions {allowed}. Ask the partner for a version {contract.CONTRACT_VERSION} (or "
+                f"version 1) extract, or upgrade this program; nothing was loaded."
             )
     if as_of is not None:
         return as_of
@@ -310,7 +313,7 @@ class _Writer:
         try:
             if store.bulk_upsert(self.conn, table.name, rows):
                 self.filled_empty.add(table.name)
-            _resolve_quarantine(self.conn, table, rows[table.key], self.run_id)
+            _resolve_quarantine(self.conn, table, rows.select(validation.record_key(table)).to_series(), self.run_id)
         except BaseException:
             self._failed = True
             raise
@@ -455,6 +458,8 @@ def _process_table(
     # select (no copy) before filtering (a copy): only the loaded columns are copied,
     # and not at all when every row passed
     typed = validation.load_frame(table, frame).with_columns(frame[LINE])
+    if table.has_composite_key:
+        typed = typed.with_columns(frame[key])
     if rejected_mask.any():
         loaded = typed.filter(~rejected_mask)
         rejected_rows = frame.filter(rejected_mask)
@@ -490,7 +495,8 @@ def _process_table(
                 pl.col(LINE),
                 pl.col(key).alias("record_key"),
                 pl.lit(DUPLICATE_DROPPED).alias("rule"),
-                pl.format("identical copy of {} {} dropped", pl.lit(key), pl.col(key)).alias("message"),
+                pl.format("identical copy of {} {} dropped", pl.lit(", ".join(table.key_columns)), pl.col(key))
+                .alias("message"),
             )
         )
     if delivered.unknown_columns:

@@ -20,7 +20,7 @@ from typing import Any
 import polars as pl
 import sqlalchemy as sa
 
-from dashboard.contract import TABLES, Column, Table
+from dashboard.contract import DECIMAL_PRECISION, DECIMAL_SCALE, TABLES, Column, Table
 
 DEFAULT_DB_FILENAME = "partnership_dashboard.duckdb"
 SCHEMA_VERSION_TABLE = "alembic_version"
@@ -100,6 +100,8 @@ _SQL_TYPES: Mapping[str, Any] = {
     "date": sa.Date,
     "bool": sa.Boolean,
     "int": sa.Integer,
+    # money and full-time equivalents: stored exactly, never as binary floating point
+    "decimal": lambda: sa.Numeric(DECIMAL_PRECISION, DECIMAL_SCALE),
 }
 
 
@@ -112,7 +114,7 @@ CODE_COLLATION = "C"
 
 def is_code(table: Table, col: Column) -> bool:
     """An identifier (a key or a reference) or an enum value: compared, never read as prose."""
-    return col.type == "enum" or (col.type == "str" and (col.name == table.key or col.references is not None))
+    return col.type == "enum" or (col.type == "str" and (table.is_key_column(col.name) or col.references is not None))
 
 
 def _sql_column(table: Table, col: Column, *, for_duckdb: bool) -> sa.Column[Any]:
@@ -128,15 +130,20 @@ def _sql_column(table: Table, col: Column, *, for_duckdb: bool) -> sa.Column[Any
     return sa.Column(
         col.name,
         *args,
-        primary_key=col.name == table.key,
+        primary_key=table.is_key_column(col.name),
         nullable=not col.required,
-        index=not for_duckdb and (bool(col.references) or col.type in ("date", "enum") and col.name in _INDEXED),
+        # the first column of a primary key is served by the key's own index
+        index=not for_duckdb
+        and col.name != table.key_columns[0]
+        and (bool(col.references) or col.type in ("date", "enum") and col.name in _INDEXED),
         comment=col.description,
     )
 
 
 # Filter columns worth an index beyond the foreign keys.
-_INDEXED = frozenset({"cohort", "enrollment_date", "referral_date", "event_date", "contact_date"})
+_INDEXED = frozenset(
+    {"cohort", "enrollment_date", "referral_date", "event_date", "contact_date", "check_date", "survey_date"}
+)
 
 
 def build_metadata(*, for_duckdb: bool = False) -> sa.MetaData:
@@ -446,6 +453,8 @@ def _from_text(col: pl.Expr, sql_type: Any) -> pl.Expr:
         return pl.when(col.is_null()).then(None).otherwise(col == "t")
     if isinstance(sql_type, sa.Integer):
         return col.cast(pl.Int64)
+    if isinstance(sql_type, sa.Numeric):
+        return col.cast(_polars_type(sql_type))
     return col
 
 
@@ -464,6 +473,8 @@ def _polars_type(sql_type: Any) -> pl.DataType:
         return pl.Boolean()
     if isinstance(sql_type, sa.Integer):
         return pl.Int64()
+    if isinstance(sql_type, sa.Numeric):
+        return pl.Decimal(DECIMAL_PRECISION, DECIMAL_SCALE)
     return pl.String()
 
 

@@ -6,7 +6,7 @@ A delivered file becomes a *validation frame* with, for every contract column:
   included), empty -> null, enums and booleans lowercased. "Is the value set"
   is asked of this column.
 - ``<column>__v`` (non-string columns only): the *typed* value: a ``Date``,
-  ``Int64``, ``Boolean`` or allowed enum value, null when the lexical value
+  ``Int64``, ``Boolean``, ``Decimal(18, 2)`` or allowed enum value, null when the lexical value
   breaks its format. Every rule other than required/format reads this column,
   so a value that fails its format fails no other rule on that column.
 
@@ -26,11 +26,16 @@ import polars as pl
 from dashboard import contract
 from dashboard.contract import (
     DATE_PATTERN,
+    DECIMAL_PATTERN,
+    DECIMAL_PRECISION,
+    DECIMAL_SCALE,
     FALSE_WORDS,
     INT_PATTERN,
     TRUE_WORDS,
+    AtLeastOne,
     Column,
     DateOrder,
+    FirstOfMonth,
     NullUnless,
     NullWhen,
     RequiredWhen,
@@ -46,7 +51,11 @@ FORMAT_RULE_KIND: dict[str, str] = {
     "int": contract.RULE_INT_FORMAT,
     "bool": contract.RULE_BOOL_FORMAT,
     "enum": contract.RULE_ENUM,
+    "decimal": contract.RULE_DECIMAL_FORMAT,
 }
+
+#: The loaded type of decimal columns (amounts, full-time equivalents): exact, two places.
+DECIMAL_TYPE = pl.Decimal(DECIMAL_PRECISION, DECIMAL_SCALE)
 
 
 def typed_name(column: str) -> str:
@@ -90,15 +99,22 @@ def _typed(col: Column) -> pl.Expr:
         )
     elif col.type == "enum":
         expr = pl.when(lex.is_in(list(col.enum))).then(lex)
+    elif col.type == "decimal":
+        # the pattern admits no sign, so a decimal is never below 0; a number too
+        # large for NUMERIC(18, 2) does not convert and fails the format too
+        expr = pl.when(lex.str.contains(DECIMAL_PATTERN)).then(lex.cast(DECIMAL_TYPE, strict=False))
     else:  # pragma: no cover - str columns have no typed twin
         raise AssertionError(col.type)
     return expr.alias(typed_name(col.name))
 
 
 def validation_frame(table: Table, contract_frame: pl.DataFrame) -> pl.DataFrame:
-    """Lexical and typed columns (see module doc) plus the line number."""
+    """Lexical and typed columns (see module doc) plus the line number; for a
+    table keyed on several columns also the combined key (:func:`record_key`)."""
     lexical = contract_frame.select([_lexical(c) for c in table.columns] + [pl.col(LINE)])
     typed = [_typed(c) for c in table.columns if has_typed(c)]
+    if table.has_composite_key:
+        typed.append(record_key(table))
     return lexical.with_columns(typed) if typed else lexical
 
 
@@ -154,6 +170,11 @@ def row_rule_expression(table: Table, rule: contract.RowRule) -> pl.Expr:
     if isinstance(rule, NullWhen):
         value = pl.col(value_name(table.column(rule.column)))
         return _when_holds(rule.when_column, rule.values) & value.is_not_null()
+    if isinstance(rule, FirstOfMonth):
+        return (pl.col(typed_name(rule.column)).dt.day() != 1).fill_null(False)
+    if isinstance(rule, AtLeastOne):
+        # "set" lexically, as for RequiredWhen: an invalid value fails its own rule
+        return pl.all_horizontal([pl.col(c).is_null() for c in rule.columns])
     raise AssertionError(f"unknown row rule {rule!r}")  # pragma: no cover
 
 
@@ -173,6 +194,22 @@ def with_rule_ids(frame: pl.DataFrame, rules: dict[str, pl.Expr]) -> pl.DataFram
         pl.when(any_broken).then(listed).otherwise(pl.lit([], pl.List(pl.String))).alias(RULES)
     )
     return out.drop([f"__r{i}" for i in range(len(names))])
+
+
+def record_key(table: Table) -> pl.Expr:
+    """The key of a row as one string, named ``table.key``.
+
+    For a single-column key that is the column itself. For a composite key
+    (``staffing``: agency_id and month) the parts are joined by
+    :data:`dashboard.contract.KEY_PART_SEPARATOR` (``A01 | 2024-03-01``),
+    null when a part is missing. Reads either the lexical columns of a
+    validation frame or the typed columns of loaded rows: a date's text and
+    the text of a valid date are the same ``YYYY-MM-DD``.
+    """
+    if not table.has_composite_key:
+        return pl.col(table.key)
+    parts = [pl.col(c).cast(pl.String) for c in table.key_columns]
+    return pl.concat_str(parts, separator=contract.KEY_PART_SEPARATOR, ignore_nulls=False).alias(table.key)
 
 
 def load_frame(table: Table, frame: pl.DataFrame) -> pl.DataFrame:

@@ -16,7 +16,8 @@ Which frame column each rule reads, and why:
   typed column, where a value that failed its format is null, so it fails no
   other rule on that column;
 - conditions ("when exit_date is set", "when status is completed") read the
-  lexical column of the condition.
+  lexical column of the condition; "the first day of a month" reads the
+  lexical date where its typed twin is set (a real date).
 
 Great Expectations is imported lazily (it costs seconds), only by the
 functions that build or run suites.
@@ -36,10 +37,13 @@ import polars as pl
 from dashboard import contract
 from dashboard.contract import (
     DATE_PATTERN,
+    DECIMAL_PATTERN,
     FALSE_WORDS,
     INT_PATTERN,
     TRUE_WORDS,
+    AtLeastOne,
     DateOrder,
+    FirstOfMonth,
     NullUnless,
     NullWhen,
     RequiredWhen,
@@ -95,6 +99,14 @@ def expectation_specs(table: Table, as_of: dt.date) -> list[ExpectationSpec]:
         elif col.type == "int":
             specs.append(ExpectationSpec("ExpectColumnValuesToMatchRegex", {"column": name, "regex": INT_PATTERN}, fmt))
             # digits too many for a 64-bit integer
+            specs.append(
+                ExpectationSpec("ExpectColumnValuesToNotBeNull", {"column": typed}, fmt, (name, "set", ()))
+            )
+        elif col.type == "decimal":
+            specs.append(
+                ExpectationSpec("ExpectColumnValuesToMatchRegex", {"column": name, "regex": DECIMAL_PATTERN}, fmt)
+            )
+            # digits too many for NUMERIC(18, 2)
             specs.append(
                 ExpectationSpec("ExpectColumnValuesToNotBeNull", {"column": typed}, fmt, (name, "set", ()))
             )
@@ -165,6 +177,19 @@ def _row_rule_spec(table: Table, rule: contract.RowRule) -> ExpectationSpec:
             rule.id,
             _condition(rule.when_column, rule.values, negate=False),
         )
+    if isinstance(rule, FirstOfMonth):
+        # a real date (typed value set) written YYYY-MM-DD whose day is 01
+        return ExpectationSpec(
+            "ExpectColumnValuesToMatchRegex",
+            {"column": rule.column, "regex": r"-01$"},
+            rule.id,
+            (typed_name(rule.column), "set", ()),
+        )
+    if isinstance(rule, AtLeastOne):
+        if len(rule.columns) != 2:  # pragma: no cover - the contract has pairs only
+            raise AssertionError(f"{rule.id}: the suites express at-least-one over two columns")
+        first, second = rule.columns
+        return ExpectationSpec("ExpectColumnValuesToNotBeNull", {"column": first}, rule.id, (second, "null", ()))
     raise AssertionError(f"unknown row rule {rule!r}")  # pragma: no cover
 
 

@@ -437,9 +437,10 @@ def test_as_of_comes_from_option_manifest_file_then_today(duckdb_engine: sa.engi
     (d / "manifest.json").write_text(json.dumps({"contract_version": 1, "as_of": "2025-06-01"}))
     assert check_extract(d, docs_dir=tmp_path / "docs").exit_code == 0
     assert check_extract(d, as_of=dt.date(2025, 2, 1), docs_dir=tmp_path / "docs").exit_code == 1
-    (d / "manifest.json").write_text(json.dumps({"contract_version": 2, "as_of": "2025-06-01"}))
+    (d / "manifest.json").write_text(json.dumps({"contract_version": 3, "as_of": "2025-06-01"}))
     report = load_extract(d, duckdb_engine)
-    assert report.exit_code == 2 and "contract version 2" in report.errors[0]
+    assert report.exit_code == 2 and "contract version 3" in report.errors[0]
+    assert "reads versions 1 or 2" in report.errors[0]
     assert table(duckdb_engine, "agencies").height == 0
     (d / "manifest.json").write_text(json.dumps({"contract_version": "1", "as_of": "2025-06-01"}))
     report = load_extract(d, duckdb_engine)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import datetime as dt
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import polars as pl
@@ -33,7 +33,8 @@ AGE_BANDS: tuple[tuple[str, int, int], ...] = (
 )
 AGE_BAND_LABELS: tuple[str, ...] = tuple(label for label, _, _ in AGE_BANDS)
 
-# The dates SPEC §3 uses for the default as-of date when no load run is recorded.
+# The dates the default as-of date is taken from when no load run is recorded
+# (docs/metrics.md); the dates of the contract version 2 tables are not among them.
 _AS_OF_FALLBACK_DATES: tuple[tuple[str, str], ...] = (
     ("referrals", "referral_date"),
     ("supervision_events", "event_date"),
@@ -53,12 +54,22 @@ def age_band_expr(age: pl.Expr | None = None) -> pl.Expr:
     return expr.alias("age_band")
 
 
+def _empty(table: str) -> Any:
+    """A default for the tables of contract version 2: empty, with the contract's columns."""
+    return field(default_factory=lambda: conform(table, None))
+
+
 @dataclass(frozen=True, eq=False)
 class Tables:
-    """The nine contract tables (plus the load runs) as polars frames.
+    """The contract tables (plus the load runs) as polars frames.
 
-    Frames carry the contract's column names and polars types. ``eq=False``
-    keeps hashing by identity: frames are never compared by value.
+    Frames carry the contract's column names and polars types: dates
+    ``pl.Date``, identifiers and enum values ``pl.String``, whole numbers
+    ``pl.Int64``, booleans ``pl.Boolean`` and decimals (amounts, full-time
+    equivalents) ``pl.Decimal(precision=18, scale=2)``, exact as stored.
+    The four tables of contract version 2 default to empty frames, so a
+    version 1 database gives them no rows. ``eq=False`` keeps hashing by
+    identity: frames are never compared by value.
     """
 
     agencies: pl.DataFrame
@@ -71,6 +82,10 @@ class Tables:
     recidivism_events: pl.DataFrame
     police_contacts: pl.DataFrame
     load_runs: pl.DataFrame
+    reintegration_checks: pl.DataFrame = _empty("reintegration_checks")
+    program_costs: pl.DataFrame = _empty("program_costs")
+    staffing: pl.DataFrame = _empty("staffing")
+    surveys: pl.DataFrame = _empty("surveys")
 
     @classmethod
     def from_frames(cls, **frames: pl.DataFrame | list[dict[str, Any]] | None) -> Tables:
