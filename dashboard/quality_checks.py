@@ -61,6 +61,10 @@ SUBMITTING_AGENCY_COLUMN: dict[str, str] = {
     "violations": "agency_id",
     "recidivism_events": "source_agency_id",
     "police_contacts": "agency_id",
+    "reintegration_checks": "agency_id",
+    "staffing": "agency_id",
+    "surveys": "agency_id",
+    # program_costs names no agency: its rows count under "Unassigned"
 }
 
 # The date that places an activity record in time (freshness, volume).

@@ -212,9 +212,17 @@ def _cells_to_text(frame: pl.DataFrame, table: Table, *, excel: bool) -> pl.Data
     - booleans -> ``true``/``false``; whole floats -> digits (``34.0`` -> ``34``),
       NaN -> null (how spreadsheets and pandas write "missing");
     - XLSX text columns holding date cells show them as ``YYYY-MM-DD 00:00:00``;
-      in contract date columns that exact midnight suffix is dropped.
+      in contract date columns that exact midnight suffix is dropped;
+    - in contract decimal columns (amounts, full-time equivalents) a number is
+      taken as a number: binary floating point cannot hold 12.34 exactly, so
+      a float within a rounding error of two decimal places (a spreadsheet's
+      ``=0.1+0.2``) is written with those places, and any other keeps all its
+      digits (``12.505``, then rejected: at most two decimal places);
+    - Parquet decimal columns lose trailing zeros of the fraction
+      (``12.500`` -> ``12.5``): the number, not its declared scale, counts.
     """
     date_columns = {c.name for c in table.columns if c.type == "date"}
+    decimal_columns = {c.name for c in table.columns if c.type == "decimal"}
     exprs: list[pl.Expr] = []
     for name, dtype in frame.schema.items():
         col = pl.col(name)
@@ -227,17 +235,33 @@ def _cells_to_text(frame: pl.DataFrame, table: Table, *, excel: bool) -> pl.Data
             expr = pl.when(col).then(pl.lit("true")).when(~col).then(pl.lit("false"))
         elif dtype.is_float():
             whole = col.is_finite() & (col == col.floor()) & (col.abs() < 2**53)
+            text = col.cast(pl.String)
+            if normalise_header(name) in decimal_columns:
+                cents = (col * 100).round(0)
+                near = (col * 100 - cents).abs() <= 1e-9 * pl.max_horizontal(cents.abs(), pl.lit(1.0))
+                # written from whole cents: polars' own float text may show 1234567.8900000001
+                whole_cents = pl.when(col.abs() < 1e15).then(cents).cast(pl.Int64)
+                digits = whole_cents.abs().cast(pl.String).str.zfill(3)
+                written = (
+                    pl.when(whole_cents < 0).then(pl.lit("-")).otherwise(pl.lit(""))
+                    + digits.str.slice(0, digits.str.len_chars() - 2)
+                    + pl.lit(".")
+                    + digits.str.slice(-2)
+                )
+                text = pl.when(col.is_finite() & near & whole_cents.is_not_null()).then(written).otherwise(text)
             expr = (
                 pl.when(col.is_nan())
                 .then(pl.lit(None, pl.String))
                 .when(whole)
                 .then(col.cast(pl.Int64).cast(pl.String))
-                .otherwise(col.cast(pl.String))
+                .otherwise(text)
             )
         elif dtype == pl.String:
             expr = col
             if excel and normalise_header(name) in date_columns:
                 expr = col.str.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", "${1}")
+        elif isinstance(dtype, pl.Decimal):
+            expr = col.cast(pl.String).str.replace(r"(\.[0-9]*?)0+$", "${1}").str.replace(r"\.$", "")
         elif dtype == pl.Null:
             expr = col.cast(pl.String)
         else:

@@ -967,6 +967,14 @@ def _iter_tables(participants: int, seed: int, as_of: dt.date) -> Iterator[tuple
         "supervision_events": lambda: _supervision_frame(people, seed),
         "police_contacts": lambda: _police_contacts_frame(people, seed, as_of),
     }
+    from dashboard import sample_v2  # contract version 2 tables, each on a random stream of its own
+
+    builders |= {
+        "reintegration_checks": lambda: sample_v2.reintegration_checks_frame(people, seed),
+        "program_costs": lambda: sample_v2.program_costs_frame(people, seed, as_of),
+        "staffing": lambda: sample_v2.staffing_frame(people, seed, as_of),
+        "surveys": lambda: sample_v2.surveys_frame(people, seed, as_of),
+    }
     revocations: tuple[np.ndarray, np.ndarray] | None = None
     for table in TABLES:
         if table.name == "violations":
@@ -1119,6 +1127,15 @@ def _messy_rows(as_of: dt.date) -> dict[str, list[_Row]]:
             raise AssertionError(f"messy background {name} has rows outside the enrollment window")
     if not parts["participant_id"].is_in(base["supervision_events"]["participant_id"].implode()).all():
         raise AssertionError("messy background has a participant without supervision events")
+    # Version 2 background: a few rows of each kind, kept inside the enrollment windows.
+    checks = base["reintegration_checks"].join(parts, on="participant_id").filter(
+        (pl.col("check_date") >= pl.col("enrollment_date"))
+        & ((pl.col("check_date") <= pl.col("exit_date")) | pl.col("exit_date").is_null())
+    )
+    base["reintegration_checks"] = checks.select(base["reintegration_checks"].columns).head(60)
+    base["program_costs"] = base["program_costs"].head(30)
+    base["staffing"] = base["staffing"].head(24)
+    base["surveys"] = base["surveys"].head(60)
     rows: dict[str, list[_Row]] = {name: [_Row(v) for v in _text_rows(frame)] for name, frame in base.items()}
 
     def add(table: str, defaults: Mapping[str, str], **kw: Any) -> None:
@@ -1462,7 +1479,127 @@ def _messy_rows(as_of: dt.date) -> dict[str, list[_Row]]:
     ]
     for cid, over, rejects, what in contacts:
         add(C, pc, set={"contact_id": cid, **over}, rejects=rejects, what=what)
+    _plant_version_2(add)
     return rows
+
+
+def _plant_version_2(add: Any) -> None:
+    """The planted rows of the contract version 2 tables (see :func:`_messy_rows`)."""
+    # reintegration_checks ---------------------------------------------------------------
+    rc = {"check_id": "", "participant_id": "PT-M01", "agency_id": "A03", "check_date": "2025-01-15",
+          "employment": "full_time", "housing": "stable"}
+    K = "reintegration_checks"
+    checks = [
+        ("RC-M01", {"employment": "", "housing": " "}, ["at_least_one:employment|housing"],
+         "neither employment nor housing is set"),
+        ("RC-M02", {"employment": "Full_Time ", "housing": "STABLE"}, [], "LOADS: enums in other cases, spaces"),
+        ("RC-M03", {"employment": "employed"}, ["enum:employment"], "employment 'employed' is not an allowed value"),
+        ("RC-M04", {"housing": "couch_surfing"}, ["enum:housing"], "housing 'couch_surfing' is not an allowed value"),
+        ("RC-M05", {"employment": "", "housing": "homeless"}, [], "LOADS: housing only"),
+        ("RC-M06", {"employment": "not_in_labor_force", "housing": ""}, [], "LOADS: employment only"),
+        ("RC-M07", {"check_date": "2026-07-15"}, ["after_as_of:check_date"], "dated after the as-of date"),
+        ("RC-M08", {"check_date": "2025/01/15"}, ["date_format:check_date"], "date written 2025/01/15"),
+        ("RC-M09", {"participant_id": "PT-GONE"}, ["fk:participant_id"], "participant PT-GONE does not exist"),
+        ("RC-M10", {"participant_id": "PT-D1"}, ["parent_rejected:participant_id"],
+         "participant PT-D1 was rejected → cascade"),
+        ("RC-M11", {"agency_id": "A13"}, ["parent_rejected:agency_id"], "agency A13 was rejected → cascade"),
+        ("RC-M12", {"agency_id": ""}, ["required:agency_id"], "agency_id empty"),
+        ("RC-M13", {"check_date": "15/01/2025", "employment": "", "housing": ""},
+         ["at_least_one:employment|housing", "date_format:check_date"], "bad date and no status at all"),
+    ]
+    for cid, over, rejects, what in checks:
+        add(K, rc, set={"check_id": cid, **over}, rejects=rejects, what=what)
+    add(K, rc, set={"check_id": "RC-M14", "check_date": "2024-01-10"}, warns=["warn:before_enrollment"],
+        what="LOADS with a warning: before PT-M01's enrollment (2024-01-15)")
+    add(K, rc, set={"check_id": "RC-M15", "participant_id": "PT-M02", "check_date": "2025-04-01"},
+        warns=["warn:after_exit"], what="LOADS with a warning: after PT-M02's exit (2025-02-01); a follow-up")
+    add(K, rc, set={"check_id": "RC-M16", "employment": "part_time"}, rejects=["duplicate_key_conflict"],
+        what="RC-M16 copy 1 of 2 (part_time)")
+    add(K, rc, set={"check_id": "RC-M16", "employment": "unemployed"}, rejects=["duplicate_key_conflict"],
+        what="RC-M16 copy 2 of 2 (unemployed): the copies differ")
+
+    # program_costs: the decimal rule -----------------------------------------------------
+    co = {"cost_id": "", "program_id": "P17", "period_start": "2025-01-01", "period_end": "2025-03-31",
+          "amount": "12500.00", "category": "personnel"}
+    O = "program_costs"
+    costs = [
+        ("CO-M01", {"amount": "12"}, [], "LOADS: amount 12 (no fraction)"),
+        ("CO-M02", {"amount": "12.5"}, [], "LOADS: amount 12.5 (one decimal place)"),
+        ("CO-M03", {"amount": f" 12.50{_NBSP}"}, [], "LOADS: amount 12.50 with spaces"),
+        ("CO-M04", {"amount": "-3"}, ["decimal_format:amount"], "amount -3: a sign (amounts are never below 0)"),
+        ("CO-M05", {"amount": "1e3"}, ["decimal_format:amount"], "amount 1e3: an exponent"),
+        ("CO-M06", {"amount": "1,200"}, ["decimal_format:amount"], "amount 1,200: a thousands separator"),
+        ("CO-M07", {"amount": "$12"}, ["decimal_format:amount"], "amount $12: a currency symbol"),
+        ("CO-M08", {"amount": "12.505"}, ["decimal_format:amount"], "amount 12.505: three decimal places"),
+        ("CO-M09", {"amount": "7,50"}, ["decimal_format:amount"], "amount 7,50: a decimal comma"),
+        ("CO-M10", {"amount": "+12"}, ["decimal_format:amount"], "amount +12: a sign"),
+        ("CO-M11", {"amount": ""}, ["required:amount"], "amount empty"),
+        ("CO-M12", {"amount": "0", "category": ""}, [], "LOADS: amount 0, no category"),
+        ("CO-M13", {"period_end": "2024-12-31"}, ["date_order:period_end>=period_start"],
+         "period_end before period_start"),
+        ("CO-M14", {"period_start": "2026-04-01", "period_end": "2027-03-31"}, [],
+         "LOADS: period_end after the as-of date is allowed"),
+        ("CO-M15", {"period_start": "2026-07-01", "period_end": "2026-09-30"}, ["after_as_of:period_start"],
+         "period_start after the as-of date"),
+        ("CO-M16", {"category": "salaries"}, ["enum:category"], "optional enum category 'salaries'"),
+        ("CO-M17", {"program_id": "P09"}, ["parent_rejected:program_id"], "program P09 was rejected → cascade"),
+        ("CO-M18", {"program_id": "P99"}, ["fk:program_id"], "program P99 does not exist"),
+    ]
+    for cid, over, rejects, what in costs:
+        add(O, co, set={"cost_id": cid, **over}, rejects=rejects, what=what)
+
+    # staffing: the (agency_id, month) key ------------------------------------------------
+    st = {"agency_id": "A12", "month": "2025-01-01", "officers_fte": "3"}
+    T = "staffing"
+    add(T, st, what="LOADS: A12 2025-01")
+    add(T, st, set={"month": "2025-02-15"}, rejects=["first_of_month:month"], what="month is not the first day")
+    add(T, st, set={"month": "2025-03-01", "officers_fte": "3"}, rejects=["duplicate_key_conflict"],
+        what="A12 2025-03 copy 1 of 2 (3 FTE)")
+    add(T, st, set={"month": "2025-03-01", "officers_fte": "3.5"}, rejects=["duplicate_key_conflict"],
+        what="A12 2025-03 copy 2 of 2 (3.5 FTE): the copies differ")
+    add(T, st, set={"month": "2025-04-01", "officers_fte": "2.5"}, what="LOADS: A12 2025-04 copy 1 of 2")
+    add(T, st, set={"month": " 2025-04-01", "officers_fte": "2.50"}, dropped=True,
+        what="A12 2025-04 copy 2: 2.50 is 2.5 → dropped duplicate")
+    add(T, st, set={"month": "2025-05-01", "officers_fte": "-1"}, rejects=["decimal_format:officers_fte"],
+        what="officers_fte -1: a sign")
+    add(T, st, set={"month": "2025-06-01", "officers_fte": "0"}, what="LOADS: a vacancy month (0 FTE)")
+    add(T, st, set={"month": "2025-07-01", "officers_fte": "two"}, rejects=["decimal_format:officers_fte"],
+        what="officers_fte 'two'")
+    add(T, st, set={"month": "2025-08-01", "officers_fte": ""}, rejects=["required:officers_fte"],
+        what="officers_fte empty")
+    add(T, st, set={"month": "2025-09"}, rejects=["date_format:month"], what="month written 2025-09")
+    add(T, st, set={"month": ""}, rejects=["required:month"], what="month empty")
+    add(T, st, set={"month": "2026-07-01"}, rejects=["after_as_of:month"], what="a month after the as-of date")
+    add(T, st, set={"agency_id": "A99"}, rejects=["fk:agency_id"], what="agency A99 does not exist")
+    add(T, st, set={"agency_id": "A13"}, rejects=["parent_rejected:agency_id"], what="agency A13 was rejected → cascade")
+
+    # surveys ---------------------------------------------------------------------------
+    sv = {"response_id": "", "survey_date": "2025-05-01", "respondent_type": "resident", "question": "trust",
+          "score": "4", "program_id": "P17", "agency_id": "A01", "participant_id": ""}
+    V = "surveys"
+    answers = [
+        ("SV-M01", {"score": "6"}, ["range:score"], "score 6 (1 to 5)"),
+        ("SV-M02", {"score": "0"}, ["range:score"], "score 0 (1 to 5)"),
+        ("SV-M03", {"score": "4.5"}, ["int_format:score"], "score 4.5 is not a whole number"),
+        ("SV-M04", {"score": "5.0"}, [], "LOADS: score 5.0 (spreadsheet export)"),
+        ("SV-M05", {"participant_id": "PT-M01"}, ["null_unless:participant_id:respondent_type=participant"],
+         "participant_id on a resident's answer"),
+        ("SV-M06", {"respondent_type": "participant", "participant_id": "PT-M01", "program_id": ""}, [],
+         "LOADS: a participant's answer, program known through the participant"),
+        ("SV-M07", {"respondent_type": "Participant", "question": "Satisfaction"}, [],
+         "LOADS: a participant's answer without participant_id"),
+        ("SV-M08", {"question": "wellbeing"}, ["enum:question"], "question 'wellbeing' is not an allowed value"),
+        ("SV-M09", {"respondent_type": "visitor"}, ["enum:respondent_type"], "respondent_type 'visitor'"),
+        ("SV-M10", {"agency_id": "A99"}, ["fk:agency_id"], "agency A99 does not exist"),
+        ("SV-M11", {"program_id": "P09"}, ["parent_rejected:program_id"], "program P09 was rejected → cascade"),
+        ("SV-M12", {"respondent_type": "participant", "participant_id": "PT-X18"},
+         ["parent_rejected:participant_id"], "participant PT-X18 was rejected → cascade"),
+        ("SV-M13", {"survey_date": "2026-07-01"}, ["after_as_of:survey_date"], "dated after the as-of date"),
+        ("SV-M14", {"score": ""}, ["required:score"], "score empty"),
+        ("SV-M15", {"program_id": "", "agency_id": ""}, [], "LOADS: about no particular program or agency"),
+    ]
+    for rid, over, rejects, what in answers:
+        add(V, sv, set={"response_id": rid, **over}, rejects=rejects, what=what)
 
 
 # How each messy file is delivered.
@@ -1558,7 +1695,7 @@ def write_messy_extract(out_dir: str | Path, *, as_of: dt.date = DEFAULT_AS_OF) 
                 for w in r.warns:
                     warn_reasons[w] = warn_reasons.get(w, 0) + 1
             if r.what:
-                key = r.values.get(table.key, "").strip(" " + _NBSP)
+                key = " | ".join(r.values.get(c, "").strip(" " + _NBSP) for c in table.key_columns).strip(" |")
                 expect = ", ".join(f"`{x}`" for x in rule_ids) or (
                     "dropped duplicate" if r.dropped else ("loads, " + ", ".join(f"`{w}`" for w in r.warns)
                                                            if r.warns else "loads")
@@ -1631,6 +1768,15 @@ spreadsheet (date cells are dates, one date is a text cell);
 spaces; `referrals.csv` has an unknown extra column `notes`;
 `violations.csv` lacks its required `violation_type` column, so the whole file
 is rejected. The load exits with code 1 (some rows rejected).
+
+The four tables of contract version 2 carry their own plants: amounts and
+full-time equivalents written in every form the decimal rule forbids (`-3`,
+`+12`, `1e3`, `1,200`, `7,50`, `$12`, `12.505`) next to forms that load (`12`,
+`12.5`, `12.50`, `0`); a staffing month that is not the first of its month,
+two copies of one (agency, month) key that differ and two that are the same
+number written differently (`2.5` and `2.50`); a reintegration check with
+neither employment nor housing; a participant_id on a resident's survey
+answer; scores 0 and 6.
 
 Lines count the header as line 1 (spreadsheet row numbers for XLSX). Rows not
 listed below are clean background rows that load. A row breaking several

@@ -708,6 +708,11 @@ COMPLETENESS_EXCLUDED: dict[tuple[str, str], str] = {
     ("recidivism_events", "source_agency_id"): "it is the attribution column itself",
     ("police_contacts", "program_id"): "empty for contacts outside a program",
     ("police_contacts", "participant_id"): "empty for people who are not participants",
+    ("reintegration_checks", "employment"): "a check may record housing only (one of the two is required)",
+    ("reintegration_checks", "housing"): "a check may record employment only (one of the two is required)",
+    ("surveys", "program_id"): "empty for answers about no particular program",
+    ("surveys", "agency_id"): "it is the attribution column itself",
+    ("surveys", "participant_id"): "empty for respondents who are not participants (contract rule)",
 }
 
 
@@ -728,7 +733,7 @@ def completeness(tables: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
         rows = tables.get(table)
         if rows is None or rows.height == 0:
             continue
-        agency = pl.col(SUBMITTING_AGENCY_COLUMN[table]).fill_null(UNASSIGNED).alias("agency_id")
+        agency = _submitting_agency(table)
         for col in cols:
             parts.append(
                 rows.group_by(agency).agg(
@@ -740,6 +745,14 @@ def completeness(tables: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
     if not parts:
         return pl.DataFrame(schema=schema)
     return pl.concat([p.select(list(schema)) for p in parts]).sort("agency_id", "table", "column")
+
+
+def _submitting_agency(table: str) -> pl.Expr:
+    """The agency a row of ``table`` is attributed to; "Unassigned" for a table naming none."""
+    column = SUBMITTING_AGENCY_COLUMN.get(table)
+    if column is None:
+        return pl.lit(UNASSIGNED).alias("agency_id")
+    return pl.col(column).fill_null(UNASSIGNED).alias("agency_id")
 
 
 def accepted_rows(tables: Mapping[str, pl.DataFrame]) -> pl.DataFrame:

@@ -12,6 +12,7 @@ import argparse
 import datetime as dt
 import json
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -19,10 +20,13 @@ import pytest
 
 from dashboard.contract import (
     DATE_PATTERN,
+    DECIMAL_PATTERN,
     INT_PATTERN,
     TABLES,
     TABLES_BY_NAME,
+    AtLeastOne,
     DateOrder,
+    FirstOfMonth,
     NullUnless,
     NullWhen,
     RequiredWhen,
@@ -73,8 +77,12 @@ def contract_violations(name: str, frame: pl.DataFrame, parents: dict[str, pl.Da
             count(f"required:{c.name}", pl.col(c.name).is_null())
         if c.enum:
             count(f"enum:{c.name}", _is_set(c.name) & ~pl.col(c.name).is_in(list(c.enum)))
-        if c.min_value is not None:
+        if c.type == "int" and c.min_value is not None:
             count(f"range:{c.name}", (pl.col(c.name) < c.min_value) | (pl.col(c.name) > c.max_value))
+        if c.type == "decimal":
+            # exact two-place decimals, never below 0 (the lexical rule admits no sign)
+            assert frame.schema[c.name] == pl.Decimal(18, 2), (name, c.name)
+            count(f"decimal_format:{c.name}", pl.col(c.name) < 0)
         if c.type == "date":
             assert frame.schema[c.name] == pl.Date, (name, c.name)
             if not c.may_follow_as_of:
@@ -94,9 +102,13 @@ def contract_violations(name: str, frame: pl.DataFrame, parents: dict[str, pl.Da
             count(r.id, ~_condition(r.when_column, r.values).fill_null(False) & _is_set(r.column))
         elif isinstance(r, NullWhen):
             count(r.id, pl.col(r.when_column).is_in(list(r.values)) & _is_set(r.column))
+        elif isinstance(r, FirstOfMonth):
+            count(r.id, pl.col(r.column).dt.day() != 1)
+        elif isinstance(r, AtLeastOne):
+            count(r.id, pl.all_horizontal([pl.col(c).is_null() for c in r.columns]))
         else:  # pragma: no cover - a new rule kind must be added here
             raise AssertionError(f"unknown row rule {r!r}")
-    dup = frame.height - frame[table.key].n_unique()
+    dup = frame.height - frame.select(table.key_columns).n_unique()
     if dup:
         broken["duplicate_key"] = dup
     return broken
@@ -136,7 +148,7 @@ def test_checker_catches_broken_rows(tables: dict[str, pl.DataFrame]) -> None:
 def test_committed_csv_text_follows_the_lexical_rules() -> None:
     """Read sample_data/ as text: dates YYYY-MM-DD, booleans true/false, integers plain digits."""
     manifest = json.loads((SAMPLE_DIR / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["contract_version"] == 1
+    assert manifest["contract_version"] == 2
     assert manifest["as_of"] == AS_OF.isoformat()
     for table in TABLES:
         path = SAMPLE_DIR / f"{table.name}.csv"
@@ -147,7 +159,8 @@ def test_committed_csv_text_follows_the_lexical_rules() -> None:
         assert text.height == manifest["generator"]["rows"][table.name]
         for c in table.columns:
             values = text[c.name].drop_nulls()
-            pattern = {"date": DATE_PATTERN, "int": INT_PATTERN, "bool": r"^(true|false)$"}.get(c.type)
+            pattern = {"date": DATE_PATTERN, "int": INT_PATTERN, "bool": r"^(true|false)$",
+                       "decimal": DECIMAL_PATTERN}.get(c.type)
             if pattern:
                 assert values.str.contains(pattern).all(), (table.name, c.name)
             assert (values == values.str.strip_chars()).all(), (table.name, c.name)
@@ -163,6 +176,30 @@ def test_regenerating_with_the_same_seed_is_byte_identical(tmp_path: Path) -> No
     assert set(written) <= set(committed)
     for name in written:
         assert (tmp_path / name).read_bytes() == (SAMPLE_DIR / name).read_bytes(), name
+
+
+# SHA-256 of the nine version 1 files as committed before contract version 2:
+# adding the new tables (each on its own random stream) must not move a byte.
+V1_SAMPLE_SHA256 = {
+    "agencies": "9a15d8fb9ba8ba8d268a48d7d76f2b5b56b229a86160c925f72bef5692645f30",
+    "programs": "5b3538ddb6071ffcde2ef8e78c28740bd73568a61d0ca7f52e22d2001d9fc2e7",
+    "agreements": "eafdffa43ecbaba9554bfe6da531522f3c669bc467d12777dc93581fd993cc68",
+    "participants": "43a957bc6d5df7ac633be52e1c9085474cc3c00b1f278c9c13642a1549dd88b6",
+    "referrals": "b4a14ca334d3a961c1fec488529f7f878bce95d0c790568292355cb44ec99603",
+    "supervision_events": "dc6cba8a55bbaf9a40705c78dd861907f51299994b25f125b3cd35676f728655",
+    "violations": "68e12f4faa5c316bcf30d0d8295cfa0c7ac164b815ef9d6527af803de4fd1d1a",
+    "recidivism_events": "a05fb7283da8c09c615ce62214f10fd0a359d346191cfdb1b2ef6ef468954b4e",
+    "police_contacts": "073e14cdedda620183edce0e2ba2008f181bb62e8dbaef61d3badecb5db7afde",
+}
+
+
+def test_the_version_1_tables_of_the_sample_are_unchanged_by_contract_version_2(tmp_path: Path) -> None:
+    import hashlib
+
+    generate_extract(tmp_path, participants=3000, seed=42, as_of=AS_OF)
+    for name, digest in V1_SAMPLE_SHA256.items():
+        assert hashlib.sha256((tmp_path / f"{name}.csv").read_bytes()).hexdigest() == digest, name
+    assert {t.name for t in TABLES if t.since == 1} == set(V1_SAMPLE_SHA256)
 
 
 def test_parquet_is_deterministic_and_typed(tmp_path: Path) -> None:
@@ -320,6 +357,68 @@ def test_warnings_are_rare(tables: dict[str, pl.DataFrame]) -> None:
     assert total_outside > 0
 
 
+def test_reintegration_checks_look_like_case_managers_records(tables: dict[str, pl.DataFrame]) -> None:
+    """Several checks per person at irregular dates, some people never checked, employment
+    rising with time since the index date (the pilot a little ahead), housing worse after prison."""
+    people = tables["participants"].with_columns(pl.coalesce("release_date", "enrollment_date").alias("index_date"))
+    checks = tables["reintegration_checks"].join(
+        people.select("participant_id", "cohort", "index_date", "release_date"), on="participant_id"
+    )
+    per_person = checks.group_by("participant_id").len()["len"]
+    assert per_person.mean() > 2 and per_person.max() > 5  # type: ignore[operator]
+    never = 1 - per_person.len() / people.height
+    assert 0.1 < never < 0.35
+    gaps = checks.sort("participant_id", "check_date").select(
+        pl.col("check_date").diff().over("participant_id").dt.total_days()
+    ).to_series().drop_nulls()
+    assert gaps.n_unique() > 100  # irregular, not a fixed schedule
+    worked = checks.filter(pl.col("employment").is_in(["full_time", "part_time", "unemployed"])).with_columns(
+        ((pl.col("check_date") - pl.col("index_date")).dt.total_days() > 182).alias("late"),
+        pl.col("employment").is_in(["full_time", "part_time"]).alias("employed"),
+    )
+    rate = {(c, late): v for c, late, v in worked.group_by("cohort", "late").agg(pl.col("employed").mean()).rows()}
+    assert rate[("pilot", True)] > rate[("pilot", False)] + 0.15
+    assert rate[("comparison", True)] > rate[("comparison", False)] + 0.15
+    assert 0 < rate[("pilot", True)] - rate[("comparison", True)] < 0.12
+    housed = checks.filter(pl.col("housing").is_not_null()).group_by(pl.col("release_date").is_not_null()).agg(
+        (pl.col("housing") == "stable").mean()
+    )
+    stable = dict(housed.rows())
+    assert stable[True] < stable[False] - 0.15
+    both = checks.filter(pl.col("employment").is_not_null() & pl.col("housing").is_not_null()).height
+    assert 0.5 < both / checks.height < 0.9  # some checks record one domain only
+
+
+def test_costs_staffing_and_surveys_look_like_operations(tables: dict[str, pl.DataFrame]) -> None:
+    costs = tables["program_costs"]
+    assert set(costs["program_id"]) == set(tables["programs"]["program_id"])
+    quarterly = costs.filter(pl.col("category").is_in(["personnel", "services"]))
+    starts = quarterly["period_start"]
+    assert set(starts.dt.day()) == {1} and set(starts.dt.month()) >= {1, 4, 7, 10}
+    assert (costs["period_end"] > AS_OF).any(), "a period runs past the as-of date"
+    assert (costs["amount"] > 0).all() and costs["amount"].sum() > 1_000_000
+    staffing = tables["staffing"]
+    assert staffing.select("agency_id", "month").is_unique().all()
+    assert (staffing["month"].dt.day() == 1).all()
+    assert (staffing["officers_fte"] == 0).sum() >= 1, "a vacancy month"
+    assert staffing.group_by("agency_id").agg(pl.col("officers_fte").n_unique())["officers_fte"].min() >= 3  # type: ignore[operator]
+    surveys = tables["surveys"]
+    assert set(surveys["respondent_type"]) == {"participant", "resident", "staff", "partner"}
+    assert surveys.filter(pl.col("respondent_type") != "participant")["participant_id"].null_count() == (
+        surveys.filter(pl.col("respondent_type") != "participant").height
+    )
+    co_response_start = tables["programs"].filter(pl.col("program_id") == "P05")["start_date"][0]
+    trust = surveys.filter((pl.col("respondent_type") == "resident") & (pl.col("question") == "trust"))
+    favourable = {
+        (agency, after): share
+        for agency, after, share in trust.group_by(
+            "agency_id", (pl.col("survey_date") >= co_response_start + dt.timedelta(days=365)).alias("after")
+        ).agg((pl.col("score") >= 4).mean()).rows()
+    }
+    assert favourable[("A01", True)] > favourable[("A01", False)] + 0.1, "trust rises where co-response started"
+    assert abs(favourable[("A02", True)] - favourable[("A02", False)]) < 0.1
+
+
 # --- command line ------------------------------------------------------------------
 
 
@@ -396,7 +495,8 @@ def _mini_load(as_of: dt.date) -> dict[str, dict[str, object]]:
     parent -> parent_rejected), duplicates, warnings.
     """
     valid_keys: dict[str, set[str]] = {}
-    seen_keys: dict[str, set[str]] = {}
+    seen_keys: dict[str, set[object]] = {}
+    row_key: dict[int, tuple[object, ...]] = {}
     loaded_rows: dict[str, list[dict[str, object]]] = {}
     results: dict[str, dict[str, object]] = {}
     for table in TABLES:
@@ -460,13 +560,26 @@ def _mini_load(as_of: dt.date) -> dict[str, dict[str, object]]:
                     if value not in c.enum:
                         broken.append(f"enum:{c.name}")
                         bad_format.add(c.name)
+                elif c.type == "decimal":
+                    if re.fullmatch(DECIMAL_PATTERN, text):
+                        value = Decimal(text)
+                    else:
+                        broken.append(f"decimal_format:{c.name}")
+                        bad_format.add(c.name)
                 row[c.name] = value
             for r in table.row_rules:
                 cols = {getattr(r, "later", None), getattr(r, "earlier", None), getattr(r, "column", None),
                         getattr(r, "when_column", None)} - {None}
+                if isinstance(r, AtLeastOne):
+                    # "set" is asked of the text: a badly written value is still a value
+                    if all(row[c] is None and c not in bad_format for c in r.columns):
+                        broken.append(r.id)
+                    continue
                 if cols & bad_format:
                     continue
-                if isinstance(r, DateOrder):
+                if isinstance(r, FirstOfMonth):
+                    bad = row[r.column] is not None and row[r.column].day != 1  # type: ignore[attr-defined]
+                elif isinstance(r, DateOrder):
                     bad = row[r.later] is not None and row[r.earlier] is not None and row[r.later] < row[r.earlier]  # type: ignore[operator]
                 else:
                     when = row[r.when_column] is not None if not r.values else row[r.when_column] in r.values
@@ -484,15 +597,17 @@ def _mini_load(as_of: dt.date) -> dict[str, dict[str, object]]:
                     continue
                 if v not in valid_keys[c.references]:  # type: ignore[index]
                     broken.append(("parent_rejected:" if v in seen_keys[c.references] else "fk:") + c.name)  # type: ignore[index]
-            if row[table.key] is not None:
-                seen_keys[table.name].add(row[table.key])  # type: ignore[arg-type]
+            key = tuple(row[c] for c in table.key_columns)
+            row_key[id(row)] = key
+            if None not in key:
+                seen_keys[table.name].add(key[0] if len(key) == 1 else key)
             if broken:
                 rejected_lines[str(line)] = sorted(broken)
             else:
                 candidates.append((line, row))
         by_key: dict[object, list[tuple[int, dict[str, object]]]] = {}
         for line, row in candidates:
-            by_key.setdefault(row[table.key], []).append((line, row))
+            by_key.setdefault(row_key[id(row)], []).append((line, row))
         kept: list[dict[str, object]] = []
         dropped = 0
         for copies in by_key.values():
@@ -505,7 +620,7 @@ def _mini_load(as_of: dt.date) -> dict[str, dict[str, object]]:
         for rules in rejected_lines.values():
             for rule in rules:
                 reasons[rule] = reasons.get(rule, 0) + 1
-        valid_keys[table.name] = {r[table.key] for r in kept}  # type: ignore[misc]
+        valid_keys[table.name] = {row_key[id(r)][0] for r in kept}  # type: ignore[misc]
         loaded_rows[table.name] = kept
         results[table.name] = {
             "rows_read": len(raw_rows), "loaded": len(kept), "rejected": len(rejected_lines),
@@ -515,7 +630,7 @@ def _mini_load(as_of: dt.date) -> dict[str, dict[str, object]]:
         }
     people = {p["participant_id"]: p for p in loaded_rows["participants"]}
     for name, col in (("supervision_events", "event_date"), ("violations", "violation_date"),
-                      ("referrals", "referral_date")):
+                      ("referrals", "referral_date"), ("reintegration_checks", "check_date")):
         for row in loaded_rows[name]:
             p = people[row["participant_id"]]
             if row[col] < p["enrollment_date"] or (p["exit_date"] is not None and row[col] > p["exit_date"]):  # type: ignore[operator]
@@ -556,7 +671,8 @@ def test_messy_covers_every_rule_kind_and_every_row_rule() -> None:
     planted = json.loads((MESSY_DIR / "planted.json").read_text(encoding="utf-8"))["tables"]
     kinds = {rule.split(":")[0] for t in planted.values() for rule in t["reasons"]}
     assert kinds >= {"required", "date_format", "bool_format", "int_format", "enum", "range", "after_as_of", "fk",
-                     "parent_rejected", "duplicate_key_conflict", "missing_column"}
+                     "parent_rejected", "duplicate_key_conflict", "missing_column", "decimal_format",
+                     "first_of_month", "at_least_one"}
     for table in TABLES:
         reasons = planted[table.name]["reasons"]
         for r in table.row_rules:
@@ -564,7 +680,7 @@ def test_messy_covers_every_rule_kind_and_every_row_rule() -> None:
         for rule in reasons:
             kind, _, column = rule.partition(":")
             if kind in ("required", "date_format", "bool_format", "int_format", "enum", "range", "after_as_of",
-                        "fk", "parent_rejected"):
+                        "fk", "parent_rejected", "decimal_format"):
                 assert column in table.column_names, rule
             elif kind not in ("duplicate_key_conflict", "missing_column"):
                 assert rule in {r.id for r in table.row_rules}, rule
