@@ -165,3 +165,26 @@ def test_community_voice_breakdowns_by_program_and_agency(v2_app: Tables) -> Non
     table = at.dataframe[-1].value
     assert table.columns[0] == "Agency" and "Answers (N)" in table.columns
     assert table["Agency"].iloc[0] == ov.ALL_RESPONSES
+
+
+@pytest.mark.parametrize("page", ["pages/operations.py", "pages/community_voice.py"])
+def test_pages_on_the_sample_extract(page: str, sample_url: str, tables: Tables, use_db) -> None:  # noqa: F811
+    # The sample extract loaded as users load it holds costs, staffing and survey answers.
+    assert all(getattr(tables, t).height for t in ("program_costs", "staffing", "surveys"))
+    use_db(sample_url)
+    st.cache_resource.clear()
+    at = run_page(page, {"program": "P01", "cohort": "pilot", "start": "2025-01-01"})
+    assert_clean(at)
+    assert_suppressed_rows_carry_no_numbers(at)
+    assert note_shown(at)
+    # The cohort filter does not apply; program and period do.
+    frame = engine(tables, Filters(program_ids=("P01",), start=dt.date(2025, 1, 1)),
+                   ["cost_per_participant", "survey_favourable_trust"])
+    tiles = {m.label: m.value for m in at.metric}
+    if page == "pages/operations.py":
+        assert tiles["Cost per participant served"] == views.tile_value(
+            views.overall_row(frame, "cost_per_participant"), "currency", K)
+    else:
+        assert tiles["Trust: favourable"] == views.tile_value(
+            views.overall_row(frame, "survey_favourable_trust"), "rate", K)
+    assert len(chart_frames(at)) >= 3
