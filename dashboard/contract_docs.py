@@ -152,7 +152,8 @@ def render_contract_markdown() -> str:
         "",
         "## Contract versions",
         "",
-        f"This program reads contract versions {_versions_text()}. Version 2 adds four optional "
+        f"This program reads contract versions {_versions_text().replace(' or ', ' and ')}. Version 2 adds "
+        "four optional "
         "tables: "
         + ", ".join(f"`{t.name}`" for t in TABLES if t.since == 2)
         + ". They may appear in any extract, and the rules below apply to them as to the others; "
@@ -174,7 +175,8 @@ def render_contract_markdown() -> str:
         if table.row_rules:
             out += ["Rules across columns:", "", "| rule id | kind | rejected when |", "|---|---|---|"]
             for rule in table.row_rules:
-                out.append(f"| `{rule.id}` | {_row_rule_kind(rule)} | {rule.message} |")
+                # a | inside a table cell, even in code, would split the cell
+                out.append(f"| `{rule.id.replace('|', chr(92) + '|')}` | {_row_rule_kind(rule)} | {rule.message} |")
             out.append("")
         if table.name in ENROLLMENT_WINDOW_WARNINGS:
             date_col = ENROLLMENT_WINDOW_WARNINGS[table.name]

@@ -481,6 +481,9 @@ def _process_table(
         (pl.col(agency) if agency else pl.lit(None, pl.String)).alias("submitting_agency_id"),
         pl.col(RULES),
     )
+    if any(c.type == "decimal" for c in table.columns) and rejected_rows.height:
+        # the decimal rule is one; the quarantine also says which forbidden form was used
+        quarantine = quarantine.with_columns(validation.decimal_details(table, rejected_rows))
     report.loaded = loaded.height
     report.rejected = rejected_rows.height
     report.duplicates_dropped = dropped.height
@@ -523,7 +526,7 @@ def _process_table(
 # Rules a row cannot be stored without: the value is missing or unreadable, or
 # its parent is unknown. data_checks/levels.py may not turn these into warnings.
 _ALWAYS_ERRORS = ("missing_column", "required:", "date_format:", "bool_format:", "int_format:", "fk:",
-                  "parent_rejected:", contract.RULE_DUPLICATE_CONFLICT)
+                  "parent_rejected:", contract.RULE_DUPLICATE_CONFLICT, "decimal_format:")
 
 
 def _level_changes(table: Table) -> dict[str, str]:
@@ -955,6 +958,16 @@ def _write_audit(
     )
 
 
+def _reasons_text(quarantine: pl.DataFrame, rule_words: dict[str, str]) -> pl.Expr:
+    """Every broken rule in words, one per line; then, for decimals, the form that was wrong."""
+    words = pl.col(RULES).list.eval(pl.element().replace_strict(rule_words, default=pl.element())).list.join("\n")
+    if "decimal_details" not in quarantine.columns:
+        return words
+    return pl.when(pl.col("decimal_details").is_null()).then(words).otherwise(
+        pl.concat_str([words, pl.col("decimal_details")], separator="\n")
+    )
+
+
 def _write_quarantine(conn: sa.engine.Connection, outcome: _TableOutcome, run_id: str) -> None:
     q = outcome.quarantine
     if q.height == 0:
@@ -986,10 +999,7 @@ def _write_quarantine(conn: sa.engine.Connection, outcome: _TableOutcome, run_id
             pl.col("submitting_agency_id"),
             pl.col("raw_values").fill_null("{}"),
             pl.col(RULES).map_elements(lambda rules: json.dumps(list(rules)), return_dtype=pl.String).alias("rules"),
-            pl.col(RULES)
-            .list.eval(pl.element().replace_strict(rule_words, default=pl.element()))
-            .list.join("\n")
-            .alias("reasons"),
+            _reasons_text(q, rule_words).alias("reasons"),
             pl.lit(None, pl.String).alias("resolved_run_id"),
         )
     )

@@ -387,7 +387,12 @@ def _postgres_parallel_read(conn: sa.engine.Connection, names: Sequence[str]) ->
     q = conn.dialect.identifier_preparer.quote
     jobs: list[tuple[str, str]] = []
     for name in sorted(names, key=lambda n: -pages.get(n, 0)):
-        cols = ", ".join(q(c.name) for c in md.tables[name].columns)
+        # NUMERIC arrives from ADBC as an Arrow extension type polars cannot cast: read
+        # it as text (exact), which cast_to_schema turns into Decimal(18, 2)
+        cols = ", ".join(
+            f"{q(c.name)}::text AS {q(c.name)}" if isinstance(c.type, sa.Numeric) else q(c.name)
+            for c in md.tables[name].columns
+        )
         select = f"SELECT {cols} FROM {q(name)}"
         parts = max(1, -(-pages.get(name, 0) // _PAGES_PER_PART))
         if parts == 1:

@@ -20,6 +20,7 @@ over millions of rows in a fraction of the time (docs/performance.md).
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import polars as pl
 
@@ -210,6 +211,53 @@ def record_key(table: Table) -> pl.Expr:
         return pl.col(table.key)
     parts = [pl.col(c).cast(pl.String) for c in table.key_columns]
     return pl.concat_str(parts, separator=contract.KEY_PART_SEPARATOR, ignore_nulls=False).alias(table.key)
+
+
+def decimal_problem(text: str) -> str:
+    """What is wrong with ``text`` as a decimal (docs/data-contract.md), in words for the quarantine.
+
+    The rule is one (``decimal_format:<column>``); this names the form the
+    partner used, so they know what to change.
+    """
+    if text.startswith("-"):
+        return f"{text!r} has a minus sign (the value cannot be below 0)"
+    if text.startswith("+"):
+        return f"{text!r} has a plus sign"
+    if re.search(r"[$\u00a2-\u00a5\u20a0-\u20bf]", text) or re.fullmatch(
+        r"[A-Z]{3} ?[0-9][0-9.,]*|[0-9][0-9.,]* ?[A-Z]{3}", text
+    ):
+        return f"{text!r} has a currency symbol or code"
+    if re.fullmatch(r"[0-9]*\.?[0-9]+[eE][+-]?[0-9]+", text):
+        return f"{text!r} is written with an exponent"
+    if re.fullmatch(r"[0-9]{1,3}(?:[,' ][0-9]{3})+(?:\.[0-9]*)?", text):
+        return f"{text!r} has a thousands separator"
+    if re.fullmatch(r"[0-9]+,[0-9]+", text):
+        return f"{text!r} has a decimal comma (write a point)"
+    if re.fullmatch(r"[0-9]*\.[0-9]{3,}", text):
+        return f"{text!r} has more than two decimal places"
+    if re.fullmatch(r"[0-9]+\.", text):
+        return f"{text!r} ends with a point (write 12 or 12.0)"
+    if re.fullmatch(r"\.[0-9]+", text):
+        return f"{text!r} has no digit before the point (write 0.5)"
+    if re.fullmatch(DECIMAL_PATTERN, text):
+        return f"{text!r} is too large (at most {DECIMAL_PRECISION - DECIMAL_SCALE} digits before the point)"
+    return f"{text!r} is not a number written with digits"
+
+
+def decimal_details(table: Table, rows: pl.DataFrame) -> pl.Series:
+    """Per row of ``rows`` (a validation frame with :data:`RULES`), what is wrong with each
+    decimal that broke its format, as ``column: problem`` lines; null when none did."""
+    columns = [c.name for c in table.columns if c.type == "decimal"]
+    out: list[str | None] = []
+    for record in rows.select([*columns, RULES]).iter_rows(named=True):
+        broken = set(record[RULES] or ())
+        lines = [
+            f"{c}: {decimal_problem(record[c])}"
+            for c in columns
+            if contract.rule_id(contract.RULE_DECIMAL_FORMAT, c) in broken and record[c] is not None
+        ]
+        out.append("\n".join(lines) if lines else None)
+    return pl.Series("decimal_details", out, dtype=pl.String)
 
 
 def load_frame(table: Table, frame: pl.DataFrame) -> pl.DataFrame:

@@ -83,7 +83,10 @@ def default_checks(table: str) -> list[tuple[str, Level]]:
             out.append((c.rule_id(c.RULE_INT_FORMAT, col.name), ERROR))
         elif col.type == "enum":
             out.append((c.rule_id(c.RULE_ENUM, col.name), ERROR))
-        if col.min_value is not None or col.max_value is not None:
+        elif col.type == "decimal":
+            out.append((c.rule_id(c.RULE_DECIMAL_FORMAT, col.name), ERROR))
+        # a decimal's lower bound of 0 is part of its format rule (no sign)
+        if col.type == "int" and (col.min_value is not None or col.max_value is not None):
             out.append((c.rule_id(c.RULE_RANGE, col.name), ERROR))
         if col.references:
             out.append((c.rule_id(c.RULE_FK, col.name), ERROR))

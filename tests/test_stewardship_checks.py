@@ -189,7 +189,7 @@ def test_every_contract_rule_has_a_level_and_overrides_carry_reasons() -> None:
     assert ("programs", "after_as_of:end_date") not in keys  # may follow the as-of date
     warnings = {(c.table, c.rule) for c in checks if c.level == "warning" and c.table != "*"}
     assert warnings == {
-        *((t, r) for t in ("supervision_events", "violations", "referrals")
+        *((t, r) for t in ("supervision_events", "violations", "referrals", "reintegration_checks")
           for r in ("warn:before_enrollment", "warn:after_exit")),
         ("participants", "warn:no_supervision_events"),
         *((t, "warn:unknown_column") for t in st.TABLE_NAMES),
