@@ -27,6 +27,8 @@ PAGES = [
     st.Page("pages/compliance.py", title="Compliance", icon=":material/task_alt:"),
     st.Page("pages/partnerships.py", title="Partnerships", icon=":material/handshake:"),
     st.Page("pages/community_policing.py", title="Community policing", icon=":material/local_police:"),
+    st.Page("pages/operations.py", title="Operations", icon=":material/payments:"),
+    st.Page("pages/community_voice.py", title="Community voice", icon=":material/forum:"),
     st.Page("pages/equity.py", title="Equity", icon=":material/diversity_3:"),
     st.Page("pages/data_status.py", title="Data status", icon=":material/database:"),
 ]

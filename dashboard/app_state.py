@@ -305,6 +305,31 @@ def _partnership_view(
     return views_engine.published_counts(compute(tables, _filters, min_cell_size=k))
 
 
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _operations_view(
+    url: str, run_key: str, filters_key: str, k: int, view: str, by: str | None,
+    periods: tuple[tuple[str, dt.date, dt.date], ...], _filters: Filters,
+) -> pl.DataFrame:
+    """Costs, caseload and survey series over time (``dashboard.metrics.operations`` / ``surveys``).
+
+    Suppression flags are computed there; the numbers of suppressed rows are blanked here.
+    """
+    from dashboard.metrics import operations, surveys
+
+    tables = _tables(url, run_key)
+    as_of = resolve_as_of(tables, _filters.as_of)
+    if view == "caseload_by_month":
+        return operations.caseload_by_month(tables, _filters, as_of)
+    if view == "cost_trend":
+        frame = operations.cost_trend(tables, _filters, as_of, periods, min_cell_size=k)
+    elif view == "survey_trend":
+        frame = surveys.survey_trend(tables, _filters, as_of, periods, by, min_cell_size=k)
+    else:
+        raise ValueError(f"unknown operations view {view!r}")
+    numbers = [c for c in ("numerator", "denominator", "value", "ci_low", "ci_high") if c in frame.columns]
+    return frame.with_columns(pl.when(pl.col("suppressed")).then(None).otherwise(pl.col(c)).alias(c) for c in numbers)
+
+
 @st.cache_resource(max_entries=32, show_spinner=False)
 def _evaluation(
     url: str, run_key: str, filters_key: str, k: int, program_id: str | None, _filters: Filters
@@ -417,6 +442,18 @@ class PageContext:
             (label, self.with_filters(start=start, end=end).metrics_subset(metric_ids))
             for label, start, end in self.periods(kind, limit)
         ]
+
+    def operations_view(self, view: str, by: str | None = None, *, limit: int = 12) -> pl.DataFrame:
+        """``cost_trend`` / ``survey_trend`` (by ``by``) over the last ``limit`` quarters of the
+        period, or ``caseload_by_month``; suppressed numbers blanked (caseload is never suppressed)."""
+        url, run, fkey, k = self._key
+        periods = tuple(self.periods("quarter", limit)) if view != "caseload_by_month" else ()
+        return _operations_view(url, run, fkey, k, view, by, periods, self.filters)
+
+    def has_rows(self, table: str) -> bool:
+        """Whether ``table`` holds rows as stored (optional tables of contract version 2)."""
+        frame = getattr(self.tables, table, None)
+        return frame is not None and frame.height > 0
 
     def evaluation(self, program_id: str | None) -> dict[str, Any]:
         url, run, fkey, k = self._key

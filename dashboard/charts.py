@@ -48,7 +48,7 @@ SUPPRESSED_COLOUR = "#8C8C8C"
 PAD = alt.AutoSizeParams(type="pad", contains="padding")
 COHORT_ORDER: tuple[str, ...] = ("Pilot", "Comparison")
 
-Unit = Literal["rate", "days", "per_100_pm", "count", "ratio"]
+Unit = Literal["rate", "days", "per_100_pm", "count", "ratio", "money"]
 
 _AXIS_FORMAT: dict[str, str] = {
     "rate": ".0%",
@@ -56,6 +56,7 @@ _AXIS_FORMAT: dict[str, str] = {
     "per_100_pm": ",.1f",
     "count": ",d",
     "ratio": ".2f",
+    "money": ",.0f",
 }
 _TEXT_FORMAT: dict[str, str] = {
     "rate": ".1%",
@@ -63,6 +64,7 @@ _TEXT_FORMAT: dict[str, str] = {
     "per_100_pm": ",.1f",
     "count": ",d",
     "ratio": ".2f",
+    "money": ",.2f",
 }
 
 
@@ -91,6 +93,8 @@ def _format_number(value: float | None, unit: Unit) -> str:
         return f"{int(value):,}"
     if unit == "ratio":
         return f"{value:.2f}"
+    if unit == "money":
+        return f"{value:,.2f}"
     return f"{value:,.1f}"
 
 

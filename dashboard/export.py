@@ -593,7 +593,8 @@ CHART_GROUPINGS: Mapping[str, tuple[str, str | None]] = {
 }
 """``export chart --by``: the category key and the optional series key (bars side by side)."""
 
-_CHART_UNITS: Mapping[str, str] = {"rate": "rate", "days": "days", "per_100_participant_months": "per_100_pm"}
+_CHART_UNITS: Mapping[str, str] = {"rate": "rate", "days": "days", "per_100_participant_months": "per_100_pm",
+                                   "currency": "money", "participants_per_officer": "ratio"}
 
 
 def _add_filter_arguments(p: argparse.ArgumentParser) -> None:
@@ -705,6 +706,9 @@ def metric_chart(
     info = get_metric(metric_id)
     category, series = CHART_GROUPINGS[by]
     keys = (category,) if series is None else (category, series)
+    if keys not in info.groupings:
+        shown = [f"--by {b}" for b, (c, s_) in CHART_GROUPINGS.items() if ((c,) if s_ is None else (c, s_)) in info.groupings]
+        raise ExportError(f"{metric_id} is not reported by {' and '.join(keys)}; use {' or '.join(shown)}")
     frame = published(compute_metrics(tables, filters, min_cell_size=min_cell_size, metric_ids=[metric_id]))
     rows = views.metric_rows(frame, metric_id, keys)
     names = {

@@ -185,6 +185,27 @@ of a table that holds no rows is left out, as ``metrics`` leaves it out."""
 
 REPORT_METRIC_IDS: tuple[str, ...] = tuple(m.key for m in REPORT_MEASURES if not m.count)
 
+OPERATIONS_MEASURES: tuple[str, ...] = (
+    "cost_per_participant",
+    "cost_per_completion",
+    "survey_favourable_trust",
+    "survey_favourable_safety",
+    "survey_favourable_satisfaction",
+    "survey_favourable_coordination",
+)
+"""Cost and community-voice measures (contract version 2): in the package when their table holds rows."""
+
+OPERATIONS_COLUMNS: tuple[str, ...] = (
+    "Measure", "Metric ID", "N", "Numerator", "Value", "Unit", "95% CI low", "95% CI high", "Suppressed", "Note",
+)
+OPERATIONS_NOTE = (
+    "Costs and survey answers describe the programs, not a group of participants: the participant filters do "
+    "not apply to them. Cost = program costs prorated by days to the period and the as-of date (numerator, in "
+    "currency units), over the pilot participants served in the period or who completed the program in it (N); "
+    "a cost row is withheld when N is below the minimum cell size. Survey value = share of answers scored 4 or 5 "
+    "of 5 (numerator: favourable answers; N: answers)."
+)
+
 MEASURES_COLUMNS: tuple[str, ...] = (
     "Measure", "Metric ID", "N", "Numerator", "Rate", "95% CI low", "95% CI high", "Suppressed", "Note",
 )
@@ -244,6 +265,8 @@ class ReportContent:
     notes: tuple[str, ...]
     limitations: tuple[str, ...]
     command: str
+    operations: pl.DataFrame = field(default_factory=pl.DataFrame)
+    """Cost and survey measures (empty when their tables hold no rows)."""
 
 
 @dataclass(frozen=True)
@@ -453,6 +476,47 @@ def measures_table(
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
+def operations_table(
+    metrics: pl.DataFrame, tables: Any, *, min_cell_size: int, registry: Mapping[str, Any] | None = None,
+) -> pl.DataFrame:
+    """The cost and survey measures (overall rows under the report's filters), one line each, for the
+    measures whose table holds rows; empty otherwise, so a version-1 package is unchanged."""
+    from dashboard.metrics.families import family_of
+
+    registry = registry if registry is not None else metric_registry()
+    overall = {r["metric"]: r for r in _rows_for(metrics, ()).iter_rows(named=True)}
+    rows: list[dict[str, Any]] = []
+    for metric_id in OPERATIONS_MEASURES:
+        family = family_of(metric_id)
+        if family is None or not family.has_rows(tables):
+            continue
+        info = registry.get(metric_id)
+        unit = str(getattr(info, "unit", ""))
+        rec = overall.get(metric_id)
+        suppressed = bool(rec and rec["suppressed"])
+        shown = rec is not None and not suppressed
+        is_money = unit == "currency"
+        rows.append({
+            "Measure": getattr(info, "label", metric_id), "Metric ID": metric_id,
+            "N": int(rec["denominator"]) if shown and rec else None,
+            "Numerator": (round(float(rec["numerator"]), 2) if is_money else float(rec["numerator"]))
+            if shown and rec else None,
+            "Value": round(float(rec["value"]), 2 if is_money else 4) if shown and rec else None,
+            "Unit": unit,
+            "95% CI low": round(float(rec["ci_low"]), 4) if shown and rec and rec["ci_low"] is not None else None,
+            "95% CI high": round(float(rec["ci_high"]), 4) if shown and rec and rec["ci_high"] is not None else None,
+            "Suppressed": suppressed,
+            "Note": f"suppressed (fewer than {min_cell_size} people, or its complement)" if suppressed
+            else "" if rec is not None else "no one in the denominator in the period",
+        })
+    schema = {
+        "Measure": pl.String(), "Metric ID": pl.String(), "N": pl.Int64(), "Numerator": pl.Float64(),
+        "Value": pl.Float64(), "Unit": pl.String(), "95% CI low": pl.Float64(), "95% CI high": pl.Float64(),
+        "Suppressed": pl.Boolean(), "Note": pl.String(),
+    }
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
 def _no_row_note(metric_id: str) -> str:
     if metric_id.startswith(("recidivism_", "reintegration_check_coverage_")):
         return "no participant indexed in the period has completed the window by the as-of date"
@@ -523,10 +587,10 @@ def _charts(
 
 
 def _definitions(
-    registry: Mapping[str, Any], tables_with_rows: Iterable[str] = ()
+    registry: Mapping[str, Any], tables_with_rows: Iterable[str] = (), extra: Sequence[str] = ()
 ) -> tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...]:
     out: list[tuple[str, str, tuple[tuple[str, str], ...]]] = []
-    for m in reported_measures(tables_with_rows):
+    for m in (*reported_measures(tables_with_rows), *(ReportMeasure(key) for key in extra)):
         if m.count:
             continue
         info = registry.get(m.key)
@@ -582,6 +646,7 @@ def build_content(
     measures = measures_table(metrics, counts, min_cell_size=min_cell_size, registry=registry,
                               tables_with_rows=with_rows)
     by_cohort = _cohort_table(metrics, registry)
+    operations = operations_table(metrics, tables, min_cell_size=min_cell_size, registry=registry)
     all_metrics = display_table(metrics, tables=tables, registry=registry)
     notes = [suppression_note(min_cell_size)]
     period_note = f"{reporting.description}: {reporting.start.isoformat()} to {reporting.end.isoformat()}"
@@ -637,10 +702,11 @@ def build_content(
         measures_by_cohort=by_cohort,
         all_metrics=all_metrics,
         charts=charts_,
-        definitions=_definitions(registry, with_rows),
+        definitions=_definitions(registry, with_rows, operations["Metric ID"].to_list()),
         notes=tuple(notes),
         limitations=limitations,
         command=command,
+        operations=operations,
     )
 
 
@@ -672,6 +738,26 @@ def _measure_cells(row: Mapping[str, Any], *, label_key: str = "Measure") -> lis
 
 
 MEASURE_HEADERS = ("Measure", "N", "Numerator", "Rate", "95% CI", "Note")
+OPERATIONS_HEADERS = ("Measure", "N", "Numerator", "Value", "95% CI", "Note")
+
+
+def _operations_cells(row: Mapping[str, Any]) -> list[str]:
+    """Measure, N, numerator (cost or favourable answers), value, interval, note as text."""
+    label = cell_text(row["Measure"])
+    if row.get("Suppressed"):
+        return [label, SUPPRESSED_TEXT, SUPPRESSED_TEXT, SUPPRESSED_TEXT, SUPPRESSED_TEXT,
+                cell_text(row.get("Note") or SUPPRESSED_TEXT)]
+    money = row.get("Unit") == "currency"
+    numerator, value = row.get("Numerator"), row.get("Value")
+    interval = ""
+    if row.get("95% CI low") is not None and row.get("95% CI high") is not None:
+        interval = f"{_pct(row['95% CI low'])} to {_pct(row['95% CI high'])}"
+    return [
+        label, _count(row.get("N")),
+        "" if numerator is None else f"{numerator:,.2f}" if money else _count(numerator),
+        "" if value is None else f"{value:,.2f}" if money else _pct(value),
+        interval, cell_text(row.get("Note") or ""),
+    ]
 
 
 def _cohort_cells(row: Mapping[str, Any]) -> list[str]:
@@ -747,6 +833,12 @@ def render_html(content: ReportContent, chart_svgs: Mapping[str, bytes]) -> str:
                              (_cohort_cells(r) for r in content.measures_by_cohort.iter_rows(named=True)),
                              numeric=(2, 3, 4, 5)))
     parts.append("</section>")
+    if content.operations.height:
+        parts.append('<section id="operations"><h2>Costs and community voice</h2>')
+        parts.append(_html_table(OPERATIONS_HEADERS,
+                                 (_operations_cells(r) for r in content.operations.iter_rows(named=True)),
+                                 numeric=(1, 2, 3, 4)))
+        parts.append(f'<p class="note">{_e(OPERATIONS_NOTE)}</p></section>')
     parts.append('<section id="charts"><h2>Charts</h2>')
     if not content.charts:
         parts.append("<p>No rate could be charted for this period.</p>")
@@ -914,6 +1006,11 @@ def render_pdf(content: ReportContent, chart_pngs: Mapping[str, bytes]) -> bytes
     writer.heading("Measures by cohort", 11)
     writer.table(COHORT_HEADERS, [_cohort_cells(r) for r in content.measures_by_cohort.iter_rows(named=True)],
                  widths=(50, 25, 20, 21, 20, 44), numeric=(2, 3, 4, 5))
+    if content.operations.height:
+        writer.heading("Costs and community voice", 11)
+        writer.table(OPERATIONS_HEADERS, [_operations_cells(r) for r in content.operations.iter_rows(named=True)],
+                     widths=(44, 18, 25, 22, 31, 40), numeric=(1, 2, 3, 4))
+        writer.paragraph(OPERATIONS_NOTE, 8)
 
     writer.heading("Charts")
     if not content.charts:
@@ -983,6 +1080,11 @@ def package_files(content: ReportContent) -> tuple[dict[str, bytes], bytes, str]
     ):
         files[f"tables/{name}.csv"] = table_to_csv(frame)
         files[f"tables/{name}.xlsx"] = table_to_xlsx(frame, sheet_name=sheet, notes=(note,))
+    if content.operations.height:
+        files["tables/costs_and_surveys.csv"] = table_to_csv(content.operations)
+        files["tables/costs_and_surveys.xlsx"] = table_to_xlsx(
+            content.operations, sheet_name="Costs and surveys", notes=(note, OPERATIONS_NOTE)
+        )
     pdf = render_pdf(content, pngs)
     page = render_html(content, svgs)
     return files, pdf, page

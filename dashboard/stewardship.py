@@ -365,6 +365,12 @@ def _grouping_check(tables: Mapping[str, pl.DataFrame], as_of: dt.date) -> tuple
     frame = result if isinstance(result, pl.DataFrame) else getattr(result, "frame", None)
     if frame is None or "group_by" not in frame.columns:
         return None, "the metric engine's output has no group_by column; grouping totals not checked"
+    # Costs and caseload do not add up by design (a program without pilot participants, an agency
+    # without officer time has no row, yet counts overall): check only the measures that do.
+    from dashboard.metrics.registry import METRICS_BY_ID
+
+    additive = [m for m, d in METRICS_BY_ID.items() if getattr(d, "groupings_add_up", True)]
+    frame = frame.filter(pl.col("metric").is_in(additive))
     gb = frame["group_by"]
     if gb.dtype != pl.String:
         frame = frame.with_columns(pl.col("group_by").list.join(","))

@@ -100,6 +100,7 @@ if st.button("Build report package", type="primary", icon=":material/description
             "html": (result.html.name, result.html.read_bytes()),
             "zip": (result.zip.name, result.zip.read_bytes()),
             "measures": result.measures,
+            "operations": result.content.operations,
             "command": result.content.command,
         }
 
@@ -116,5 +117,12 @@ if package and package["key"] == (period.label, period.start, period.end, progra
     percent = st.column_config.NumberColumn(format="percent")
     st.dataframe(package["measures"], hide_index=True, width="stretch",
                  column_config={"Rate": percent, "95% CI low": percent, "95% CI high": percent})
+    operations = package.get("operations")
+    if operations is not None and operations.height:
+        st.subheader("Costs and community voice in the package")
+        st.caption("Participant filters do not apply to these measures. Value: currency per person for the costs, "
+                   "the favourable share for the survey questions.")
+        st.dataframe(operations, hide_index=True, width="stretch",
+                     column_config={"95% CI low": percent, "95% CI high": percent})
     st.caption("Reproduce from the command line (add --db URL for a non-default database):")
     st.code(package["command"], language="bash")

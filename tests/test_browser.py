@@ -33,6 +33,8 @@ PAGES = {
     "community_policing": "community_policing",
     "equity": "equity",
     "data_status": "data_status",
+    "operations": "operations",
+    "community_voice": "community_voice",
 }
 
 # Pages other parts of the product add to the navigation: opened and photographed too.

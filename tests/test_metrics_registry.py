@@ -17,17 +17,28 @@ def test_every_spec_metric_is_declared_once() -> None:
         *(f"recidivism_{m}_{w}m" for m in MEASURES for w in WINDOWS_MONTHS),
         *(f"{name}_{w}m" for name in ("employment_rate", "stable_housing_rate", "reintegration_check_coverage")
           for w in (6, 12)),
+        "cost_per_participant", "cost_per_completion", "caseload_per_officer",
+        *(f"survey_favourable_{q}" for q in ("trust", "safety", "satisfaction", "coordination")),
     }
-    assert len(METRIC_IDS) == len(set(METRIC_IDS)) == 26
+    assert len(METRIC_IDS) == len(set(METRIC_IDS)) == 33
     assert set(METRIC_IDS) == expected
 
 
 def test_units_intervals_and_groupings() -> None:
     assert get_metric("median_days_to_service").unit == "days"
     assert get_metric("violation_rate_per_100_pm").unit == "per_100_participant_months"
+    own = {
+        "cost_per_participant": ((), ("program_id",)),
+        "cost_per_completion": ((), ("program_id",)),
+        "caseload_per_officer": ((), ("agency_id",)),
+        **{f"survey_favourable_{q}": ((), ("program_id",), ("agency_id",), ("respondent_type",))
+           for q in ("trust", "safety", "satisfaction", "coordination")},
+    }
+    assert get_metric("cost_per_participant").unit == "currency"
+    assert get_metric("caseload_per_officer").unit == "participants_per_officer"
     for m in METRICS:
         assert m.has_interval == (m.unit == "rate")
-        assert m.groupings == GROUPINGS
+        assert m.groupings == own.get(m.id, GROUPINGS)
         assert m.definition and m.numerator and m.denominator and m.agency_attribution and m.period_date
 
 

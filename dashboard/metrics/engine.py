@@ -45,7 +45,15 @@ from dashboard.metrics.recidivism import (
     index_date_expr,
     metric_id,
 )
-from dashboard.metrics.registry import GROUP_KEYS, GROUPINGS, METRIC_IDS, METRICS_BY_ID, get_metric
+from dashboard.metrics.families import family_of, family_rows
+from dashboard.metrics.registry import (
+    GROUP_KEYS,
+    GROUPINGS,
+    METRIC_IDS,
+    METRICS_BY_ID,
+    OUTPUT_GROUP_KEYS,
+    get_metric,
+)
 from dashboard.metrics.suppression import (
     OVERALL,
     AdditiveSet,
@@ -67,18 +75,19 @@ DEMOGRAPHIC_COLUMNS = ("sex", "race_ethnicity", "age_band", "risk_level", "super
 OUTPUT_SCHEMA: dict[str, pl.DataType] = {
     "metric": pl.String(),
     "group_by": pl.List(pl.String()),
-    "group": pl.Struct({k: pl.String() for k in GROUP_KEYS}),
-    "numerator": pl.Int64(),
+    "group": pl.Struct({k: pl.String() for k in OUTPUT_GROUP_KEYS}),
+    "numerator": pl.Float64(),
     "denominator": pl.Float64(),
     "value": pl.Float64(),
     "ci_low": pl.Float64(),
     "ci_high": pl.Float64(),
     "suppressed": pl.Boolean(),
 }
-"""Columns of :func:`compute_metrics`. ``group`` carries all three keys; only
+"""Columns of :func:`compute_metrics`. ``group`` carries every key; only
 those named in ``group_by`` are meaningful (a null there is the Unassigned
 group). ``denominator`` is a count for every metric except the violation rate,
-where it is participant-months."""
+where it is participant-months, and the caseload, where it is officer FTE.
+``numerator`` is a count (a whole number) except for the costs, where it is money."""
 
 
 # --- step 1: units ------------------------------------------------------------------
@@ -335,7 +344,7 @@ def _key_of(row: dict[str, Any], grouping: tuple[str, ...]) -> GroupKey:
 class _Row:
     metric: str
     key: GroupKey
-    numerator: int | None
+    numerator: int | float | None
     denominator: float
     value: float | None
     ci: tuple[float, float] | None
@@ -391,8 +400,9 @@ def _violation_rows(metric: str, violations: pl.DataFrame, exposure: pl.DataFram
 
 def _sort_rows(rows: list[_Row]) -> list[_Row]:
     order = {m: i for i, m in enumerate(METRIC_IDS)}
-    grouping_order = {g: i for i, g in enumerate(GROUPINGS)}
-    return sorted(rows, key=lambda r: (order[r.metric], grouping_order[r.key[0]], key_sort_value(r.key[1])))
+    return sorted(rows, key=lambda r: (
+        order[r.metric], METRICS_BY_ID[r.metric].groupings.index(r.key[0]), key_sort_value(r.key[1])
+    ))
 
 
 def _raw_rows(tables: Tables, filters: Filters, as_of: dt.date, ids: Sequence[str]) -> list[_Row]:
@@ -422,6 +432,7 @@ def _raw_rows(tables: Tables, filters: Filters, as_of: dt.date, ids: Sequence[st
         rows += _median_rows("median_days_to_service", rest.pop(0))
     if "violation_rate_per_100_pm" in wanted:
         rows += _violation_rows("violation_rate_per_100_pm", rest[0], rest[1])
+    rows += [_Row(*r) for r in family_rows(tables, filters, as_of, wanted)]
     return _sort_rows(rows)
 
 
@@ -454,18 +465,26 @@ def compute_metrics(
     return _rows_frame(rows, min_cell_size)
 
 
+def _count_or_none(numerator: int | float | None) -> int | None:
+    return None if numerator is None else int(numerator)
+
+
 def _rows_frame(rows: list[_Row], k: int) -> pl.DataFrame:
     flags: dict[tuple[str, GroupKey], bool] = {}
     by_metric: dict[str, list[_Row]] = {}
     for r in rows:
         by_metric.setdefault(r.metric, []).append(r)
     for metric, mrows in by_metric.items():
-        result = suppress_metric_rows([(r.key, r.numerator, r.denominator) for r in mrows], k)
+        family = family_of(metric)
+        if family is not None:
+            result = family.suppress([(r.key, r.numerator, r.denominator) for r in mrows], k)
+        else:
+            result = suppress_metric_rows([(r.key, _count_or_none(r.numerator), r.denominator) for r in mrows], k)
         for key, flag in result.items():
             flags[(metric, key)] = flag
     records = []
     for r in rows:
-        group: dict[str, str | None] = {g: None for g in GROUP_KEYS}
+        group: dict[str, str | None] = {g: None for g in OUTPUT_GROUP_KEYS}
         group.update(dict(zip(r.key[0], r.key[1])))
         records.append(
             {
@@ -496,7 +515,14 @@ def published(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _is_count(metric: str) -> bool:
-    return METRICS_BY_ID[metric].unit != "per_100_participant_months"
+    return METRICS_BY_ID[metric].unit not in ("per_100_participant_months", "participants_per_officer")
+
+
+def _numerator_json(metric: str, numerator: float | None) -> int | float | None:
+    """A count as a whole number; money (the costs) as the exact sum's nearest float."""
+    if numerator is None:
+        return None
+    return float(numerator) if METRICS_BY_ID[metric].unit == "currency" else int(numerator)
 
 
 def _json_row(rec: dict[str, Any]) -> dict[str, Any]:
@@ -516,7 +542,7 @@ def _json_row(rec: dict[str, Any]) -> dict[str, Any]:
         "metric": metric,
         "group_by": group_by,
         "group": group,
-        "numerator": None if rec["numerator"] is None else int(rec["numerator"]),
+        "numerator": _numerator_json(metric, rec["numerator"]),
         "denominator": den,
         "value": _finite(rec["value"]),
         "ci_low": _finite(rec["ci_low"]),
@@ -566,19 +592,27 @@ CSV_COLUMNS = (
 
 def metrics_csv(tables: Tables, filters: Filters, min_cell_size: int = 11) -> str:
     """``metrics --format csv``: one line per JSON row; ``group_by`` joined by '+',
-    keys outside the grouping and every null left empty, suppressed numbers empty."""
+    keys outside the grouping and every null left empty, suppressed numbers empty.
+    A ``respondent_type`` column follows ``cohort`` only when some row is grouped by it
+    (survey rows), so the columns of version-1 output never change."""
     from dashboard.export import neutralise_text  # group keys are partner text: no spreadsheet formulas
 
     doc = metrics_json(tables, filters, min_cell_size)
+    keys: tuple[str, ...] = GROUP_KEYS
+    columns: tuple[str, ...] = CSV_COLUMNS
+    if any("respondent_type" in row["group_by"] for row in doc["metrics"]):
+        keys = (*GROUP_KEYS, "respondent_type")
+        at = CSV_COLUMNS.index("cohort") + 1
+        columns = (*CSV_COLUMNS[:at], "respondent_type", *CSV_COLUMNS[at:])
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(columns)
     for row in doc["metrics"]:
         writer.writerow(
             [
                 row["metric"],
                 "+".join(row["group_by"]),
-                *(neutralise_text(row["group"].get(k) or "") for k in GROUP_KEYS),
+                *(neutralise_text(row["group"].get(k) or "") for k in keys),
                 *("" if row[c] is None else repr(row[c]) if isinstance(row[c], float) else row[c]
                   for c in ("numerator", "denominator", "value", "ci_low", "ci_high")),
                 "true" if row["suppressed"] else "false",
@@ -937,7 +971,7 @@ def _count_frame(counts: Sequence[tuple[str, pl.LazyFrame]], min_cell_size: int)
     flags: dict[tuple[str, GroupKey], bool] = {}
     for name in names:
         mine = [r for r in rows if r.metric == name]
-        for key, flag in suppress_metric_rows([(r.key, r.numerator, r.denominator) for r in mine], min_cell_size).items():
+        for key, flag in suppress_metric_rows([(r.key, _count_or_none(r.numerator), r.denominator) for r in mine], min_cell_size).items():
             flags[(name, key)] = flag
     grouping_order = {g: i for i, g in enumerate(GROUPINGS)}
     rows.sort(key=lambda r: (names.index(r.metric), grouping_order[r.key[0]], key_sort_value(r.key[1])))

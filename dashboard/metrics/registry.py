@@ -13,12 +13,14 @@ from typing import Literal
 from dashboard.metrics import reintegration as R
 from dashboard.metrics.recidivism import MATCHING_EVENT_TYPES, MEASURES, WINDOWS_MONTHS, metric_id
 
-Unit = Literal["rate", "days", "per_100_participant_months"]
+Unit = Literal["rate", "days", "per_100_participant_months", "currency", "participants_per_officer"]
 
 GROUPINGS: tuple[tuple[str, ...], ...] = ((), ("program_id",), ("agency_id",), ("cohort",), ("program_id", "cohort"))
 """Every metric is reported overall and by these keys (SPEC §3), in this order."""
 
 GROUP_KEYS: tuple[str, ...] = ("program_id", "agency_id", "cohort")
+OUTPUT_GROUP_KEYS: tuple[str, ...] = (*GROUP_KEYS, "respondent_type")
+"""Every key a metric row may be grouped by: the survey metrics add respondent_type."""
 UNASSIGNED_LABEL = "Unassigned"
 
 
@@ -48,10 +50,14 @@ class MetricDefinition:
     has_interval: bool
     breakdowns: tuple[str, ...]
     family: str
+    own_groupings: tuple[tuple[str, ...], ...] | None = None
+    groupings_add_up: bool = True
+    participant_filters_apply: bool = True
 
     @property
     def groupings(self) -> tuple[tuple[str, ...], ...]:
-        return GROUPINGS
+        """The groupings reported, in output order (the five of section 3 unless the metric has its own)."""
+        return self.own_groupings or GROUPINGS
 
 
 DEMOGRAPHICS: tuple[str, ...] = ("sex", "race_ethnicity", "age_band", "risk_level", "supervision_type")
@@ -356,7 +362,155 @@ def _reintegration_definitions() -> list[MetricDefinition]:
     return out
 
 
-METRICS: tuple[MetricDefinition, ...] = (*_BASE, *_recidivism_definitions(), _POLICE, *_reintegration_definitions())
+
+
+_NO_PARTICIPANT_FILTERS = (
+    "The participant filters (cohort, risk level, supervision type, sex, race/ethnicity, age band) do not apply."
+)
+_COST_INCLUDES = (
+    "Cost in the period: each program_costs row contributes amount × (days of [period_start, period_end] inside "
+    "the period and on or before the as-of date) / (days of [period_start, period_end]), both ends counted; with "
+    "no period, everything up to the as-of date; an end after the as-of date is capped at it. Money is summed "
+    "exactly and rounded only for display. The overall numerator is all cost in the period, including programs "
+    "with no pilot participant in the denominator (they get no row of their own)."
+)
+_COST_EXCLUDES = (
+    "The comparison cohort (its services are not the pilot's cost). --agency does not apply (all pilot "
+    "participants of the program, whatever their agency); --program applies to the cost's program_id and the "
+    "participant's program_id. " + _NO_PARTICIPANT_FILTERS
+)
+_OPERATIONS: list[MetricDefinition] = [
+    MetricDefinition(
+        id="cost_per_participant",
+        label="Cost per participant served",
+        definition="What the pilot spent in the period per pilot participant served in it.",
+        numerator="cost in the period (prorated by days, see Includes)",
+        denominator=(
+            "pilot participants served in the period: enrolled on or before the period's end and the as-of date, "
+            "and not exited before the period's start (an exit on the start day still counts; an exit after the "
+            "as-of date counts as no exit)"
+        ),
+        includes=_COST_INCLUDES,
+        excludes=_COST_EXCLUDES,
+        unit="currency",
+        period_date="program_costs [period_start, period_end] (prorated); participants served in the period",
+        source_table="program_costs, participants",
+        agency_attribution="none (--agency does not apply to costs)",
+        program_attribution="the cost's program_id; the participant's program_id",
+        has_interval=False,
+        breakdowns=(),
+        family="operations",
+        own_groupings=((), ("program_id",)),
+        groupings_add_up=False,
+        participant_filters_apply=False,
+    ),
+    MetricDefinition(
+        id="cost_per_completion",
+        label="Cost per completion",
+        definition="What the pilot spent in the period per pilot participant who completed the program in it.",
+        numerator="cost in the period (prorated by days, see Includes)",
+        denominator=(
+            "pilot participants with exit_reason = completed and exit_date in the period and on or before the "
+            "as-of date (without a period: every completion on or before the as-of date)"
+        ),
+        includes=_COST_INCLUDES,
+        excludes=_COST_EXCLUDES,
+        unit="currency",
+        period_date="program_costs [period_start, period_end] (prorated); participants.exit_date",
+        source_table="program_costs, participants",
+        agency_attribution="none (--agency does not apply to costs)",
+        program_attribution="the cost's program_id; the participant's program_id",
+        has_interval=False,
+        breakdowns=(),
+        family="operations",
+        own_groupings=((), ("program_id",)),
+        groupings_add_up=False,
+        participant_filters_apply=False,
+    ),
+    MetricDefinition(
+        id="caseload_per_officer",
+        label="Caseload per officer",
+        definition=(
+            "Participants under supervision per full-time supervising officer: Σ active caseload / Σ officers_fte "
+            "over the staffing months (participant-months per officer-month)."
+        ),
+        numerator=(
+            "Σ over the staffing months of the agency's active caseload: participants with supervising_agency_id = "
+            "the agency and supervision_type != none, enrolled on or before d and not exited on or before d, where "
+            "d is the month's last day or the as-of date if earlier"
+        ),
+        denominator="Σ officers_fte over the same staffing months",
+        includes=(
+            "Staffing months whose first day is in the period and on or before the as-of date, FTE-0 (vacancy) "
+            "months included: they add caseload but no officer time. An agency whose Σ officers_fte is 0 gets no "
+            "row, but its caseload still enters the overall row."
+        ),
+        excludes=(
+            "Participants with no supervising agency or with supervision_type none. --program does not apply "
+            "(staffing is per agency); --agency applies to the staffing agency. " + _NO_PARTICIPANT_FILTERS
+            + " Never suppressed: it describes staff, not people."
+        ),
+        unit="participants_per_officer",
+        period_date="staffing.month (its first day)",
+        source_table="staffing, participants",
+        agency_attribution="the staffing row's agency_id (= the participants' supervising_agency_id)",
+        program_attribution="none (--program does not apply to caseload)",
+        has_interval=False,
+        breakdowns=(),
+        family="operations",
+        own_groupings=((), ("agency_id",)),
+        groupings_add_up=False,
+        participant_filters_apply=False,
+    ),
+]
+
+_SURVEY_WORDS: dict[str, str] = {
+    "trust": "trust (in the police and partner agencies)",
+    "safety": "feeling safe",
+    "satisfaction": "satisfaction with the service",
+    "coordination": "coordination between the partner agencies",
+}
+
+
+def _survey_definitions() -> list[MetricDefinition]:
+    out = []
+    for question, words in _SURVEY_WORDS.items():
+        out.append(
+            MetricDefinition(
+                id=f"survey_favourable_{question}",
+                label=f"Favourable answers: {question}",
+                definition=(
+                    f"Share of survey answers about {words} that were favourable: a score of 4 or 5 on the "
+                    "1–5 scale (top-two box)."
+                ),
+                numerator=f"responses to the question {question} with score 4 or 5",
+                denominator=f"responses to the question {question}",
+                includes=(
+                    "Responses whose survey_date is in the period, from residents, participants, staff and "
+                    "partners, with or without a program, agency or participant."
+                ),
+                excludes=(
+                    "Responses dated after the as-of date. Under --program, responses with no program (neither "
+                    "their own nor their participant's). " + _NO_PARTICIPANT_FILTERS
+                ),
+                unit="rate",
+                period_date="surveys.survey_date",
+                source_table="surveys",
+                agency_attribution="the response's agency_id (the agency the answer is about)",
+                program_attribution="the response's program_id, else its participant's program_id",
+                has_interval=True,
+                breakdowns=(),
+                family="surveys",
+                own_groupings=((), ("program_id",), ("agency_id",), ("respondent_type",)),
+                participant_filters_apply=False,
+            )
+        )
+    return out
+
+
+METRICS: tuple[MetricDefinition, ...] = (
+    *_BASE, *_recidivism_definitions(), _POLICE, *_reintegration_definitions(), *_OPERATIONS, *_survey_definitions()
+)
 METRICS_BY_ID: dict[str, MetricDefinition] = {m.id: m for m in METRICS}
 METRIC_IDS: tuple[str, ...] = tuple(m.id for m in METRICS)
 
@@ -401,6 +555,8 @@ _UNIT_WORDS: dict[str, str] = {
     "rate": "rate (0–1), with a Wilson score 95% interval",
     "days": "days (no interval)",
     "per_100_participant_months": "per 100 participant-months (no interval)",
+    "currency": "currency units per person (no interval)",
+    "participants_per_officer": "participants per full-time officer (no interval)",
 }
 
 
@@ -564,12 +720,16 @@ def render_metrics_markdown() -> str:
     for m in METRICS:
         lines.append(f"| `{m.id}` | {m.label} | {m.unit} | {m.period_date} | {m.agency_attribution} |")
     for m in METRICS:
+        cohort = "**cohort**: the participant's cohort." if m.participant_filters_apply else (
+            "participant filters (cohort, risk level, supervision type, demographics) do not apply."
+        )
         lines += _definition_lines(m) + [
-            f"- **Program**: {m.program_attribution}; **agency**: {m.agency_attribution}; "
-            "**cohort**: the participant's cohort.",
+            f"- **Program**: {m.program_attribution}; **agency**: {m.agency_attribution}; {cohort}",
             "- **Groupings**: overall, " + ", ".join("+".join(g) for g in m.groupings if g) + ".",
-            "- **Breakdowns** (dashboard): " + ", ".join(m.breakdowns) + ".",
         ]
+        if m.breakdowns:
+            lines.append("- **Breakdowns** (dashboard): " + ", ".join(m.breakdowns) + ".")
+    lines += _VERSION_2_NOTES
     lines += [
         "",
         "## Dashboard rates beyond the metrics above",
@@ -585,6 +745,47 @@ def render_metrics_markdown() -> str:
         ]
     lines.append("")
     return "\n".join(lines)
+
+
+_VERSION_2_NOTES: list[str] = [
+    "",
+    "## Operations and community voice (contract version 2)",
+    "",
+    "The cost, caseload and survey measures come from the optional tables `program_costs`, `staffing` and",
+    "`surveys`. A measure whose table holds no rows (as stored) is not reported at all, so an extract of",
+    "contract version 1 gives exactly the output it gave before. Once the table has rows, its measures are",
+    "reported under any as-of date and filters, each group under the rule of a row when its denominator is",
+    "above zero.",
+    "",
+    "- **Filters.** These measures describe the program and its staff, not a group of participants: the",
+    "  participant filters (cohort, risk level, supervision type, sex, race/ethnicity, age band) never apply",
+    "  to them, and the dashboard says so beside them. Costs ignore `--agency` (numerator and both",
+    "  denominators) and use `--program`; caseload ignores `--program` and uses `--agency` (the staffing",
+    "  agency); surveys use both, on the response's derived program and its agency_id.",
+    "- **Costs.** A cost row is spread evenly over the days of [period_start, period_end], both ends counted",
+    "  (a row with period_start = period_end is one day). The part of those days inside the period and on or",
+    "  before the as-of date counts; `--end` after the as-of date is capped at the as-of date, and a period",
+    "  with one end is open on the other. Money is summed exactly and only the value is rounded for display.",
+    "  The denominators count the pilot cohort only. Without `--start`, every pilot participant enrolled by",
+    "  the end and the as-of date is served, however long ago they left; with `--start`, an exit on the start",
+    "  day still counts as served. A program with costs but no pilot participant in the denominator gets no",
+    "  row, and its cost still enters the overall numerator, so the program rows do not add up to the overall",
+    "  row.",
+    "- **Caseload.** Each staffing month whose first day is in the period and on or before the as-of date",
+    "  counts the agency's active caseload on the month's last day (or on the as-of date when it is earlier);",
+    "  a participant who exits on that day is no longer active. A vacancy month (0 FTE) adds caseload but no",
+    "  officer time, which raises the ratio. An agency whose officers_fte sums to 0 gets no row; its caseload",
+    "  still enters the overall row, so the agency rows do not add up to the overall row either.",
+    "- **Surveys.** Top-two box: a score of 4 or 5 on the 1–5 scale is favourable. The program of a response",
+    "  is its program_id, else its participant's; under `--program`, responses with neither drop out.",
+    "- **Suppression.** Survey rates follow the rule above over their own groupings (program_id, agency_id",
+    "  and respondent_type, each against the overall row). Cost rows are withheld when their denominator",
+    "  (people) is below k, with complementary suppression of the programs against the overall row; the",
+    "  money never triggers suppression. Caseload rows are never suppressed: they describe staff, not people.",
+    "- **Output.** The cost numerator is money (a decimal number); the caseload denominator is officer FTE",
+    "  (a decimal number). In `metrics --format csv` a `respondent_type` key column follows `cohort` when the",
+    "  output holds survey rows.",
+]
 
 
 def _definition_lines(m: MetricDefinition) -> list[str]:
