@@ -65,13 +65,23 @@ st.subheader("By release-year cohort")
 measure = st.radio("Measure", list(MEASURES), format_func=MEASURES.get, horizontal=True, key="recidivism_year_measure")
 ids = [f"recidivism_{measure}_{w}m" for w in WINDOWS]
 per_year = ctx.per_period(ids, "year", limit=8)
+
+
+def window_complete(year_end: dt.date, window: int) -> bool:
+    """Has everyone indexed by ``year_end`` been followed ``window`` months by the as-of date?"""
+    try:
+        return add_months(year_end, window) <= ctx.as_of
+    except ValueError:  # the window ends after 9999-12-31, so after any as-of date
+        return False
+
+
 records = []
 hidden = []
 for label, yearly in per_year:
     year_end = dt.date(int(label), 12, 31)
     for window in WINDOWS:
         # Show a year only when every person of that year has completed the window.
-        if add_months(year_end, window) > ctx.as_of:
+        if not window_complete(year_end, window):
             hidden.append(f"{label}/{window}m")
             continue
         row = views.overall_row(yearly, f"recidivism_{measure}_{window}m")
