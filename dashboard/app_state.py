@@ -147,10 +147,11 @@ def _capped(params: Mapping[str, Sequence[str]]) -> tuple[dict[str, list[str]], 
     if not dropped:
         return kept, []
     total = sum(len(params.get(p, ())) for p in FILTER_PARAMS)
-    return kept, [
+    message = (
         f"the link holds {total:,} filter value{'s' if total != 1 else ''}; {count:,} read, {dropped:,} ignored "
         f"(a link may hold at most {MAX_LINK_VALUES:,} values and {MAX_LINK_CHARS:,} characters of them)"
-    ]
+    )
+    return kept, [message]
 
 
 def filters_from_params(
@@ -566,10 +567,11 @@ def link_problems(marker: str | None) -> list[str]:
     fields, _, chars = str(marker).partition("-")
     size = (f" ({int(fields):,} parameters, {int(chars):,} characters)"
             if fields.isdigit() and chars.isdigit() else "")
-    return [
+    message = (
         f"the link was too long to read{size}: at most 1,000 parameters and 524,288 characters can be "
         "read, so none of its filters were applied; share a link with fewer values"
-    ]
+    )
+    return [message]
 
 
 def problems_markdown(problems: Sequence[str]) -> str:
@@ -643,10 +645,12 @@ def filter_sidebar(tables: Tables) -> Filters:
                         format_func=views.humanise, placeholder="All supervision types")
     # Explicit ranges: Streamlit's default (ten years either side of today) silently drops
     # older or later dates; the as-of date may not be in the future (today plus a small margin).
-    period_range = {"min_value": EARLIEST_LINK_DATE, "max_value": latest_period_date()}
+    last_period_day = latest_period_date()
     sidebar.date_input("Period from", key=WIDGET_PREFIX + "start", value=None, format="YYYY-MM-DD",
-                       help="Each measure applies the period to its own date (see its definition).", **period_range)
-    sidebar.date_input("Period to", key=WIDGET_PREFIX + "end", value=None, format="YYYY-MM-DD", **period_range)
+                       min_value=EARLIEST_LINK_DATE, max_value=last_period_day,
+                       help="Each measure applies the period to its own date (see its definition).")
+    sidebar.date_input("Period to", key=WIDGET_PREFIX + "end", value=None, format="YYYY-MM-DD",
+                       min_value=EARLIEST_LINK_DATE, max_value=last_period_day)
     sidebar.date_input("As of", key=WIDGET_PREFIX + "as_of", value=None, format="YYYY-MM-DD",
                        min_value=EARLIEST_LINK_DATE, max_value=latest_as_of(),
                        help="Empty: the as-of date of the latest load.")

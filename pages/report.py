@@ -65,10 +65,10 @@ elif kind == "Fiscal year":
 else:
     first_day = dt.date(default_year, 3 * default_quarter - 2, 1)
     # Explicit bounds: Streamlit's default (ten years around today) refuses an older or later as-of date.
-    bounds = {"min_value": min(app_state.EARLIEST_LINK_DATE, first_day, ctx.as_of),
-              "max_value": max(app_state.latest_period_date(), ctx.as_of)}
-    start = c1.date_input("From", value=first_day, key="report_from", **bounds)
-    end = c2.date_input("To (inclusive)", value=ctx.as_of, key="report_to", **bounds)
+    lowest = min(app_state.EARLIEST_LINK_DATE, first_day, ctx.as_of)
+    highest = max(app_state.latest_period_date(), ctx.as_of)
+    start = c1.date_input("From", value=first_day, key="report_from", min_value=lowest, max_value=highest)
+    end = c2.date_input("To (inclusive)", value=ctx.as_of, key="report_to", min_value=lowest, max_value=highest)
     period_text = f"{start}:{end}"
 
 try:

@@ -17,8 +17,7 @@ import urllib.request
 from collections.abc import Iterator
 
 import pytest
-
-from test_browser import CHROMIUM, REPO, _free_port, _shoot, _text, _wait_for_app, browser  # noqa: F401
+from test_browser import CHROMIUM, REPO, _free_port, _shoot, _text, _wait_for_app
 
 pytestmark = [
     pytest.mark.browser,
@@ -66,6 +65,19 @@ def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        instance = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"],
+        )
+        yield instance
+        instance.close()
 
 
 MARKUP_IN_PAGE = """() => {

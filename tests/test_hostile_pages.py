@@ -23,12 +23,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
+from test_pages import PAGES, SAMPLE, assert_clean, run_page
+from test_text import live_pieces
 
 from dashboard import app_state, store, text
 from dashboard.charts import TITLE_LIMIT
-
-from test_pages import PAGES, SAMPLE, assert_clean, run_page
-from test_text import live_pieces
 
 PIXEL = "![p](http://127.0.0.1:9/pixel.png) [Re-login here](http://127.0.0.1:9/login)"
 STYLED = "**bold** :red[x] $x^2$ :material/home:"
