@@ -16,14 +16,23 @@ Caching (see ../shared/STACK-NOTES.md):
 - the load-run status is re-read every few seconds so a new load shows up.
 
 Filters live in the URL (``?program=P01&cohort=pilot&start=2025-01-01``):
-a copied link reopens exactly the same view; page links carry them.
+a copied link reopens exactly the same view; page links carry them. A list
+is written as repeated keys (``?program=P01&program=P02``), so an id that
+contains a comma survives; a link is untrusted input, so its dates are kept
+inside the calendar the dashboard can draw (:data:`EARLIEST_LINK_DATE` to
+today plus :data:`AS_OF_MARGIN_DAYS` for the as-of date), its size is capped
+(:data:`MAX_LINK_VALUES`, :data:`MAX_LINK_CHARS`) and everything ignored is
+listed in one message.
+
+Text from the extract (names, ids) reaches Streamlit's Markdown only through
+``dashboard.text`` (see that module for which helper fits which element).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +43,7 @@ import streamlit as st
 
 from dashboard import settings as _settings
 from dashboard import store, views
+from dashboard import text as safe_text
 from dashboard.contract import COHORTS, RISK_LEVELS, SUPERVISION_TYPES
 from dashboard.metrics.partnerships import VIEW_DEFINITIONS
 from dashboard.metrics.tables import Filters, Tables, load_tables, resolve_as_of
@@ -52,6 +62,40 @@ LIST_PARAMS: dict[str, str] = {
 DATE_PARAMS: dict[str, str] = {"start": "start", "end": "end", "as_of": "as_of"}
 FILTER_PARAMS: tuple[str, ...] = (*LIST_PARAMS, *DATE_PARAMS)
 WIDGET_PREFIX = "filter_"
+ID_PARAMS: frozenset[str] = frozenset({"program", "agency"})
+"""List parameters holding partner ids: read only as repeated keys, never split on commas."""
+
+EARLIEST_LINK_DATE = dt.date(1900, 1, 1)
+"""The earliest date a link (or a date widget) may set: old studies stay reachable."""
+AS_OF_MARGIN_DAYS = 2
+"""A link's as-of date may be at most this many days after today (extracts made in a time zone ahead)."""
+PERIOD_YEARS_AHEAD = 10
+"""A period may end at most this many years after today (planned fiscal years)."""
+MAX_LINK_VALUES = 200
+"""Filter values read from one link; the rest are ignored with one message."""
+MAX_LINK_CHARS = 8_000
+"""Characters of filter values read from one link; the rest are ignored with one message."""
+MAX_PROBLEMS_SHOWN = 8
+"""Problems with a link listed one by one; more are counted."""
+LINK_TOO_LONG_PARAM = "link_too_long"
+"""Set by the browser (see :data:`_LINK_TOO_LONG_SCRIPT`) when Streamlit dropped the whole query string."""
+
+# Streamlit drops a query string of more than 1,000 parameters or 512 Ki characters before any
+# script sees it (streamlit.runtime.state.query_params.sanitize_query_string): the page would
+# silently show no filters. This script, sent only when the page received no parameter at all,
+# looks at the address in the browser; when it is over those limits it reopens the page with
+# one short parameter saying so, which :func:`link_problems` turns into a message.
+_LINK_TOO_LONG_SCRIPT = """<script>
+(() => {
+  const query = window.location.search.replace(/^\\?/, "");
+  if (!query) return;
+  const fields = query.split("&").length;
+  if (fields <= 1000 && query.length <= 512 * 1024) return;
+  const url = new URL(window.location.href);
+  url.search = "?link_too_long=" + fields + "-" + query.length;
+  window.location.replace(url.toString());
+})();
+</script>"""
 
 ENUM_OPTIONS: dict[str, tuple[str, ...]] = {
     "cohort": COHORTS,
@@ -72,23 +116,73 @@ def _parse_date(text: str | None) -> dt.date | None:
         return None
 
 
-def filters_from_params(params: Mapping[str, Sequence[str]]) -> tuple[Filters, list[str]]:
+def latest_as_of(today: dt.date | None = None) -> dt.date:
+    """The latest as-of date a link or the as-of widget accepts: today plus a small margin."""
+    return (today or dt.date.today()) + dt.timedelta(days=AS_OF_MARGIN_DAYS)
+
+
+def latest_period_date(today: dt.date | None = None) -> dt.date:
+    """The latest period end a link or the period widgets accept (the end of a year ahead)."""
+    return dt.date((today or dt.date.today()).year + PERIOD_YEARS_AHEAD, 12, 31)
+
+
+def _shown(value: str) -> str:
+    """A link value as quoted in a message (one line, shortened)."""
+    return safe_text.shorten(value, 40)
+
+
+def _capped(params: Mapping[str, Sequence[str]]) -> tuple[dict[str, list[str]], list[str]]:
+    """The filter values of a link up to :data:`MAX_LINK_VALUES` values and :data:`MAX_LINK_CHARS`
+    characters, and one problem naming what was left out."""
+    kept: dict[str, list[str]] = {}
+    count = chars = dropped = 0
+    for param in FILTER_PARAMS:
+        for value in params.get(param, ()):
+            value = str(value)
+            if count < MAX_LINK_VALUES and chars + len(value) <= MAX_LINK_CHARS:
+                kept.setdefault(param, []).append(value)
+                count += 1
+                chars += len(value)
+            else:
+                dropped += 1
+    if not dropped:
+        return kept, []
+    total = sum(len(params.get(p, ())) for p in FILTER_PARAMS)
+    message = (
+        f"the link holds {total:,} filter value{'s' if total != 1 else ''}; {count:,} read, {dropped:,} ignored "
+        f"(a link may hold at most {MAX_LINK_VALUES:,} values and {MAX_LINK_CHARS:,} characters of them)"
+    )
+    return kept, [message]
+
+
+def filters_from_params(
+    params: Mapping[str, Sequence[str]], today: dt.date | None = None
+) -> tuple[Filters, list[str]]:
     """Filters from URL parameters, and the problems found (ignored values).
 
-    ``params`` maps a parameter to its values (repeated keys or one value
-    holding a comma-separated list). Unknown dates are ignored with a
-    message; a period whose start is after its end is dropped.
+    ``params`` maps a parameter to its values (repeated keys). Cohort, risk
+    and supervision values may also be one comma-separated value (they never
+    contain a comma); program and agency ids are taken whole, so an id with a
+    comma round-trips (see :func:`resolve_ids` for old comma-joined links).
+    Dates that are not dates, or outside :data:`EARLIEST_LINK_DATE` to
+    :func:`latest_as_of` (as-of) / :func:`latest_period_date` (period), are
+    ignored with a message; a period whose start is after its end is dropped.
+    Values beyond :data:`MAX_LINK_VALUES` / :data:`MAX_LINK_CHARS` are ignored
+    with one message.
     """
-    problems: list[str] = []
+    params, problems = _capped(params)
     values: dict[str, Any] = {}
     for param, field_name in LIST_PARAMS.items():
-        raw = [v for item in params.get(param, ()) for v in str(item).split(",") if v.strip()]
+        items = [str(item) for item in params.get(param, ())]
+        raw = items if param in ID_PARAMS else [v for item in items for v in item.split(",")]
         allowed = ENUM_OPTIONS.get(param)
         kept = []
         for value in raw:
-            value = value.strip()
+            value = value.strip() if param not in ID_PARAMS else value
+            if not value.strip():
+                continue
             if allowed and value not in allowed:
-                problems.append(f"{param}={value} is not one of {', '.join(allowed)}")
+                problems.append(f"{param}={_shown(value)} is not one of {', '.join(allowed)}")
                 continue
             kept.append(value)
         values[field_name] = tuple(dict.fromkeys(kept))
@@ -97,7 +191,20 @@ def filters_from_params(params: Mapping[str, Sequence[str]]) -> tuple[Filters, l
         text = items[-1] if items else None
         parsed = _parse_date(text)
         if text and parsed is None:
-            problems.append(f"{param}={text} is not a date written YYYY-MM-DD")
+            problems.append(f"{param}={_shown(text)} is not a date written YYYY-MM-DD")
+        if parsed is not None and param == "as_of" and parsed > latest_as_of(today):
+            problems.append(
+                f"as_of={parsed} is in the future (the latest as-of date accepted is {latest_as_of(today)}, "
+                f"today plus {AS_OF_MARGIN_DAYS} days); showing the as-of date of the latest load instead"
+            )
+            parsed = None
+        elif parsed is not None and parsed > latest_period_date(today):
+            problems.append(f"{param}={parsed} is after {latest_period_date(today)}, the latest period date "
+                            "accepted; ignored")
+            parsed = None
+        elif parsed is not None and parsed < EARLIEST_LINK_DATE:
+            problems.append(f"{param}={parsed} is before {EARLIEST_LINK_DATE}, the earliest date accepted; ignored")
+            parsed = None
         values[field_name] = parsed
     if values["start"] and values["end"] and values["start"] > values["end"]:
         problems.append(f"the period starts ({values['start']}) after it ends ({values['end']}); period ignored")
@@ -119,13 +226,22 @@ def params_from_filters(filters: Filters) -> dict[str, list[str]]:
     return out
 
 
-def describe_filters(filters: Filters, program_names: Mapping[str, str], agency_names: Mapping[str, str]) -> str:
-    """The filters in words, for captions and chart subtitles."""
+def describe_filters(
+    filters: Filters,
+    program_names: Mapping[str, str],
+    agency_names: Mapping[str, str],
+    name_text: Callable[[object], str] = safe_text.shorten,
+) -> str:
+    """The filters in words, for captions and chart subtitles.
+
+    Each program or agency name goes through ``name_text``: shortened plain
+    text by default; pass ``dashboard.text.markdown_text`` for a caption.
+    """
     parts = []
     if filters.program_ids:
-        parts.append("program " + ", ".join(program_names.get(p, p) for p in filters.program_ids))
+        parts.append("program " + ", ".join(name_text(program_names.get(p, p)) for p in filters.program_ids))
     if filters.agency_ids:
-        parts.append("agency " + ", ".join(agency_names.get(a, a) for a in filters.agency_ids))
+        parts.append("agency " + ", ".join(name_text(agency_names.get(a, a)) for a in filters.agency_ids))
     for label, values in (
         ("cohort", filters.cohorts),
         ("risk", filters.risk_levels),
@@ -417,7 +533,7 @@ class PageContext:
         year, month = self.as_of.year, self.as_of.month
         if kind == "year":
             first_year = self.filters.start.year if self.filters.start else year - limit + 1
-            years = range(max(first_year, year - limit + 1), year + 1)
+            years = range(max(first_year, year - limit + 1, dt.MINYEAR), year + 1)
             for y in years:
                 out.append((str(y), dt.date(y, 1, 1), dt.date(y, 12, 31)))
         else:
@@ -425,8 +541,10 @@ class PageContext:
             for i in range(limit - 1, -1, -1):
                 qi = year * 4 + q - i
                 y, qq = divmod(qi, 4)
+                if y < dt.MINYEAR:  # an as-of in the first years of the calendar: no earlier quarters
+                    continue
                 start = dt.date(y, qq * 3 + 1, 1)
-                end = (dt.date(y + (qq == 3), (qq * 3 + 3) % 12 + 1, 1) - dt.timedelta(days=1))
+                end = dt.date(y, 12, 31) if qq == 3 else dt.date(y, qq * 3 + 4, 1) - dt.timedelta(days=1)
                 out.append((f"{y} Q{qq + 1}", start, end))
         lo, hi = self.filters.start, self.filters.end
         kept = []
@@ -474,8 +592,9 @@ class PageContext:
     def agency_label(self, agency_id: str | None) -> str:
         return views.UNASSIGNED if agency_id is None else self.agency_names.get(agency_id, agency_id)
 
-    def describe(self) -> str:
-        return describe_filters(self.filters, self.program_names, self.agency_names)
+    def describe(self, name_text: Callable[[object], str] = safe_text.shorten) -> str:
+        """The filters in words (see :func:`describe_filters`)."""
+        return describe_filters(self.filters, self.program_names, self.agency_names, name_text)
 
 
 _CONTEXT_KEY = "_page_context"
@@ -488,6 +607,51 @@ def _names(frame: pl.DataFrame, key: str, name: str) -> dict[str, str]:
 
 
 _MIRROR_KEY = "_shared_filter_values"
+
+
+def resolve_ids(values: Sequence[str], known: Collection[str]) -> tuple[list[str], list[str]]:
+    """(known ids, unknown values) of a link's program or agency values.
+
+    A value is first taken whole, so an id containing a comma is found. A
+    value that is no id but whose comma-separated parts all are (a link
+    written before lists became repeated keys) gives those parts.
+    """
+    found: list[str] = []
+    unknown: list[str] = []
+    for value in values:
+        if value in known:
+            found.append(value)
+            continue
+        parts = [part.strip() for part in value.split(",") if part.strip()]
+        if len(parts) > 1 and all(part in known for part in parts):
+            found.extend(parts)
+        else:
+            unknown.append(value)
+    return list(dict.fromkeys(found)), unknown
+
+
+def link_problems(marker: str | None) -> list[str]:
+    """The message for a link Streamlit could not read at all (see :data:`LINK_TOO_LONG_PARAM`)."""
+    if marker is None:
+        return []
+    fields, _, chars = str(marker).partition("-")
+    size = (f" ({int(fields):,} parameters, {int(chars):,} characters)"
+            if fields.isdigit() and chars.isdigit() else "")
+    message = (
+        f"the link was too long to read{size}: at most 1,000 parameters and 524,288 characters can be "
+        "read, so none of its filters were applied; share a link with fewer values"
+    )
+    return [message]
+
+
+def problems_markdown(problems: Sequence[str]) -> str:
+    """Everything ignored from a link as ONE message (Markdown, values escaped): the first
+    :data:`MAX_PROBLEMS_SHOWN` listed, the rest counted."""
+    shown = [f"- {safe_text.markdown_full(p)}" for p in problems[:MAX_PROBLEMS_SHOWN]]
+    more = len(problems) - MAX_PROBLEMS_SHOWN
+    if more > 0:
+        shown.append(f"- … and {more:,} more")
+    return "Ignored from the link:\n" + "\n".join(shown)
 
 
 def _init_widgets_from_url(tables: Tables) -> None:
@@ -508,15 +672,17 @@ def _init_widgets_from_url(tables: Tables) -> None:
     st.session_state["_filters_initialised"] = True
     params = {key: st.query_params.get_all(key) for key in FILTER_PARAMS}
     filters, problems = filters_from_params(params)
+    problems = link_problems(st.query_params.get(LINK_TOO_LONG_PARAM)) + problems
+    if LINK_TOO_LONG_PARAM in st.query_params:
+        del st.query_params[LINK_TOO_LONG_PARAM]
     known_programs = set(tables.programs.get_column("program_id").to_list())
     known_agencies = set(tables.agencies.get_column("agency_id").to_list())
     for param, field_name in LIST_PARAMS.items():
         values = list(getattr(filters, field_name))
         known = {"program": known_programs, "agency": known_agencies}.get(param)
         if known is not None:
-            unknown = [v for v in values if v not in known]
-            problems.extend(f"{param}={v} is not in the loaded data" for v in unknown)
-            values = [v for v in values if v in known]
+            values, unknown = resolve_ids(values, known)
+            problems.extend(f"{param}={_shown(v)} is not in the loaded data" for v in unknown)
         st.session_state[WIDGET_PREFIX + param] = values
     for param, field_name in DATE_PARAMS.items():
         st.session_state[WIDGET_PREFIX + param] = getattr(filters, field_name)
@@ -532,11 +698,12 @@ def filter_sidebar(tables: Tables) -> Filters:
     sidebar.header("Filters")
     sidebar.multiselect(
         "Program", sorted(program_names), key=WIDGET_PREFIX + "program",
-        format_func=lambda p: f"{program_names.get(p, p)} ({p})", placeholder="All programs",
+        format_func=lambda p: f"{safe_text.label_text(program_names.get(p, p))} ({safe_text.label_text(p, 40)})",
+        placeholder="All programs",
     )
     sidebar.multiselect(
         "Agency", sorted(agency_names), key=WIDGET_PREFIX + "agency",
-        format_func=lambda a: agency_names.get(a, a), placeholder="All agencies",
+        format_func=lambda a: safe_text.label_text(agency_names.get(a, a)), placeholder="All agencies",
         help="Each measure's own agency: the provider for referrals, the recording agency for supervision "
         "events, the supervising agency for participant measures, the police agency for contacts.",
     )
@@ -546,13 +713,23 @@ def filter_sidebar(tables: Tables) -> Filters:
                         placeholder="All risk levels")
     sidebar.multiselect("Supervision type", list(SUPERVISION_TYPES), key=WIDGET_PREFIX + "supervision",
                         format_func=views.humanise, placeholder="All supervision types")
+    # Explicit ranges: Streamlit's default (ten years either side of today) silently drops
+    # older or later dates; the as-of date may not be in the future (today plus a small margin).
+    last_period_day = latest_period_date()
     sidebar.date_input("Period from", key=WIDGET_PREFIX + "start", value=None, format="YYYY-MM-DD",
+                       min_value=EARLIEST_LINK_DATE, max_value=last_period_day,
                        help="Each measure applies the period to its own date (see its definition).")
-    sidebar.date_input("Period to", key=WIDGET_PREFIX + "end", value=None, format="YYYY-MM-DD")
+    sidebar.date_input("Period to", key=WIDGET_PREFIX + "end", value=None, format="YYYY-MM-DD",
+                       min_value=EARLIEST_LINK_DATE, max_value=last_period_day)
     sidebar.date_input("As of", key=WIDGET_PREFIX + "as_of", value=None, format="YYYY-MM-DD",
+                       min_value=EARLIEST_LINK_DATE, max_value=latest_as_of(),
                        help="Empty: the as-of date of the latest load.")
-    for problem in st.session_state.get("_url_problems", []):
-        sidebar.warning(f"Ignored from the link: {problem}")
+    problems = st.session_state.get("_url_problems", [])
+    if problems:
+        sidebar.warning(problems_markdown(problems), icon=":material/link_off:")
+    if not st.query_params:  # perhaps a link Streamlit dropped as too long: let the browser tell
+        with sidebar:
+            st.html(_LINK_TOO_LONG_SCRIPT, unsafe_allow_javascript=True)
 
     state = st.session_state
     start, end = state.get(WIDGET_PREFIX + "start"), state.get(WIDGET_PREFIX + "end")
@@ -627,9 +804,10 @@ def no_data_page(status: DataStatus) -> None:
     """What happened and what to do, instead of a traceback."""
     st.title("Partnership Pilot Dashboard")
     if status.state == "unreachable":
-        st.error(f"The dashboard cannot open its database ({status.url}).", icon=":material/block:")
+        st.error(f"The dashboard cannot open its database ({safe_text.markdown_full(status.url)}).",
+                 icon=":material/block:")
         st.markdown(
-            f"**What happened:** {status.message}\n\n"
+            f"**What happened:** {safe_text.markdown_full(status.message)}\n\n"
             "**What to do:**\n"
             "- Check `DATABASE_URL` (or `--db` for `partnership-dashboard serve`): is the address right, "
             "is the server running, may this user connect?\n"
@@ -641,7 +819,8 @@ def no_data_page(status: DataStatus) -> None:
         what = (
             "has no dashboard tables yet" if status.state == "no_schema" else "has its tables but no participants loaded"
         )
-        st.warning(f"The database {status.url} {what}, so there is nothing to show.", icon=":material/inbox:")
+        st.warning(f"The database {safe_text.markdown_full(status.url)} {what}, so there is nothing to show.",
+                   icon=":material/inbox:")
         st.markdown(
             "**What to do:** load a partner extract (one file per table, see the data contract):\n\n"
             "```\npartnership-dashboard load DIR\n```\n\n"
@@ -668,7 +847,7 @@ def page_failed(exc: BaseException) -> None:
         return
     import traceback
 
-    first_line = (str(exc).splitlines() or [""])[0]
+    first_line = safe_text.markdown_text((str(exc).splitlines() or [""])[0], 300)
     st.error(
         "This page could not be computed for the current filters "
         f"({exc.__class__.__name__}: {first_line}). Try other filters or reload the page; if it keeps "
@@ -737,14 +916,14 @@ def data_status_line(context: PageContext) -> None:
         elif status == "failed":
             badge = ":material/error: last load failed"
         else:
-            badge = f"status: {status or 'unknown'}"
+            badge = f"status: {safe_text.markdown_text(status or 'unknown')}"
         text = f"**Data as of {as_of}** · last loaded {when} · {badge}"
     else:
         text = f"**Data as of {as_of}** · no load run recorded (tables were filled outside `load`) · not validated"
     cols = st.columns([5, 1.4])
     cols[0].markdown(text)
     page_link(cols[1], "pages/data_status.py", "Data status →")
-    st.caption(f"Showing: {context.describe()}.")
+    st.caption(f"Showing: {context.describe(safe_text.markdown_text)}.")
 
 
 def page_link(container: Any, page: str, label: str, icon: str | None = None) -> None:

@@ -27,6 +27,7 @@ from typing import Literal, cast
 import altair as alt
 import polars as pl
 
+from dashboard.text import chart_text
 from dashboard.views import suppression_label
 
 # Okabe & Ito (2008), "Color Universal Design".
@@ -98,9 +99,15 @@ def _format_number(value: float | None, unit: Unit) -> str:
     return f"{value:,.1f}"
 
 
+TITLE_LIMIT = 200
+"""Characters of a chart title (and of each subtitle line) drawn: a title that quotes a very long
+partner name is cut with an ellipsis, so the chart (and its PNG) keeps a sane width."""
+
+
 def _title(title: str, subtitle: str | Sequence[str] | None) -> alt.TitleParams:
     sub: list[str] = [subtitle] if isinstance(subtitle, str) else list(subtitle or [])
-    return alt.TitleParams(text=title, subtitle=sub, anchor="start", fontSize=15, subtitleFontSize=12)
+    return alt.TitleParams(text=chart_text(title, TITLE_LIMIT), subtitle=[chart_text(s, TITLE_LIMIT) for s in sub],
+                           anchor="start", fontSize=15, subtitleFontSize=12)
 
 
 def _require(data: pl.DataFrame, columns: Sequence[str], builder: str) -> None:
@@ -519,7 +526,7 @@ def funnel_chart(
     layered = alt.layer(bars, text, data=frame).properties(width=width, height=24 * len(stage_order) + 8)
     if "group" in frame.columns:
         return layered.facet(
-            facet=alt.Facet("group:N", title=group_title, header=alt.Header(labelFontWeight="bold")), columns=3
+            facet=alt.Facet("group:N", title=group_title, header=alt.Header(labelFontWeight="bold", labelLimit=300)), columns=3
         ).properties(title=_title(title, subtitle), autosize=PAD).resolve_scale(x="independent")
     return layered.properties(title=_title(title, subtitle), autosize=PAD)
 
@@ -556,7 +563,7 @@ def flow_heatmap(
     y = alt.Y("row:N", title=row_title, sort=rows, axis=alt.Axis(labelLimit=220))
     # Column names wrap word by word under their column, so none is dropped for overlapping its neighbour.
     x = alt.X("column:N", title=column_title, sort=cols,
-              axis=alt.Axis(labelAngle=0, labelLimit=94, labelExpr="split(datum.label, ' ')", labelOverlap=False))
+              axis=alt.Axis(labelAngle=0, labelLimit=94, labelExpr="split(truncate(datum.label, 60), ' ')", labelOverlap=False))
     tooltip = [
         alt.Tooltip("row:N", title=row_title),
         alt.Tooltip("column:N", title=column_title),

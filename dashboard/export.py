@@ -575,9 +575,11 @@ def chart_producer(chart: alt.TopLevelMixin, fmt: str) -> Callable[[], bytes]:
 
 
 def download_filename(stem: str, fmt: str) -> str:
-    """A file name safe on every OS: letters, digits, ``-`` and ``_`` only."""
-    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in stem).strip("_") or "export"
-    return f"{safe}.{fmt.lower()}"
+    """A file name safe on every OS: ASCII letters, digits, ``-`` and ``_`` only, at most 120
+    characters before the suffix (see ``dashboard.text.file_name_part``)."""
+    from dashboard.text import file_name_part
+
+    return f"{file_name_part(stem, 120)}.{fmt.lower()}"
 
 
 # --- command line ---------------------------------------------------------------------------
@@ -761,10 +763,12 @@ def _cli_export(args: argparse.Namespace) -> int:
     kind = args.export_kind
     db = getattr(args, "db", None)
     if kind == "report":
+        from dashboard.metrics.tables import Filters
         from dashboard.report import build_report, parse_period
 
         period = parse_period(args.period, fiscal_year_start_month=args.fiscal_year_start_month)
         tables = _load_tables(db)
+        _check_known_ids(tables, Filters(program_ids=(args.program,) if args.program else ()))
         result = build_report(
             tables, period=period, program_id=args.program,
             fiscal_year_start_month=args.fiscal_year_start_month, min_cell_size=args.min_cell_size,
@@ -784,6 +788,7 @@ def _cli_export(args: argparse.Namespace) -> int:
             get_metric(metric)
         filters = filters_from_export_args(args)
         tables = _load_tables(db)
+        _check_known_ids(tables, filters)
         table = metrics_display_table(tables, filters, metric_ids=metric_ids, min_cell_size=args.min_cell_size)
         data = table_to_csv(table) if fmt == "csv" else table_to_xlsx(table, sheet_name="Metrics")
         _write(args.out, data)
@@ -796,11 +801,22 @@ def _cli_export(args: argparse.Namespace) -> int:
         get_metric(args.metric)
         filters = filters_from_export_args(args)
         tables = _load_tables(db)
+        _check_known_ids(tables, filters)
         chart = metric_chart(tables, filters, args.metric, by=args.by, min_cell_size=args.min_cell_size)
         _write(args.out, chart_to_bytes(chart, fmt))
         print(f"Chart of {args.metric} written to {args.out} ({fmt})")
         return EXIT_OK
     raise ExportError(f"unknown export kind {kind!r}; choose chart, table or report")
+
+
+def _check_known_ids(tables: Any, filters: Any) -> None:
+    """Refuse a --program / --agency the database does not know, listing the known ids (as
+    ``metrics`` does): a typo must not write an empty file and exit 0."""
+    from dashboard.metrics.engine import unknown_filter_ids
+
+    unknown = unknown_filter_ids(tables, filters)
+    if unknown:
+        raise ExportError(unknown)
 
 
 def _write(path: Path, data: bytes) -> None:

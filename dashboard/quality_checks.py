@@ -180,15 +180,18 @@ class Thresholds:
 
 def reference_month(as_of: dt.date) -> dt.date:
     """First day of the last calendar month that ended on or before ``as_of``."""
-    nxt = as_of + dt.timedelta(days=1)
-    if nxt.day == 1:  # as_of is the last day of its month
+    if as_of == dt.date.max or (as_of + dt.timedelta(days=1)).day == 1:  # the last day of its month
         return as_of.replace(day=1)
     first = as_of.replace(day=1)
+    if first == dt.date.min:  # nothing before January of year 1
+        return first
     return (first - dt.timedelta(days=1)).replace(day=1)
 
 
 def add_months(month: dt.date, n: int) -> dt.date:
+    """First day of the month ``n`` months after ``month``'s, kept inside years 1 to 9999."""
     index = month.year * 12 + month.month - 1 + n
+    index = min(max(index, dt.MINYEAR * 12), dt.MAXYEAR * 12 + 11)
     return dt.date(index // 12, index % 12 + 1, 1)
 
 

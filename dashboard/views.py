@@ -17,6 +17,8 @@ from typing import Any
 
 import polars as pl
 
+from dashboard.text import chart_text
+
 DEFAULT_MIN_CELL_SIZE = 11
 UNASSIGNED = "Unassigned"
 
@@ -313,7 +315,7 @@ def range_title(
 
     def name(r: Mapping[str, Any]) -> str:
         raw = r.get(key)
-        return name_of.get(raw, raw if raw is not None else UNASSIGNED)
+        return chart_text(name_of.get(raw, raw if raw is not None else UNASSIGNED))
 
     if len(published) == 1 or lowest is highest:
         return f"{label}: {format_value(lowest['value'], unit)} ({name(lowest)})"

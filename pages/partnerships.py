@@ -6,6 +6,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import app_state, charts, views
+from dashboard import text as safe_text
 from dashboard.metrics.partnerships import AGREEMENT_STATUSES, EXPIRED, EXPIRING, IN_FORCE
 
 ctx = app_state.page_context(
@@ -64,7 +65,8 @@ if heat.height:
     busiest = heat.filter(~pl.col("suppressed") & pl.col("count").is_not_null()).sort("count", descending=True)
     total_text = views.count_text(total_row["count"], bool(total_row["suppressed"]), k) if total_row else "0"
     title = (
-        f"{busiest['row'][0]} → {busiest['column'][0]} is the busiest route: {busiest['count'][0]:,} of "
+        f"{safe_text.chart_text(busiest['row'][0])} → {safe_text.chart_text(busiest['column'][0])} is the busiest "
+        f"route: {busiest['count'][0]:,} of "
         f"{total_text} referrals" if busiest.height else f"{total_text} referrals between agencies"
     )
     chart = charts.flow_heatmap(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import app_state, charts, views
+from dashboard import text as safe_text
 
 ctx = app_state.page_context(
     "Pilot evaluation",
@@ -36,12 +37,13 @@ options: list[str | None] = [None, *programs]
 program = st.selectbox(
     "Program evaluated",
     options,
-    format_func=lambda p: "All selected programs, pooled" if p is None else f"{ctx.program_label(p)} ({p})",
+    format_func=lambda p: "All selected programs, pooled" if p is None
+    else f"{safe_text.label_text(ctx.program_label(p))} ({safe_text.label_text(p, 40)})",
     key="evaluation_program",
 )
 evaluation = views.evaluation_within_view(ctx.evaluation(program), view_metrics, program)
 scope = "all selected programs pooled" if program is None else ctx.program_label(program)
-st.caption(f"Evaluated: {scope}; as of {evaluation['as_of']}.")
+st.caption(f"Evaluated: {safe_text.markdown_text(scope)}; as of {evaluation['as_of']}.")
 
 for measure, label in MEASURES.items():
     st.subheader(label)
@@ -49,7 +51,7 @@ for measure, label in MEASURES.items():
     reading = views.evaluation_reading(
         twelve or {"window_months": 12}, measure_label=label, min_cell_size=k, baseline=evaluation["baseline"]
     )
-    st.markdown("\n".join(f"- {sentence}" for sentence in reading))
+    st.markdown("\n".join(f"- {safe_text.markdown_full(sentence)}" for sentence in reading))
     left, right = st.columns(2)
     with left:
         rates = views.evaluation_rate_frame(evaluation, measure)

@@ -71,13 +71,23 @@ by_year = {
     for metric in ids
 }
 years = sorted({y for rows in by_year.values() for y in rows if y is not None and int(y) <= ctx.as_of.year})[-8:]
+
+
+def window_complete(year_end: dt.date, window: int) -> bool:
+    """Has everyone indexed by ``year_end`` been followed ``window`` months by the as-of date?"""
+    try:
+        return add_months(year_end, window) <= ctx.as_of
+    except ValueError:  # the window ends after 9999-12-31, so after any as-of date
+        return False
+
+
 records = []
 hidden = []
 for label in years:
     year_end = dt.date(int(label), 12, 31)
     for window in WINDOWS:
         # Show a year only when every person of that year has completed the window.
-        if add_months(year_end, window) > ctx.as_of:
+        if not window_complete(year_end, window):
             hidden.append(f"{label}/{window}m")
             continue
         row = by_year[f"recidivism_{measure}_{window}m"].get(label)

@@ -9,6 +9,7 @@ import tempfile
 import streamlit as st
 
 from dashboard import access_log, app_access, app_state
+from dashboard import text as safe_text
 from dashboard.export import MIME_TYPES
 from dashboard.report import build_report, parse_period
 
@@ -21,10 +22,13 @@ ctx = app_state.page_context(
 KINDS = ("Quarter", "Half year", "Fiscal year", "Custom dates")
 # Default: the latest calendar quarter complete by the as-of date.
 _current = (ctx.as_of.month - 1) // 3 + 1
-_complete = ctx.as_of == parse_period(f"{ctx.as_of.year}Q{_current}").end
+_complete = ctx.as_of == parse_period(f"{ctx.as_of.year:04d}Q{_current}").end
 _latest = ctx.as_of.year * 4 + _current - (1 if _complete else 2)  # quarters since year 0, zero-based
 default_year, default_quarter = _latest // 4, _latest % 4 + 1
-years = list(range(ctx.as_of.year + 1, ctx.as_of.year - 10, -1))
+if default_year < dt.MINYEAR:  # an as-of in the calendar's first quarter: nothing complete before it
+    default_year, default_quarter = dt.MINYEAR, 1
+# Years a period may be chosen in, kept inside the calendar (an as-of near year 1 or 9999 must not crash).
+years = [y for y in range(ctx.as_of.year + 1, ctx.as_of.year - 10, -1) if dt.MINYEAR <= y <= dt.MAXYEAR]
 
 left, right = st.columns(2)
 kind = left.radio("Reporting period", KINDS, horizontal=True, key="report_kind")
@@ -34,7 +38,8 @@ program_choice = right.selectbox(
     programs,
     index=programs.index(ctx.filters.program_ids[0]) if len(ctx.filters.program_ids) == 1
     and ctx.filters.program_ids[0] in programs else 0,
-    format_func=lambda p: p if p == "All programs" else f"{ctx.program_label(p)} ({p})",
+    format_func=lambda p: p if p == "All programs"
+    else f"{safe_text.label_text(ctx.program_label(p))} ({safe_text.label_text(p, 40)})",
     key="report_program",
 )
 
@@ -44,28 +49,32 @@ if kind == "Quarter":
     year = c1.selectbox("Year", years, index=years.index(default_year), key="report_year")
     quarter = c2.selectbox("Quarter", (1, 2, 3, 4), index=default_quarter - 1, format_func=lambda q: f"Q{q}",
                            key="report_quarter")
-    period_text = f"{year}Q{quarter}"
+    period_text = f"{year:04d}Q{quarter}"
 elif kind == "Half year":
     year = c1.selectbox("Year", years, index=years.index(default_year), key="report_half_year")
     half = c2.selectbox("Half", (1, 2), index=0 if ctx.as_of.month > 6 else 1, format_func=lambda h: f"H{h}",
                         key="report_half")
-    period_text = f"{year}H{half}"
+    period_text = f"{year:04d}H{half}"
 elif kind == "Fiscal year":
     fy_start = c2.selectbox("Fiscal year starts in", range(1, 13), index=6,
                             format_func=lambda m: calendar.month_name[m], key="report_fy_start")
-    fy_years = list(range(ctx.as_of.year + 1, ctx.as_of.year - 10, -1))
+    fy_years = years
     fiscal_year = c1.selectbox("Fiscal year (named by the year it ends)", fy_years,
                                index=fy_years.index(ctx.as_of.year), key="report_fy")
-    period_text = f"FY{fiscal_year}"
+    period_text = f"FY{fiscal_year:04d}"
 else:
-    start = c1.date_input("From", value=dt.date(default_year, 3 * default_quarter - 2, 1), key="report_from")
-    end = c2.date_input("To (inclusive)", value=ctx.as_of, key="report_to")
+    first_day = dt.date(default_year, 3 * default_quarter - 2, 1)
+    # Explicit bounds: Streamlit's default (ten years around today) refuses an older or later as-of date.
+    lowest = min(app_state.EARLIEST_LINK_DATE, first_day, ctx.as_of)
+    highest = max(app_state.latest_period_date(), ctx.as_of)
+    start = c1.date_input("From", value=first_day, key="report_from", min_value=lowest, max_value=highest)
+    end = c2.date_input("To (inclusive)", value=ctx.as_of, key="report_to", min_value=lowest, max_value=highest)
     period_text = f"{start}:{end}"
 
 try:
     period = parse_period(period_text, fiscal_year_start_month=fy_start)
 except ValueError as exc:
-    st.error(f"{exc}", icon=":material/block:")
+    st.error(safe_text.markdown_full(exc), icon=":material/block:")
     st.stop()
 
 program_id = None if program_choice == "All programs" else program_choice
@@ -92,7 +101,7 @@ if st.button("Build report package", type="primary", icon=":material/description
                 min_cell_size=ctx.min_cell_size, out_dir=out, as_of=ctx.as_of,
             )
         except ValueError as exc:
-            st.error(f"The report could not be built: {exc}", icon=":material/block:")
+            st.error(f"The report could not be built: {safe_text.markdown_full(exc)}", icon=":material/block:")
             st.stop()
         st.session_state["report_package"] = {
             "key": (period.label, period.start, period.end, program_id, ctx.as_of),
@@ -106,7 +115,7 @@ if st.button("Build report package", type="primary", icon=":material/description
 
 package = st.session_state.get("report_package")
 if package and package["key"] == (period.label, period.start, period.end, program_id, ctx.as_of):
-    st.success(f"Report package ready for {period.label}.", icon=":material/check_circle:")
+    st.success(f"Report package ready for {safe_text.markdown_text(period.label)}.", icon=":material/check_circle:")
     cols = st.columns(3)
     for col, fmt, label in zip(cols, ("pdf", "html", "zip"), ("PDF report", "HTML report", "ZIP (all files)")):
         name, data = package[fmt]

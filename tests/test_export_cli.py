@@ -94,7 +94,7 @@ def test_export_report(db_url: str, tmp_path: Path, capsys: pytest.CaptureFixtur
         (["table", "--all", "--out", "x.txt"], "cannot tell the format"),
         (["table", "--all", "--period", "2025Q1", "--start", "2025-01-01", "--out", "x.csv"], "either --period"),
         (["report", "--period", "2025Q9", "--out", "d"], "cannot read the period"),
-        (["report", "--period", "2025Q1", "--program", "P99", "--out", "d"], "unknown program 'P99'"),
+        (["report", "--period", "2025Q1", "--program", "P99", "--out", "d"], "--program 'P99': not in the database (program_ids: P01"),
     ],
 )
 def test_export_errors_are_for_people(

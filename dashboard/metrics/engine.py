@@ -672,7 +672,8 @@ def cli_metrics(args: argparse.Namespace) -> int:
 
 def _unknown_filter_ids(tables: Tables, filters: Filters) -> str | None:
     """--program / --agency ids the database does not know (a typo would otherwise
-    print an empty list and exit 0, as if the program had nothing to report)."""
+    print an empty list and exit 0, as if the program had nothing to report).
+    ``export`` uses it too (as :func:`unknown_filter_ids`)."""
     for flag, wanted, frame, column in (
         ("--program", filters.program_ids, tables.programs, "program_id"),
         ("--agency", filters.agency_ids, tables.agencies, "agency_id"),
@@ -683,6 +684,9 @@ def _unknown_filter_ids(tables: Tables, filters: Filters) -> str | None:
             names = ", ".join(repr(v) for v in missing)
             return f"{flag} {names}: not in the database ({column}s: {', '.join(known) or 'none loaded'})"
     return None
+
+
+unknown_filter_ids = _unknown_filter_ids
 
 
 # --- breakdowns for the dashboard ------------------------------------------------------------

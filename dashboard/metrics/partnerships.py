@@ -451,7 +451,8 @@ def agreement_status(agreements: pl.DataFrame, as_of: dt.date, *, soon_days: int
     In force on a day follows :func:`in_force_expr` (an agreement is still in
     force on its expiry date).
     """
-    soon = as_of + dt.timedelta(days=soon_days)
+    # Saturates at the last representable day (an as-of near 9999-12-31 must not crash a page).
+    soon = as_of + dt.timedelta(days=soon_days) if as_of <= dt.date.max - dt.timedelta(days=soon_days) else dt.date.max
     expiring = EXPIRING if soon_days == EXPIRING_SOON_DAYS else f"Expiring within {soon_days} days"
     status = (
         pl.when(pl.col("signed_date") > as_of).then(pl.lit(NOT_YET_SIGNED))
