@@ -74,9 +74,7 @@ def shown_name(path: Path | str) -> str:
     """A file or folder name as it can be printed and stored: bytes that are not
     UTF-8 (a name written on another system) shown as U+FFFD, control characters escaped."""
     text = os.fsencode(path).decode("utf-8", errors="replace")
-    if any(ch < " " or ch == "\x7f" for ch in text):
-        return repr(text)
-    return text
+    return "".join(repr(ch)[1:-1] if ch < " " or ch == "\x7f" else ch for ch in text)
 
 
 def find_files(directory: Path) -> dict[str, Path]:
@@ -114,7 +112,7 @@ def _scan(directory: Path) -> tuple[dict[str, Path], list[str]]:
         if not (stem in TABLES_BY_NAME and ext in FORMATS):
             if near_stem in TABLES_BY_NAME and near_ext in FORMATS and not path.name.startswith((".", "~$")):
                 notes.append(
-                    f"{shown_name(path.name)!r} was not read: its name is not exactly "
+                    f"'{shown_name(path.name)}' was not read: its name is not exactly "
                     f"{near_stem}.{near_ext}; rename it if it holds the {near_stem} table"
                 )
             continue
@@ -283,7 +281,7 @@ def _read_parquet(path: Path) -> tuple[pl.DataFrame, list[str] | None]:
     except pl.exceptions.DuplicateError:
         import pyarrow.parquet as pq
 
-        arrow = pq.read_table(path)
+        arrow = pq.ParquetFile(path).read()
         names = list(arrow.column_names)
         unique = [f"{name}_duplicated_{i}" if name in names[:i] else name for i, name in enumerate(names)]
         frame = pl.from_arrow(arrow.rename_columns(unique))
