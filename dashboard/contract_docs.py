@@ -21,6 +21,7 @@ from dashboard.contract import (
     describe_rule,
     rule_id,
 )
+from dashboard.contract import MAX_CODE_LENGTH, MAX_TEXT_LENGTH, max_length
 
 _TYPE_WORDS = {
     "str": "text",
@@ -41,6 +42,9 @@ def _column_rule_text(table: Table, col: Column) -> str:
         parts.append(f"{col.min_value} to {col.max_value}")
     if col.references:
         parts.append(f"must match a row of `{col.references}`")
+    limit = max_length(table, col)
+    if limit is not None:
+        parts.append(f"at most {limit:,} characters")
     if col.type == "date" and col.may_follow_as_of:
         parts.append("may be after the as-of date")
     elif col.type == "date":
@@ -52,6 +56,9 @@ def _column_rule_ids(table: Table, col: Column) -> list[str]:
     ids: list[str] = []
     if col.required:
         ids.append(rule_id("required", col.name))
+    ids.append(rule_id("nul_character", col.name))
+    if max_length(table, col) is not None:
+        ids.append(rule_id("too_long", col.name))
     kind = {"date": "date_format", "bool": "bool_format", "int": "int_format", "enum": "enum"}.get(col.type)
     if kind:
         ids.append(rule_id(kind, col.name))
@@ -103,6 +110,32 @@ def render_contract_markdown() -> str:
         "- Whole numbers are digits, optionally followed by `.0` (as spreadsheets export them): "
         "`34` and `34.0` load; `34.5`, `+34`, `3.4e1` and `41y` are rejected.",
         "- Identifiers are case-sensitive text. Participant ids must be pseudonymous.",
+        "- Both databases must store exactly the same rows, so two limits hold for every value: no "
+        "NUL character (byte 0) anywhere (`nul_character:<column>`; PostgreSQL cannot store it), and "
+        f"text of at most {MAX_CODE_LENGTH} characters for an identifier (a key or a reference; "
+        f"indexed) and {MAX_TEXT_LENGTH:,} characters for other text (`too_long:<column>`). A row "
+        "breaking either is quarantined with its values as delivered; its key and agency are then "
+        "left out of the quarantine's indexed columns.",
+        "- Two headers that read as the same contract column (` Risk_Level ` and `risk_level`) "
+        "reject the file as a whole (`duplicate_column`: the reason names both headers as written), "
+        "since taking either would silently drop the other. Repeated headers the contract does not "
+        "know are only ignored.",
+        "- A file that is not UTF-8 (UTF-16, UTF-32, Latin-1 or Windows-1252 text, binary data), "
+        "a quoted value never closed, a line with more fields than the header, a damaged workbook "
+        "or a Parquet column of lists or records stops the load with a message naming the file, "
+        "the line where there is one, and what to do; nothing is loaded and the database is "
+        "unchanged.",
+        "",
+        "## Files",
+        "",
+        "- One file per table: two files for one table (`agencies.csv` beside `Agencies.CSV`, or "
+        "beside `agencies.parquet`) stop the load with an error naming both.",
+        "- A symbolic link that leads outside the extract folder is refused without being opened. "
+        "A file whose name matches a table only once spaces are removed (`agencies .csv`), or a "
+        "folder with a table's name, is not read and the report says so.",
+        "- An empty file (0 bytes, or blank lines only) is rejected as a whole, like a file without "
+        "its required columns, and the load exits 1. A file with a header row and no rows is a "
+        "table with nothing to add.",
         "",
         "## The as-of date",
         "",
@@ -110,6 +143,12 @@ def render_contract_markdown() -> str:
         "the extract directory, else the one line of an `AS_OF` file there, else today. A "
         "`manifest.json` whose `contract_version` is not 1 stops the load. No date may be later "
         "than the as-of date, except `programs.end_date` and `agreements.expires_date`.",
+        "",
+        "The as-of date itself must lie between 1900-01-01 and tomorrow (today plus one day, for an "
+        "extract taken in a time zone ahead of the server's); any other date, from the manifest, "
+        "the `AS_OF` file or `--as-of` (on `load`, `check`, `metrics`, `evaluate` and `export`), "
+        "stops the command with exit 2 and a message saying why. Historical data, such as a study "
+        "from the 1970s, loads as any other.",
         "",
         "## Tables",
         "",
