@@ -76,6 +76,8 @@ class TableReport:
     unknown_columns: list[str] = field(default_factory=list)
     #: the file had no header row (0 bytes or blank lines only); rejected as a whole
     file_empty: bool = False
+    #: why the file's columns may look missing (another separator, old line ends)
+    file_hint: str | None = None
     #: contract column -> the delivered headers read as it, when more than one (rejected as a whole)
     duplicate_columns: dict[str, list[str]] = field(default_factory=dict)
 
@@ -164,7 +166,7 @@ def resolve_as_of(directory: Path, as_of: dt.date | None) -> dt.date:
     if manifest_path.exists():
         try:
             loaded = json.loads(manifest_path.read_text(encoding="utf-8-sig"))
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise ExtractError(f"{manifest_path}: not valid JSON ({exc}); fix or remove the manifest") from exc
         if not isinstance(loaded, dict):
             raise ExtractError(f"{manifest_path}: expected a JSON object with as_of and contract_version")
@@ -473,6 +475,7 @@ def _process_table(
     report.rows_read = delivered.height
     report.unknown_columns = list(delivered.unknown_columns)
     report.file_empty = delivered.empty
+    report.file_hint = delivered.hint
     report.duplicate_columns = dict(delivered.duplicate_columns)
     frame = validation.validation_frame(table, delivered.contract_frame())
     rules = validation.rule_expressions(table, as_of)
@@ -1074,6 +1077,8 @@ def format_text(report: LoadReport, verb: str = "Loaded") -> str:
                 f"  the whole file was rejected: it lacks the required column(s) {', '.join(t.missing_columns)}; "
                 "add them and deliver the file again"
             )
+            if t.file_hint:
+                lines.append(f"  (the columns may be there: {t.file_hint})")
         if t.duplicate_columns:
             lines.append(
                 f"  the whole file was rejected: {t.duplicate_detail()}; which one holds the values cannot be "
@@ -1099,8 +1104,9 @@ def format_text(report: LoadReport, verb: str = "Loaded") -> str:
     code = report.exit_code
     meaning = {
         EXIT_OK: "every row passed",
-        EXIT_SOME_REJECTED: "some rows were rejected"
-        + ("; they are kept in the quarantine table with their reasons" if report.wrote_database else ""),
+        EXIT_SOME_REJECTED: ("some rows were rejected" if report.total_rejected else "a file was rejected as a whole")
+        + ("; they are kept in the quarantine table with their reasons"
+           if report.wrote_database and report.total_rejected else ""),
         EXIT_NOTHING_LOADED: "nothing could be loaded",
     }[code]
     lines.append(f"Exit code {code}: {meaning}.")

@@ -56,6 +56,8 @@ class DeliveredFile:
     duplicate_columns: dict[str, list[str]] = field(default_factory=dict)
     #: the file has no header row at all (0 bytes, or nothing but blank lines)
     empty: bool = False
+    #: why required columns may look missing when they are there (another separator, line ending)
+    hint: str | None = None
 
     @property
     def height(self) -> int:
@@ -213,6 +215,7 @@ def _read_file(table: Table, path: Path, file_format: str, digest: Future[tuple[
     duplicates = {name: names for name, names in written.items() if len(names) > 1}
     missing_required = [c for c in table.required_columns if c not in column_map]
     missing_optional = [c for c in table.column_names if c not in column_map and c not in missing_required]
+    hint = _header_hint(headers) if missing_required and file_format == "csv" else None
     return DeliveredFile(
         table=table,
         path=path,
@@ -225,7 +228,22 @@ def _read_file(table: Table, path: Path, file_format: str, digest: Future[tuple[
         missing_optional=missing_optional,
         duplicate_columns=duplicates,
         empty=empty,
+        hint=hint,
     )
+
+
+def _header_hint(headers: list[str]) -> str | None:
+    """Why a CSV's required columns may look missing although the partner sent them."""
+    header = ",".join(headers)
+    if "\r" in header:
+        return (
+            "its lines end in a carriage return only (an old Mac format); save it again as a CSV with "
+            "ordinary line ends"
+        )
+    for separator, word in ((";", "semicolons"), ("\t", "tabs"), ("|", "vertical bars")):
+        if len(headers) <= 2 and header.count(separator) >= 2:
+            return f"its header is separated by {word}, not commas; save it again as comma-separated CSV"
+    return None
 
 
 def _read_csv(path: Path, newlines_in_file: Callable[[], int]) -> pl.DataFrame:
@@ -480,4 +498,18 @@ def _cells_to_text(frame: pl.DataFrame, table: Table, *, excel: bool, path: Path
         else:
             expr = col.cast(pl.String)
         exprs.append(expr.cast(pl.String).alias(name))
-    return frame.select(exprs) if exprs else frame
+    if not exprs:
+        return frame
+    try:
+        return frame.select(exprs)
+    except Exception as exc:  # a column of a type with no text form (durations, bytes that are not UTF-8)
+        for name, expr in zip(frame.columns, exprs):
+            try:
+                frame.select(expr)
+            except Exception:
+                raise ExtractError(
+                    f"{shown_name(path or table.name)}: column {name!r} holds {frame.schema[name]} values, which "
+                    "have no text form the contract reads; write it as a text, number or date column (text "
+                    "as UTF-8) and load again."
+                ) from exc
+        raise

@@ -453,3 +453,41 @@ def test_every_as_of_option_refuses_a_date_out_of_range(
     assert stop.value.code == 2
     err = capsys.readouterr().err
     assert "argument --as-of: the as-of date" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("content", "hint"),
+    [
+        ("agency_id;agency_name;agency_type\nA1;One;court\n", "its header is separated by semicolons, not commas"),
+        ("agency_id\tagency_name\tagency_type\nA1\tOne\tcourt\n", "its header is separated by tabs, not commas"),
+        ("agency_id,agency_name,agency_type\rA1,One,court\r", "its lines end in a carriage return only"),
+    ],
+)
+def test_a_file_whose_columns_look_missing_says_why(tmp_path: Path, content: str, hint: str) -> None:
+    report = check_extract(extract(tmp_path / "x", {"agencies.csv": content}), docs_dir=tmp_path / "docs")
+    assert report.tables["agencies"].file_rejected
+    assert f"(the columns may be there: {hint}" in report.to_text()
+
+
+def test_a_manifest_nested_without_end_is_a_message(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = {"agencies.csv": AGENCIES, "manifest.json": "[" * 100_000}
+    report = check_extract(extract(tmp_path / "x", files, as_of=None), docs_dir=tmp_path / "docs")
+    assert report.exit_code == 2 and "manifest.json: not valid JSON" in report.errors[0]
+
+
+def test_parquet_columns_without_a_text_form_are_named(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    directory = extract(tmp_path / "x", {})
+    pl.DataFrame(
+        {"agency_id": ["A1"], "agency_name": ["One"], "agency_type": ["court"], "jurisdiction": [dt.timedelta(days=1)]}
+    ).write_parquet(directory / "agencies.parquet")
+    report = check_extract(directory, docs_dir=tmp_path / "docs")
+    assert "agencies.parquet: column 'jurisdiction' holds Duration(time_unit='us') values" in report.errors[0]
+    pq.write_table(
+        pa.table({"agency_id": pa.array([b"\xff\xfe"], pa.binary()), "agency_name": ["One"], "agency_type": ["court"]}),
+        directory / "agencies.parquet",
+    )
+    report = check_extract(directory, docs_dir=tmp_path / "docs")
+    assert "agencies.parquet: column 'agency_id' holds Binary values" in report.errors[0]
