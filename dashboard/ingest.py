@@ -477,7 +477,7 @@ def _process_table(
     report.file_empty = delivered.empty
     report.file_hint = delivered.hint
     report.duplicate_columns = dict(delivered.duplicate_columns)
-    frame = validation.validation_frame(table, delivered.contract_frame())
+    frame = validation.validation_frame(table, delivered.contract_frame(), scan_nul=delivered.may_hold_nul)
     rules = validation.rule_expressions(table, as_of)
     frame = validation.with_rule_ids(frame, rules)
 

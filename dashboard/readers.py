@@ -58,6 +58,8 @@ class DeliveredFile:
     empty: bool = False
     #: why required columns may look missing when they are there (another separator, line ending)
     hint: str | None = None
+    #: a value may hold a NUL character (False only for a CSV without a zero byte: no value to scan)
+    may_hold_nul: bool = True
 
     @property
     def height(self) -> int:
@@ -144,15 +146,17 @@ def _scan(directory: Path) -> tuple[dict[str, Path], list[str]]:
     return found, notes
 
 
-def file_digest(path: Path) -> tuple[str, int]:
-    """SHA-256 (hex) of the file's bytes and its count of newline bytes, read in chunks."""
+def file_digest(path: Path) -> tuple[str, int, int]:
+    """SHA-256 (hex) of the file's bytes and its counts of newline and zero bytes, read in chunks."""
     digest = hashlib.sha256()
     newlines = 0
+    zeros = 0
     with path.open("rb") as handle:
         while chunk := handle.read(1 << 22):
             digest.update(chunk)
             newlines += chunk.count(b"\n")
-    return digest.hexdigest(), newlines
+            zeros += chunk.count(b"\x00")
+    return digest.hexdigest(), newlines, zeros
 
 
 def normalise_header(name: str) -> str:
@@ -174,7 +178,7 @@ def read_file(table_name: str, path: Path) -> DeliveredFile:
         return _read_file(table, path, file_format, digest)
 
 
-def _read_file(table: Table, path: Path, file_format: str, digest: Future[tuple[str, int]]) -> DeliveredFile:
+def _read_file(table: Table, path: Path, file_format: str, digest: Future[tuple[str, int, int]]) -> DeliveredFile:
     headers: list[str] | None = None  # the header names as written, where the reader renames repeats
     empty = path.stat().st_size == 0
     try:
@@ -229,6 +233,7 @@ def _read_file(table: Table, path: Path, file_format: str, digest: Future[tuple[
         duplicate_columns=duplicates,
         empty=empty,
         hint=hint,
+        may_hold_nul=file_format != "csv" or digest.result()[2] > 0,
     )
 
 

@@ -108,9 +108,18 @@ def _typed(col: Column) -> pl.Expr:
     return expr.alias(typed_name(col.name))
 
 
-def _storage_measures(table: Table) -> list[pl.Expr]:
-    """``<column>__nuls`` for every column and ``<column>__chars`` for text columns."""
-    out = [pl.col(c.name).str.count_matches("\x00", literal=True).alias(nuls_name(c.name)) for c in table.columns]
+def _storage_measures(table: Table, scan_nul: bool) -> list[pl.Expr]:
+    """``<column>__nuls`` for every column and ``<column>__chars`` for text columns.
+
+    Without ``scan_nul`` (the file holds no zero byte at all) every set value
+    counts 0 NUL characters without being scanned."""
+    if scan_nul:
+        out = [pl.col(c.name).str.count_matches("\x00", literal=True).alias(nuls_name(c.name)) for c in table.columns]
+    else:
+        out = [
+            pl.when(pl.col(c.name).is_not_null()).then(pl.lit(0, pl.UInt32)).alias(nuls_name(c.name))
+            for c in table.columns
+        ]
     out += [
         pl.col(c.name).str.len_chars().alias(chars_name(c.name))
         for c in table.columns
@@ -119,11 +128,13 @@ def _storage_measures(table: Table) -> list[pl.Expr]:
     return out
 
 
-def validation_frame(table: Table, contract_frame: pl.DataFrame) -> pl.DataFrame:
-    """Lexical and typed columns (see module doc), the storage measures and the line number."""
+def validation_frame(table: Table, contract_frame: pl.DataFrame, *, scan_nul: bool = True) -> pl.DataFrame:
+    """Lexical and typed columns (see module doc), the storage measures and the line number.
+
+    ``scan_nul=False`` when the delivered file is known to hold no zero byte."""
     lexical = contract_frame.select([_lexical(c) for c in table.columns] + [pl.col(LINE)])
     typed = [_typed(c) for c in table.columns if has_typed(c)]
-    return lexical.with_columns(typed + _storage_measures(table))
+    return lexical.with_columns(typed + _storage_measures(table, scan_nul))
 
 
 def _is_set(column: str) -> pl.Expr:

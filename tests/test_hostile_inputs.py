@@ -491,3 +491,17 @@ def test_parquet_columns_without_a_text_form_are_named(tmp_path: Path) -> None:
     )
     report = check_extract(directory, docs_dir=tmp_path / "docs")
     assert "agencies.parquet: column 'agency_id' holds Binary values" in report.errors[0]
+
+
+def test_values_are_scanned_for_nul_unless_the_csv_holds_no_zero_byte(tmp_path: Path) -> None:
+    from dashboard import validation
+
+    table = contract.TABLES_BY_NAME["agencies"]
+    clean = readers.read_file("agencies", extract(tmp_path / "a", {"agencies.csv": AGENCIES}) / "agencies.csv")
+    assert not clean.may_hold_nul
+    # skipping the scan gives exactly the frame the scan gives
+    assert validation.validation_frame(table, clean.contract_frame(), scan_nul=False).equals(
+        validation.validation_frame(table, clean.contract_frame())
+    )
+    dirty = readers.read_file("agencies", extract(tmp_path / "b", {"agencies.csv": AGENCIES_HOSTILE}) / "agencies.csv")
+    assert dirty.may_hold_nul
