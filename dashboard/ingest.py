@@ -84,7 +84,7 @@ class TableReport:
     def duplicate_detail(self) -> str:
         """The repeated headers as written, for :func:`contract.describe_rule`."""
         return "; ".join(
-            " and ".join(repr(h) for h in headers) + f" (both read as {name})"
+            " and ".join(repr(h) for h in headers) + f" ({'both' if len(headers) == 2 else 'all'} read as {name})"
             for name, headers in self.duplicate_columns.items()
         )
 
