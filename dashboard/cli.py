@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from dashboard.arguments import date_argument, nonnegative_argument
+from dashboard.arguments import as_of_argument, date_argument, nonnegative_argument
 
 EXIT_OK = 0
 EXIT_SOME_REJECTED = 1
@@ -43,19 +43,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("load", help="validate and load every contract file in DIR")
     p.add_argument("directory", metavar="DIR", type=Path)
     p.add_argument("--db", help=db_help)
-    p.add_argument("--as-of", type=date_argument, help="the extract's as-of date (default: manifest.json, AS_OF file, today)")
+    p.add_argument("--as-of", type=as_of_argument, help="the extract's as-of date (default: manifest.json, AS_OF file, today)")
     p.add_argument("--format", choices=("text", "json"), default="text")
 
     p = sub.add_parser("check", help="run the data-quality suites without loading; write results and data docs")
     p.add_argument("directory", metavar="DIR", type=Path, nargs="?")
     p.add_argument("--db", help="check a loaded database instead of an extract directory")
-    p.add_argument("--as-of", type=date_argument)
+    p.add_argument("--as-of", type=as_of_argument)
     p.add_argument("--docs-dir", type=Path, default=None, help="where to write the HTML data docs")
     p.add_argument("--format", choices=("text", "json"), default="text")
 
     p = sub.add_parser("metrics", help="print every metric for every grouping")
     p.add_argument("--db", help=db_help)
-    p.add_argument("--as-of", type=date_argument)
+    p.add_argument("--as-of", type=as_of_argument)
     p.add_argument("--start", type=date_argument)
     p.add_argument("--end", type=date_argument)
     p.add_argument("--program")
@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("rearrest", "reconviction", "reincarceration", "employment", "stable_housing"),
         help="repeat for several; default all (employment and stable_housing when reintegration checks are loaded)",
     )
-    p.add_argument("--as-of", type=date_argument)
+    p.add_argument("--as-of", type=as_of_argument)
     p.add_argument("--min-cell-size", type=nonnegative_argument, default=11)
     p.add_argument("--format", choices=("json",), default="json")
 

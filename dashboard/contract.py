@@ -560,6 +560,18 @@ WARN_BEFORE_ENROLLMENT = "warn:before_enrollment"
 WARN_AFTER_EXIT = "warn:after_exit"
 WARN_NO_SUPERVISION_EVENTS = "warn:no_supervision_events"
 WARN_UNKNOWN_COLUMN = "warn:unknown_column"
+# Rules that keep both databases storing exactly the same rows (docs/data-contract.md,
+# "How values are read"): PostgreSQL cannot store a NUL character in text, and an
+# identifier is indexed, so its length is bounded; DuckDB would take both.
+RULE_NUL_CHARACTER = "nul_character"  # nul_character:<column>
+RULE_TOO_LONG = "too_long"  # too_long:<column>
+RULE_DUPLICATE_COLUMN = "duplicate_column"  # the whole file: two headers read as one column
+
+#: Longest identifier (a key or a reference), in characters: room for a SHA-512
+#: hex digest, and far inside PostgreSQL's limit on an index entry (2,704 bytes).
+MAX_CODE_LENGTH = 128
+#: Longest free-text value (names, jurisdiction, grant id, race/ethnicity), in characters.
+MAX_TEXT_LENGTH = 5000
 
 TRUE_WORDS = frozenset({"true", "1"})
 FALSE_WORDS = frozenset({"false", "0"})
@@ -568,6 +580,14 @@ INT_PATTERN = r"^[0-9]+(?:\.0+)?$"
 # Decimals: digits with an optional fraction of one or two digits; no sign,
 # exponent, thousands separator or currency symbol.
 DECIMAL_PATTERN = r"^[0-9]+(?:\.[0-9]{1,2})?$"
+
+
+def max_length(table: Table, col: Column) -> int | None:
+    """The most characters a text column's value may have (None: other types,
+    whose values are bounded by their format or their list of values)."""
+    if col.type != "str":
+        return None
+    return MAX_CODE_LENGTH if col.name in table.key_columns or col.references else MAX_TEXT_LENGTH
 
 
 def rule_id(kind: str, column: str) -> str:
@@ -612,6 +632,18 @@ def describe_rule(rule: str, table: str | None = None) -> str:
         return "the key appears more than once with different values; no copy can be trusted"
     if kind == RULE_MISSING_COLUMN:
         return f"the file lacks required column(s) {rest}" if rest else "the file lacks a required column"
+    if kind == RULE_NUL_CHARACTER:
+        return f"{rest} contains a NUL character (byte 0), which no database column can store; remove it"
+    if kind == RULE_TOO_LONG:
+        limit = max_length(t, t.column(rest)) if t else None
+        most = f"{limit} characters" if limit else "the stored length"
+        return f"{rest} is longer than {most}"
+    if kind == RULE_DUPLICATE_COLUMN:
+        return (
+            f"the file has two or more columns read as one contract column: {rest}; keep one of them"
+            if rest
+            else "the file has two or more columns read as one contract column; keep one of them"
+        )
     if kind == "warn":
         return {
             "before_enrollment": "dated before the participant's enrollment",

@@ -25,6 +25,7 @@ from dashboard.contract import (
     describe_rule,
     rule_id,
 )
+from dashboard.contract import MAX_CODE_LENGTH, MAX_TEXT_LENGTH, max_length
 
 _TYPE_WORDS = {
     "str": "text",
@@ -50,6 +51,9 @@ def _column_rule_text(table: Table, col: Column) -> str:
         parts.append(f"{col.min_value} to {col.max_value}")
     if col.references:
         parts.append(f"must match a row of `{col.references}`")
+    limit = max_length(table, col)
+    if limit is not None:
+        parts.append(f"at most {limit:,} characters")
     if col.type == "date" and col.may_follow_as_of:
         parts.append("may be after the as-of date")
     elif col.type == "date":
@@ -61,6 +65,9 @@ def _column_rule_ids(table: Table, col: Column) -> list[str]:
     ids: list[str] = []
     if col.required:
         ids.append(rule_id("required", col.name))
+    ids.append(rule_id("nul_character", col.name))
+    if max_length(table, col) is not None:
+        ids.append(rule_id("too_long", col.name))
     kind = {
         "date": "date_format", "bool": "bool_format", "int": "int_format", "enum": "enum", "decimal": "decimal_format"
     }.get(col.type)
@@ -142,6 +149,32 @@ def render_contract_markdown() -> str:
         "numbers are taken as numbers and must have at most two decimal places. Decimals are "
         "stored exactly, never rounded.",
         "- Identifiers are case-sensitive text. Participant ids must be pseudonymous.",
+        "- Both databases must store exactly the same rows, so two limits hold for every value: no "
+        "NUL character (byte 0) anywhere (`nul_character:<column>`; PostgreSQL cannot store it), and "
+        f"text of at most {MAX_CODE_LENGTH} characters for an identifier (a key or a reference; "
+        f"indexed) and {MAX_TEXT_LENGTH:,} characters for other text (`too_long:<column>`). A row "
+        "breaking either is quarantined with its values as delivered; its key and agency are then "
+        "left out of the quarantine's indexed columns.",
+        "- Two headers that read as the same contract column (` Risk_Level ` and `risk_level`) "
+        "reject the file as a whole (`duplicate_column`: the reason names both headers as written), "
+        "since taking either would silently drop the other. Repeated headers the contract does not "
+        "know are only ignored.",
+        "- A file that is not UTF-8 (UTF-16, UTF-32, Latin-1 or Windows-1252 text, binary data), "
+        "a quoted value never closed, a line with more fields than the header, a damaged workbook "
+        "or a Parquet column of lists or records stops the load with a message naming the file, "
+        "the line where there is one, and what to do; nothing is loaded and the database is "
+        "unchanged.",
+        "",
+        "## Files",
+        "",
+        "- One file per table: two files for one table (`agencies.csv` beside `Agencies.CSV`, or "
+        "beside `agencies.parquet`) stop the load with an error naming both.",
+        "- A symbolic link that leads outside the extract folder is refused without being opened. "
+        "A file whose name matches a table only once spaces are removed (`agencies .csv`), or a "
+        "folder with a table's name, is not read and the report says so.",
+        "- An empty file (0 bytes, or blank lines only) is rejected as a whole, like a file without "
+        "its required columns, and the load exits 1. A file with a header row and no rows is a "
+        "table with nothing to add.",
         "",
         "## The as-of date",
         "",
@@ -158,6 +191,12 @@ def render_contract_markdown() -> str:
         + ", ".join(f"`{t.name}`" for t in TABLES if t.since == 2)
         + ". They may appear in any extract, and the rules below apply to them as to the others; "
         "every version 1 extract stays valid and loads exactly as before.",
+        "",
+        "The as-of date itself must lie between 1900-01-01 and tomorrow (today plus one day, for an "
+        "extract taken in a time zone ahead of the server's); any other date, from the manifest, "
+        "the `AS_OF` file or `--as-of` (on `load`, `check`, `metrics`, `evaluate` and `export`), "
+        "stops the command with exit 2 and a message saying why. Historical data, such as a study "
+        "from the 1970s, loads as any other.",
         "",
         "## Tables",
         "",

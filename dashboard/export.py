@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 
-from dashboard.arguments import date_argument, month_argument, nonnegative_argument
+from dashboard.arguments import as_of_argument, date_argument, month_argument, nonnegative_argument
 
 if TYPE_CHECKING:  # pragma: no cover
     import altair as alt
@@ -600,7 +600,7 @@ _CHART_UNITS: Mapping[str, str] = {"rate": "rate", "days": "days", "per_100_part
 
 
 def _add_filter_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--as-of", type=date_argument, help="as-of date (default: the latest load's)")
+    p.add_argument("--as-of", type=as_of_argument, help="as-of date (default: the latest load's)")
     p.add_argument("--period", help="reporting period instead of --start/--end: 2025Q1, 2025H1, FY2025, "
                    "FY2025Q1 or 2025-01-01:2025-03-31")
     p.add_argument("--fiscal-year-start-month", type=month_argument, default=7,
@@ -639,7 +639,7 @@ def add_export_arguments(export_subparsers: Any) -> None:
     p.add_argument("--program", help="program id (default: all programs)")
     p.add_argument("--fiscal-year-start-month", type=month_argument, default=7,
                    help="first month of the fiscal year for FY periods (default 7 = July)")
-    p.add_argument("--as-of", type=date_argument, help="as-of date (default: the latest load's)")
+    p.add_argument("--as-of", type=as_of_argument, help="as-of date (default: the latest load's)")
     p.add_argument("--min-cell-size", type=nonnegative_argument, default=11,
                    help="suppress cells below this size (default 11; 0 turns suppression off)")
     p.add_argument("--out", type=Path, required=True, help="directory to write the package into")

@@ -74,6 +74,19 @@ class TableReport:
     examples: dict[str, list[int]] = field(default_factory=dict)
     validation_success: bool | None = None
     unknown_columns: list[str] = field(default_factory=list)
+    #: the file had no header row (0 bytes or blank lines only); rejected as a whole
+    file_empty: bool = False
+    #: why the file's columns may look missing (another separator, old line ends)
+    file_hint: str | None = None
+    #: contract column -> the delivered headers read as it, when more than one (rejected as a whole)
+    duplicate_columns: dict[str, list[str]] = field(default_factory=dict)
+
+    def duplicate_detail(self) -> str:
+        """The repeated headers as written, for :func:`contract.describe_rule`."""
+        return "; ".join(
+            " and ".join(repr(h) for h in headers) + f" ({'both' if len(headers) == 2 else 'all'} read as {name})"
+            for name, headers in self.duplicate_columns.items()
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -115,12 +128,13 @@ class LoadReport:
 
     @property
     def exit_code(self) -> int:
-        """0 all rows loaded, 1 some rows rejected, 2 nothing could be loaded."""
+        """0 all rows loaded, 1 some rows (or a whole file, even an empty one) rejected,
+        2 nothing could be loaded."""
         if self.errors or not self.tables:
             return EXIT_NOTHING_LOADED
         if self.total_read > 0 and self.total_loaded == 0:
             return EXIT_NOTHING_LOADED
-        if self.total_rejected > 0:
+        if self.total_rejected > 0 or any(t.file_rejected for t in self.tables.values()):
             return EXIT_SOME_REJECTED
         return EXIT_OK
 
@@ -147,10 +161,12 @@ def resolve_as_of(directory: Path, as_of: dt.date | None) -> dt.date:
     """
     manifest_path = directory / "manifest.json"
     manifest: dict[str, Any] = {}
+    _refuse_outside_link(directory, manifest_path)
+    _refuse_outside_link(directory, directory / "AS_OF")
     if manifest_path.exists():
         try:
             loaded = json.loads(manifest_path.read_text(encoding="utf-8-sig"))
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise ExtractError(f"{manifest_path}: not valid JSON ({exc}); fix or remove the manifest") from exc
         if not isinstance(loaded, dict):
             raise ExtractError(f"{manifest_path}: expected a JSON object with as_of and contract_version")
@@ -172,12 +188,16 @@ def resolve_as_of(directory: Path, as_of: dt.date | None) -> dt.date:
                 f"version 1) extract, or upgrade this program; nothing was loaded."
             )
     if as_of is not None:
-        return as_of
+        return _in_range(as_of, "--as-of")
     if manifest.get("as_of") is not None:
         return _parse_as_of(str(manifest["as_of"]), f"{manifest_path} (as_of)")
     as_of_file = directory / "AS_OF"
     if as_of_file.exists():
-        lines = [line.strip() for line in as_of_file.read_text(encoding="utf-8-sig").splitlines() if line.strip()]
+        try:
+            text = as_of_file.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ExtractError(f"{as_of_file}: not UTF-8 text; write one line holding a date YYYY-MM-DD") from exc
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
         if len(lines) != 1:
             raise ExtractError(f"{as_of_file}: expected exactly one line holding a date written YYYY-MM-DD")
         return _parse_as_of(lines[0], str(as_of_file))
@@ -189,10 +209,29 @@ def _parse_as_of(text: str, where: str) -> dt.date:
 
     if re.fullmatch(contract.DATE_PATTERN, text.strip()):
         try:
-            return dt.date.fromisoformat(text.strip())
+            return _in_range(dt.date.fromisoformat(text.strip()), where)
         except ValueError:
             pass
     raise ExtractError(f"{where}: {text!r} is not a date written YYYY-MM-DD; fix it or pass --as-of")
+
+
+def _in_range(as_of: dt.date, where: str) -> dt.date:
+    """The as-of date, unless it is outside the range the product accepts (dashboard/arguments.py)."""
+    from dashboard.arguments import as_of_problem
+
+    problem = as_of_problem(as_of)
+    if problem is not None:
+        raise ExtractError(f"{where}: {problem}. Nothing was loaded.")
+    return as_of
+
+
+def _refuse_outside_link(directory: Path, path: Path) -> None:
+    """A manifest or AS_OF file that is a link out of the extract folder is not read."""
+    if path.is_symlink() and not path.resolve().is_relative_to(directory.resolve()):
+        raise ExtractError(
+            f"{readers.shown_name(path)}: a symbolic link to {readers.shown_name(path.resolve())}, outside the "
+            "extract folder; it was not opened. Put the file itself in the extract folder. Nothing was loaded."
+        )
 
 
 # --- per-table state shared across tables ----------------------------------------------
@@ -438,16 +477,22 @@ def _process_table(
     report = TableReport(table=table.name, file_name=delivered.path.name, sha256=delivered.sha256)
     report.rows_read = delivered.height
     report.unknown_columns = list(delivered.unknown_columns)
-    frame = validation.validation_frame(table, delivered.contract_frame())
+    report.file_empty = delivered.empty
+    report.file_hint = delivered.hint
+    report.duplicate_columns = dict(delivered.duplicate_columns)
+    frame = validation.validation_frame(table, delivered.contract_frame(), scan_nul=delivered.may_hold_nul)
     rules = validation.rule_expressions(table, as_of)
     frame = validation.with_rule_ids(frame, rules)
 
     checks.submit(table, frame, report)
 
-    if delivered.missing_required:
+    whole_file = [contract.RULE_MISSING_COLUMN] if delivered.missing_required else []
+    if delivered.duplicate_columns:
+        whole_file.append(contract.RULE_DUPLICATE_COLUMN)
+    if whole_file:
         report.file_rejected = True
         report.missing_columns = list(delivered.missing_required)
-        frame = frame.with_columns(pl.lit([contract.RULE_MISSING_COLUMN], pl.List(pl.String)).alias(RULES))
+        frame = frame.with_columns(pl.lit(whole_file, pl.List(pl.String)).alias(RULES))
     else:
         frame = _foreign_keys(table, frame, parents, db)
     frame, downgraded = _apply_levels(table, frame)
@@ -477,8 +522,8 @@ def _process_table(
     agency = _agency_column(table)
     quarantine = rejected_rows.select(
         pl.col(LINE),
-        pl.col(key).alias("record_key"),
-        (pl.col(agency) if agency else pl.lit(None, pl.String)).alias("submitting_agency_id"),
+        _storable_code(pl.col(key)).alias("record_key"),
+        (_storable_code(pl.col(agency)) if agency else pl.lit(None, pl.String)).alias("submitting_agency_id"),
         pl.col(RULES),
     )
     if any(c.type == "decimal" for c in table.columns) and rejected_rows.height:
@@ -526,7 +571,17 @@ def _process_table(
 # Rules a row cannot be stored without: the value is missing or unreadable, or
 # its parent is unknown. data_checks/levels.py may not turn these into warnings.
 _ALWAYS_ERRORS = ("missing_column", "required:", "date_format:", "bool_format:", "int_format:", "fk:",
-                  "parent_rejected:", contract.RULE_DUPLICATE_CONFLICT, "decimal_format:")
+                  "parent_rejected:", contract.RULE_DUPLICATE_CONFLICT, "nul_character:", "too_long:",
+                  contract.RULE_DUPLICATE_COLUMN, "decimal_format:")
+
+
+def _storable_code(value: pl.Expr) -> pl.Expr:
+    """A rejected row's key or agency as the quarantine can index it on both databases:
+    null when it holds a NUL character or is longer than an identifier may be
+    (the value as delivered stays in ``raw_values``)."""
+    fits = value.str.len_chars() <= contract.MAX_CODE_LENGTH
+    clean = ~value.str.contains("\x00", literal=True)
+    return pl.when(fits & clean).then(value).otherwise(pl.lit(None, pl.String))
 
 
 def _level_changes(table: Table) -> dict[str, str]:
@@ -757,8 +812,7 @@ def _run(
             raise ExtractError(
                 f"{directory}: no contract files found (expected files such as {names}, or .parquet/.xlsx)"
             )
-        for ignored in readers.ignored_files(directory):
-            report.notes.append(f"{ignored.name} ignored: another file for the same table was used")
+        report.notes.extend(readers.unused_files(directory))
     except ExtractError as exc:
         report.errors.append(str(exc))
         return report
@@ -944,7 +998,7 @@ def _write_audit(
             started_at=started,
             finished_at=finished,
             as_of=report.as_of,
-            source=str(report.directory.resolve()),
+            source=readers.shown_name(report.directory.resolve()),
             status={0: "succeeded", 1: "rejected_rows"}.get(exit_code, "failed"),
             exit_code=exit_code,
             validation_success=all(o.report.validation_success for o in outcomes),
@@ -981,13 +1035,7 @@ def _write_quarantine(conn: sa.engine.Connection, outcome: _TableOutcome, run_id
         if delivered_cols
         else pl.lit("{}").alias("raw_values"),
     )
-    missing = ",".join(outcome.report.missing_columns)
-    rule_words = {
-        rule: contract.describe_rule(
-            f"{contract.RULE_MISSING_COLUMN}:{missing}" if rule == contract.RULE_MISSING_COLUMN else rule, table
-        )
-        for rule in q[RULES].explode().drop_nulls().unique().to_list()
-    }
+    rule_words = {rule: _rule_words(rule, outcome.report) for rule in q[RULES].explode().drop_nulls().unique().to_list()}
     frame = (
         q.join(raw_json, on=LINE, how="left")
         .select(
@@ -1009,11 +1057,20 @@ def _write_quarantine(conn: sa.engine.Connection, outcome: _TableOutcome, run_id
 # --- text report ----------------------------------------------------------------------
 
 
+def _rule_words(rule: str, t: TableReport) -> str:
+    """A rule in words; the whole-file rules name the columns of this file."""
+    if rule == contract.RULE_MISSING_COLUMN:
+        return contract.describe_rule(f"{rule}:{','.join(t.missing_columns)}", t.table)
+    if rule == contract.RULE_DUPLICATE_COLUMN:
+        return contract.describe_rule(f"{rule}:{t.duplicate_detail()}", t.table)
+    return contract.describe_rule(rule, t.table)
+
+
 def format_text(report: LoadReport, verb: str = "Loaded") -> str:
     """The report for data stewards: per table what loaded, what was rejected and why."""
     lines: list[str] = []
     as_of = report.as_of.isoformat() if report.as_of else "unknown"
-    lines.append(f"Extract {report.directory} (as of {as_of})")
+    lines.append(f"Extract {readers.shown_name(report.directory)} (as of {as_of})")
     for error in report.errors:
         lines.append(f"error: {error}")
     for note in report.notes:
@@ -1026,16 +1083,25 @@ def format_text(report: LoadReport, verb: str = "Loaded") -> str:
         )
         lines.append("")
         lines.append(head)
-        if t.file_rejected:
+        if t.file_empty:
+            lines.append(
+                "  the whole file was rejected: it is empty (no header row, no rows); deliver it again with "
+                "its header row and rows, or leave the file out if the table has nothing to send"
+            )
+        elif t.file_rejected and t.missing_columns:
             lines.append(
                 f"  the whole file was rejected: it lacks the required column(s) {', '.join(t.missing_columns)}; "
                 "add them and deliver the file again"
             )
+            if t.file_hint:
+                lines.append(f"  (the columns may be there: {t.file_hint})")
+        if t.duplicate_columns:
+            lines.append(
+                f"  the whole file was rejected: {t.duplicate_detail()}; which one holds the values cannot be "
+                "told, so keep exactly one of them and deliver the file again"
+            )
         for rule, count in sorted(t.reasons.items(), key=lambda kv: (-kv[1], kv[0])):
-            if rule == contract.RULE_MISSING_COLUMN:
-                words = contract.describe_rule(f"{rule}:{','.join(t.missing_columns)}", name)
-            else:
-                words = contract.describe_rule(rule, name)
+            words = _rule_words(rule, t)
             where = ", ".join(f"{t.file_name}:{line}" for line in t.examples.get(rule, []))
             more = ", ..." if count > len(t.examples.get(rule, [])) else ""
             lines.append(f"  rejected {count} row(s): {words} [{rule}] (e.g. {where}{more})")
@@ -1054,8 +1120,9 @@ def format_text(report: LoadReport, verb: str = "Loaded") -> str:
     code = report.exit_code
     meaning = {
         EXIT_OK: "every row passed",
-        EXIT_SOME_REJECTED: "some rows were rejected"
-        + ("; they are kept in the quarantine table with their reasons" if report.wrote_database else ""),
+        EXIT_SOME_REJECTED: ("some rows were rejected" if report.total_rejected else "a file was rejected as a whole")
+        + ("; they are kept in the quarantine table with their reasons"
+           if report.wrote_database and report.total_rejected else ""),
         EXIT_NOTHING_LOADED: "nothing could be loaded",
     }[code]
     lines.append(f"Exit code {code}: {meaning}.")

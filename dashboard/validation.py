@@ -46,6 +46,11 @@ from dashboard.readers import LINE
 
 TYPED_SUFFIX = "__v"
 RULES = "__rules"
+#: ``<column>__nuls``: NUL characters in the lexical value; ``<column>__chars``
+#: (text columns): its length in characters. Small numbers, so the Great
+#: Expectations profile checks the two storage rules without every distinct value.
+NULS_SUFFIX = "__nuls"
+CHARS_SUFFIX = "__chars"
 
 FORMAT_RULE_KIND: dict[str, str] = {
     "date": contract.RULE_DATE_FORMAT,
@@ -61,6 +66,14 @@ DECIMAL_TYPE = pl.Decimal(DECIMAL_PRECISION, DECIMAL_SCALE)
 
 def typed_name(column: str) -> str:
     return column + TYPED_SUFFIX
+
+
+def nuls_name(column: str) -> str:
+    return column + NULS_SUFFIX
+
+
+def chars_name(column: str) -> str:
+    return column + CHARS_SUFFIX
 
 
 def has_typed(col: Column) -> bool:
@@ -109,14 +122,36 @@ def _typed(col: Column) -> pl.Expr:
     return expr.alias(typed_name(col.name))
 
 
-def validation_frame(table: Table, contract_frame: pl.DataFrame) -> pl.DataFrame:
-    """Lexical and typed columns (see module doc) plus the line number; for a
-    table keyed on several columns also the combined key (:func:`record_key`)."""
+def _storage_measures(table: Table, scan_nul: bool) -> list[pl.Expr]:
+    """``<column>__nuls`` for every column and ``<column>__chars`` for text columns.
+
+    Without ``scan_nul`` (the file holds no zero byte at all) every set value
+    counts 0 NUL characters without being scanned."""
+    if scan_nul:
+        out = [pl.col(c.name).str.count_matches("\x00", literal=True).alias(nuls_name(c.name)) for c in table.columns]
+    else:
+        out = [
+            pl.when(pl.col(c.name).is_not_null()).then(pl.lit(0, pl.UInt32)).alias(nuls_name(c.name))
+            for c in table.columns
+        ]
+    out += [
+        pl.col(c.name).str.len_chars().alias(chars_name(c.name))
+        for c in table.columns
+        if contract.max_length(table, c) is not None
+    ]
+    return out
+
+
+def validation_frame(table: Table, contract_frame: pl.DataFrame, *, scan_nul: bool = True) -> pl.DataFrame:
+    """Lexical and typed columns (see module doc), the storage measures and the line number;
+    for a table keyed on several columns also the combined key (:func:`record_key`).
+
+    ``scan_nul=False`` when the delivered file is known to hold no zero byte."""
     lexical = contract_frame.select([_lexical(c) for c in table.columns] + [pl.col(LINE)])
     typed = [_typed(c) for c in table.columns if has_typed(c)]
     if table.has_composite_key:
         typed.append(record_key(table))
-    return lexical.with_columns(typed) if typed else lexical
+    return lexical.with_columns(typed + _storage_measures(table, scan_nul))
 
 
 def _is_set(column: str) -> pl.Expr:
@@ -133,13 +168,19 @@ def _when_holds(when_column: str, values: tuple[str, ...]) -> pl.Expr:
 def rule_expressions(table: Table, as_of: dt.date) -> dict[str, pl.Expr]:
     """Every single-row rule of ``table`` as ``rule id -> expression true where broken``.
 
-    Order: per column required, format, range, after-as-of; then the row rules
-    in contract order. This order is the order rule ids are listed in reports.
+    Order: per column required, NUL character, length (text), format, range,
+    after-as-of; then the row rules in contract order. This order is the order
+    rule ids are listed in reports.
     """
     rules: dict[str, pl.Expr] = {}
     for col in table.columns:
         if col.required:
             rules[contract.rule_id(contract.RULE_REQUIRED, col.name)] = pl.col(col.name).is_null()
+        # no database column stores a NUL character (PostgreSQL refuses it in text)
+        rules[contract.rule_id(contract.RULE_NUL_CHARACTER, col.name)] = (pl.col(nuls_name(col.name)) > 0).fill_null(False)
+        limit = contract.max_length(table, col)
+        if limit is not None:
+            rules[contract.rule_id(contract.RULE_TOO_LONG, col.name)] = (pl.col(chars_name(col.name)) > limit).fill_null(False)
         if has_typed(col):
             typed = pl.col(typed_name(col.name))
             rules[contract.rule_id(FORMAT_RULE_KIND[col.type], col.name)] = _is_set(col.name) & typed.is_null()

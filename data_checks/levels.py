@@ -75,10 +75,13 @@ OVERRIDES: dict[tuple[str, str], Override] = {}
 def default_checks(table: str) -> list[tuple[str, Level]]:
     """Every (rule id, default level) the loader can emit for ``table``."""
     t = c.TABLES_BY_NAME[table]
-    out: list[tuple[str, Level]] = [(c.RULE_MISSING_COLUMN, ERROR)]
+    out: list[tuple[str, Level]] = [(c.RULE_MISSING_COLUMN, ERROR), (c.RULE_DUPLICATE_COLUMN, ERROR)]
     for col in t.columns:
         if col.required:
             out.append((c.rule_id(c.RULE_REQUIRED, col.name), ERROR))
+        out.append((c.rule_id(c.RULE_NUL_CHARACTER, col.name), ERROR))
+        if c.max_length(t, col) is not None:
+            out.append((c.rule_id(c.RULE_TOO_LONG, col.name), ERROR))
         if col.type == "date":
             out.append((c.rule_id(c.RULE_DATE_FORMAT, col.name), ERROR))
             if not col.may_follow_as_of:

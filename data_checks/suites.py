@@ -49,7 +49,7 @@ from dashboard.contract import (
     RequiredWhen,
     Table,
 )
-from dashboard.validation import FORMAT_RULE_KIND, has_typed, typed_name, value_name
+from dashboard.validation import FORMAT_RULE_KIND, chars_name, has_typed, nuls_name, typed_name, value_name
 
 if TYPE_CHECKING:  # pragma: no cover
     import great_expectations as gx
@@ -83,6 +83,23 @@ def expectation_specs(table: Table, as_of: dt.date) -> list[ExpectationSpec]:
             specs.append(
                 ExpectationSpec(
                     "ExpectColumnValuesToNotBeNull", {"column": name}, contract.rule_id(contract.RULE_REQUIRED, name)
+                )
+            )
+        # storage rules, read from the small measures of the validation frame (not every distinct value)
+        specs.append(
+            ExpectationSpec(
+                "ExpectColumnValuesToBeBetween",
+                {"column": nuls_name(name), "max_value": 0},
+                contract.rule_id(contract.RULE_NUL_CHARACTER, name),
+            )
+        )
+        limit = contract.max_length(table, col)
+        if limit is not None:
+            specs.append(
+                ExpectationSpec(
+                    "ExpectColumnValuesToBeBetween",
+                    {"column": chars_name(name), "max_value": limit},
+                    contract.rule_id(contract.RULE_TOO_LONG, name),
                 )
             )
         if not has_typed(col):

@@ -42,15 +42,22 @@ def test_raw_values_are_kept_untrimmed(tmp_path: Path) -> None:
     assert f.raw.row(0) == (" A1 ", "", "court", 2)
 
 
-def test_files_are_found_case_insensitively_and_csv_wins(tmp_path: Path) -> None:
+def test_files_are_found_case_insensitively(tmp_path: Path) -> None:
     _write(tmp_path / "Agencies.CSV", "agency_id\n")
-    pl.DataFrame({"agency_id": ["A1"]}).write_parquet(tmp_path / "agencies.parquet")
     pl.DataFrame({"program_id": ["P1"]}).write_parquet(tmp_path / "programs.parquet")
     _write(tmp_path / "notes.csv", "x\n")
     assert {k: p.name for k, p in readers.find_files(tmp_path).items()} == {
         "agencies": "Agencies.CSV", "programs": "programs.parquet",
     }
-    assert [p.name for p in readers.ignored_files(tmp_path)] == ["agencies.parquet"]
+    assert readers.unused_files(tmp_path) == []
+
+
+def test_two_files_for_one_table_are_an_error_naming_both(tmp_path: Path) -> None:
+    # a second format of the same table is no longer picked over silently
+    _write(tmp_path / "Agencies.CSV", "agency_id\n")
+    pl.DataFrame({"agency_id": ["A1"]}).write_parquet(tmp_path / "agencies.parquet")
+    with pytest.raises(readers.ExtractError, match="Agencies.CSV and agencies.parquet are both files for the agencies"):
+        readers.find_files(tmp_path)
 
 
 def test_unreadable_file_is_an_error_naming_the_file(tmp_path: Path) -> None:
