@@ -42,7 +42,7 @@ import sqlalchemy as sa
 import streamlit as st
 
 from dashboard import settings as _settings
-from dashboard import store, views
+from dashboard import arguments, store, views
 from dashboard import text as safe_text
 from dashboard.contract import COHORTS, RISK_LEVELS, SUPERVISION_TYPES
 from dashboard.metrics.partnerships import VIEW_DEFINITIONS
@@ -65,10 +65,11 @@ WIDGET_PREFIX = "filter_"
 ID_PARAMS: frozenset[str] = frozenset({"program", "agency"})
 """List parameters holding partner ids: read only as repeated keys, never split on commas."""
 
-EARLIEST_LINK_DATE = dt.date(1900, 1, 1)
-"""The earliest date a link (or a date widget) may set: old studies stay reachable."""
-AS_OF_MARGIN_DAYS = 2
-"""A link's as-of date may be at most this many days after today (extracts made in a time zone ahead)."""
+EARLIEST_LINK_DATE = arguments.EARLIEST_AS_OF
+"""The earliest date a link (or a date widget) may set: old studies stay reachable. The same bound as
+the command line's ``--as-of`` and the extract's manifest."""
+AS_OF_MARGIN_DAYS = arguments.AS_OF_MARGIN.days
+"""A link's as-of date may be at most this many days after today, as on the command line."""
 PERIOD_YEARS_AHEAD = 10
 """A period may end at most this many years after today (planned fiscal years)."""
 MAX_LINK_VALUES = 200
@@ -118,7 +119,7 @@ def _parse_date(text: str | None) -> dt.date | None:
 
 def latest_as_of(today: dt.date | None = None) -> dt.date:
     """The latest as-of date a link or the as-of widget accepts: today plus a small margin."""
-    return (today or dt.date.today()) + dt.timedelta(days=AS_OF_MARGIN_DAYS)
+    return arguments.latest_as_of(today)
 
 
 def latest_period_date(today: dt.date | None = None) -> dt.date:
@@ -195,7 +196,7 @@ def filters_from_params(
         if parsed is not None and param == "as_of" and parsed > latest_as_of(today):
             problems.append(
                 f"as_of={parsed} is in the future (the latest as-of date accepted is {latest_as_of(today)}, "
-                f"today plus {AS_OF_MARGIN_DAYS} days); showing the as-of date of the latest load instead"
+                f"today plus {AS_OF_MARGIN_DAYS} day{'s' if AS_OF_MARGIN_DAYS != 1 else ''}); showing the as-of date of the latest load instead"
             )
             parsed = None
         elif parsed is not None and parsed > latest_period_date(today):

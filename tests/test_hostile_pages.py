@@ -328,17 +328,18 @@ def test_old_comma_joined_links_still_resolve_to_known_ids() -> None:
 
 def test_link_dates_outside_the_accepted_range_are_ignored() -> None:
     today = dt.date(2026, 12, 2)
-    # Latest as-of: today + 2 days = 2026-12-04; latest period date: end of today's year + 10 = 2036-12-31.
+    # Latest as-of: today + 1 day = 2026-12-03 (as on the command line); latest period date: end of
+    # today's year + 10 = 2036-12-31.
     filters, problems = app_state.filters_from_params(
-        {"as_of": ["2026-12-05"], "start": ["1899-12-31"], "end": ["2037-01-01"]}, today=today
+        {"as_of": ["2026-12-04"], "start": ["1899-12-31"], "end": ["2037-01-01"]}, today=today
     )
     assert filters == app_state.Filters()
-    assert len(problems) == 3 and "2026-12-04" in problems[2] and "2036-12-31" in problems[1]
+    assert len(problems) == 3 and "2026-12-03" in problems[2] and "2036-12-31" in problems[1]
     filters, problems = app_state.filters_from_params(
-        {"as_of": ["2026-12-04"], "start": ["1900-01-01"], "end": ["2036-12-31"]}, today=today
+        {"as_of": ["2026-12-03"], "start": ["1900-01-01"], "end": ["2036-12-31"]}, today=today
     )
     assert problems == []
-    assert (filters.as_of, filters.start, filters.end) == (dt.date(2026, 12, 4), dt.date(1900, 1, 1),
+    assert (filters.as_of, filters.start, filters.end) == (dt.date(2026, 12, 3), dt.date(1900, 1, 1),
                                                            dt.date(2036, 12, 31))
 
 
