@@ -27,7 +27,8 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import access_log
+from dashboard import access_log, store
+from dashboard.settings import ConfigError, load_settings
 from dashboard.roles import ADMIN, VIEWER, AccessRefused, Principal, RoleConfigError, resolve_principal
 
 _PRINCIPAL_KEY = "_access_principal"
@@ -35,15 +36,13 @@ _LAST_VIEW_KEY = "_access_last_page_view"
 
 
 def _database_url() -> str:
-    from dashboard.app_state import database_url
-
-    return database_url()
+    # The same URL the pages read (app_state.database_url): DATABASE_URL, the configuration file, or the
+    # embedded default.
+    return store.normalise_url(None)
 
 
 def current_principal() -> Principal:
     """Who is asking, resolved once per script run (docs/deployment.md, "Roles")."""
-    from dashboard.settings import ConfigError
-
     secrets = _secrets()
     email: str | None = None
     try:
@@ -53,7 +52,7 @@ def current_principal() -> Principal:
     except Exception:  # noqa: BLE001 - no login configured
         email = None
     try:
-        principal = resolve_principal(secrets=secrets, user_email=email)
+        principal = resolve_principal(settings=load_settings(), secrets=secrets, user_email=email)
     except (RoleConfigError, ConfigError) as exc:
         st.error(f"Role configuration error: {exc} Showing the viewer role until it is fixed.",
                  icon=":material/lock:")

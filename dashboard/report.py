@@ -481,7 +481,7 @@ def operations_table(
 ) -> pl.DataFrame:
     """The cost and survey measures (overall rows under the report's filters), one line each, for the
     measures whose table holds rows; empty otherwise, so a version-1 package is unchanged."""
-    from dashboard.metrics.families import family_of
+    from dashboard.metrics.table_families import family_of
 
     registry = registry if registry is not None else metric_registry()
     overall = {r["metric"]: r for r in _rows_for(metrics, ()).iter_rows(named=True)}

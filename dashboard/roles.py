@@ -167,7 +167,7 @@ def local_user() -> str:
 
 def resolve_principal(
     *,
-    settings: "Settings | None" = None,
+    settings: "Settings",
     env: Mapping[str, str] | None = None,
     secrets: Mapping[str, Any] | None = None,
     user_email: str | None = None,
@@ -181,10 +181,7 @@ def resolve_principal(
     role is ignored. Without a login the fixed role (``PARTNERSHIP_ROLE`` or
     ``[access] role``) and its agency limit apply to everyone.
     """
-    from dashboard.settings import load_settings
-
     env = os.environ if env is None else env
-    settings = settings if settings is not None else load_settings(env)
     if login_configured(secrets):
         if not user_email:
             return Principal(user="(not logged in)", role=VIEWER)

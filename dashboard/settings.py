@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dashboard.roles import RoleConfigError, parse_role
+
 CONFIG_ENV = "PARTNERSHIP_CONFIG"
 DEFAULT_CONFIG_FILE = Path("partnership-dashboard.toml")
 MIN_CELL_SIZE_ENV = "PARTNERSHIP_MIN_CELL_SIZE"
@@ -101,8 +103,6 @@ def _agencies(value: Any, where: str) -> frozenset[str] | None:
 
 
 def _role(value: Any, where: str) -> str:
-    from dashboard.roles import RoleConfigError, parse_role
-
     try:
         return parse_role(value, where=where)
     except RoleConfigError as exc:

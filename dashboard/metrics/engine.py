@@ -45,7 +45,7 @@ from dashboard.metrics.recidivism import (
     index_date_expr,
     metric_id,
 )
-from dashboard.metrics.families import family_of, family_rows
+from dashboard.metrics.table_families import family_of, family_rows
 from dashboard.metrics.registry import (
     GROUP_KEYS,
     GROUPINGS,

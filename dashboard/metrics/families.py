@@ -5,7 +5,7 @@ The metrics of ``docs/metrics.md`` that count operations and community voice
 one :class:`TableFamily`: the metrics it gives, the table whose stored rows
 decide whether they are reported at all, how it computes its rows and how it
 suppresses them. :func:`dashboard.metrics.engine.compute_metrics` asks every
-family of :func:`table_families` for the metrics requested and merges the rows
+family of :func:`dashboard.metrics.table_families.table_families` for the metrics requested and merges the rows
 with its own, so adding a family never changes the engine.
 
 A family reports nothing when its table holds no rows as stored (whatever the
@@ -15,12 +15,18 @@ filters and as-of date): version-1 data gives exactly the output it gave before.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from dashboard.metrics.suppression import GroupKey
+from dashboard.metrics.suppression import (
+    OVERALL,
+    AdditiveSet,
+    GroupKey,
+    complementary_suppression,
+    key_sort_value,
+    primary_suppressed,
+)
 from dashboard.metrics.tables import Filters, Tables
 
 FamilyRow = tuple[str, GroupKey, int | float | None, float, float | None, tuple[float, float] | None]
@@ -60,14 +66,6 @@ def suppress_against_overall(
     ``numerator_triggers=False`` is for money numerators: only the denominator
     (a count of people) is tested by the primary rule.
     """
-    from dashboard.metrics.suppression import (
-        OVERALL,
-        AdditiveSet,
-        complementary_suppression,
-        key_sort_value,
-        primary_suppressed,
-    )
-
     primary: dict[GroupKey, bool] = {}
     for key, num, den in rows:
         counted = int(num) if numerator_triggers and num is not None else None
@@ -78,33 +76,6 @@ def suppress_against_overall(
     sort_keys = {key: key_sort_value(key[1]) for key, _, _ in rows}
     sets = [AdditiveSet(OVERALL, tuple(key for key in primary if key[0] == g)) for g in groupings if g]
     return complementary_suppression(primary, dens, sort_keys, sets)
-
-
-@functools.cache
-def table_families() -> tuple[TableFamily, ...]:
-    """Every family, in output order (imported on first use: the family modules import this one)."""
-    from dashboard.metrics.operations import CASELOAD_FAMILY, COST_FAMILY
-    from dashboard.metrics.surveys import SURVEY_FAMILY
-
-    return (COST_FAMILY, CASELOAD_FAMILY, SURVEY_FAMILY)
-
-
-def family_of(metric_id: str) -> TableFamily | None:
-    """The family computing ``metric_id``; None for the engine's own metrics."""
-    for family in table_families():
-        if metric_id in family.metric_ids:
-            return family
-    return None
-
-
-def family_rows(tables: Tables, filters: Filters, as_of: dt.date, wanted: set[str]) -> list[FamilyRow]:
-    """The rows of every family metric in ``wanted`` whose table holds rows."""
-    out: list[FamilyRow] = []
-    for family in table_families():
-        mine = wanted & set(family.metric_ids)
-        if mine and family.has_rows(tables):
-            out += family.rows(tables, filters, as_of, mine)
-    return out
 
 
 PeriodGroup = tuple[str | None, ...] | None
@@ -133,13 +104,6 @@ def suppress_over_periods(
     complementary rule runs over those sets until nothing changes. Returns the
     cells' flags and the totals' flags (a total can only gain suppression).
     """
-    from dashboard.metrics.suppression import (
-        AdditiveSet,
-        complementary_suppression,
-        key_sort_value,
-        primary_suppressed,
-    )
-
     state: dict[Any, bool] = {}
     dens: dict[Any, float] = {}
     sort_keys: dict[Any, tuple[tuple[int, str], ...]] = {}
