@@ -71,9 +71,11 @@ from dashboard.roles import (
     STEWARD,
     VIEWER,
     Principal,
+    AccessRefused,
     Role,
     agency_limit,
     as_principal,
+    require_all_agencies,
     require_steward,
 )
 from data_checks.levels import EXCLUDED, level_of
@@ -1202,7 +1204,15 @@ def cli_check_db(args: argparse.Namespace) -> int:
         except Exception as exc:  # a malformed URL, a missing driver
             print(f"error: cannot use the database {url!r}: {exc}", file=sys.stderr)
             return EXIT_CANNOT_RUN
-        docs_dir = getattr(args, "docs_dir", None) or DEFAULT_DOCS_DIR
+        docs_dir: Path | None = getattr(args, "docs_dir", None) or DEFAULT_DOCS_DIR
+        principal = getattr(args, "_principal", None)
+        if principal is not None:
+            try:
+                # The data docs show delivered values of every agency: stewards of all agencies only.
+                require_all_agencies(principal, "The data docs")
+            except AccessRefused as exc:
+                print(f"note: {exc} The checks run; no data docs are written.", file=sys.stderr)
+                docs_dir = None
         try:
             report = check_database(engine, docs_dir=docs_dir, as_of=getattr(args, "as_of", None))
         finally:

@@ -114,6 +114,32 @@ def test_cli_reprocess_export_is_limited_recorded_and_owner_only(
     ]
 
 
+def test_check_db_writes_data_docs_only_for_a_steward_of_every_agency(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The data docs hold delivered values of every agency: a viewer's or an agency-limited steward's
+    ``check --db`` runs the checks and writes none; a steward of every agency gets them."""
+    engine = store.make_engine(f"duckdb:///{tmp_path / 'db.duckdb'}")
+    store.create_schema(engine)
+    write_world(engine)
+    url = engine.url.render_as_string(hide_password=False)
+    engine.dispose()
+    monkeypatch.setenv("PARTNERSHIP_USER", "lee@city.gov")
+    for role, agencies, expect_docs in (("viewer", None, False), ("steward", "A2", False), ("steward", None, True)):
+        monkeypatch.setenv("PARTNERSHIP_ROLE", role)
+        if agencies:
+            monkeypatch.setenv("PARTNERSHIP_AGENCIES", agencies)
+        else:
+            monkeypatch.delenv("PARTNERSHIP_AGENCIES", raising=False)
+        docs = tmp_path / f"docs-{role}-{agencies}"
+        code = cli.main(["check", "--db", url, "--docs-dir", str(docs), "--format", "json"])
+        out = capsys.readouterr()
+        assert code in (0, 1), out.err
+        assert json.loads(out.out)  # the checks ran and printed their report
+        assert docs.exists() == expect_docs, (role, agencies)
+        assert ("no data docs are written" in out.err) == (not expect_docs)
+
+
 def test_the_embedded_database_and_data_docs_are_owner_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("os.umask", _WideUmask.umask)  # even with a permissive umask around it
     path = tmp_path / "new.duckdb"
