@@ -437,7 +437,8 @@ def test_the_check_levels_list_exactly_the_rules_of_every_table() -> None:
 
     for t in contract.TABLES:
         listed = {rule for rule, _ in default_checks(t.name) if not rule.startswith("warn:")}
-        across = {"missing_column", "duplicate_key_conflict"} | {
+        # file-level and cross-row rules: a missing or repeated column, conflicting copies of a key
+        across = {"missing_column", "duplicate_column", "duplicate_key_conflict"} | {
             f"{kind}:{c.name}" for c in t.foreign_keys for kind in ("fk", "parent_rejected")
         }
         assert listed == set(rule_expressions(t, AS_OF)) | across, t.name

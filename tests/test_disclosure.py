@@ -129,7 +129,7 @@ filter_settings = st.builds(
     program_ids=st.sampled_from([(), ("P1",)]),
     cohorts=st.sampled_from([(), ("pilot",)]),
 )
-ATTACK = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+ATTACK = settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 
 
 @ATTACK

@@ -25,6 +25,7 @@ from typing import Any
 from dashboard.evaluation import evaluate
 from dashboard.metrics.engine import metric_view, metrics_json
 from dashboard.metrics.partnerships import CO_RESPONDER_BREAKDOWNS, co_responder_share
+from dashboard.metrics import reintegration
 from dashboard.metrics.recidivism import metric_id as recidivism_metric
 from dashboard.metrics.registry import GROUP_KEYS, METRIC_IDS, get_metric
 from dashboard.metrics.tables import Filters, Tables
@@ -89,7 +90,10 @@ def gather(
     if with_evaluation and not filters.program_ids:
         result = evaluate(tables, filters, min_cell_size=k)
         for window in result["windows"]:
-            metric = recidivism_metric(window["measure"], window["window_months"])
+            measure, months = window["measure"], window["window_months"]
+            # Each window cell is a metrics row: of a recidivism measure, or of employment/stable housing.
+            metric = (reintegration.metric_id(measure, months) if measure in reintegration.MEASURES
+                      else recidivism_metric(measure, months))
             for cohort in ("pilot", "comparison"):
                 cell = window[cohort]
                 if not cell["suppressed"] and not cell["denominator"]:

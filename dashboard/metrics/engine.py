@@ -888,12 +888,15 @@ def metric_view(
         if len(by) != 2:
             continue
         for position, margin in enumerate(by):
-            values_seen = sorted({key[2][position] for key in members}, key=lambda v: key_sort_value((v,)))
-            for value in values_seen:
+            # Members by their value on this margin, in one pass (a set per value, in key order).
+            by_value: dict[Any, list[_BreakdownKey]] = {}
+            for m in members:
+                by_value.setdefault(m[2][position], []).append(m)
+            for value in sorted(by_value, key=lambda v: key_sort_value((v,))):
                 total: Hashable = (
                     ((margin,), (value,)) if margin in GROUP_KEYS else ("breakdown", (margin,), (value,))
                 )
-                sets.append(AdditiveSet(total, tuple(m for m in members if m[2][position] == value)))
+                sets.append(AdditiveSet(total, tuple(by_value[value])))
     flags = protect(cells, sets, k)
     overall = metrics_frame.filter(pl.col("group_by").list.len() == 0)
     out: dict[tuple[str, ...], pl.DataFrame] = {}
