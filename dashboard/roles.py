@@ -43,10 +43,7 @@ import getpass
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
-
-if TYPE_CHECKING:
-    from dashboard.settings import Settings
+from typing import Any, Literal, Protocol
 
 Role = Literal["viewer", "steward", "admin"]
 VIEWER: Role = "viewer"
@@ -165,9 +162,25 @@ def local_user() -> str:
         return f"uid:{os.getuid()}" if hasattr(os, "getuid") else "(unknown)"
 
 
+class AccessSettings(Protocol):
+    """What :func:`resolve_principal` reads of the configuration (``dashboard.settings.Settings``),
+    named here so that the configuration can read roles without roles reading the configuration."""
+
+    @property
+    def users(self) -> Mapping[str, Any]: ...
+    @property
+    def default_role(self) -> str: ...
+    @property
+    def fixed_role(self) -> str | None: ...
+    @property
+    def fixed_user(self) -> str | None: ...
+    @property
+    def fixed_agencies(self) -> frozenset[str] | None: ...
+
+
 def resolve_principal(
     *,
-    settings: "Settings",
+    settings: AccessSettings,
     env: Mapping[str, str] | None = None,
     secrets: Mapping[str, Any] | None = None,
     user_email: str | None = None,
