@@ -215,7 +215,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return cli_check(args)
     if cmd == "metrics":
-        from dashboard.metrics.engine import cli_metrics
+        from dashboard.commands.metrics import cli_metrics
 
         return cli_metrics(args)
     if cmd == "evaluate":

@@ -45,6 +45,16 @@ from dashboard.metrics.recidivism import (
     index_date_expr,
     metric_id,
 )
+from dashboard.metrics.prepared import DEMOGRAPHIC_COLUMNS
+from dashboard.metrics.prepared import Prepared as _Prepared
+from dashboard.metrics.prepared import flag as _flag
+from dashboard.metrics.prepared import participant_base as _participant_base
+from dashboard.metrics.prepared import police_base as _police_base
+from dashboard.metrics.prepared import quarter_expr as _quarter_expr
+from dashboard.metrics.prepared import recidivism_base as _recidivism_base
+from dashboard.metrics.prepared import referral_base as _referral_base
+from dashboard.metrics.prepared import supervision_base as _supervision_base
+from dashboard.metrics.prepared import violation_units as _violation_units
 from dashboard.metrics.table_families import family_of, family_rows
 from dashboard.metrics.registry import (
     GROUP_KEYS,
@@ -70,7 +80,6 @@ COMPLETION_CLOSED = ("completed", "declined", "no_show", "closed_unsuccessful")
 COMPLIANCE_KNOWN = ("compliant", "non_compliant", "missed")
 DECISIVE_EXITS = ("completed", "revoked", "absconded")
 DIVERSION_OUTCOMES = ("resolved_on_scene", "referred_to_services", "transported_to_treatment")
-DEMOGRAPHIC_COLUMNS = ("sex", "race_ethnicity", "age_band", "risk_level", "supervision_type")
 
 OUTPUT_SCHEMA: dict[str, pl.DataType] = {
     "metric": pl.String(),
@@ -91,113 +100,6 @@ where it is participant-months, and the caseload, where it is officer FTE.
 
 
 # --- step 1: units ------------------------------------------------------------------
-
-
-class _Prepared:
-    """The participants and records after the as-of cut-off and participant filters.
-
-    Two participant frames, because SPEC §3 leaves out two different things:
-    ``participants`` are those enrolled on or before the as-of date (the
-    participant-based metrics count them), while ``attributes`` holds every
-    recorded participant's program, cohort and demographics. A referral,
-    supervision event, violation or police contact dated on or before the
-    as-of date is not left out even when its participant enrolls after it
-    (only rows *dated* after the as-of are), and "the cohort always comes from
-    the participant", so such a row keeps its participant's recorded program
-    and cohort.
-    """
-
-    def __init__(self, tables: Tables, filters: Filters, as_of: dt.date) -> None:
-        self.tables = tables
-        self.filters = filters
-        self.as_of = as_of
-        everyone = tables.participants.lazy().with_columns(age_band_expr())
-        for column, allowed in filters.participant_filters.items():
-            everyone = everyone.filter(value_in(pl.col(column), allowed))
-        self.attributes = everyone.select(
-            "participant_id", "program_id", "cohort", "supervising_agency_id", *DEMOGRAPHIC_COLUMNS
-        ).collect()
-        # An exit after the as-of date counts as no exit.
-        exited = pl.col("exit_date") <= as_of
-        p = everyone.filter(pl.col("enrollment_date") <= as_of).with_columns(
-            pl.when(exited).then(pl.col("exit_date")).otherwise(None).alias("exit_date"),
-            pl.when(exited).then(pl.col("exit_reason")).otherwise(None).alias("exit_reason"),
-        )
-        self.participants = p.collect()
-        self.participant_filtered = bool(filters.participant_filters)
-
-    def participant_attributes(self, *, agency: bool) -> pl.LazyFrame:
-        """participant_id with the participant's program, cohort (and agency) and demographics,
-        for every recorded participant (see the class docstring)."""
-        cols = ["participant_id", "program_id", "cohort", *DEMOGRAPHIC_COLUMNS]
-        if agency:
-            cols.append("supervising_agency_id")
-        return self.attributes.lazy().select(cols)
-
-    def in_period(self, date: pl.Expr) -> pl.Expr:
-        cond = pl.lit(True)
-        if self.filters.start is not None:
-            cond = cond & (date >= self.filters.start)
-        if self.filters.end is not None:
-            cond = cond & (date <= self.filters.end)
-        return cond
-
-    def attribution_filter(self, frame: pl.LazyFrame) -> pl.LazyFrame:
-        """--program / --agency on the metric's own program_id and agency_id columns."""
-        if self.filters.program_ids:
-            frame = frame.filter(value_in(pl.col("program_id"), self.filters.program_ids))
-        if self.filters.agency_ids:
-            frame = frame.filter(value_in(pl.col("agency_id"), self.filters.agency_ids))
-        return frame
-
-
-
-def _quarter_expr(date: pl.Expr) -> pl.Expr:
-    # concat_str, not pl.format: pl.format panicked ("i < self.len()") on some row orders (polars 2.1).
-    return pl.concat_str([date.dt.year().cast(pl.String), pl.lit("-Q"), date.dt.quarter().cast(pl.String)])
-
-
-def _referral_base(prep: _Prepared) -> pl.LazyFrame:
-    r = prep.tables.referrals.lazy().filter(pl.col("referral_date") <= prep.as_of)
-    r = r.join(prep.participant_attributes(agency=False), on="participant_id", how="inner")
-    r = r.with_columns(pl.col("provider_agency_id").alias("agency_id"), pl.col("referral_date").alias("_date"))
-    return prep.attribution_filter(r.filter(prep.in_period(pl.col("_date"))))
-
-
-def _supervision_base(prep: _Prepared) -> pl.LazyFrame:
-    e = prep.tables.supervision_events.lazy().filter(pl.col("event_date") <= prep.as_of)
-    e = e.join(prep.participant_attributes(agency=False), on="participant_id", how="inner")
-    e = e.with_columns(pl.col("event_date").alias("_date"))
-    return prep.attribution_filter(e.filter(prep.in_period(pl.col("_date"))))
-
-
-def _participant_base(prep: _Prepared, date: pl.Expr) -> pl.LazyFrame:
-    p = prep.participants.lazy().with_columns(
-        pl.col("supervising_agency_id").alias("agency_id"), date.alias("_date")
-    )
-    return prep.attribution_filter(p.filter(prep.in_period(pl.col("_date"))))
-
-
-def _police_base(prep: _Prepared) -> pl.LazyFrame:
-    c = prep.tables.police_contacts.lazy().filter(pl.col("contact_date") <= prep.as_of)
-    attrs = prep.participant_attributes(agency=False).rename({"program_id": "_participant_program"})
-    attrs = attrs.with_columns(pl.lit(True).alias("_known"))
-    c = c.join(attrs, on="participant_id", how="left")
-    # A contact dated on or before the as-of date counts with its participant's
-    # recorded program (when it has none of its own) and cohort. A participant
-    # filter keeps only contacts of matching participants, so contacts with no
-    # (known) participant go.
-    if prep.participant_filtered:
-        c = c.filter(pl.col("_known").fill_null(False))
-    c = c.with_columns(
-        pl.coalesce(pl.col("program_id"), pl.col("_participant_program")).alias("program_id"),
-        pl.col("contact_date").alias("_date"),
-    )
-    return prep.attribution_filter(c.filter(prep.in_period(pl.col("_date"))))
-
-
-def _flag(cond: pl.Expr) -> pl.Expr:
-    return cond.fill_null(False).cast(pl.Int64)
 
 
 @dataclass(frozen=True)
@@ -285,39 +187,6 @@ def _unit(prep: _Prepared, metric: str) -> pl.LazyFrame:
     (family,) = _families(prep, {metric})
     num, den = family.flags[metric]
     return family.frame.with_columns(_flag(num).alias("_num"), _flag(den).alias("_den"))
-
-
-def _recidivism_base(prep: _Prepared, measures: set[str]) -> pl.LazyFrame:
-    """Participants with ``index_date`` and, per measure, ``first_<measure>_date``
-    (see :mod:`dashboard.metrics.recidivism`, shared with the pilot evaluation)."""
-    p = prep.participants.lazy().with_columns(index_date_expr())
-    firsts = first_matching_events(p, prep.tables.recidivism_events, measures, prep.as_of)
-    p = p.join(firsts, on="participant_id", how="left")
-    p = p.with_columns(pl.col("supervising_agency_id").alias("agency_id"), pl.col("index_date").alias("_date"))
-    return prep.attribution_filter(p.filter(prep.in_period(pl.col("_date"))))
-
-
-def _violation_units(prep: _Prepared) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    """(violations, exposure): both attributed to the participant's program,
-    supervising agency and cohort. ``violations`` rows count 1 each;
-    ``exposure`` rows carry ``_lo``/``_hi`` and ``_days`` per participant."""
-    v = prep.tables.violations.lazy().filter(pl.col("violation_date") <= prep.as_of)
-    v = v.join(prep.participant_attributes(agency=True), on="participant_id", how="inner")
-    v = v.with_columns(pl.col("supervising_agency_id").alias("agency_id"), pl.col("violation_date").alias("_date"))
-    v = prep.attribution_filter(v.filter(prep.in_period(pl.col("_date"))))
-    p = prep.participants.lazy().filter(pl.col("supervision_type") != "none")
-    low = pl.col("enrollment_date")
-    if prep.filters.start is not None:
-        low = pl.max_horizontal(low, pl.lit(prep.filters.start))
-    high = pl.coalesce(pl.col("exit_date"), pl.lit(prep.as_of))
-    if prep.filters.end is not None:
-        high = pl.min_horizontal(high, pl.lit(prep.filters.end))
-    p = p.with_columns(
-        pl.col("supervising_agency_id").alias("agency_id"),
-        low.alias("_lo"),
-        high.alias("_hi"),
-    ).with_columns(pl.max_horizontal((pl.col("_hi") - pl.col("_lo")).dt.total_days() + 1, pl.lit(0)).alias("_days"))
-    return v, prep.attribution_filter(p)
 
 
 # --- step 2 and 3: cells, groupings, rows -----------------------------------------------
@@ -621,55 +490,6 @@ def metrics_csv(tables: Tables, filters: Filters, min_cell_size: int = 11) -> st
     return buf.getvalue()
 
 
-def filters_from_args(args: argparse.Namespace) -> Filters:
-    """Filters from the ``metrics`` command line."""
-    return Filters(
-        as_of=getattr(args, "as_of", None),
-        start=getattr(args, "start", None),
-        end=getattr(args, "end", None),
-        program_ids=(args.program,) if getattr(args, "program", None) else (),
-        agency_ids=(args.agency,) if getattr(args, "agency", None) else (),
-    )
-
-
-def cli_metrics(args: argparse.Namespace) -> int:
-    """``partnership-dashboard metrics``: print every metric for every grouping."""
-    from dashboard import store
-    from dashboard.metrics.tables import load_tables
-
-    try:
-        filters = filters_from_args(args)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    missing = store.missing_file_message(args.db)
-    if missing:
-        print(f"error: {missing}", file=sys.stderr)
-        return 2
-    engine = store.make_engine(args.db)
-    try:
-        if not store.schema_exists(engine):
-            print(
-                "error: the database has no dashboard tables yet; load an extract first "
-                "(partnership-dashboard load DIR) or pass --db with the right URL.",
-                file=sys.stderr,
-            )
-            return 2
-        tables = load_tables(engine)
-    finally:
-        engine.dispose()
-    unknown = _unknown_filter_ids(tables, filters)
-    if unknown:
-        print(f"error: {unknown}", file=sys.stderr)
-        return 2
-    if args.format == "csv":
-        sys.stdout.write(metrics_csv(tables, filters, args.min_cell_size))
-    else:
-        json.dump(metrics_json(tables, filters, args.min_cell_size), sys.stdout)
-        sys.stdout.write("\n")
-    return 0
-
-
 def _unknown_filter_ids(tables: Tables, filters: Filters) -> str | None:
     """--program / --agency ids the database does not know (a typo would otherwise
     print an empty list and exit 0, as if the program had nothing to report).
@@ -687,6 +507,16 @@ def _unknown_filter_ids(tables: Tables, filters: Filters) -> str | None:
 
 
 unknown_filter_ids = _unknown_filter_ids
+
+
+def __getattr__(name: str) -> Any:
+    """``cli_metrics`` and ``filters_from_args`` live in :mod:`dashboard.commands.metrics` (imported late:
+    the command module imports this one)."""
+    if name in ("cli_metrics", "filters_from_args"):
+        from dashboard.commands import metrics as command
+
+        return getattr(command, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --- breakdowns for the dashboard ------------------------------------------------------------

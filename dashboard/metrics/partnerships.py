@@ -4,7 +4,7 @@ how long referrals stay open, and how often police contacts have a co-responder.
 These are the dashboard's partnership and community-policing views that SPEC
 §3 does not list as metrics. They are computed here, Streamlit-free and in
 polars, so that no page counts anything itself. Every view starts from the
-engine's own record selection (:class:`dashboard.metrics.engine._Prepared`):
+engine's own record selection (:class:`dashboard.metrics.prepared.Prepared`):
 the as-of cut-off, the period on the record's own date, the participant
 filters, and the ``--program`` / ``--agency`` filters on the record's
 attribution (a referral's program is its participant's and its agency is the
@@ -37,14 +37,8 @@ from typing import Any
 
 import polars as pl
 
-from dashboard.metrics.engine import (
-    OUTPUT_SCHEMA,
-    _police_base,
-    _Prepared,
-    _quarter_expr,
-    _referral_base,
-    published,
-)
+from dashboard.metrics.engine import OUTPUT_SCHEMA, published
+from dashboard.metrics.prepared import Prepared, police_base, quarter_expr, referral_base
 from dashboard.metrics.suppression import (
     AdditiveSet,
     complementary_suppression,
@@ -100,8 +94,8 @@ _Key = tuple[str, tuple[str | None, ...]]
 """(level, key values): one row of a count view."""
 
 
-def _prepare(tables: Tables, filters: Filters) -> _Prepared:
-    return _Prepared(tables, filters, resolve_as_of(tables, filters.as_of))
+def _prepare(tables: Tables, filters: Filters) -> Prepared:
+    return Prepared(tables, filters, resolve_as_of(tables, filters.as_of))
 
 
 def _count_suppression(counts: dict[_Key, int], sets: Sequence[AdditiveSet], k: int) -> dict[Hashable, bool]:
@@ -200,7 +194,7 @@ def referral_flow(tables: Tables, filters: Filters, *, min_cell_size: int = DEFA
     provider_agency_id, outcome, count, suppressed.
     """
     prep = _prepare(tables, filters)
-    refs = _referral_base(prep).with_columns(outcome_group_expr())
+    refs = referral_base(prep).with_columns(outcome_group_expr())
     counts: dict[_Key, int] = {}
     for level, columns in FLOW_LEVELS.items():
         counts.update({(level, key): n for key, n in _tally(refs, columns).items()})
@@ -243,7 +237,7 @@ def referrals_without_agreement(
     suppressed. Counts of referrals only: no participant row ever leaves here.
     """
     prep = _prepare(tables, filters)
-    refs = _referral_base(prep).select("referral_id", "program_id", "provider_agency_id", "referral_date")
+    refs = referral_base(prep).select("referral_id", "program_id", "provider_agency_id", "referral_date")
     agreements = tables.agreements.lazy().select(
         "program_id", pl.col("agency_id").alias("provider_agency_id"), "signed_date", "expires_date"
     )
@@ -301,7 +295,7 @@ def open_referrals_by_age(
     provider_agency_id, age_band, count, suppressed.
     """
     prep = _prepare(tables, filters)
-    refs = _referral_base(prep).filter(pl.col("status").is_in(list(OPEN_STATUSES)))
+    refs = referral_base(prep).filter(pl.col("status").is_in(list(OPEN_STATUSES)))
     refs = refs.with_columns(open_age_band_expr((pl.lit(prep.as_of) - pl.col("referral_date")).dt.total_days()))
     counts: dict[_Key, int] = {}
     for level, columns in OPEN_AGE_LEVELS.items():
@@ -385,9 +379,9 @@ def co_responder_view(
     from dashboard.metrics.disclosure import Cell, protect
 
     prep = _prepare(tables, filters)
-    contacts = _police_base(prep).with_columns(
+    contacts = police_base(prep).with_columns(
         pl.col("co_responder").fill_null(False).cast(pl.Int64).alias("_num"),
-        _quarter_expr(pl.col("_date")).alias("quarter"),
+        quarter_expr(pl.col("_date")).alias("quarter"),
     )
     breakdowns: list[tuple[str, ...]] = [(d,) for d in CO_RESPONDER_BREAKDOWNS] + [CO_RESPONDER_TWO_KEY]
     queries = [contacts.select(pl.col("_num").sum().alias("_num"), pl.len().alias("_den"))]

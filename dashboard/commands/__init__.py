@@ -1,0 +1,1 @@
+"""The command-line handlers of ``partnership-dashboard``, one module per command."""
