@@ -1,4 +1,5 @@
-"""``partnership-dashboard metrics``: every metric for every grouping, as JSON or CSV (see docs/metrics.md)."""
+"""``partnership-dashboard metrics``: every metric for every grouping, as JSON or CSV
+(see docs/metrics.md)."""
 
 from __future__ import annotations
 

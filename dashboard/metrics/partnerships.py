@@ -38,6 +38,7 @@ from typing import Any
 import polars as pl
 
 from dashboard.metrics.engine import OUTPUT_SCHEMA, published
+from dashboard.metrics.families.partnerships import CO_RESPONDER_SHARE
 from dashboard.metrics.prepared import Prepared, police_base, quarter_expr, referral_base
 from dashboard.metrics.suppression import (
     AdditiveSet,
@@ -85,7 +86,6 @@ expiring within 90 days is in force too (tiles add the two)."""
 
 # --- co-responder share -------------------------------------------------------------------
 
-CO_RESPONDER_SHARE = "police_co_responder_share"
 CO_RESPONDER_BREAKDOWNS: tuple[str, ...] = ("quarter", "agency_id", "program_id", "cohort", "contact_type")
 
 COUNT_SCHEMA_BASE: dict[str, pl.DataType] = {"level": pl.String(), "count": pl.Int64(), "suppressed": pl.Boolean()}

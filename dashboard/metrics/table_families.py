@@ -1,39 +1,23 @@
-"""The list of metric families of the version-2 tables, in output order.
+"""The version-2 table families, for callers that ask whether a measure's table holds rows.
 
-The kinds a family is made of live in :mod:`dashboard.metrics.families`; each
-family module (:mod:`dashboard.metrics.operations`, :mod:`dashboard.metrics.surveys`)
-declares one or more, and this module only lists them, so that the family
-modules and the engine never import each other in a circle.
+Kept for :mod:`dashboard.report`; the families themselves live in
+:mod:`dashboard.metrics.families` (operations, surveys).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-
-from dashboard.metrics.families import FamilyRow, TableFamily
-from dashboard.metrics.operations import CASELOAD_FAMILY, COST_FAMILY
-from dashboard.metrics.surveys import SURVEY_FAMILY
-from dashboard.metrics.tables import Filters, Tables
+from dashboard.metrics import families
+from dashboard.metrics.table_kinds import TableFamily
 
 
 def table_families() -> tuple[TableFamily, ...]:
-    """Every family, in output order."""
-    return (COST_FAMILY, CASELOAD_FAMILY, SURVEY_FAMILY)
+    """Every version-2 table family, in output order."""
+    return tuple(table for family in families.FAMILIES for table in family.tables)
 
 
 def family_of(metric_id: str) -> TableFamily | None:
-    """The family computing ``metric_id``; None for the engine's own metrics."""
-    for family in table_families():
-        if metric_id in family.metric_ids:
-            return family
+    """The table family computing ``metric_id``; None for the metrics of the other kinds."""
+    for table in table_families():
+        if metric_id in table.metric_ids:
+            return table
     return None
-
-
-def family_rows(tables: Tables, filters: Filters, as_of: dt.date, wanted: set[str]) -> list[FamilyRow]:
-    """The rows of every family metric in ``wanted`` whose table holds rows."""
-    out: list[FamilyRow] = []
-    for family in table_families():
-        mine = wanted & set(family.metric_ids)
-        if mine and family.has_rows(tables):
-            out += family.rows(tables, filters, as_of, mine)
-    return out

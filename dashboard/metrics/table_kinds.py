@@ -1,12 +1,12 @@
-"""Metric families of the version-2 tables that the engine loops over.
+"""The money/ratio kind of the version-2 tables: metrics whose rows a family computes whole.
 
 The metrics of ``docs/metrics.md`` that count operations and community voice
-(costs, caseload, surveys) are computed by their own modules, each declaring
-one :class:`TableFamily`: the metrics it gives, the table whose stored rows
-decide whether they are reported at all, how it computes its rows and how it
-suppresses them. :func:`dashboard.metrics.engine.compute_metrics` asks every
-family of :func:`dashboard.metrics.table_families.table_families` for the metrics requested and merges the rows
-with its own, so adding a family never changes the engine.
+(costs, caseload, surveys) are computed by their family modules
+(:mod:`dashboard.metrics.families.operations`, :mod:`dashboard.metrics.families.surveys`),
+each declaring one :class:`TableFamily` per source table: the metrics it gives, the table
+whose stored rows decide whether they are reported at all, how it computes its rows and
+how it suppresses them. The engine runs them like every other kind
+(:class:`dashboard.metrics.kinds.TableUnits`).
 
 A family reports nothing when its table holds no rows as stored (whatever the
 filters and as-of date): version-1 data gives exactly the output it gave before.
@@ -39,7 +39,7 @@ SuppressRows = Callable[[Sequence[tuple[GroupKey, int | float | None, float]], i
 
 @dataclass(frozen=True)
 class TableFamily:
-    """Metrics computed from one version-2 table, outside the engine's own families."""
+    """Metrics computed whole from one version-2 table (money or ratio numerators)."""
 
     metric_ids: tuple[str, ...]
     source_table: str

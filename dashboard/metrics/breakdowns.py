@@ -1,0 +1,190 @@
+"""One metric broken down for the dashboard, every breakdown of a view protected as one system.
+
+:func:`metric_breakdown` and :func:`metric_view` give a metric's cells by quarter, service,
+event, violation or contact type, response, demographics and program/agency/cohort; each
+metric's family builds the units (:mod:`dashboard.metrics.kinds`) and the kind breaks them
+down. The cells are suppressed together with the metric's ``metrics`` rows
+(:mod:`dashboard.metrics.disclosure`; see docs/metrics.md, "Disclosure control across a view").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+import polars as pl
+
+from dashboard.metrics.engine import OUTPUT_SCHEMA, build_units, compute_metrics
+from dashboard.metrics.kinds import BreakdownCell
+from dashboard.metrics.prepared import DEMOGRAPHIC_COLUMNS, Prepared, prepare
+from dashboard.metrics.registry import GROUP_KEYS, GROUPINGS, get_metric
+from dashboard.metrics.suppression import OVERALL, AdditiveSet, GroupKey, key_sort_value, metric_sets
+from dashboard.metrics.tables import Filters, Tables
+
+BREAKDOWN_DIMENSIONS: tuple[str, ...] = (
+    "quarter", "service_type", "event_type", "violation_type", "response", "contact_type",
+    *DEMOGRAPHIC_COLUMNS, *GROUP_KEYS, "year",
+)
+
+
+def _check_breakdown(metric: str, by: Sequence[str]) -> None:
+    definition = get_metric(metric)
+    allowed = (*definition.breakdowns, *GROUP_KEYS)
+    bad = [d for d in by if d not in allowed]
+    if bad or not by or len(set(by)) != len(by):
+        raise ValueError(
+            f"cannot break {metric} down by {list(by)}: choose one or more distinct of {', '.join(allowed)}"
+        )
+
+
+def breakdown_cells(prep: Prepared, metric: str, by: list[str]) -> list[BreakdownCell]:
+    """(key values, numerator, denominator, value, interval) per cell with a row, from the metric's units."""
+    built = build_units(prep, {metric})
+    if not built:
+        return []
+    (units,) = built
+    return units.cells(metric, by)
+
+
+VIEW_TWO_KEY_BREAKDOWNS: tuple[tuple[str, str], ...] = (("quarter", "cohort"), ("quarter", "agency_id"))
+"""The two-key breakdowns the dashboard shows (quarterly trends by cohort and by
+agency). Every metric whose breakdowns include ``quarter`` carries both in its
+view, so a page may show either beside everything else without opening a gap."""
+
+
+def metric_breakdown(
+    tables: Tables,
+    filters: Filters,
+    metric_id: str,
+    by: Sequence[str],
+    *,
+    min_cell_size: int = 11,
+) -> pl.DataFrame:
+    """One metric broken down by ``by`` (quarter of the metric's date, service/event/
+    violation/contact type, response, demographics, program/agency/cohort).
+
+    The first row is the metric's overall row exactly as :func:`compute_metrics`
+    gives it (same suppression); the cells follow, sorted by key (null last).
+    ``by`` is one dimension, a standard grouping (the ``metrics`` rows), or one
+    of :data:`VIEW_TWO_KEY_BREAKDOWNS`. The cells are suppressed together with
+    every other breakdown of the metric the product shows under the same
+    filters (see :func:`metric_view`), so no suppressed cell can be recovered
+    from anything one view publishes. A violation-type or response cell
+    carries the exposure of its other dimensions (exposure has no type).
+    Columns: metric, group_by, group (struct of the ``by`` values as strings),
+    numerator, denominator, value, ci_low, ci_high, suppressed.
+    """
+    by = list(by)
+    _check_breakdown(metric_id, by)
+    if tuple(by) in GROUPINGS:
+        overall_frame = compute_metrics(tables, filters, min_cell_size=min_cell_size, metric_ids=[metric_id])
+        return _regroup(overall_frame, by)
+    view = metric_view(tables, filters, metric_id, min_cell_size=min_cell_size)
+    if tuple(by) not in view:
+        shown = ", ".join("+".join(b) for b in view) or "none"
+        raise ValueError(
+            f"cannot break {metric_id} down by {by}: a breakdown must be part of the metric's view to be "
+            f"protected with the others (one dimension, a standard grouping, or one of: {shown}); "
+            "add a new two-key breakdown to VIEW_TWO_KEY_BREAKDOWNS"
+        )
+    return view[tuple(by)]
+
+
+_BreakdownKey = tuple[str, tuple[str, ...], tuple[str | None, ...]]
+
+
+def _strings(values: Sequence[Any]) -> tuple[str | None, ...]:
+    return tuple(None if v is None else str(v) for v in values)
+
+
+def view_breakdowns(metric_id: str) -> list[tuple[str, ...]]:
+    """The breakdowns (besides the ``metrics`` groupings) in ``metric_id``'s view, in visiting order:
+    each dimension of the registry, then :data:`VIEW_TWO_KEY_BREAKDOWNS` whose dimensions apply."""
+    definition = get_metric(metric_id)
+    allowed = (*definition.breakdowns, *GROUP_KEYS)
+    one_key = [(d,) for d in definition.breakdowns if d not in GROUP_KEYS]
+    two_key = [b for b in VIEW_TWO_KEY_BREAKDOWNS if all(d in allowed for d in b)]
+    return [*one_key, *two_key]
+
+
+def metric_view(
+    tables: Tables, filters: Filters, metric_id: str, *, min_cell_size: int = 11
+) -> dict[tuple[str, ...], pl.DataFrame]:
+    """Every breakdown of one metric the product shows under one filter setting, protected as one system.
+
+    The system (see :mod:`dashboard.metrics.disclosure`): the metric's
+    ``metrics`` rows, fixed as :func:`compute_metrics` suppresses them; each
+    one-key breakdown against the overall row; each two-key breakdown
+    (quarter × g) against the overall row, against each quarter row of the
+    quarter breakdown and against each ``metrics`` row of grouping g. Only
+    breakdown cells are ever suppressed here. Returns one frame per
+    breakdown of :func:`view_breakdowns`, as :func:`metric_breakdown` gives it.
+    """
+    from dashboard.metrics.disclosure import Cell, protect
+
+    k = min_cell_size
+    metrics_frame = compute_metrics(tables, filters, min_cell_size=k, metric_ids=[metric_id])
+    prep = prepare(tables, filters)
+    breakdowns = view_breakdowns(metric_id)
+    raw = {by: breakdown_cells(prep, metric_id, list(by)) for by in breakdowns}
+    cells: dict[Hashable, Cell] = {}
+    metric_keys: list[GroupKey] = []
+    for rec in metrics_frame.iter_rows(named=True):
+        grouping = tuple(rec["group_by"])
+        values: tuple[str | None, ...] = tuple(rec["group"][g] for g in grouping)
+        metric_keys.append((grouping, values))
+        cells[(grouping, values)] = Cell(
+            rec["numerator"], float(rec["denominator"]), key_sort_value(values), fixed=bool(rec["suppressed"])
+        )
+    keyed: dict[tuple[str, ...], list[tuple[_BreakdownKey, tuple[Any, ...]]]] = {}
+    for by, rows in raw.items():
+        keyed[by] = []
+        for row in sorted(rows, key=lambda c: key_sort_value(_strings(c[0]))):
+            key: _BreakdownKey = ("breakdown", by, _strings(row[0]))
+            cells[key] = Cell(row[1], row[2], key_sort_value(key[2]))
+            keyed[by].append((key, row))
+    sets: list[AdditiveSet[Hashable]] = [
+        AdditiveSet(s.total, tuple(s.members)) for s in metric_sets(metric_keys)
+    ]
+    for by in breakdowns:
+        members = tuple(key for key, _ in keyed[by])
+        sets.append(AdditiveSet(OVERALL, members))
+        if len(by) != 2:
+            continue
+        for position, margin in enumerate(by):
+            # Members by their value on this margin, in one pass (a set per value, in key order).
+            by_value: dict[Any, list[_BreakdownKey]] = {}
+            for m in members:
+                by_value.setdefault(m[2][position], []).append(m)
+            for value in sorted(by_value, key=lambda v: key_sort_value((v,))):
+                total: Hashable = (
+                    ((margin,), (value,)) if margin in GROUP_KEYS else ("breakdown", (margin,), (value,))
+                )
+                sets.append(AdditiveSet(total, tuple(by_value[value])))
+    flags = protect(cells, sets, k)
+    overall = metrics_frame.filter(pl.col("group_by").list.len() == 0)
+    out: dict[tuple[str, ...], pl.DataFrame] = {}
+    for by in breakdowns:
+        records: list[dict[str, Any]] = []
+        if overall.height:
+            records.append({**overall.row(0, named=True), "group": {d: None for d in by}})
+        for key, (values_raw, num, den, value, ci) in keyed[by]:
+            records.append({
+                "metric": metric_id, "group_by": list(by),
+                "group": dict(zip(by, key[2])),
+                "numerator": num, "denominator": den, "value": value,
+                "ci_low": ci[0] if ci else None, "ci_high": ci[1] if ci else None,
+                "suppressed": flags[key],
+            })
+        schema = dict(OUTPUT_SCHEMA)
+        schema["group"] = pl.Struct({d: pl.String() for d in by})
+        out[by] = pl.DataFrame(records, schema=schema)
+    return out
+
+
+def _regroup(frame: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+    """Rows of one standard grouping (plus overall) with ``group`` narrowed to ``by``."""
+    keep = frame.filter(
+        (pl.col("group_by").list.len() == 0) | (pl.col("group_by").list.join("+") == "+".join(by))
+    )
+    return keep.with_columns(pl.struct(*[pl.col("group").struct.field(d) for d in by]).alias("group"))

@@ -1,0 +1,335 @@
+"""The kinds of metric a family is made of, and how the engine turns each kind into rows.
+
+A family (:mod:`dashboard.metrics.families`) builds, for the metrics wanted, one or
+more *units* objects of these kinds; the engine only loops over them:
+
+- :class:`RateUnits` — one frame of counted records, and per metric a 0/1 numerator
+  and denominator expression (every rate: referrals, compliance, completions,
+  recidivism, diversion, reintegration). A Wilson interval when the metric has one.
+- :class:`MedianUnits` — one frame with ``_days`` per record; the value is the median.
+- :class:`ExposureUnits` — events counted against exposure days (violations per 100
+  participant-months): Σ events / (Σ days / 30.4375) × 100.
+- :class:`TableUnits` — money or ratio rows a version-2 table family computes whole
+  (:class:`dashboard.metrics.table_kinds.TableFamily`).
+
+Every kind gives the lazy queries the engine collects in one pass, the rows from
+their results, and (except table rows) the breakdown cells of the dashboard
+(see docs/metrics.md for each definition).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import polars as pl
+
+from dashboard.metrics.definition import GROUP_KEYS, GROUPINGS, MetricDefinition
+from dashboard.metrics.prepared import Prepared, flag, quarter_expr
+from dashboard.metrics.suppression import GroupKey, suppress_metric_rows
+from dashboard.metrics.table_kinds import SuppressRows, TableFamily
+from dashboard.stats import wilson_interval
+
+DAYS_PER_MONTH = 30.4375
+CELL_KEYS = list(GROUP_KEYS)
+
+BreakdownCell = tuple[tuple[Any, ...], int | None, float, float | None, tuple[float, float] | None]
+"""(key values, numerator, denominator, value, interval) of one breakdown cell with a row."""
+HasInterval = Callable[[str], bool]
+
+
+@dataclass
+class Row:
+    """One output row before suppression."""
+
+    metric: str
+    key: GroupKey
+    numerator: int | float | None
+    denominator: float
+    value: float | None
+    ci: tuple[float, float] | None
+
+
+def rollups(cells: pl.DataFrame, sums: list[str]) -> list[tuple[tuple[str, ...], pl.DataFrame]]:
+    """``cells`` (one row per program, agency and cohort) summed per grouping, in output order."""
+    out = []
+    for grouping in GROUPINGS:
+        if grouping:
+            frame = cells.group_by(list(grouping)).agg(pl.col(s).sum() for s in sums)
+        else:
+            frame = cells.select(pl.col(s).sum() for s in sums)
+        out.append((grouping, frame))
+    return out
+
+
+def key_of(row: dict[str, Any], grouping: tuple[str, ...]) -> GroupKey:
+    return (grouping, tuple(row[g] for g in grouping))
+
+
+def with_quarter(frame: pl.LazyFrame, by: Sequence[str]) -> pl.LazyFrame:
+    """The calendar quarter ("2025-Q3") and year ("2025") of the metric's date, when ``by`` asks for them."""
+    if "quarter" in by:
+        frame = frame.with_columns(quarter_expr(pl.col("_date")).alias("quarter"))
+    if "year" in by:
+        frame = frame.with_columns(pl.col("_date").dt.year().cast(pl.String).alias("year"))
+    return frame
+
+
+class Units(Protocol):
+    """What the engine asks of every kind."""
+
+    def queries(self) -> list[pl.LazyFrame]:
+        """The lazy frames to collect (all kinds' queries are collected in one pass)."""
+
+    def rows(self, collected: Sequence[pl.DataFrame], has_interval: HasInterval) -> list[Row]:
+        """The rows of every metric of these units, from the collected :meth:`queries`."""
+
+    def cells(self, metric: str, by: list[str]) -> list[BreakdownCell]:
+        """One metric's cells broken down by ``by`` (dimensions of the units' frame)."""
+
+
+# --- rate ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RateUnits:
+    """Records shared by several rate metrics: one frame, each metric's 0/1 numerator
+    and denominator expressions. Aggregated in one pass for all its metrics."""
+
+    frame: pl.LazyFrame
+    flags: dict[str, tuple[pl.Expr, pl.Expr]]
+
+    def queries(self) -> list[pl.LazyFrame]:
+        aggs = []
+        for metric, (num, den) in self.flags.items():
+            aggs += [flag(num).sum().alias(f"{metric}:num"), flag(den).sum().alias(f"{metric}:den")]
+        return [self.frame.group_by(CELL_KEYS).agg(aggs)]
+
+    def rows(self, collected: Sequence[pl.DataFrame], has_interval: HasInterval) -> list[Row]:
+        (cells,) = collected
+        out: list[Row] = []
+        for metric in self.flags:
+            mine = cells.select(
+                *CELL_KEYS, pl.col(f"{metric}:num").alias("_num"), pl.col(f"{metric}:den").alias("_den")
+            )
+            for grouping, frame in rollups(mine, ["_num", "_den"]):
+                for rec in frame.iter_rows(named=True):
+                    num, den = int(rec["_num"] or 0), int(rec["_den"] or 0)
+                    if den <= 0:
+                        continue
+                    ci = wilson_interval(num, den) if has_interval(metric) else None
+                    out.append(Row(metric, key_of(rec, grouping), num, float(den), num / den, ci))
+        return out
+
+    def cells(self, metric: str, by: list[str]) -> list[BreakdownCell]:
+        num, den = self.flags[metric]
+        unit = with_quarter(self.frame.with_columns(flag(num).alias("_num"), flag(den).alias("_den")), by)
+        frame = unit.group_by(by).agg(pl.col("_num").sum(), pl.col("_den").sum()).collect()
+        out: list[BreakdownCell] = []
+        for rec in frame.iter_rows(named=True):
+            n, d = int(rec["_num"]), int(rec["_den"])
+            if d > 0:
+                out.append((tuple(rec[x] for x in by), n, float(d), n / d, wilson_interval(n, d)))
+        return out
+
+
+# --- median ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MedianUnits:
+    """One metric whose value is the median of ``_days`` over its records (no numerator)."""
+
+    metric: str
+    frame: pl.LazyFrame
+
+    def queries(self) -> list[pl.LazyFrame]:
+        return [self.frame.select(*CELL_KEYS, "_days")]
+
+    def rows(self, collected: Sequence[pl.DataFrame], has_interval: HasInterval) -> list[Row]:
+        (units,) = collected
+        out: list[Row] = []
+        for grouping in GROUPINGS:
+            if grouping:
+                frame = units.group_by(list(grouping)).agg(
+                    pl.len().alias("n"), pl.col("_days").median().alias("m")
+                )
+            else:
+                frame = units.select(pl.len().alias("n"), pl.col("_days").median().alias("m"))
+            for rec in frame.iter_rows(named=True):
+                if rec["n"] <= 0:
+                    continue
+                key = key_of(rec, grouping)
+                out.append(Row(self.metric, key, None, float(rec["n"]), float(rec["m"]), None))
+        return out
+
+    def cells(self, metric: str, by: list[str]) -> list[BreakdownCell]:
+        frame = with_quarter(self.frame, by).group_by(by).agg(
+            pl.len().alias("n"), pl.col("_days").median().alias("m")
+        ).collect()
+        return [(tuple(rec[d] for d in by), None, float(rec["n"]), float(rec["m"]), None)
+                for rec in frame.iter_rows(named=True)]
+
+
+# --- exposure rate ---------------------------------------------------------------------------
+
+
+def exposure_by_quarter(exposure: pl.LazyFrame) -> pl.LazyFrame:
+    """Split each participant's exposure [_lo, _hi] into calendar quarters (days per quarter)."""
+
+    def qindex(d: pl.Expr) -> pl.Expr:
+        return d.dt.year().cast(pl.Int64) * 4 + (d.dt.quarter().cast(pl.Int64) - 1)
+
+    q = pl.col("_q")
+    q_start = pl.date(q // 4, (q % 4) * 3 + 1, 1)
+    q_end = q_start.dt.offset_by("3mo").dt.offset_by("-1d")
+    return (
+        exposure.filter(pl.col("_days") > 0)
+        .with_columns(pl.int_ranges(qindex(pl.col("_lo")), qindex(pl.col("_hi")) + 1).alias("_q"))
+        .explode("_q")
+        .with_columns(
+            (pl.min_horizontal(pl.col("_hi"), q_end) - pl.max_horizontal(pl.col("_lo"), q_start))
+            .dt.total_days().add(1).alias("_days"),
+            pl.concat_str([(q // 4).cast(pl.String), pl.lit("-Q"), (q % 4 + 1).cast(pl.String)])
+            .alias("quarter"),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class ExposureUnits:
+    """Events per 100 participant-months: ``events`` count 1 each; ``exposure`` rows carry
+    ``_lo``/``_hi`` and ``_days``. ``event_only`` lists the dimensions only events have
+    (with every value), whose cells carry the exposure of their other dimensions."""
+
+    metric: str
+    events: pl.LazyFrame
+    exposure: pl.LazyFrame
+    event_only: dict[str, tuple[str, ...]]
+
+    def queries(self) -> list[pl.LazyFrame]:
+        return [self.events.select(CELL_KEYS), self.exposure.select(*CELL_KEYS, "_days")]
+
+    def rows(self, collected: Sequence[pl.DataFrame], has_interval: HasInterval) -> list[Row]:
+        violations, exposure = collected
+        # Sum the days, then divide once: Σ days / 30.4375 (docs/metrics.md).
+        num_cells = violations.group_by(CELL_KEYS).agg(pl.len().cast(pl.Int64).alias("_num"))
+        den_cells = exposure.group_by(CELL_KEYS).agg(pl.col("_days").sum().cast(pl.Int64).alias("_daysum"))
+        cells = num_cells.join(
+            den_cells, on=CELL_KEYS, how="full", coalesce=True, nulls_equal=True
+        ).with_columns(pl.col("_num").fill_null(0), pl.col("_daysum").fill_null(0))
+        out: list[Row] = []
+        for grouping, frame in rollups(cells, ["_num", "_daysum"]):
+            for rec in frame.iter_rows(named=True):
+                num, days = int(rec["_num"] or 0), int(rec["_daysum"] or 0)
+                if num <= 0 and days <= 0:
+                    continue
+                months = days / DAYS_PER_MONTH
+                value = 100.0 * num / months if days > 0 else None
+                out.append(Row(self.metric, key_of(rec, grouping), num, months, value, None))
+        return out
+
+    def cells(self, metric: str, by: list[str]) -> list[BreakdownCell]:
+        v, e = with_quarter(self.events, by), self.exposure
+        if "quarter" in by:
+            e = exposure_by_quarter(e)
+        exposure_dims = [d for d in by if d not in self.event_only]
+        counts = v.group_by(by).agg(pl.len().cast(pl.Int64).alias("_num"))
+        if exposure_dims:
+            days = e.group_by(exposure_dims).agg(pl.col("_days").sum().cast(pl.Int64).alias("_daysum"))
+        else:
+            days = e.select(pl.col("_days").sum().cast(pl.Int64).alias("_daysum"))
+        only = [d for d in by if d in self.event_only]
+        if only:
+            values = pl.DataFrame({only[0]: list(self.event_only[only[0]])}).lazy()
+            for d in only[1:]:
+                values = values.join(pl.DataFrame({d: list(self.event_only[d])}).lazy(), how="cross")
+            days = days.join(values, how="cross")
+        joined = counts.join(days, on=by, how="full", coalesce=True, nulls_equal=True).collect()
+        out: list[BreakdownCell] = []
+        for rec in joined.iter_rows(named=True):
+            num, daysum = int(rec["_num"] or 0), int(rec["_daysum"] or 0)
+            if num <= 0 and daysum <= 0:
+                continue
+            months = daysum / DAYS_PER_MONTH
+            value = 100.0 * num / months if daysum else None
+            out.append((tuple(rec[d] for d in by), num, months, value, None))
+        return out
+
+
+# --- money / ratio rows of the version-2 tables ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class TableUnits:
+    """The wanted metrics of one version-2 table family, computed whole by the family."""
+
+    table: TableFamily
+    prep: Prepared
+    wanted: set[str]
+
+    def queries(self) -> list[pl.LazyFrame]:
+        return []
+
+    def rows(self, collected: Sequence[pl.DataFrame], has_interval: HasInterval) -> list[Row]:
+        prep = self.prep
+        return [Row(*r) for r in self.table.rows(prep.tables, prep.filters, prep.as_of, self.wanted)]
+
+    def cells(self, metric: str, by: list[str]) -> list[BreakdownCell]:
+        raise ValueError(f"{metric} has no breakdowns beyond its groupings")
+
+
+# --- the family ------------------------------------------------------------------------------
+
+
+def suppress_counts(
+    rows: Sequence[tuple[GroupKey, int | float | None, float]], k: int
+) -> dict[GroupKey, bool]:
+    """The rule of docs/metrics.md (small-cell and complementary suppression) for count numerators."""
+    return suppress_metric_rows([(key, None if num is None else int(num), den) for key, num, den in rows], k)
+
+
+UnitsBuilder = Callable[[Prepared, set[str]], list[Units]]
+CountsBuilder = Callable[[Prepared], list[tuple[str, pl.LazyFrame]]]
+
+
+@dataclass(frozen=True)
+class Family:
+    """One family of metrics: their definitions and how their units are built.
+
+    ``units`` builds the units of the wanted metrics (an empty list when none is
+    wanted); ``tables`` are version-2 table families, run when their table holds
+    rows; ``counts`` gives the dashboard's head counts of the family (name, records
+    counted) and ``dashboard_metrics`` the rates the dashboard shows beyond ``metrics``.
+    """
+
+    name: str
+    metrics: tuple[MetricDefinition, ...]
+    units: UnitsBuilder | None = None
+    tables: tuple[TableFamily, ...] = ()
+    counts: CountsBuilder | None = None
+    dashboard_metrics: tuple[MetricDefinition, ...] = ()
+
+    @property
+    def metric_ids(self) -> tuple[str, ...]:
+        return tuple(m.id for m in self.metrics)
+
+    def build(self, prep: Prepared, wanted: set[str]) -> list[Units]:
+        """The units of the metrics of this family among ``wanted``."""
+        mine = wanted & set(self.metric_ids)
+        if not mine:
+            return []
+        out: list[Units] = list(self.units(prep, mine)) if self.units is not None else []
+        for table in self.tables:
+            theirs = mine & set(table.metric_ids)
+            if theirs and table.has_rows(prep.tables):
+                out.append(TableUnits(table, prep, theirs))
+        return out
+
+    def suppressor(self, metric: str) -> SuppressRows:
+        """How the rows of ``metric`` are suppressed."""
+        for table in self.tables:
+            if metric in table.metric_ids:
+                return table.suppress
+        return suppress_counts
