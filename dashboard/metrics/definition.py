@@ -13,7 +13,7 @@ from typing import Literal
 Unit = Literal["rate", "days", "per_100_participant_months", "currency", "participants_per_officer"]
 
 GROUPINGS: tuple[tuple[str, ...], ...] = ((), ("program_id",), ("agency_id",), ("cohort",), ("program_id", "cohort"))
-"""Every metric is reported overall and by these keys (SPEC §3), in this order."""
+"""Every metric is reported overall and by these keys (docs/metrics.md), in this order."""
 
 GROUP_KEYS: tuple[str, ...] = ("program_id", "agency_id", "cohort")
 OUTPUT_GROUP_KEYS: tuple[str, ...] = (*GROUP_KEYS, "respondent_type")

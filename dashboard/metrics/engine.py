@@ -1,4 +1,4 @@
-"""The metric engine: every SPEC §3 metric, for every grouping, in polars.
+"""The metric engine: every metric of docs/metrics.md, for every grouping, in polars.
 
 :func:`compute_metrics` is the one entry point behind ``metrics`` (JSON and
 CSV), the dashboard and the exports. It works in three steps:
@@ -245,7 +245,7 @@ def _filters_json(filters: Filters) -> dict[str, Any]:
 
 
 def metrics_json(tables: Tables, filters: Filters, min_cell_size: int = 11) -> dict[str, Any]:
-    """The ``metrics --format json`` object of SPEC §4."""
+    """The ``metrics --format json`` object (see docs/metrics.md)."""
     as_of = resolve_as_of(tables, filters.as_of)
     frame = compute_metrics(tables, filters, min_cell_size=min_cell_size)
     return {
@@ -373,7 +373,8 @@ def _count_frame(counts: Sequence[tuple[str, pl.LazyFrame]], min_cell_size: int)
     flags: dict[tuple[str, GroupKey], bool] = {}
     for name in names:
         mine = [r for r in rows if r.metric == name]
-        for key, flag in suppress_metric_rows([(r.key, _count_or_none(r.numerator), r.denominator) for r in mine], min_cell_size).items():
+        counted = [(r.key, _count_or_none(r.numerator), r.denominator) for r in mine]
+        for key, flag in suppress_metric_rows(counted, min_cell_size).items():
             flags[(name, key)] = flag
     grouping_order = {g: i for i, g in enumerate(GROUPINGS)}
     rows.sort(key=lambda r: (names.index(r.metric), grouping_order[r.key[0]], key_sort_value(r.key[1])))

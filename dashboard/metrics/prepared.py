@@ -22,7 +22,7 @@ DEMOGRAPHIC_COLUMNS = ("sex", "race_ethnicity", "age_band", "risk_level", "super
 class Prepared:
     """The participants and records after the as-of cut-off and participant filters.
 
-    Two participant frames, because SPEC §3 leaves out two different things:
+    Two participant frames, because docs/metrics.md leaves out two different things:
     ``participants`` are those enrolled on or before the as-of date (the
     participant-based metrics count them), while ``attributes`` holds every
     recorded participant's program, cohort and demographics. A referral,

@@ -24,14 +24,17 @@ METRICS: tuple[MetricDefinition, ...] = tuple(m for family in FAMILIES for m in 
 METRICS_BY_ID: dict[str, MetricDefinition] = {m.id: m for m in METRICS}
 METRIC_IDS: tuple[str, ...] = tuple(m.id for m in METRICS)
 
-DASHBOARD_METRICS: tuple[MetricDefinition, ...] = tuple(m for family in FAMILIES for m in family.dashboard_metrics)
-"""Rates the dashboard shows beyond SPEC §3 (computed by ``dashboard.metrics.partnerships``,
-not part of ``partnership-dashboard metrics``); same suppression as the metrics."""
+DASHBOARD_METRICS: tuple[MetricDefinition, ...] = tuple(
+    m for family in FAMILIES for m in family.dashboard_metrics
+)
+"""Rates the dashboard shows beyond the metrics of docs/metrics.md (computed by
+``dashboard.metrics.partnerships``, not part of ``partnership-dashboard metrics``);
+same suppression as the metrics."""
 DASHBOARD_METRICS_BY_ID: dict[str, MetricDefinition] = {m.id: m for m in DASHBOARD_METRICS}
 
 
 def find_definition(metric_id_: str) -> MetricDefinition | None:
-    """The definition of a SPEC §3 metric or of a dashboard rate; None when unknown."""
+    """The definition of a metric of docs/metrics.md or of a dashboard rate; None when unknown."""
     return METRICS_BY_ID.get(metric_id_) or DASHBOARD_METRICS_BY_ID.get(metric_id_)
 
 
