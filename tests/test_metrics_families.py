@@ -128,3 +128,33 @@ def test_head_counts_are_declared_by_their_families(sample_tables: Tables) -> No
     assert referrals["metric"].unique().to_list() == ["referrals_made"]
     overall = referrals.filter(pl.col("group_by").list.len() == 0).row(0, named=True)
     assert overall["value"] > 0
+
+
+def test_a_new_family_needs_no_engine_change(sample_tables: Tables) -> None:
+    """A metric declared by a family of its own is computed by the kinds alone (no engine code names it)."""
+    import dataclasses
+
+    from dashboard.metrics.kinds import Family, RateUnits
+    from dashboard.metrics.prepared import referral_base
+
+    template = METRICS_BY_ID["referral_acceptance_rate"]
+    definition = dataclasses.replace(template, id="demo_started_share", family="demo")
+
+    def units(prep, wanted):  # type: ignore[no-untyped-def]
+        started = pl.col("service_start_date").is_not_null()
+        # Flags are per record: a literal (pl.lit(True)) would count once per cell, not once per record.
+        counted = pl.col("referral_id").is_not_null()
+        return [RateUnits(referral_base(prep), {"demo_started_share": (started, counted)})]
+
+    demo = Family("demo", (definition,), units=units)
+    prep = prepare(sample_tables, Filters())
+    (built,) = demo.build(prep, {"demo_started_share", "referral_completion_rate"})
+    rows = built.rows(pl.collect_all(built.queries()), lambda m: True)
+    overall = next(r for r in rows if r.key == ((), ()))
+    counted = referral_base(prep).select(
+        pl.col("service_start_date").is_not_null().sum().alias("num"), pl.len().alias("den")
+    ).collect().row(0)
+    assert (overall.numerator, overall.denominator) == (counted[0], float(counted[1]))
+    assert overall.ci is not None and overall.value is not None
+    assert overall.ci[0] <= overall.value <= overall.ci[1]
+    assert demo.build(prep, {"referral_completion_rate"}) == []
