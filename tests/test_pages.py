@@ -21,7 +21,7 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import app_state, store, views
+from dashboard import app_state, page_list, page_style, store, views
 from dashboard.evaluation import evaluate
 from dashboard.metrics.engine import compute_metrics, metric_breakdown, participant_counts, published
 from dashboard.metrics.tables import Filters, Tables, load_tables
@@ -90,6 +90,26 @@ def run_page(page: str, params: dict[str, str] | None = None) -> AppTest:
         at.switch_page(page)
         at.run()
     return at
+
+
+def _blocks(node: object) -> Iterator[object]:
+    for child in getattr(node, "children", {}).values():
+        yield child
+        yield from _blocks(child)
+
+
+def table_by_key(at: AppTest, key: str) -> pl.DataFrame:
+    """The table a page drew under ``key`` (``app_state.show_table`` / ``page_style.table``), found by its key.
+
+    Tables sit in a container keyed ``table_<key>``; its first dataframe is the table.
+    """
+    suffix = f"-{page_style.TABLE_KEY_PREFIX}{key}"
+    for node in [*_blocks(at.main), *_blocks(at.sidebar)]:
+        if str(getattr(getattr(node, "proto", None), "id", "")).endswith(suffix):
+            frames = [n for n in _blocks(node) if getattr(n, "type", "") == "dataframe"]
+            assert frames, f"the container {key!r} holds no table"
+            return pl.from_pandas(frames[0].value)  # type: ignore[attr-defined]
+    raise AssertionError(f"no table keyed {key!r} on the page")
 
 
 def chart_frames(at: AppTest) -> list[tuple[str, list[pl.DataFrame]]]:
