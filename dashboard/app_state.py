@@ -1015,7 +1015,8 @@ def show_chart(
     """
     from dashboard.export import chart_producer, table_producer
 
-    st.vega_lite_chart(chart.to_dict(validate=False), width="content")
+    with st.container(key=f"chart_{key}"):  # keyed: tests find the chart by key
+        st.vega_lite_chart(chart.to_dict(validate=False), width="content")
     _controls(
         metric_ids,
         [

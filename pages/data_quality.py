@@ -92,8 +92,8 @@ with tabs[0]:
                                                                else "."))
     else:
         st.caption("One line per partner, table and rule: rows = open rejected rows that broke the rule (a row "
-                   "breaking two rules counts under each); share = of the partner's open rule breaks. "
-                   + ("Example lines are line numbers of the delivered file (header = line 1)."
+                   "breaking two rules counts under each); share = of the partner's rejected rows. "
+                   + ("Example lines are line numbers of the delivered file."
                       if row_level else "Line numbers and fix lists are for the steward role."))
         for agency_id, label, breaks in worklist.partners(plan)[:MAX_PARTNERS_SHOWN]:
             mine = plan.filter(plan["agency_id"] == agency_id)
