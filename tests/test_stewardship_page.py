@@ -169,3 +169,29 @@ def test_the_load_history_chart_is_colour_blind_safe_and_reads_runs_not_millisec
     history = table_by_key(at, "dq_history")
     assert all(v == "—" or v.endswith("%") for v in history["Rejected"].to_list())
     assert pl.Series(history["Started"]).str.contains(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$").all()
+
+
+def test_the_data_docs_are_an_offline_copy_that_cannot_frame_the_dashboard(
+    messy_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from test_data_docs import PAGE as DOCS_PAGE
+
+    docs = tmp_path / "docs"
+    page = docs / "validations" / "referrals" / "run" / "20261202T140000.000000Z" / "batch.html"
+    page.parent.mkdir(parents=True)
+    page.write_text(DOCS_PAGE)
+    (docs / "index.html").write_text(DOCS_PAGE)
+    monkeypatch.setenv("DATABASE_URL", messy_url)
+    monkeypatch.setenv("PARTNERSHIP_DATA_DOCS", str(docs))
+    monkeypatch.setenv("PARTNERSHIP_ROLE", "steward")
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    at.switch_page(PAGE)
+    at.query_params["tab"] = "Data docs"
+    at.run()
+    assert not at.exception and not at.error
+    assert at.selectbox(key="dq_docs_page").value == page.relative_to(docs).as_posix()
+    frames = [e for e in at.get("iframe")]
+    assert len(frames) == 1
+    html = frames[0].proto.srcdoc
+    assert "Content-Security-Policy" in html and "<script" not in html.lower() and "href=" not in html.lower()
