@@ -23,9 +23,11 @@ HEADLINE = [
 ]
 IDS = [m for m, _, _, _ in HEADLINE]
 
-def _first_day_of_previous_quarter(day: dt.date) -> dt.date:
-    index = day.year * 4 + (day.month - 1) // 3 - 1
-    return dt.date(index // 4, (index % 4) * 3 + 1, 1)
+def _quarter_before(label: str) -> str:
+    """``2026-Q1`` -> ``2025-Q4`` (the engine's quarter labels)."""
+    year, _, quarter = label.partition("-Q")
+    index = int(year) * 4 + int(quarter) - 2
+    return f"{index // 4}-Q{index % 4 + 1}"
 
 
 # --- tiles ------------------------------------------------------------------------------
@@ -37,7 +39,6 @@ TILE_LABEL = {
     "recidivism_rearrest_12m": "Rearrest (12 mo)",
 }
 current_q, previous_q = views.quarter_label(ctx.as_of), views.previous_quarter_label(ctx.as_of)
-earlier_q = views.previous_quarter_label(_first_day_of_previous_quarter(ctx.as_of))
 tiles = st.columns(6)
 counts = ctx.participant_counts()
 quarters = ctx.periods("quarter", 2)
@@ -71,13 +72,19 @@ for column, (metric_id, label, unit, colour) in zip(tiles[2:], HEADLINE):
     row = views.overall_row(frame, metric_id)
     by_quarter = {r["quarter"]: r for r in views.metric_rows(ctx.breakdown(metric_id, ("quarter",)), metric_id,
                                                              ("quarter",)).iter_rows(named=True)}
-    if metric_id == "referral_completion_rate":
-        # The latest quarter's referrals are mostly still open (the closed ones are the quick declines):
-        # the trend compares the two quarters before it, whose referrals have had time to close.
-        later, earlier, change = previous_q, earlier_q, f"{previous_q} against {earlier_q}"
-    else:
-        later, earlier, change = current_q, previous_q, f"the as-of date's quarter against {previous_q}"
-    delta = views.tile_delta(by_quarter.get(later), by_quarter.get(earlier), unit)
+    # The latest quarter with a published value whose quarter before has one too: 12-month rearrest and
+    # program completion need time to be observed, and the as-of quarter's referrals are mostly still open
+    # (the closed ones are the quick declines), so referral completion starts one quarter earlier.
+    later = earlier = None
+    candidate = previous_q if metric_id == "referral_completion_rate" else current_q
+    for _ in range(8):
+        before = _quarter_before(candidate)
+        if views.tile_delta(by_quarter.get(candidate), by_quarter.get(before), unit):
+            later, earlier = candidate, before
+            break
+        candidate = before
+    delta = views.tile_delta(by_quarter.get(later), by_quarter.get(earlier), unit) if later else None
+    change = f"{later} against {earlier}" if later else "no two recent quarters with published values"
     if delta:
         delta = delta.replace(" vs previous quarter", f" vs {earlier}" + (f" ({later})" if later != current_q else ""))
     interval = "" if row is None or row.get("suppressed") else views.format_interval(row.get("ci_low"), row.get("ci_high"))
