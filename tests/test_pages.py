@@ -692,3 +692,43 @@ def test_without_reintegration_checks_the_pages_say_so(version_1_url: str, use_d
     assert_clean(overview)
     assert "Employment and housing at 12 months" not in [h.value for h in overview.subheader]
     assert "Employed at 12 months" not in {m.label for m in overview.metric}
+
+
+# --- a page's own view choices in the link (dashboard/url_state.py) ----------------------------
+
+
+def _open_with_view(page: str, params: dict[str, str]) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page(page)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    return at
+
+
+def test_a_link_reopens_the_equity_breakdown_and_measure(sample_url: str, use_db) -> None:
+    use_db(sample_url)
+    at = _open_with_view("pages/equity.py", {"by": "race_ethnicity", "measure": "Supervision compliance"})
+    assert_clean(at)
+    assert at.segmented_control(key="equity_dimension").value == "race_ethnicity"
+    assert at.session_state["equity_measure"] == "Supervision compliance"
+    assert at.query_params["by"] == "race_ethnicity" and at.query_params["measure"] == "Supervision compliance"
+    # the breakdown shown is the linked one
+    table_by_key(at, "equity_compliance_rate_race_ethnicity_table")
+    # changing the breakdown writes it back; the default leaves the link
+    at.segmented_control(key="equity_dimension").set_value("sex").run()
+    assert "by" not in at.query_params
+
+
+def test_unknown_view_choices_in_a_link_give_one_message(sample_url: str, use_db) -> None:
+    use_db(sample_url)
+    at = _open_with_view("pages/equity.py", {"by": "eye_colour", "measure": "](javascript:alert(1))"})
+    assert_clean(at)
+    messages = [w.value for w in at.warning if w.value.startswith("Ignored from the link")]
+    assert len(messages) == 1
+    shown = re.sub(r"\\(.)", r"\1", messages[0])
+    assert "by=eye_colour is not one of" in shown and "measure=](javascript:alert(1)) is not one of" in shown
+    assert "](" not in messages[0]  # escaped: the value is text, never a link
+    assert at.segmented_control(key="equity_dimension").value == "sex"
+    assert "by" not in at.query_params and "measure" not in at.query_params
