@@ -33,8 +33,8 @@ app_state.show_table(summary, key="evaluation_programs_summary", metric_ids=["re
 st.caption("Each program's pilot cohort against its own comparison cohort. 'Significant' only when the two-sided "
            "z-test gives p < 0.05 and the 95% interval of the difference excludes 0.")
 
-POOLED = "all"  # the link's value for every selected program pooled (?evaluated=all or none)
-options = [POOLED, *[p for p in programs if p != POOLED]]
+POOLED = ""  # every selected program pooled (the default: no parameter); never a program id, which is required
+options = [POOLED, *programs]
 chosen = url_state.choice(
     st.selectbox, "Program evaluated", options, param="evaluated", key="evaluation_program",
     format_func=lambda p: "All selected programs, pooled" if p == POOLED
