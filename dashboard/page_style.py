@@ -28,7 +28,8 @@ TABLE_KEY_PREFIX = "table_"
 
 PAGE_CSS = f"""
 <style>
-[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {{
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] *,
+[data-testid="stMetricDelta"], [data-testid="stMetricDelta"] * {{
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
 }}
 .{PRINT_CLASS} {{ display: none; }}
