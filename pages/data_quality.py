@@ -18,9 +18,9 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 from dashboard import access_log, app_access, app_state, data_docs, page_style, store, url_state, worklist
-from dashboard import text as safe_text
 from dashboard import steward_views as sv
 from dashboard import stewardship as stew
+from dashboard import text as safe_text
 from dashboard.contract import TABLE_NAMES, describe_rule
 from dashboard.roles import STEWARD, VIEWER, AccessRefused, require_all_agencies
 

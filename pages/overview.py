@@ -58,11 +58,11 @@ if quarters and quarters[-1][0].replace(" ", "-") == current_q:
         active_delta = active_delta.replace("vs previous quarter", f"vs {q_start - dt.timedelta(days=1)}")
 for column, metric_id, label, words, delta in (
     (tiles[0], "participants_enrolled", "Enrolled",
-     "Participants enrolled on or before the as-of date (in the period). Change: enrolled in the as-of "
-     "date's quarter.", enrolled_delta),
+     ("Participants enrolled on or before the as-of date (in the period). Change: enrolled in the as-of "
+      "date's quarter."), enrolled_delta),
     (tiles[1], "participants_active", "Active",
-     "Enrolled and not exited on the as-of date. Change: against the head count on the last day of the "
-     "quarter before.", active_delta),
+     ("Enrolled and not exited on the as-of date. Change: against the head count on the last day of the "
+      "quarter before."), active_delta),
 ):
     row = views.overall_row(counts, metric_id)
     column.metric(label, views.tile_value(row, "count", k), delta=delta, delta_color="off", help=words)

@@ -13,11 +13,11 @@ import polars as pl
 import pytest
 
 pytest.importorskip("dashboard.ingest")
-from streamlit.testing.v1 import AppTest  # noqa: E402
-from test_pages import table_by_key  # noqa: E402
+from streamlit.testing.v1 import AppTest
+from test_pages import table_by_key
 
-from dashboard import store, worklist  # noqa: E402
-from dashboard.roles import Principal  # noqa: E402
+from dashboard import store, worklist
+from dashboard.roles import Principal
 
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "streamlit_app.py")
