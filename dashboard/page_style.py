@@ -84,8 +84,11 @@ def print_copy(frame: pl.DataFrame) -> None:
     st.html(print_html(frame))
 
 
-def table(frame: pl.DataFrame, *, key: str, **kwargs: object) -> None:
+def table(frame: pl.DataFrame, *, key: str, height: int | None = None) -> None:
     """``st.dataframe`` in a keyed container (tests find it by ``key``), with its print copy."""
     with st.container(key=TABLE_KEY_PREFIX + key):
-        st.dataframe(frame, hide_index=True, width="stretch", **kwargs)  # type: ignore[arg-type]
+        if height is None:
+            st.dataframe(frame, hide_index=True, width="stretch")
+        else:
+            st.dataframe(frame, hide_index=True, width="stretch", height=height)
         print_copy(frame)
