@@ -255,3 +255,30 @@ def row_counts_table(heights: Mapping[str, int]) -> pl.DataFrame:
         "Table": [table_label(t) for t in TABLE_NAMES],
         "Rows": [count_text(heights.get(t, 0)) for t in TABLE_NAMES],
     })
+
+
+CHECK_WORDS = {
+    "freshness": "Freshness", "volume_drift": "Volume drift", "distribution_drift": "Distribution drift",
+    "consistency:referral_after_exit": "Referral after exit", "consistency:groupings": "Grouping totals",
+}
+
+
+def readable(frame: pl.DataFrame, names: Mapping[str, str]) -> pl.DataFrame:
+    """Any check table in words: agency ids as partner names, table names in words, shares as
+    percentages (columns named ``share``/``rate``/``change``), headers in sentence case. Numbers are copied."""
+    out = frame
+    if "agency_id" in out.columns:
+        out = out.with_columns(pl.col("agency_id").map_elements(
+            lambda a: "All partners" if a == "*" else partner_label(a, names), return_dtype=pl.String))
+    for column in ("table", "table_name"):
+        if column in out.columns:
+            out = out.with_columns(pl.col(column).map_elements(
+                lambda t: "All tables" if t == "*" else table_label(t), return_dtype=pl.String))
+    if "check" in out.columns:
+        out = out.with_columns(pl.col("check").replace_strict(CHECK_WORDS, default=pl.col("check")))
+    for column in out.columns:
+        if out.schema[column].is_float() and any(w in column for w in ("share", "rate", "change")):
+            out = out.with_columns(pl.col(column).map_elements(percent_text, return_dtype=pl.String,
+                                                               skip_nulls=False))
+    headers = {"agency_id": "Partner agency", "table_name": "Table", "p_value": "p-value", "q_value": "q-value"}
+    return out.rename({c: headers.get(c, c.replace("_", " ").capitalize()) for c in out.columns})

@@ -204,21 +204,21 @@ with tabs[5]:
         st.info("No load run is recorded, so there is no as-of date to check against.")
     else:
         if cross_findings.height:
-            page_style.table(cross_findings, key="dq_cross")
+            page_style.table(sv.readable(cross_findings, names), key="dq_cross")
         else:
             st.success("Freshness, volume, distribution and consistency checks found nothing.")
         st.caption(f"Grouping totals: {summary.cross.groupings_note}.")
         with st.expander("Freshness per agency"):
-            st.dataframe(summary.cross.freshness, hide_index=True, width="stretch")
+            page_style.table(sv.readable(summary.cross.freshness, names), key="dq_freshness")
         st.caption(
             "Volume and distribution drift raise an alarm only when the change is unlikely to be chance "
             "(q-value after false-discovery control over every comparison of this check) and at least "
             "the minimum change; see docs/stewardship.md for the tests and the measured false-alarm rate."
         )
         with st.expander("Volume per agency and table (recent month against its baseline rate)"):
-            st.dataframe(summary.cross.volume, hide_index=True, width="stretch")
+            page_style.table(sv.readable(summary.cross.volume, names), key="dq_volume")
         with st.expander("Distribution of key categories (recent window against history)"):
-            st.dataframe(summary.cross.distribution, hide_index=True, width="stretch")
+            page_style.table(sv.readable(summary.cross.distribution, names), key="dq_distribution")
 
 with tabs[6]:
     st.subheader("Load runs")

@@ -102,3 +102,12 @@ def test_status_tables_use_words_percentages_and_worst_first() -> None:
     history = sv.history_table(summary.history)
     assert history["Rejected"].to_list()[-1] == "25.0%"  # r1: 4 of 16 rows
     assert sv.row_counts_table({"participants": 3000})["Rows"].to_list()[3] == "3,000"
+
+
+def test_check_tables_read_in_words() -> None:
+    frame = pl.DataFrame({"check": ["volume_drift", "freshness"], "table": ["referrals", "*"],
+                          "agency_id": ["A1", "*"], "change": [0.125, None], "q_value": [0.01, None]})
+    shown = sv.readable(frame, NAMES)
+    assert shown.columns == ["Check", "Table", "Partner agency", "Change", "q-value"]
+    assert shown.row(0) == ("Volume drift", "Referrals", "Police Dept (A1)", "12.5%", 0.01)
+    assert shown.row(1)[:3] == ("Freshness", "All tables", "All partners")
