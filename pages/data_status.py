@@ -32,7 +32,7 @@ if run and files.height:
 
 st.subheader("Rows in the database")
 counts = sv.row_counts_table({name: getattr(ctx.tables, name).height for name in TABLE_NAMES})
-page_style.table(counts, key="data_status_counts")
+page_style.table(counts, key="data_status_counts", height=36 * (counts.height + 1) + 4)  # every table visible
 st.subheader("Data quality")
 app_state.page_link(st, "pages/data_quality.py", "Data quality: what each partner must fix, checks, quarantine →")
 st.markdown(
