@@ -48,7 +48,10 @@ PAGE_CSS = f"""
     max-width: 100% !important; width: 100% !important; padding: 0 !important; margin: 0 !important;
     overflow: visible !important; position: static !important; height: auto !important;
   }}
-  [class*="st-key-{TABLE_KEY_PREFIX}"] [data-testid="stDataFrame"] {{ display: none !important; }}
+  [class*="st-key-{TABLE_KEY_PREFIX}"] [data-testid="stDataFrame"],
+  [class*="st-key-{TABLE_KEY_PREFIX}"] [data-testid="stElementContainer"]:has([data-testid="stDataFrame"]) {{
+    display: none !important;
+  }}
   .{PRINT_CLASS} {{ display: block !important; }}
   .{PRINT_CLASS} table {{ border-collapse: collapse; width: 100%; font-size: 9pt; }}
   .{PRINT_CLASS} th, .{PRINT_CLASS} td {{ border: 1px solid #999; padding: 2px 4px; text-align: left; }}
