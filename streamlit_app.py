@@ -9,41 +9,17 @@ view. Each page in ``pages/`` only draws its own question.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
-from dashboard import app_access, app_state
+from dashboard import app_access, app_state, page_list, page_style
 
 st.set_page_config(page_title="Partnership Pilot Dashboard", page_icon=":material/monitoring:", layout="wide")
 
-HERE = Path(__file__).resolve().parent
-PAGES = [
-    st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-    st.Page("pages/pilot_evaluation.py", title="Pilot evaluation", icon=":material/balance:"),
-    st.Page("pages/recidivism.py", title="Recidivism", icon=":material/replay:"),
-    st.Page("pages/reintegration.py", title="Reintegration", icon=":material/work:"),
-    st.Page("pages/referrals.py", title="Referrals", icon=":material/send:"),
-    st.Page("pages/compliance.py", title="Compliance", icon=":material/task_alt:"),
-    st.Page("pages/partnerships.py", title="Partnerships", icon=":material/handshake:"),
-    st.Page("pages/community_policing.py", title="Community policing", icon=":material/local_police:"),
-    st.Page("pages/operations.py", title="Operations", icon=":material/payments:"),
-    st.Page("pages/community_voice.py", title="Community voice", icon=":material/forum:"),
-    st.Page("pages/equity.py", title="Equity", icon=":material/diversity_3:"),
-    st.Page("pages/data_status.py", title="Data status", icon=":material/database:"),
-]
-# Pages other parts of the product may add (data quality for stewards, reports).
-for optional, title, icon in (
-    ("pages/data_quality.py", "Data quality", ":material/fact_check:"),
-    ("pages/report.py", "Report", ":material/description:"),
-):
-    if (HERE / optional).exists():
-        PAGES.append(st.Page(optional, title=title, icon=icon))
 principal = app_access.current_principal()
-if principal.role == "admin":  # the engine refuses the log to anyone else; the page is not even listed
-    PAGES.append(st.Page("pages/access_log.py", title="Access log", icon=":material/policy:"))
+PAGES = [st.Page(p.path, title=p.title, icon=p.icon, default=p.default) for p in page_list.visible_pages(principal.role)]
 
 navigation = st.navigation(PAGES)
+page_style.inject()  # print and narrow-screen rules, once for every page
 app_access.login_gate(principal)
 context = app_state.prepare()
 app_access.record_page_view(navigation.title, app_state.params_from_filters(context.filters) if context else {})

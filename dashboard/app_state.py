@@ -859,8 +859,10 @@ def page_failed(exc: BaseException) -> None:
         st.code("".join(traceback.format_exception(exc)), language="text")
 
 
-def page_context(title: str, question: str) -> PageContext:
-    """Start a page: its title and question, the data status line; stop when no data."""
+def page_context(title: str, question: str, *, status_link: bool = True) -> PageContext:
+    """Start a page: its title and question, the data status line; stop when no data.
+
+    ``status_link=False`` leaves out the link to the Data status page (on that page itself)."""
     if not st.session_state.pop(_PREPARED_KEY, False):
         # The page ran without the entry script. Streamlit does that in its
         # legacy "pages/ folder" mode, which it assumes until the entry calls
@@ -883,7 +885,7 @@ def page_context(title: str, question: str) -> PageContext:
     assert context is not None
     st.title(title)
     st.caption(question)
-    data_status_line(context)
+    data_status_line(context, status_link=status_link)
     return context
 
 
@@ -898,7 +900,7 @@ def _leave_legacy_pages_mode() -> None:
         st.rerun()
 
 
-def data_status_line(context: PageContext) -> None:
+def data_status_line(context: PageContext, *, status_link: bool = True) -> None:
     """As-of date, last load time and validation status, with a link to data status."""
     run = context.status.last_run
     as_of = context.as_of.isoformat()
@@ -921,9 +923,12 @@ def data_status_line(context: PageContext) -> None:
         text = f"**Data as of {as_of}** · last loaded {when} · {badge}"
     else:
         text = f"**Data as of {as_of}** · no load run recorded (tables were filled outside `load`) · not validated"
-    cols = st.columns([5, 1.4])
-    cols[0].markdown(text)
-    page_link(cols[1], "pages/data_status.py", "Data status →")
+    if status_link:
+        cols = st.columns([5, 1.4])
+        cols[0].markdown(text)
+        page_link(cols[1], "pages/data_status.py", "Data status →")
+    else:
+        st.markdown(text)
     st.caption(f"Showing: {context.describe(safe_text.markdown_text)}.")
 
 
@@ -1010,7 +1015,8 @@ def show_chart(
     """
     from dashboard.export import chart_producer, table_producer
 
-    st.vega_lite_chart(chart.to_dict(validate=False), width="content")
+    with st.container(key=f"chart_{key}"):  # keyed: tests find the chart by key
+        st.vega_lite_chart(chart.to_dict(validate=False), width="content")
     _controls(
         metric_ids,
         [
@@ -1029,7 +1035,9 @@ def show_table(frame: pl.DataFrame, *, key: str, metric_ids: Sequence[str] = ())
     """An aggregated table (every row visible) with CSV and XLSX downloads — never participant rows."""
     from dashboard.export import table_producer
 
-    st.dataframe(frame, hide_index=True, width="stretch", height=min(36 * (frame.height + 1) + 4, 720))
+    from dashboard import page_style  # keyed (tests find the table by key) and printable
+
+    page_style.table(frame, key=key, height=min(36 * (frame.height + 1) + 4, 720))
     _controls(metric_ids, [
         ("Table as CSV", table_producer(frame, "csv"), f"{key}.csv", "text/csv"),
         ("Table as XLSX", table_producer(frame, "xlsx"), f"{key}.xlsx", XLSX_MIME),

@@ -27,6 +27,7 @@ from typing import Literal, cast
 import altair as alt
 import polars as pl
 
+from dashboard.settings import DEFAULT_MIN_CELL_SIZE
 from dashboard.text import chart_text
 from dashboard.views import suppression_label
 
@@ -137,7 +138,7 @@ def rate_bars(
     series_title: str = "Cohort",
     reference: float | None = None,
     reference_label: str = "Overall",
-    min_cell_size: int = 11,
+    min_cell_size: int = DEFAULT_MIN_CELL_SIZE,
     width: int = 520,
 ) -> alt.LayerChart:
     """Horizontal bars of a rate per category, with 95% interval whiskers.
@@ -266,7 +267,7 @@ def trend_chart(
     value_title: str,
     unit: Unit = "rate",
     series_title: str = "Cohort",
-    min_cell_size: int = 11,
+    min_cell_size: int = DEFAULT_MIN_CELL_SIZE,
     width: int = 560,
     height: int = 260,
 ) -> alt.LayerChart:
@@ -400,7 +401,7 @@ def count_bars(
     value_title: str = "Count",
     series_title: str = "Series",
     stacked: bool = True,
-    min_cell_size: int = 11,
+    min_cell_size: int = DEFAULT_MIN_CELL_SIZE,
     width: int = 520,
     category_order: Sequence[str] | None = None,
     total_labels: dict[str, str] | None = None,
@@ -483,7 +484,7 @@ def funnel_chart(
     subtitle: str | Sequence[str] | None = None,
     stage_order: Sequence[str],
     group_title: str = "Service type",
-    min_cell_size: int = 11,
+    min_cell_size: int = DEFAULT_MIN_CELL_SIZE,
     width: int = 150,
 ) -> alt.FacetChart | alt.LayerChart:
     """The referral funnel: one bar per stage, faceted by ``group`` when given.
@@ -539,7 +540,7 @@ def flow_heatmap(
     row_title: str = "Referring agency",
     column_title: str = "Provider agency",
     value_title: str = "Referrals",
-    min_cell_size: int = 11,
+    min_cell_size: int = DEFAULT_MIN_CELL_SIZE,
     detail_title: str = "How they ended",
 ) -> alt.LayerChart:
     """Who refers to whom: a count per (row, column) cell with its label.

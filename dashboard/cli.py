@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dashboard.arguments import as_of_argument, date_argument, nonnegative_argument
+from dashboard.settings import DEFAULT_MIN_CELL_SIZE
 
 EXIT_OK = 0
 EXIT_SOME_REJECTED = 1
@@ -60,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--end", type=date_argument)
     p.add_argument("--program")
     p.add_argument("--agency")
-    p.add_argument("--min-cell-size", type=nonnegative_argument, default=11)
+    p.add_argument("--min-cell-size", type=nonnegative_argument, default=DEFAULT_MIN_CELL_SIZE)
     p.add_argument("--format", choices=("json", "csv"), required=True)
 
     p = sub.add_parser("evaluate", help="print the pilot evaluation (pilot vs comparison)")
@@ -72,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="repeat for several; default all (employment and stable_housing when reintegration checks are loaded)",
     )
     p.add_argument("--as-of", type=as_of_argument)
-    p.add_argument("--min-cell-size", type=nonnegative_argument, default=11)
+    p.add_argument("--min-cell-size", type=nonnegative_argument, default=DEFAULT_MIN_CELL_SIZE)
     p.add_argument("--format", choices=("json",), default="json")
 
     p = sub.add_parser("export", help="write charts, tables and the report bundle")

@@ -58,6 +58,7 @@ from dashboard.metrics.recidivism import (
     with_first_event,
 )
 from dashboard.metrics.tables import Filters, Tables, resolve_as_of, value_in
+from dashboard.settings import DEFAULT_MIN_CELL_SIZE
 
 SURVIVAL_DAYS: tuple[int, ...] = (90, 180, 365, 730)
 PILOT, COMPARISON = COHORTS  # ("pilot", "comparison")
@@ -434,7 +435,7 @@ def evaluate(
     *,
     program_id: str | None = None,
     measures: Sequence[str] | None = None,
-    min_cell_size: int = 11,
+    min_cell_size: int = DEFAULT_MIN_CELL_SIZE,
 ) -> dict[str, Any]:
     """The pilot evaluation as the JSON object of SPEC §4 ``evaluate``.
 
@@ -603,7 +604,7 @@ def cli_evaluate(args: argparse.Namespace) -> int:
             Filters(as_of=getattr(args, "as_of", None)),
             program_id=program,
             measures=getattr(args, "measure", None),
-            min_cell_size=getattr(args, "min_cell_size", 11),
+            min_cell_size=getattr(args, "min_cell_size", DEFAULT_MIN_CELL_SIZE),
         )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import polars as pl
 
 from dashboard.arguments import as_of_argument, date_argument, month_argument, nonnegative_argument
+from dashboard.metrics.registry import UNASSIGNED_LABEL
+from dashboard.settings import DEFAULT_MIN_CELL_SIZE
 
 if TYPE_CHECKING:  # pragma: no cover
     import altair as alt
@@ -91,7 +93,7 @@ GROUPING_LABELS: Mapping[tuple[str, ...], str] = {
     ("cohort",): "Cohort",
     ("program_id", "cohort"): "Program × cohort",
 }
-UNASSIGNED = "Unassigned"
+UNASSIGNED = UNASSIGNED_LABEL  # one wording for a missing group, everywhere
 COHORT_LABELS: Mapping[str, str] = {"pilot": "Pilot", "comparison": "Comparison"}
 RATE_DECIMALS = 4
 """Rates and intervals are rounded to 4 decimals (0.01 percentage point) for display only."""
@@ -609,8 +611,8 @@ def _add_filter_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--end", type=date_argument, help="last day of the period (inclusive)")
     p.add_argument("--program", help="program id (each metric's own program attribution)")
     p.add_argument("--agency", help="agency id (each metric's own agency attribution)")
-    p.add_argument("--min-cell-size", type=nonnegative_argument, default=11,
-                   help="suppress cells below this size (default 11; 0 turns suppression off)")
+    p.add_argument("--min-cell-size", type=nonnegative_argument, default=DEFAULT_MIN_CELL_SIZE,
+                   help=f"suppress cells below this size (default {DEFAULT_MIN_CELL_SIZE}; 0 turns suppression off)")
 
 
 def add_export_arguments(export_subparsers: Any) -> None:
@@ -640,8 +642,8 @@ def add_export_arguments(export_subparsers: Any) -> None:
     p.add_argument("--fiscal-year-start-month", type=month_argument, default=7,
                    help="first month of the fiscal year for FY periods (default 7 = July)")
     p.add_argument("--as-of", type=as_of_argument, help="as-of date (default: the latest load's)")
-    p.add_argument("--min-cell-size", type=nonnegative_argument, default=11,
-                   help="suppress cells below this size (default 11; 0 turns suppression off)")
+    p.add_argument("--min-cell-size", type=nonnegative_argument, default=DEFAULT_MIN_CELL_SIZE,
+                   help=f"suppress cells below this size (default {DEFAULT_MIN_CELL_SIZE}; 0 turns suppression off)")
     p.add_argument("--out", type=Path, required=True, help="directory to write the package into")
 
 
@@ -697,7 +699,7 @@ def _load_tables(db: str | None) -> Any:
 
 
 def metric_chart(
-    tables: Any, filters: Any, metric_id: str, *, by: str = "program-cohort", min_cell_size: int = 11
+    tables: Any, filters: Any, metric_id: str, *, by: str = "program-cohort", min_cell_size: int = DEFAULT_MIN_CELL_SIZE
 ) -> alt.LayerChart:
     """The chart of one metric by program/agency/cohort, from the engine's suppressed rows."""
     from dashboard import charts, views
@@ -740,7 +742,7 @@ def metric_chart(
 
 
 def metrics_display_table(
-    tables: Any, filters: Any, *, metric_ids: Sequence[str] | None = None, min_cell_size: int = 11
+    tables: Any, filters: Any, *, metric_ids: Sequence[str] | None = None, min_cell_size: int = DEFAULT_MIN_CELL_SIZE
 ) -> pl.DataFrame:
     """The engine's rows for ``metric_ids`` (default all), suppressed, as a display table."""
     from dashboard.metrics.engine import compute_metrics, published

@@ -48,6 +48,7 @@ from dashboard.export import (
     table_to_csv,
     table_to_xlsx,
 )
+from dashboard.settings import DEFAULT_MIN_CELL_SIZE
 
 # --- reporting periods ---------------------------------------------------------------
 
@@ -623,7 +624,7 @@ def build_content(
     period: str | ReportingPeriod,
     program_id: str | None = None,
     fiscal_year_start_month: int = 7,
-    min_cell_size: int = 11,
+    min_cell_size: int = DEFAULT_MIN_CELL_SIZE,
     as_of: dt.date | None = None,
 ) -> ReportContent:
     """Compute (through the engine) and assemble everything the package shows."""
@@ -1101,7 +1102,7 @@ def build_report(
     period: str | ReportingPeriod,
     program_id: str | None = None,
     fiscal_year_start_month: int = 7,
-    min_cell_size: int = 11,
+    min_cell_size: int = DEFAULT_MIN_CELL_SIZE,
     out_dir: str | Path,
     as_of: dt.date | None = None,
 ) -> ReportResult:

@@ -17,10 +17,11 @@ from typing import Any
 
 import polars as pl
 
+from dashboard.metrics.registry import UNASSIGNED_LABEL
+from dashboard.settings import DEFAULT_MIN_CELL_SIZE
 from dashboard.text import chart_text
 
-DEFAULT_MIN_CELL_SIZE = 11
-UNASSIGNED = "Unassigned"
+UNASSIGNED = UNASSIGNED_LABEL  # one wording for a missing group, everywhere
 
 COHORT_LABELS: dict[str | None, str] = {"pilot": "Pilot", "comparison": "Comparison"}
 

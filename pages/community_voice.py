@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import app_state, charts, views
+from dashboard import app_state, charts, url_state, views
 from dashboard import operations_views as ov
 
 ctx = app_state.page_context(
@@ -43,10 +43,11 @@ else:
 
 st.subheader("Who answers how, and over time")
 left, right = st.columns(2)
-question = left.selectbox("Question", list(ov.QUESTION_LABELS), format_func=lambda q: ov.QUESTION_LABELS[q],
-                          key="voice_question")
-by = right.radio("Break down by", list(ov.BREAKDOWN_TITLES), format_func=lambda b: ov.BREAKDOWN_TITLES[b],
-                 horizontal=True, key="voice_by")
+question = url_state.choice(left.selectbox, "Question", list(ov.QUESTION_LABELS), param="question",
+                            key="voice_question", format_func=lambda q: ov.QUESTION_LABELS[q])
+by = url_state.choice(right.radio, "Break down by", list(ov.BREAKDOWN_TITLES), param="by", key="voice_by",
+                      format_func=lambda b: ov.BREAKDOWN_TITLES[b], horizontal=True)
+url_state.show_problems()
 metric = f"survey_favourable_{question}"
 names = ov.group_labels(by, ctx.program_names, ctx.agency_names)
 trend = ctx.operations_view("survey_trend", by)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import app_state, charts, views
+from dashboard import app_state, charts, url_state, views
 from dashboard.contract import RISK_LEVELS, SEXES, SUPERVISION_TYPES
 from dashboard.metrics.tables import AGE_BAND_LABELS
 
@@ -32,8 +32,9 @@ DIMENSIONS: dict[str, tuple[str, list[str | None]]] = {
     "risk_level": ("Risk level", list(RISK_LEVELS)),
     "supervision_type": ("Supervision type", list(SUPERVISION_TYPES)),
 }
-dimension = st.segmented_control(
-    "Break down by", list(DIMENSIONS), format_func=lambda d: DIMENSIONS[d][0], default="sex", key="equity_dimension"
+dimension = url_state.choice(  # in the link as ?by=...
+    st.segmented_control, "Break down by", list(DIMENSIONS), param="by", key="equity_dimension", default="sex",
+    format_func=lambda d: DIMENSIONS[d][0],
 ) or "sex"
 label, values = DIMENSIONS[dimension]
 
@@ -44,7 +45,8 @@ def rows_for(metric_id: str) -> pl.DataFrame:
 
 
 names: dict[str | None, str] = {v: ("Not recorded" if v is None else views.humanise(v) if dimension != "race_ethnicity" else v) for v in values}
-tabs = st.tabs([m_label for _, m_label in HEADLINE])
+tabs = url_state.tabs([m_label for _, m_label in HEADLINE], param="measure", key="equity_measure")
+url_state.show_problems()
 for tab, (metric_id, m_label) in zip(tabs, HEADLINE):
     with tab:
         overall = views.overall_row(frame, metric_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import polars as pl
 import streamlit as st
 
@@ -21,37 +23,78 @@ HEADLINE = [
 ]
 IDS = [m for m, _, _, _ in HEADLINE]
 
+def _quarter_before(label: str) -> str:
+    """``2026-Q1`` -> ``2025-Q4`` (the engine's quarter labels)."""
+    year, _, quarter = label.partition("-Q")
+    index = int(year) * 4 + int(quarter) - 2
+    return f"{index // 4}-Q{index % 4 + 1}"
+
+
 # --- tiles ------------------------------------------------------------------------------
+# Short tile labels (they must fit a sixth of the page); the full name is in each tile's help.
+TILE_LABEL = {
+    "referral_completion_rate": "Referral completion",
+    "compliance_rate": "Compliance",
+    "program_completion_rate": "Program completion",
+    "recidivism_rearrest_12m": "Rearrest (12 mo)",
+}
 current_q, previous_q = views.quarter_label(ctx.as_of), views.previous_quarter_label(ctx.as_of)
 tiles = st.columns(6)
 counts = ctx.participant_counts()
-for column, metric_id, label, words in (
-    (tiles[0], "participants_enrolled", "Enrolled", "Participants enrolled on or before the as-of date (in the period)."),
-    (tiles[1], "participants_active", "Active", "Enrolled and not exited on the as-of date."),
+quarters = ctx.periods("quarter", 2)
+# Enrolled: how many enrolled in the as-of date's quarter; Active: the head count against the last day
+# of the quarter before (the engine's counts for those dates, never arithmetic on other numbers).
+enrolled_delta = active_delta = None
+if quarters and quarters[-1][0].replace(" ", "-") == current_q:
+    _, q_start, q_end = quarters[-1]
+    in_quarter = views.overall_row(ctx.with_filters(start=q_start, end=q_end).participant_counts(),
+                                   "participants_enrolled")
+    if in_quarter is not None and not in_quarter.get("suppressed") and in_quarter.get("value") is not None:
+        enrolled_delta = f"{int(in_quarter['value']):+,} in {current_q}"
+    before = views.overall_row(ctx.with_filters(as_of=q_start - dt.timedelta(days=1)).participant_counts(),
+                               "participants_active")
+    active_delta = views.tile_delta(views.overall_row(counts, "participants_active"), before, "count")
+    if active_delta:
+        active_delta = active_delta.replace("vs previous quarter", f"vs {q_start - dt.timedelta(days=1)}")
+for column, metric_id, label, words, delta in (
+    (tiles[0], "participants_enrolled", "Enrolled",
+     ("Participants enrolled on or before the as-of date (in the period). Change: enrolled in the as-of "
+      "date's quarter."), enrolled_delta),
+    (tiles[1], "participants_active", "Active",
+     ("Enrolled and not exited on the as-of date. Change: against the head count on the last day of the "
+      "quarter before."), active_delta),
 ):
     row = views.overall_row(counts, metric_id)
-    column.metric(label, views.tile_value(row, "count", k), help=words)
+    column.metric(label, views.tile_value(row, "count", k), delta=delta, delta_color="off", help=words)
     if row is not None and row.get("suppressed"):
         column.caption(f"Fewer than {k}: withheld")
 for column, (metric_id, label, unit, colour) in zip(tiles[2:], HEADLINE):
     row = views.overall_row(frame, metric_id)
     by_quarter = {r["quarter"]: r for r in views.metric_rows(ctx.breakdown(metric_id, ("quarter",)), metric_id,
                                                              ("quarter",)).iter_rows(named=True)}
-    delta = None
-    if metric_id != "referral_completion_rate":
-        # Referral completion by referral quarter is not comparable for the latest quarter: its
-        # referrals are mostly still open, and the ones already closed are the quick declines.
-        delta = views.tile_delta(by_quarter.get(current_q), by_quarter.get(previous_q), unit)
+    # The latest quarter with a published value whose quarter before has one too: 12-month rearrest and
+    # program completion need time to be observed, and the as-of quarter's referrals are mostly still open
+    # (the closed ones are the quick declines), so referral completion starts one quarter earlier.
+    later = earlier = None
+    candidate = previous_q if metric_id == "referral_completion_rate" else current_q
+    for _ in range(8):
+        before = _quarter_before(candidate)
+        if views.tile_delta(by_quarter.get(candidate), by_quarter.get(before), unit):
+            later, earlier = candidate, before
+            break
+        candidate = before
+    delta = views.tile_delta(by_quarter.get(later), by_quarter.get(earlier), unit) if later else None
+    change = f"{later} against {earlier}" if later else "no two recent quarters with published values"
     if delta:
-        delta = delta.replace(" vs previous quarter", f" vs {previous_q}")
+        delta = delta.replace(" vs previous quarter", f" vs {earlier}" + (f" ({later})" if later != current_q else ""))
     interval = "" if row is None or row.get("suppressed") else views.format_interval(row.get("ci_low"), row.get("ci_high"))
     column.metric(
-        label,
+        TILE_LABEL[metric_id],
         views.tile_value(row, unit, k),
         delta=delta,
         delta_color=colour,  # type: ignore[arg-type]
-        help=f"95% CI {interval}; {views.display_n(row)} (numerator / N). Change: the as-of date's quarter "
-        "against the quarter before (no change shown when either quarter is suppressed or has no data).",
+        help=f"**{label}**. 95% CI {interval}; {views.display_n(row)} (numerator / N). Change: {change} "
+        "(no change shown when either quarter is suppressed or has no data).",
     )
     column.caption(
         f"Withheld: fewer than {k} people or events" if row is not None and row.get("suppressed")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import app_state, charts, views
+from dashboard import app_state, charts, url_state, views
 from dashboard import text as safe_text
 
 ctx = app_state.page_context(
@@ -33,14 +33,15 @@ app_state.show_table(summary, key="evaluation_programs_summary", metric_ids=["re
 st.caption("Each program's pilot cohort against its own comparison cohort. 'Significant' only when the two-sided "
            "z-test gives p < 0.05 and the 95% interval of the difference excludes 0.")
 
-options: list[str | None] = [None, *programs]
-program = st.selectbox(
-    "Program evaluated",
-    options,
-    format_func=lambda p: "All selected programs, pooled" if p is None
+POOLED = ""  # every selected program pooled (the default: no parameter); never a program id, which is required
+options = [POOLED, *programs]
+chosen = url_state.choice(
+    st.selectbox, "Program evaluated", options, param="evaluated", key="evaluation_program",
+    format_func=lambda p: "All selected programs, pooled" if p == POOLED
     else f"{safe_text.label_text(ctx.program_label(p))} ({safe_text.label_text(p, 40)})",
-    key="evaluation_program",
 )
+url_state.show_problems()
+program: str | None = None if chosen in (None, POOLED) else chosen
 evaluation = views.evaluation_within_view(ctx.evaluation(program), view_metrics, program)
 scope = "all selected programs pooled" if program is None else ctx.program_label(program)
 st.caption(f"Evaluated: {safe_text.markdown_text(scope)}; as of {evaluation['as_of']}.")

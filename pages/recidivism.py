@@ -7,7 +7,7 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
-from dashboard import app_state, charts, views
+from dashboard import app_state, charts, url_state, views
 from dashboard.metrics.recidivism import add_months
 
 ctx = app_state.page_context(
@@ -19,7 +19,7 @@ MEASURES = {"rearrest": "Rearrest", "reconviction": "Reconviction", "reincarcera
 WINDOWS = (6, 12, 24, 36)
 
 st.subheader("By follow-up window and cohort")
-tabs = st.tabs(list(MEASURES.values()))
+tabs = url_state.tabs(list(MEASURES.values()), param="measure", key="recidivism_measure_tab")
 all_rows = []
 for tab, (measure, label) in zip(tabs, MEASURES.items()):
     records = []
@@ -62,7 +62,9 @@ app_state.show_survival_tabs(
 )
 
 st.subheader("By release-year cohort")
-measure = st.radio("Measure", list(MEASURES), format_func=MEASURES.get, horizontal=True, key="recidivism_year_measure")
+measure = url_state.choice(st.radio, "Measure", list(MEASURES), param="year_measure", key="recidivism_year_measure",
+                           format_func=MEASURES.get, horizontal=True) or "rearrest"
+url_state.show_problems()
 ids = [f"recidivism_{measure}_{w}m" for w in WINDOWS]
 # One breakdown by year of the index date, protected with everything else this view shows of each measure.
 by_year = {

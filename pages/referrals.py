@@ -52,10 +52,17 @@ title = (
     f"{views.display_value(made_row, 'count', k)} referrals made; "
     f"{views.display_value(overall['referral_completion_rate'], 'rate', k)} of closed referrals completed"
 )
-chart = charts.funnel_chart(data, title=title, subtitle="Share: of referrals made. Completed = service completed "
-                            "(status completed); the rest are open, declined, no-show or closed unsuccessfully.",
+completed_share = views.display_value(overall["referral_completion_rate"], "rate", k)
+chart = charts.funnel_chart(data, title=title, subtitle="Bar shares are of ALL referrals made, open ones included; "
+                            f"the title's {completed_share} is of closed referrals only, so the two differ.",
                             stage_order=STAGES, min_cell_size=k, width=420)
 app_state.show_chart(chart, data, key="referrals_funnel", metric_ids=["referrals_made", *IDS])
+st.caption(
+    f"Two bases: each bar's share is of all referrals made (open ones included); the completion rate "
+    f"({completed_share}) is of closed referrals only — completed ÷ (completed + declined, no-show or closed "
+    "unsuccessfully). While referrals are still open, the Completed bar's share is lower than the rate. "
+    "Completed = service completed (status completed)."
+)
 
 st.subheader("Funnel by provider agency")
 sources = {m: frame for m in IDS} | {"referrals_made": counts}

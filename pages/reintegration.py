@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import app_state, charts, views
+from dashboard import app_state, charts, url_state, views
 
 ctx = app_state.page_context(
     "Reintegration",
@@ -51,7 +51,7 @@ for window in WINDOWS:
 
 # --- pilot against comparison, by window --------------------------------------------------------
 st.subheader("Pilot against comparison at 6 and 12 months")
-tabs = st.tabs(list(MEASURES.values()))
+tabs = url_state.tabs(list(MEASURES.values()), param="measure", key="reintegration_measure_tab")
 for tab, (measure, label) in zip(tabs, MEASURES.items()):
     records = []
     for window in WINDOWS:
@@ -103,7 +103,9 @@ for window in WINDOWS:
 # --- by program ------------------------------------------------------------------------------------
 st.subheader("By program")
 program_labels = {"program_id": dict(ctx.program_names)}
-measure = st.radio("Measure", list(MEASURES), format_func=MEASURES.get, horizontal=True, key="reintegration_measure")
+measure = url_state.choice(st.radio, "Measure", list(MEASURES), param="program_measure", key="reintegration_measure",
+                           format_func=MEASURES.get, horizontal=True) or "employment_rate"
+url_state.show_problems()
 rows = views.metric_rows(frame, f"{measure}_12m", ("program_id", "cohort"))
 if rows.height:
     data = views.chart_frame(rows, category="program_id", labels=dict(ctx.program_names), series="cohort")

@@ -12,6 +12,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -20,25 +21,16 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from dashboard import page_list
+
 CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parent.parent
-SHOTS = REPO / "test-artifacts" / "screenshots"
-PAGES = {
-    "overview": "",
-    "pilot_evaluation": "pilot_evaluation",
-    "recidivism": "recidivism",
-    "referrals": "referrals",
-    "compliance": "compliance",
-    "partnerships": "partnerships",
-    "community_policing": "community_policing",
-    "equity": "equity",
-    "data_status": "data_status",
-    "operations": "operations",
-    "community_voice": "community_voice",
-}
-
-# Pages other parts of the product add to the navigation: opened and photographed too.
-OTHER_PAGES = {name: name for name in ("data_quality", "report") if (REPO / "pages" / f"{name}.py").exists()}
+# Screenshots go to a temporary folder (printed by the tests; PARTNERSHIP_SCREENSHOTS overrides it).
+SHOTS = Path(os.environ.get("PARTNERSHIP_SCREENSHOTS") or Path(tempfile.gettempdir()) / "partnership-screenshots")
+PHONE = {"width": 390, "height": 844}
+# Every page of the one page list (dashboard/page_list.py) but the admin's access log: name -> URL path.
+PAGES = {Path(p.path).stem: p.url_path for p in page_list.PAGES if p.group in ("outcomes", "operations")}
+OTHER_PAGES = {Path(p.path).stem: p.url_path for p in page_list.PAGES if p.group in ("steward", "report")}
 
 pytestmark = [
     pytest.mark.browser,
@@ -53,36 +45,59 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from test_pages import build_sample_database
-
-    url = build_sample_database(tmp_path_factory.mktemp("browser") / "sample.duckdb")
+def _start(url: str, extra: list[str]) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     env = dict(os.environ, DATABASE_URL=url, GX_ANALYTICS_ENABLED="false")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(REPO / "streamlit_app.py"), "--server.port", str(port),
-         "--server.headless", "true", "--browser.serverAddress", "localhost", "--browser.gatherUsageStats", "false"],
+         "--server.headless", "true", "--browser.serverAddress", "localhost", "--browser.gatherUsageStats", "false",
+         *extra],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     base = f"http://localhost:{port}"
+    for _ in range(240):
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=1) as response:
+                if response.status == 200:
+                    return proc, base
+        except OSError:
+            time.sleep(0.5)
+    _stop(proc)
+    raise AssertionError("streamlit did not start within 120 s")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
     try:
-        for _ in range(120):
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=1) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            raise AssertionError("streamlit did not start within 60 s")
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="module")
+def sample_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    from test_pages import build_sample_database
+
+    return build_sample_database(tmp_path_factory.mktemp("browser") / "sample.duckdb")
+
+
+@pytest.fixture(scope="module")
+def server(sample_db: str) -> Iterator[str]:
+    proc, base = _start(sample_db, [])
+    try:
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        _stop(proc)
+
+
+@pytest.fixture(scope="module")
+def dark_server(sample_db: str) -> Iterator[str]:
+    """A second server with Streamlit's dark theme (``theme.base = "dark"``)."""
+    proc, base = _start(sample_db, ["--theme.base", "dark"])
+    try:
+        yield base
+    finally:
+        _stop(proc)
 
 
 @pytest.fixture(scope="module")
@@ -108,13 +123,13 @@ def _wait_for_app(page) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_timeout(1500)  # let Vega finish drawing the charts
 
 
-def _shoot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
+def _shoot(page, name: str, width: int = 1400) -> Path:  # type: ignore[no-untyped-def]
     SHOTS.mkdir(parents=True, exist_ok=True)
     path = SHOTS / f"{name}.png"
     block = page.get_by_test_id("stMainBlockContainer")
     # The app scrolls inside its main block: grow the window to the content so nothing is cut off.
     height = int(block.evaluate("el => el.scrollHeight")) + 200
-    page.set_viewport_size({"width": 1400, "height": max(1000, height)})
+    page.set_viewport_size({"width": width, "height": max(844 if width < 800 else 1000, height)})
     page.wait_for_timeout(800)
     block.screenshot(path=str(path))
     return path
@@ -161,3 +176,79 @@ def test_filters_from_the_url_are_applied_and_kept_across_a_link(server: str, br
     _wait_for_app(page)
     assert "cohort Pilot" in _text(page)
     _shoot(page, "compliance_filtered")
+
+
+def _key_numbers(sample_db: str) -> dict[str, list[str]]:
+    """Numbers each page must show, from the engine (formatted as the pages format them)."""
+    from dashboard import store, views
+    from dashboard.metrics.engine import participant_counts, published
+    from dashboard.metrics.tables import Filters, load_tables
+
+    engine = store.make_engine(sample_db)
+    try:
+        tables = load_tables(engine)
+    finally:
+        engine.dispose()
+    counts = published(participant_counts(tables, Filters(), min_cell_size=11))
+    enrolled = views.tile_value(views.overall_row(counts, "participants_enrolled"), "count", 11)
+    return {
+        "overview": [enrolled],
+        "data_status": [f"{tables.participants.height:,}", f"{tables.referrals.height:,}"],
+        "data_quality": ["Rows held in quarantine"],
+    }
+
+
+def _check_page(page, name: str, numbers: dict[str, list[str]]) -> str:  # type: ignore[no-untyped-def]
+    text = _text(page)
+    assert page.get_by_test_id("stException").count() == 0, name
+    assert page.get_by_test_id("stAlertContentError").count() == 0, (name, text[:500])
+    assert "Traceback" not in text, name
+    # Interactive tables draw on a canvas: their numbers are read from the tables' print copies.
+    tables = " ".join(page.locator(".pp-print-only").all_text_contents())
+    for number in numbers.get(name, []):
+        assert number in text or number in tables, (name, number)
+    return text
+
+
+@pytest.mark.parametrize("variant", ["light", "dark", "phone"])
+def test_screenshots_of_every_page_in_light_dark_and_phone_width(  # type: ignore[no-untyped-def]
+    variant: str, sample_db: str, request: pytest.FixtureRequest, browser
+) -> None:
+    base = request.getfixturevalue("dark_server" if variant == "dark" else "server")
+    width = PHONE["width"] if variant == "phone" else 1400
+    page = browser.new_page(viewport=PHONE if variant == "phone" else {"width": 1400, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    numbers = _key_numbers(sample_db)
+    for name, path in {**PAGES, **OTHER_PAGES}.items():
+        page.goto(f"{base}/{path}")
+        _wait_for_app(page)
+        text = _check_page(page, name, numbers)
+        if name in PAGES:
+            assert "Data as of 2026-06-30" in text, (variant, name)
+        shot = _shoot(page, f"{variant}_{name}", width=width)
+        assert shot.stat().st_size > 5_000
+        if variant == "dark":  # the theme really is dark: the app's background is not white
+            background = page.get_by_test_id("stApp").evaluate("el => getComputedStyle(el).backgroundColor")
+            assert background not in ("rgb(255, 255, 255)", "rgba(0, 0, 0, 0)"), background
+        page.set_viewport_size(PHONE if variant == "phone" else {"width": 1400, "height": 1000})
+    print(f"screenshots ({variant}): {SHOTS}")
+    assert not errors, errors
+
+
+def test_print_hides_the_sidebar_and_prints_every_column(server: str, sample_db: str, browser) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{server}/data_status")
+    _wait_for_app(page)
+    page.emulate_media(media="print")
+    page.wait_for_timeout(500)
+    assert not page.get_by_test_id("stSidebar").is_visible()
+    copies = page.locator(".pp-print-only")
+    assert copies.count() >= 3 and copies.first.is_visible()
+    printed = " ".join(copies.all_inner_texts())
+    for number in _key_numbers(sample_db)["data_status"]:
+        assert number in printed
+    assert "Rejected (quarantined)" in printed and "Duplicates dropped" in printed  # every column
+    _shoot(page, "print_data_status")
+    page.emulate_media(media="screen")
+    assert not copies.first.is_visible()  # on screen only the interactive table

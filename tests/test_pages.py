@@ -21,7 +21,8 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import app_state, store, views
+from dashboard import app_state, page_list, page_style, store, views, worklist
+from dashboard.contract import TABLE_NAMES
 from dashboard.evaluation import evaluate
 from dashboard.metrics.engine import compute_metrics, metric_breakdown, participant_counts, published
 from dashboard.metrics.tables import Filters, Tables, load_tables
@@ -29,18 +30,12 @@ from dashboard.metrics.tables import Filters, Tables, load_tables
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "streamlit_app.py")
 SAMPLE = REPO / "sample_data"
-PAGES = [
-    "pages/overview.py",
-    "pages/pilot_evaluation.py",
-    "pages/recidivism.py",
-    "pages/referrals.py",
-    "pages/compliance.py",
-    "pages/partnerships.py",
-    "pages/community_policing.py",
-    "pages/equity.py",
-    "pages/data_status.py",
-    "pages/reintegration.py",
-]
+# The director pages whose numbers are checked against the engine here (dashboard/page_list.py declares
+# every page once; operations pages are checked in test_operations_pages.py, data quality in
+# test_stewardship_page.py).
+PAGES = page_list.paths("outcomes")
+OVERVIEW = "pages/overview.py"
+COMPLIANCE = "pages/compliance.py"
 URL_FILTERS = {"program": "P01", "cohort": "pilot", "start": "2025-01-01"}
 FILTERS = Filters(program_ids=("P01",), cohorts=("pilot",), start=dt.date(2025, 1, 1))
 K = 11
@@ -86,10 +81,47 @@ def run_page(page: str, params: dict[str, str] | None = None) -> AppTest:
     for key, value in (params or {}).items():
         at.query_params[key] = value
     at.run()
-    if page != PAGES[0]:
+    if page != OVERVIEW:
         at.switch_page(page)
         at.run()
     return at
+
+
+def _blocks(node: object) -> Iterator[object]:
+    for child in getattr(node, "children", {}).values():
+        yield child
+        yield from _blocks(child)
+
+
+def table_by_key(at: AppTest, key: str) -> pl.DataFrame:
+    """The table a page drew under ``key`` (``app_state.show_table`` / ``page_style.table``), found by its key.
+
+    Tables sit in a container keyed ``table_<key>``; its first dataframe is the table.
+    """
+    element = _keyed(at, f"{page_style.TABLE_KEY_PREFIX}{key}", "dataframe")
+    return pl.from_pandas(element.value)  # type: ignore[attr-defined]
+
+
+def _keyed(at: AppTest, key: str, element_type: str) -> object:
+    for node in [*_blocks(at.main), *_blocks(at.sidebar)]:
+        if str(getattr(getattr(node, "proto", None), "id", "")).endswith(f"-{key}"):
+            found = [n for n in _blocks(node) if getattr(n, "type", "") == element_type]
+            assert found, f"the container {key!r} holds no {element_type}"
+            return found[0]
+    raise AssertionError(f"no {element_type} keyed {key!r} on the page")
+
+
+def chart_by_key(at: AppTest, key: str) -> list[pl.DataFrame]:
+    """The datasets of the chart a page drew with ``app_state.show_chart(..., key=key)``."""
+    return _element_frames(_keyed(at, f"chart_{key}", "vega_lite_chart"))
+
+
+def _element_frames(element: object) -> list[pl.DataFrame]:
+    spec = json.loads(element.proto.spec)  # type: ignore[attr-defined]
+    frames = [pl.from_arrow(pa.ipc.open_stream(d.data.data).read_all())
+              for d in element.proto.datasets]  # type: ignore[attr-defined]
+    frames += [pl.DataFrame(rows, infer_schema_length=None) for rows in spec.get("datasets", {}).values() if rows]
+    return frames  # type: ignore[return-value]
 
 
 def chart_frames(at: AppTest) -> list[tuple[str, list[pl.DataFrame]]]:
@@ -215,18 +247,23 @@ def _check_overview(at: AppTest, tables: Tables, filters: Filters, frame: pl.Dat
     assert shown["Active"] == views.tile_value(views.overall_row(counts, "participants_active"), "count", K)
     for metric_id, label in (
         ("referral_completion_rate", "Referral completion"),
-        ("compliance_rate", "Supervision compliance"),
+        ("compliance_rate", "Compliance"),
         ("program_completion_rate", "Program completion"),
-        ("recidivism_rearrest_12m", "12-month rearrest"),
+        ("recidivism_rearrest_12m", "Rearrest (12 mo)"),
     ):
         assert shown[label] == views.tile_value(views.overall_row(frame, metric_id), "rate", K)
-    by_program = at.dataframe[0].value
+    # Unfiltered, every tile shows a change: the sample publishes every measure in recent quarters (under
+    # filters a quarter may be suppressed, and then no change is shown).
+    deltas = {m.label: m.proto.delta for m in at.metric}
+    assert filters != Filters() or all(deltas[label] for label in ("Enrolled", "Active", "Referral completion", "Compliance",
+                                           "Program completion", "Rearrest (12 mo)")), deltas
+    by_program = table_by_key(at, "overview_by_program")
     expected = views.wide_metric_table(
         frame, [("referral_completion_rate", "Referral completion", "rate"), ("compliance_rate", "Supervision compliance", "rate"),
                 ("program_completion_rate", "Program completion", "rate"), ("recidivism_rearrest_12m", "12-month rearrest", "rate")],
         key="program_id", key_title="Program", names=_program_names(tables), min_cell_size=K,
     )
-    assert pl.from_pandas(by_program).equals(expected)
+    assert by_program.equals(expected)
     # The sample has reintegration checks: employment and housing at 12 months beside the rest.
     for metric_id, label in (("employment_rate_12m", "Employed at 12 months"),
                              ("stable_housing_rate_12m", "Stably housed at 12 months"),
@@ -248,7 +285,7 @@ def _agency_names(tables: Tables) -> dict[str, str]:
 
 def _check_evaluation(at: AppTest, tables: Tables, filters: Filters, frame: pl.DataFrame) -> None:
     evaluation = views.evaluation_within_view(evaluate(tables, filters, min_cell_size=K), frame, None)
-    rates = _with_column(chart_frames(at)[1][1], "series")  # the rearrest rates by window and cohort
+    rates = _with_column(chart_by_key(at, "evaluation_rearrest_rates"), "series")  # rearrest by window and cohort
     expected = views.evaluation_rate_frame(evaluation, "rearrest")
     assert chart_pairs(rates) == chart_pairs(expected)
     programs = list(filters.program_ids) or sorted(tables.programs["program_id"].to_list())
@@ -259,18 +296,18 @@ def _check_evaluation(at: AppTest, tables: Tables, filters: Filters, frame: pl.D
             frame, p))
         for p in programs
     ]
-    forest = _with_column(chart_frames(at)[0][1], "value")
+    forest = _with_column(chart_by_key(at, "evaluation_programs_difference"), "value")
     assert forest["value"].to_list() == views.programs_difference_frame(per_program)["value"].to_list()
-    summary = pl.from_pandas(at.dataframe[0].value)
+    summary = table_by_key(at, "evaluation_programs_summary")
     assert summary.equals(views.programs_summary_table(per_program))
-    windows = pl.from_pandas(at.dataframe[1].value)
+    windows = table_by_key(at, "evaluation_windows")
     assert windows.equals(views.evaluation_windows_table(
         evaluation, {"rearrest": "Rearrest", "reconviction": "Reconviction", "reincarceration": "Reincarceration",
                      "employment": "Employed", "stable_housing": "Stably housed"}, K))
     # Employment and stable housing (the sample has reintegration checks): rates by window and cohort.
     employed = chart_with(at, "Employed at 12 months")
     assert chart_pairs(employed) == chart_pairs(views.evaluation_rate_frame(evaluation, "employment"))
-    baseline = pl.from_pandas(at.dataframe[2].value)
+    baseline = table_by_key(at, "evaluation_baseline")
     from dashboard.evaluation import baseline_share_counts
 
     counts = baseline_share_counts(tables, filters)
@@ -290,7 +327,7 @@ def _with_column(frames: list[pl.DataFrame], column: str) -> pl.DataFrame:
 
 def _check_recidivism(at: AppTest, tables: Tables, filters: Filters, frame: pl.DataFrame) -> None:
     expected = pl.concat([views.metric_rows(frame, f"recidivism_rearrest_{w}m", ("cohort",)) for w in (6, 12, 24, 36)])
-    rates = chart_frames(at)[0][1][0]
+    rates = chart_by_key(at, "recidivism_rearrest_by_window")[0]
     assert chart_pairs(rates) == published_pairs(expected)
 
 
@@ -298,7 +335,7 @@ def _check_referrals(at: AppTest, tables: Tables, filters: Filters, frame: pl.Da
     from dashboard.metrics.engine import referral_counts
 
     made = views.overall_row(published(referral_counts(tables, filters, min_cell_size=K)), "referrals_made")
-    funnel = {r["stage"]: r for r in _with_column(chart_frames(at)[0][1], "stage").iter_rows(named=True)}
+    funnel = {r["stage"]: r for r in _with_column(chart_by_key(at, "referrals_funnel"), "stage").iter_rows(named=True)}
     assert funnel["Referrals made"]["count"] == (None if made["suppressed"] else int(made["denominator"]))
     completed = views.overall_row(frame, "referral_completion_rate")
     assert funnel["Completed"]["count"] == (None if completed["suppressed"] else completed["numerator"])
@@ -325,7 +362,7 @@ def _check_referrals(at: AppTest, tables: Tables, filters: Filters, frame: pl.Da
 
 def _check_compliance(at: AppTest, tables: Tables, filters: Filters, frame: pl.DataFrame) -> None:
     rows = views.metric_rows(frame, "compliance_rate", ("agency_id",))
-    assert chart_pairs(chart_frames(at)[0][1][0]) == published_pairs(rows)
+    assert chart_pairs(chart_by_key(at, "compliance_by_agency")[0]) == published_pairs(rows)
     violations = views.metric_rows(frame, "violation_rate_per_100_pm", ("agency_id",))
     shown = chart_with(at, "overall")
     assert [round(v, 9) for v in sorted(shown.filter(~pl.col("suppressed"))["value"].drop_nulls())] == [
@@ -397,7 +434,7 @@ def _check_policing(at: AppTest, tables: Tables, filters: Filters, frame: pl.Dat
     shown = {m.label: m.value for m in at.metric}
     assert shown["Diverted from arrest"] == views.display_value(overall, "rate", K)
     rows = views.metric_rows(frame, "police_diversion_rate", ("agency_id",))
-    assert chart_pairs(chart_frames(at)[0][1][0]) == published_pairs(rows)
+    assert chart_pairs(chart_by_key(at, "policing_diversion_by_agency")[0]) == published_pairs(rows)
     from dashboard.metrics import partnerships as P
 
     co_overall = views.overall_row(published(P.co_responder_share(tables, filters, min_cell_size=K)), P.CO_RESPONDER_SHARE)
@@ -419,22 +456,29 @@ def _check_equity(at: AppTest, tables: Tables, filters: Filters, frame: pl.DataF
         published(metric_breakdown(tables, filters, "referral_completion_rate", ["sex"], min_cell_size=K)),
         "referral_completion_rate", ("sex",),
     )
-    assert chart_pairs(chart_frames(at)[0][1][0]) == published_pairs(rows)
-    table = pl.from_pandas(at.dataframe[0].value)
+    assert chart_pairs(chart_by_key(at, "equity_referral_completion_rate_sex")[0]) == published_pairs(rows)
+    table = table_by_key(at, "equity_referral_completion_rate_sex_table")
     assert table["Rate"].to_list() == [views.display_value(r, "rate", K) for r in rows.iter_rows(named=True)]
 
 
 def _check_status(at: AppTest, tables: Tables, filters: Filters, frame: pl.DataFrame) -> None:
-    runs = pl.from_pandas(at.dataframe[0].value)
+    runs = table_by_key(at, "data_status_runs")
     assert runs.height == tables.load_runs.height
-    shown = [pl.from_pandas(d.value) for d in at.dataframe]
-    counts = next(f for f in shown if f.columns == ["Table", "Rows"])
-    assert dict(counts.iter_rows()) == {name: getattr(tables, name).height for name in counts["Table"]}
-    files = next(f for f in shown if "Rejected (quarantined)" in f.columns)
+    # Table names in words (from the contract), counts with thousands separators.
+    counts = table_by_key(at, "data_status_counts")
+    assert counts.columns == ["Table", "Rows"]
+    assert dict(counts.iter_rows()) == {
+        worklist.table_label(name): f"{getattr(tables, name).height:,}" for name in TABLE_NAMES
+    }
+    files = table_by_key(at, "data_status_files")
     # One load of the sample extract: every file's loaded rows are the table's rows.
     assert {r["Table"]: r["Loaded"] for r in files.iter_rows(named=True)} == {
-        name: getattr(tables, name).height for name in files["Table"]
+        worklist.table_label(name): f"{getattr(tables, name).height:,}" for name in TABLE_NAMES
+        if worklist.table_label(name) in files["Table"].to_list()
     }
+    assert any("," in v for v in counts["Rows"].to_list())  # the sample's larger tables: separators shown
+    # no link from the page to itself
+    assert not [link for link in at.get("page_link") if "data_status" in str(link.proto.page)]
 
 
 def _check_reintegration(at: AppTest, tables: Tables, filters: Filters, frame: pl.DataFrame) -> None:
@@ -448,9 +492,9 @@ def _check_reintegration(at: AppTest, tables: Tables, filters: Filters, frame: p
         assert shown[label] == views.tile_value(views.overall_row(frame, metric_id), "rate", K)
     # First tab: employment by window and cohort, the engine's rows.
     expected = pl.concat([views.metric_rows(frame, f"employment_rate_{w}m", ("cohort",)) for w in (6, 12)])
-    assert chart_pairs(chart_frames(at)[0][1][0]) == published_pairs(expected)
+    assert chart_pairs(chart_by_key(at, "reintegration_employment_rate_by_window")[0]) == published_pairs(expected)
     # Coverage beside every rate: the everyone-and-cohort table at 6 months.
-    table = pl.from_pandas(at.dataframe[0].value)
+    table = table_by_key(at, "reintegration_cohorts_6m")
     rates = [("employment_rate_6m", "Employed at 6 months"), ("stable_housing_rate_6m", "Stably housed at 6 months")]
     coverage = ("reintegration_check_coverage_6m", "Check coverage at 6 months")
     cohorts = views.rates_with_coverage_table(frame, rates, coverage, by=("cohort",), key_titles={"cohort": "Cohort"},
@@ -486,7 +530,7 @@ CHECKS = {
 
 def test_filters_survive_page_switches_and_widget_changes(sample_url: str, tables: Tables, use_db) -> None:
     use_db(sample_url)
-    at = run_page(PAGES[0], {"program": "P02"})
+    at = run_page(OVERVIEW, {"program": "P02"})
     assert at.multiselect(key="filter_program").value == ["P02"]
     at.multiselect(key="filter_risk").set_value(["high"]).run()
     assert at.query_params["risk"] == "high"
@@ -495,7 +539,7 @@ def test_filters_survive_page_switches_and_widget_changes(sample_url: str, table
     assert at.query_params["program"] == "P02" and at.query_params["risk"] == "high"
     frame = engine_metrics(tables, Filters(program_ids=("P02",), risk_levels=("high",)))
     rows = views.metric_rows(frame, "compliance_rate", ("agency_id",))
-    assert chart_pairs(chart_frames(at)[0][1][0]) == published_pairs(rows)
+    assert chart_pairs(chart_by_key(at, "compliance_by_agency")[0]) == published_pairs(rows)
 
 
 # --- no data ----------------------------------------------------------------------
@@ -505,7 +549,7 @@ def _no_data_text(at: AppTest) -> str:
     return " ".join([m.value for m in at.markdown] + [w.value for w in at.warning] + [e.value for e in at.error])
 
 
-@pytest.mark.parametrize("page", [PAGES[0], PAGES[4]])
+@pytest.mark.parametrize("page", [OVERVIEW, COMPLIANCE])
 def test_empty_database_says_how_to_load(page: str, tmp_path: Path, use_db) -> None:
     engine = store.make_engine(f"duckdb:///{tmp_path / 'empty.duckdb'}")
     store.create_schema(engine)
@@ -519,7 +563,7 @@ def test_empty_database_says_how_to_load(page: str, tmp_path: Path, use_db) -> N
 
 def test_database_without_tables_says_how_to_load(tmp_path: Path, use_db) -> None:
     use_db(f"duckdb:///{tmp_path / 'bare.duckdb'}")
-    at = run_page(PAGES[0])
+    at = run_page(OVERVIEW)
     assert not at.exception
     text = _no_data_text(at)
     assert "has no dashboard tables yet" in text and "partnership-dashboard load DIR" in text
@@ -527,7 +571,7 @@ def test_database_without_tables_says_how_to_load(tmp_path: Path, use_db) -> Non
 
 def test_unreachable_database_says_what_to_check(use_db) -> None:
     use_db("postgresql://postgres@127.0.0.1:9/nowhere")  # port 9 (discard): nothing listens
-    at = run_page(PAGES[0])
+    at = run_page(OVERVIEW)
     assert not at.exception
     text = _no_data_text(at)
     assert "cannot open its database" in text and "DATABASE_URL" in text
@@ -565,7 +609,7 @@ def test_pages_on_postgresql_show_the_same_numbers(page: str, postgres_sample_ur
 
 def test_bad_link_values_are_ignored_with_a_message(sample_url: str, use_db) -> None:
     use_db(sample_url)
-    at = run_page(PAGES[0], {"program": "NOPE", "cohort": "control", "start": "2025/01/01"})
+    at = run_page(OVERVIEW, {"program": "NOPE", "cohort": "control", "start": "2025/01/01"})
     assert_clean(at)
     assert len(at.sidebar.warning) == 1  # one message lists everything ignored
     # The message is Markdown with every link value escaped; read it as the viewer does.
@@ -644,7 +688,47 @@ def test_without_reintegration_checks_the_pages_say_so(version_1_url: str, use_d
     assert_clean(at)
     assert any("No reintegration checks are loaded yet" in i.value for i in at.info)
     assert not at.metric
-    overview = run_page(PAGES[0])
+    overview = run_page(OVERVIEW)
     assert_clean(overview)
     assert "Employment and housing at 12 months" not in [h.value for h in overview.subheader]
     assert "Employed at 12 months" not in {m.label for m in overview.metric}
+
+
+# --- a page's own view choices in the link (dashboard/url_state.py) ----------------------------
+
+
+def _open_with_view(page: str, params: dict[str, str]) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page(page)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    return at
+
+
+def test_a_link_reopens_the_equity_breakdown_and_measure(sample_url: str, use_db) -> None:
+    use_db(sample_url)
+    at = _open_with_view("pages/equity.py", {"by": "race_ethnicity", "measure": "Supervision compliance"})
+    assert_clean(at)
+    assert at.segmented_control(key="equity_dimension").value == "race_ethnicity"
+    assert at.session_state["equity_measure"] == "Supervision compliance"
+    assert at.query_params["by"] == "race_ethnicity" and at.query_params["measure"] == "Supervision compliance"
+    # the breakdown shown is the linked one
+    table_by_key(at, "equity_compliance_rate_race_ethnicity_table")
+    # changing the breakdown writes it back; the default leaves the link
+    at.segmented_control(key="equity_dimension").set_value("sex").run()
+    assert "by" not in at.query_params
+
+
+def test_unknown_view_choices_in_a_link_give_one_message(sample_url: str, use_db) -> None:
+    use_db(sample_url)
+    at = _open_with_view("pages/equity.py", {"by": "eye_colour", "measure": "](javascript:alert(1))"})
+    assert_clean(at)
+    messages = [w.value for w in at.warning if w.value.startswith("Ignored from the link")]
+    assert len(messages) == 1
+    shown = re.sub(r"\\(.)", r"\1", messages[0])
+    assert "by=eye_colour is not one of" in shown and "measure=](javascript:alert(1)) is not one of" in shown
+    assert "](" not in messages[0]  # escaped: the value is text, never a link
+    assert at.segmented_control(key="equity_dimension").value == "sex"
+    assert "by" not in at.query_params and "measure" not in at.query_params

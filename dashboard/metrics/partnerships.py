@@ -47,9 +47,9 @@ from dashboard.metrics.suppression import (
     primary_suppressed,
 )
 from dashboard.metrics.tables import Filters, Tables, resolve_as_of
+from dashboard.settings import DEFAULT_MIN_CELL_SIZE
 from dashboard.stats import wilson_interval
 
-DEFAULT_MIN_CELL_SIZE = 11
 
 # --- referral outcomes and ages -----------------------------------------------------
 
