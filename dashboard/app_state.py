@@ -245,14 +245,15 @@ def _operations_view(
 
 @st.cache_resource(max_entries=32, show_spinner=False)
 def _evaluation(
-    url: str, run_key: str, filters_key: str, k: int, program_id: str | None, _filters: Filters
+    url: str, run_key: str, filters_key: str, k: int, program_id: str | None,
+    measures: tuple[str, ...] | None, _filters: Filters,
 ) -> dict[str, Any]:
     from dashboard.evaluation import evaluate
 
     filters = _filters
     if program_id is not None and filters.program_ids:
         filters = dataclasses.replace(filters, program_ids=())
-    return evaluate(_tables(url, run_key), filters, program_id=program_id, min_cell_size=k)
+    return evaluate(_tables(url, run_key), filters, program_id=program_id, measures=measures, min_cell_size=k)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -288,10 +289,16 @@ class PageContext:
     def _key(self) -> tuple[str, str, str, int]:
         return self.url, self.status.run_key, repr(self.filters), self.min_cell_size
 
-    def metrics(self) -> pl.DataFrame:
-        """``compute_metrics`` for the shared filters, suppressed numbers blanked."""
+    def metrics(self, metric_ids: Sequence[str] | None = None) -> pl.DataFrame:
+        """``compute_metrics`` for the shared filters, suppressed numbers blanked.
+
+        ``metric_ids``: only these metrics (a page asks for the ones it shows). Their rows are
+        exactly those of the full output: each metric is computed and suppressed on its own.
+        """
         url, run, fkey, k = self._key
-        return _metrics(url, run, fkey, k, self.filters)
+        if metric_ids is None:
+            return _metrics(url, run, fkey, k, self.filters)
+        return _metrics_subset(url, run, fkey, k, tuple(sorted(set(metric_ids))), self.filters)
 
     def breakdown(self, metric_id: str, by: Sequence[str]) -> pl.DataFrame:
         """``metric_breakdown(metric_id, by)`` (overall row first, then the cells), suppressed numbers blanked."""
@@ -370,9 +377,11 @@ class PageContext:
         frame = getattr(self.tables, table, None)
         return frame is not None and frame.height > 0
 
-    def evaluation(self, program_id: str | None) -> dict[str, Any]:
+    def evaluation(self, program_id: str | None, measures: Sequence[str] | None = None) -> dict[str, Any]:
+        """``evaluate`` for one program (None: pooled); ``measures``: only these (default all)."""
         url, run, fkey, k = self._key
-        return _evaluation(url, run, fkey, k, program_id, self.filters)
+        chosen = tuple(measures) if measures else None
+        return _evaluation(url, run, fkey, k, program_id, chosen, self.filters)
 
     def baseline_counts(self, program_id: str | None) -> dict[str, dict[str, tuple[int, int]]]:
         """The counts behind :meth:`evaluation`'s baseline shares, for ``views.baseline_table``."""

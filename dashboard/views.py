@@ -463,6 +463,7 @@ LIMITATIONS_NOTE = (
 # ``views.<name>`` (looked up on first use, so those modules can import this one).
 
 _MOVED: dict[str, str] = {
+    "EVALUATION_VIEW_METRICS": "dashboard.views_evaluation",
     "BINARY_SHARES": "dashboard.views_evaluation",
     "COVARIATE_WORDS": "dashboard.views_evaluation",
     "WWC_WORDS": "dashboard.views_evaluation",

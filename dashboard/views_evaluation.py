@@ -11,6 +11,8 @@ from typing import Any
 
 import polars as pl
 
+from dashboard.metrics.recidivism import MEASURES, WINDOWS_MONTHS, metric_id
+
 from dashboard.views import (
     DEFAULT_MIN_CELL_SIZE,
     UNASSIGNED,
@@ -27,6 +29,9 @@ from dashboard.views import (
     suppression_label,
 )
 
+
+EVALUATION_VIEW_METRICS: tuple[str, ...] = tuple(metric_id(m, w) for m in MEASURES for w in WINDOWS_MONTHS)
+"""The ``metrics`` rows :func:`evaluation_within_view` reads: the recidivism rates."""
 
 # --- wide tables and evaluation frames ------------------------------------------------
 
