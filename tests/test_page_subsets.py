@@ -25,6 +25,9 @@ PAGE_METRICS = {
     "referrals": ["referral_acceptance_rate", "median_days_to_service", "referral_completion_rate"],
     "pilot_evaluation": list(EVALUATION_VIEW_METRICS),
     "coverage": ["reintegration_check_coverage_12m"],
+    "community_policing": ["police_diversion_rate"],
+    "equity": ["referral_completion_rate", "compliance_rate", "program_completion_rate",
+               "recidivism_rearrest_12m", "employment_rate_12m", "stable_housing_rate_12m"],
 }
 SETTINGS = [
     Filters(as_of=AS_OF),
