@@ -55,8 +55,8 @@ def test_page_metrics_equal_the_full_output(tables: Tables, filters: Filters, pa
 @pytest.mark.parametrize("program", [None, "P01", "P04"])
 @pytest.mark.parametrize("filters", SETTINGS[:3], ids=range(3))
 def test_rearrest_only_evaluation_equals_the_full_one(tables: Tables, filters: Filters, program: str | None) -> None:
-    if program is not None and filters.program_ids and program not in filters.program_ids:
-        pytest.skip("a program outside the program filter is refused")
+    if program is not None and filters.program_ids:
+        program = filters.program_ids[0]  # a program outside the program filter is refused
     full = evaluate(tables, filters, program_id=program, min_cell_size=11)
     rearrest = evaluate(tables, filters, program_id=program, measures=("rearrest",), min_cell_size=11)
     assert rearrest["windows"] == [w for w in full["windows"] if w["measure"] == "rearrest"]
