@@ -1,30 +1,35 @@
-"""Time the metric engine at scale and print the results as text.
+"""Time the ``metrics`` command at scale against the DuckDB-SQL reference, with peak memory.
 
 Usage (from the repository root)::
 
-    python bench/bench_metrics.py [--participants 1000000] [--repeat 3] [--db]
+    python bench/bench_metrics.py [--participants 1000000] [--db URL] [--repeat 3]
+    python bench/bench_metrics.py --engine [--participants 1000000] [--repeat 3]
 
-Builds the synthetic extract in memory with ``dashboard.sample.generate_tables``
-(the same generator as the demo data), then times, each ``--repeat`` times:
+Default: the seeded sample of ``--participants`` is built once into
+``.bench-data/sample-N.duckdb`` (or ``--db`` names a loaded database), then,
+each ``--repeat`` times and each in a fresh child process (so its peak
+resident memory, ``ru_maxrss``, is its own):
 
-- ``compute_metrics``: every metric, every grouping, suppression on (k = 11);
-- ``metrics_json``: the full ``metrics --format json`` document;
-- ``compute_metrics`` with a period and a program filter;
-- three dashboard breakdowns (violation rate by quarter, referral completion
-  by service type, 12-month rearrest by risk level);
+- ``cli``: ``partnership-dashboard metrics --db URL --format json`` (every
+  metric, every grouping, suppression on; output to /dev/null);
+- ``sql``: the second implementation of docs/metrics.md in DuckDB SQL
+  (``tests/test_metrics_sql.py``: the metrics of its section 3, every
+  grouping) run inside the DuckDB file, for the same as-of date (DuckDB only).
 
-and, with ``--db``, loading the frames into an embedded DuckDB file and reading
-them back with ``load_tables`` (the CLI's start-up cost). Nothing here asserts a
-time; the numbers go into docs by hand.
+``--engine`` instead times the engine functions on frames generated in
+memory (``compute_metrics``, ``metrics_json``, a filtered run, three
+breakdowns). Nothing here asserts a time; the numbers go into
+docs/performance.md by hand, beside the machine and the load average.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import platform
-import resource
+import json
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -32,7 +37,72 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-AS_OF = dt.date(2026, 6, 30)
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "bench"))
+
+from bench_common import AS_OF, machine_line, prepare_database  # noqa: E402
+
+# Run in a child: the SQL reference of tests/test_metrics_sql.py, over the tables in the DuckDB file itself
+# (its ``register`` of in-memory frames becomes a no-op, so the queries read the stored tables).
+_SQL_CHILD = """
+import sys, time, types, datetime as dt
+sys.path.insert(0, {tests!r})
+import duckdb
+import test_metrics_sql as ref
+from dashboard.metrics.tables import Filters
+
+class _Connection:
+    def __init__(self, con):
+        self._con = con
+    def register(self, *args):
+        pass
+    def execute(self, *args):
+        return self._con.execute(*args)
+    def close(self):
+        self._con.close()
+
+real_connect = duckdb.connect
+ref.duckdb = types.SimpleNamespace(connect=lambda: _Connection(real_connect({path!r}, read_only=True)))
+tables = types.SimpleNamespace(**{{name: types.SimpleNamespace(to_arrow=lambda: None) for name in (
+    "participants", "referrals", "supervision_events", "violations", "recidivism_events", "police_contacts")}})
+start = time.perf_counter()
+rows = ref.sql_metrics(tables, Filters(as_of=dt.date.fromisoformat({as_of!r})))
+print(len(rows), file=sys.stderr)
+"""
+
+
+def _child(command: list[str]) -> tuple[float, float]:
+    """(seconds, peak resident MB) of one child process; its output goes to /dev/null."""
+    env = {**os.environ, "GX_ANALYTICS_ENABLED": "false"}
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    if status != 0:
+        raise SystemExit(f"{command[:4]} failed: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def _report(label: str, runs: list[tuple[float, float]]) -> None:
+    seconds = [s for s, _ in runs]
+    peaks = [m for _, m in runs]
+    print(f"{label:<44} median {statistics.median(seconds):7.2f} s (min {min(seconds):.2f})   "
+          f"peak RSS median {statistics.median(peaks):,.0f} MB   n={len(runs)}", flush=True)
+
+
+def command_line(args: argparse.Namespace) -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.db or prepare_database(args.participants, Path(tmp))
+        print(machine_line())
+        print(f"database: {url.split('@')[-1]}")
+        cli = [sys.executable, "-m", "dashboard.cli", "metrics", "--db", url, "--format", "json"]
+        _report("metrics CLI (every metric, k=11, JSON)", [_child(cli) for _ in range(args.repeat)])
+        if url.startswith("duckdb:///"):
+            code = _SQL_CHILD.format(tests=str(REPO / "tests"), path=url.split(":///", 1)[1], as_of=AS_OF.isoformat())
+            sql = [sys.executable, "-c", code]
+            _report("DuckDB-SQL reference (section 3 metrics)", [_child(sql) for _ in range(args.repeat)])
+        print(machine_line())
+    return 0
 
 
 def _time(label: str, fn: Callable[[], Any], repeat: int) -> Any:
@@ -46,24 +116,20 @@ def _time(label: str, fn: Callable[[], Any], repeat: int) -> Any:
     return result
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--participants", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--db", action="store_true", help="also time load into DuckDB and load_tables")
-    args = parser.parse_args(argv)
+def engine(args: argparse.Namespace) -> int:
+    """The engine on frames generated in memory (no database)."""
+    import resource
 
     from dashboard.metrics.engine import compute_metrics, metric_breakdown, metrics_json
     from dashboard.metrics.tables import Filters, Tables
     from dashboard.sample import generate_tables
 
-    print(f"python {platform.python_version()} on {platform.machine()}, {args.participants:,} participants")
+    print(machine_line())
     t0 = time.perf_counter()
     frames = generate_tables(participants=args.participants, seed=42, as_of=AS_OF)
     tables = Tables.from_frames(**frames)
     rows = {k: v.height for k, v in frames.items()}
-    print(f"{'generate the extract in memory':<58} {time.perf_counter() - t0:7.2f} s   rows: {rows}", flush=True)
-
+    print(f"{'generate the extract in memory':<58} {time.perf_counter() - t0:7.2f} s   rows: {json.dumps(rows)}")
     everything = Filters(as_of=AS_OF)
     out = _time("compute_metrics (all metrics, all groupings, k=11)",
                 lambda: compute_metrics(tables, everything), args.repeat)
@@ -73,31 +139,22 @@ def main(argv: list[str] | None = None) -> int:
     filtered = Filters(as_of=AS_OF, start=dt.date(2024, 1, 1), end=dt.date(2025, 12, 31), program_ids=(program,))
     _time("compute_metrics with period 2024-2025 and one program", lambda: compute_metrics(tables, filtered),
           args.repeat)
-    _time("breakdown: violation rate by quarter",
-          lambda: metric_breakdown(tables, everything, "violation_rate_per_100_pm", ["quarter"]), args.repeat)
-    _time("breakdown: referral completion by service type",
-          lambda: metric_breakdown(tables, everything, "referral_completion_rate", ["service_type"]), args.repeat)
-    _time("breakdown: 12-month rearrest by risk level",
-          lambda: metric_breakdown(tables, everything, "recidivism_rearrest_12m", ["risk_level"]), args.repeat)
-
-    if args.db:
-        from dashboard import store
-        from dashboard.metrics.tables import load_tables
-
-        with tempfile.TemporaryDirectory() as tmp:
-            engine = store.make_engine(f"duckdb:///{Path(tmp) / 'bench.duckdb'}")
-            store.create_schema(engine)
-            t0 = time.perf_counter()
-            with engine.begin() as conn:
-                for name, frame in frames.items():
-                    store.bulk_upsert(conn, name, frame)
-            print(f"{'write the frames to DuckDB (bulk_upsert)':<58} {time.perf_counter() - t0:7.2f} s", flush=True)
-            _time("load_tables from DuckDB", lambda: load_tables(engine), args.repeat)
-            engine.dispose()
-
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak resident memory {peak_mb:,.0f} MB")
+    for metric, by in (("violation_rate_per_100_pm", "quarter"), ("referral_completion_rate", "service_type"),
+                       ("recidivism_rearrest_12m", "risk_level")):
+        _time(f"breakdown: {metric} by {by}",
+              lambda m=metric, b=by: metric_breakdown(tables, everything, m, [b]), args.repeat)
+    print(f"peak resident memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--participants", type=int, default=1_000_000)
+    parser.add_argument("--db", default=None, help="a loaded database (URL) instead of the seeded sample")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--engine", action="store_true", help="time the engine on in-memory frames instead")
+    args = parser.parse_args(argv)
+    return engine(args) if args.engine else command_line(args)
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,217 +42,13 @@ import sqlalchemy as sa
 import streamlit as st
 
 from dashboard import settings as _settings
-from dashboard import arguments, store, views
+from dashboard import store, views
 from dashboard import text as safe_text
-from dashboard.contract import COHORTS, RISK_LEVELS, SUPERVISION_TYPES
-from dashboard.metrics.partnerships import VIEW_DEFINITIONS
+from dashboard.app_links import describe_filters
 from dashboard.metrics.tables import Filters, Tables, load_tables, resolve_as_of
 
 MIN_CELL_SIZE = _settings.min_cell_size()  # k: 11 unless the configuration file says otherwise
 STATUS_TTL_SECONDS = 5
-
-# URL parameter -> Filters field (list-valued; repeated keys in the URL).
-LIST_PARAMS: dict[str, str] = {
-    "program": "program_ids",
-    "agency": "agency_ids",
-    "cohort": "cohorts",
-    "risk": "risk_levels",
-    "supervision": "supervision_types",
-}
-DATE_PARAMS: dict[str, str] = {"start": "start", "end": "end", "as_of": "as_of"}
-FILTER_PARAMS: tuple[str, ...] = (*LIST_PARAMS, *DATE_PARAMS)
-WIDGET_PREFIX = "filter_"
-ID_PARAMS: frozenset[str] = frozenset({"program", "agency"})
-"""List parameters holding partner ids: read only as repeated keys, never split on commas."""
-
-EARLIEST_LINK_DATE = arguments.EARLIEST_AS_OF
-"""The earliest date a link (or a date widget) may set: old studies stay reachable. The same bound as
-the command line's ``--as-of`` and the extract's manifest."""
-AS_OF_MARGIN_DAYS = arguments.AS_OF_MARGIN.days
-"""A link's as-of date may be at most this many days after today, as on the command line."""
-PERIOD_YEARS_AHEAD = 10
-"""A period may end at most this many years after today (planned fiscal years)."""
-MAX_LINK_VALUES = 200
-"""Filter values read from one link; the rest are ignored with one message."""
-MAX_LINK_CHARS = 8_000
-"""Characters of filter values read from one link; the rest are ignored with one message."""
-MAX_PROBLEMS_SHOWN = 8
-"""Problems with a link listed one by one; more are counted."""
-LINK_TOO_LONG_PARAM = "link_too_long"
-"""Set by the browser (see :data:`_LINK_TOO_LONG_SCRIPT`) when Streamlit dropped the whole query string."""
-
-# Streamlit drops a query string of more than 1,000 parameters or 512 Ki characters before any
-# script sees it (streamlit.runtime.state.query_params.sanitize_query_string): the page would
-# silently show no filters. This script, sent only when the page received no parameter at all,
-# looks at the address in the browser; when it is over those limits it reopens the page with
-# one short parameter saying so, which :func:`link_problems` turns into a message.
-_LINK_TOO_LONG_SCRIPT = """<script>
-(() => {
-  const query = window.location.search.replace(/^\\?/, "");
-  if (!query) return;
-  const fields = query.split("&").length;
-  if (fields <= 1000 && query.length <= 512 * 1024) return;
-  const url = new URL(window.location.href);
-  url.search = "?link_too_long=" + fields + "-" + query.length;
-  window.location.replace(url.toString());
-})();
-</script>"""
-
-ENUM_OPTIONS: dict[str, tuple[str, ...]] = {
-    "cohort": COHORTS,
-    "risk": RISK_LEVELS,
-    "supervision": SUPERVISION_TYPES,
-}
-
-
-# --- filters <-> URL (pure) -------------------------------------------------------------
-
-
-def _parse_date(text: str | None) -> dt.date | None:
-    if not text:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        return None
-
-
-def latest_as_of(today: dt.date | None = None) -> dt.date:
-    """The latest as-of date a link or the as-of widget accepts: today plus a small margin."""
-    return arguments.latest_as_of(today)
-
-
-def latest_period_date(today: dt.date | None = None) -> dt.date:
-    """The latest period end a link or the period widgets accept (the end of a year ahead)."""
-    return dt.date((today or dt.date.today()).year + PERIOD_YEARS_AHEAD, 12, 31)
-
-
-def _shown(value: str) -> str:
-    """A link value as quoted in a message (one line, shortened)."""
-    return safe_text.shorten(value, 40)
-
-
-def _capped(params: Mapping[str, Sequence[str]]) -> tuple[dict[str, list[str]], list[str]]:
-    """The filter values of a link up to :data:`MAX_LINK_VALUES` values and :data:`MAX_LINK_CHARS`
-    characters, and one problem naming what was left out."""
-    kept: dict[str, list[str]] = {}
-    count = chars = dropped = 0
-    for param in FILTER_PARAMS:
-        for value in params.get(param, ()):
-            value = str(value)
-            if count < MAX_LINK_VALUES and chars + len(value) <= MAX_LINK_CHARS:
-                kept.setdefault(param, []).append(value)
-                count += 1
-                chars += len(value)
-            else:
-                dropped += 1
-    if not dropped:
-        return kept, []
-    total = sum(len(params.get(p, ())) for p in FILTER_PARAMS)
-    message = (
-        f"the link holds {total:,} filter value{'s' if total != 1 else ''}; {count:,} read, {dropped:,} ignored "
-        f"(a link may hold at most {MAX_LINK_VALUES:,} values and {MAX_LINK_CHARS:,} characters of them)"
-    )
-    return kept, [message]
-
-
-def filters_from_params(
-    params: Mapping[str, Sequence[str]], today: dt.date | None = None
-) -> tuple[Filters, list[str]]:
-    """Filters from URL parameters, and the problems found (ignored values).
-
-    ``params`` maps a parameter to its values (repeated keys). Cohort, risk
-    and supervision values may also be one comma-separated value (they never
-    contain a comma); program and agency ids are taken whole, so an id with a
-    comma round-trips (see :func:`resolve_ids` for old comma-joined links).
-    Dates that are not dates, or outside :data:`EARLIEST_LINK_DATE` to
-    :func:`latest_as_of` (as-of) / :func:`latest_period_date` (period), are
-    ignored with a message; a period whose start is after its end is dropped.
-    Values beyond :data:`MAX_LINK_VALUES` / :data:`MAX_LINK_CHARS` are ignored
-    with one message.
-    """
-    params, problems = _capped(params)
-    values: dict[str, Any] = {}
-    for param, field_name in LIST_PARAMS.items():
-        items = [str(item) for item in params.get(param, ())]
-        raw = items if param in ID_PARAMS else [v for item in items for v in item.split(",")]
-        allowed = ENUM_OPTIONS.get(param)
-        kept = []
-        for value in raw:
-            value = value.strip() if param not in ID_PARAMS else value
-            if not value.strip():
-                continue
-            if allowed and value not in allowed:
-                problems.append(f"{param}={_shown(value)} is not one of {', '.join(allowed)}")
-                continue
-            kept.append(value)
-        values[field_name] = tuple(dict.fromkeys(kept))
-    for param, field_name in DATE_PARAMS.items():
-        items = list(params.get(param, ()))
-        text = items[-1] if items else None
-        parsed = _parse_date(text)
-        if text and parsed is None:
-            problems.append(f"{param}={_shown(text)} is not a date written YYYY-MM-DD")
-        if parsed is not None and param == "as_of" and parsed > latest_as_of(today):
-            problems.append(
-                f"as_of={parsed} is in the future (the latest as-of date accepted is {latest_as_of(today)}, "
-                f"today plus {AS_OF_MARGIN_DAYS} day{'s' if AS_OF_MARGIN_DAYS != 1 else ''}); showing the as-of date of the latest load instead"
-            )
-            parsed = None
-        elif parsed is not None and parsed > latest_period_date(today):
-            problems.append(f"{param}={parsed} is after {latest_period_date(today)}, the latest period date "
-                            "accepted; ignored")
-            parsed = None
-        elif parsed is not None and parsed < EARLIEST_LINK_DATE:
-            problems.append(f"{param}={parsed} is before {EARLIEST_LINK_DATE}, the earliest date accepted; ignored")
-            parsed = None
-        values[field_name] = parsed
-    if values["start"] and values["end"] and values["start"] > values["end"]:
-        problems.append(f"the period starts ({values['start']}) after it ends ({values['end']}); period ignored")
-        values["start"] = values["end"] = None
-    return Filters(**values), problems
-
-
-def params_from_filters(filters: Filters) -> dict[str, list[str]]:
-    """The URL parameters of ``filters`` (only those that are set)."""
-    out: dict[str, list[str]] = {}
-    for param, field_name in LIST_PARAMS.items():
-        values = [v for v in getattr(filters, field_name) if v is not None]
-        if values:
-            out[param] = list(values)
-    for param, field_name in DATE_PARAMS.items():
-        value = getattr(filters, field_name)
-        if value is not None:
-            out[param] = [value.isoformat()]
-    return out
-
-
-def describe_filters(
-    filters: Filters,
-    program_names: Mapping[str, str],
-    agency_names: Mapping[str, str],
-    name_text: Callable[[object], str] = safe_text.shorten,
-) -> str:
-    """The filters in words, for captions and chart subtitles.
-
-    Each program or agency name goes through ``name_text``: shortened plain
-    text by default; pass ``dashboard.text.markdown_text`` for a caption.
-    """
-    parts = []
-    if filters.program_ids:
-        parts.append("program " + ", ".join(name_text(program_names.get(p, p)) for p in filters.program_ids))
-    if filters.agency_ids:
-        parts.append("agency " + ", ".join(name_text(agency_names.get(a, a)) for a in filters.agency_ids))
-    for label, values in (
-        ("cohort", filters.cohorts),
-        ("risk", filters.risk_levels),
-        ("supervision", filters.supervision_types),
-    ):
-        if values:
-            parts.append(f"{label} " + ", ".join(views.humanise(v) for v in values))
-    if filters.start or filters.end:
-        parts.append(f"period {filters.start or 'start'} to {filters.end or 'as-of'}")
-    return "; ".join(parts) if parts else "all programs, agencies and participants"
 
 
 # --- database status ---------------------------------------------------------------------
@@ -449,14 +245,15 @@ def _operations_view(
 
 @st.cache_resource(max_entries=32, show_spinner=False)
 def _evaluation(
-    url: str, run_key: str, filters_key: str, k: int, program_id: str | None, _filters: Filters
+    url: str, run_key: str, filters_key: str, k: int, program_id: str | None,
+    measures: tuple[str, ...] | None, _filters: Filters,
 ) -> dict[str, Any]:
     from dashboard.evaluation import evaluate
 
     filters = _filters
     if program_id is not None and filters.program_ids:
         filters = dataclasses.replace(filters, program_ids=())
-    return evaluate(_tables(url, run_key), filters, program_id=program_id, min_cell_size=k)
+    return evaluate(_tables(url, run_key), filters, program_id=program_id, measures=measures, min_cell_size=k)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -492,10 +289,16 @@ class PageContext:
     def _key(self) -> tuple[str, str, str, int]:
         return self.url, self.status.run_key, repr(self.filters), self.min_cell_size
 
-    def metrics(self) -> pl.DataFrame:
-        """``compute_metrics`` for the shared filters, suppressed numbers blanked."""
+    def metrics(self, metric_ids: Sequence[str] | None = None) -> pl.DataFrame:
+        """``compute_metrics`` for the shared filters, suppressed numbers blanked.
+
+        ``metric_ids``: only these metrics (a page asks for the ones it shows). Their rows are
+        exactly those of the full output: each metric is computed and suppressed on its own.
+        """
         url, run, fkey, k = self._key
-        return _metrics(url, run, fkey, k, self.filters)
+        if metric_ids is None:
+            return _metrics(url, run, fkey, k, self.filters)
+        return _metrics_subset(url, run, fkey, k, tuple(sorted(set(metric_ids))), self.filters)
 
     def breakdown(self, metric_id: str, by: Sequence[str]) -> pl.DataFrame:
         """``metric_breakdown(metric_id, by)`` (overall row first, then the cells), suppressed numbers blanked."""
@@ -574,9 +377,11 @@ class PageContext:
         frame = getattr(self.tables, table, None)
         return frame is not None and frame.height > 0
 
-    def evaluation(self, program_id: str | None) -> dict[str, Any]:
+    def evaluation(self, program_id: str | None, measures: Sequence[str] | None = None) -> dict[str, Any]:
+        """``evaluate`` for one program (None: pooled); ``measures``: only these (default all)."""
         url, run, fkey, k = self._key
-        return _evaluation(url, run, fkey, k, program_id, self.filters)
+        chosen = tuple(measures) if measures else None
+        return _evaluation(url, run, fkey, k, program_id, chosen, self.filters)
 
     def baseline_counts(self, program_id: str | None) -> dict[str, dict[str, tuple[int, int]]]:
         """The counts behind :meth:`evaluation`'s baseline shares, for ``views.baseline_table``."""
@@ -603,471 +408,68 @@ _PREPARED_KEY = "_prepared_this_run"
 _STATUS_KEY = "_data_status"
 
 
-def _names(frame: pl.DataFrame, key: str, name: str) -> dict[str, str]:
-    return {row[key]: row[name] or row[key] for row in frame.select(key, name).iter_rows(named=True)}
+# --- names split into dashboard.app_links and dashboard.app_page ----------------------------
+# Still reachable as ``app_state.<name>`` (pages and the entry script use them so); looked up
+# on first use, so those modules can import this one.
 
-
-_MIRROR_KEY = "_shared_filter_values"
-
-
-def resolve_ids(values: Sequence[str], known: Collection[str]) -> tuple[list[str], list[str]]:
-    """(known ids, unknown values) of a link's program or agency values.
-
-    A value is first taken whole, so an id containing a comma is found. A
-    value that is no id but whose comma-separated parts all are (a link
-    written before lists became repeated keys) gives those parts.
-    """
-    found: list[str] = []
-    unknown: list[str] = []
-    for value in values:
-        if value in known:
-            found.append(value)
-            continue
-        parts = [part.strip() for part in value.split(",") if part.strip()]
-        if len(parts) > 1 and all(part in known for part in parts):
-            found.extend(parts)
-        else:
-            unknown.append(value)
-    return list(dict.fromkeys(found)), unknown
-
-
-def link_problems(marker: str | None) -> list[str]:
-    """The message for a link Streamlit could not read at all (see :data:`LINK_TOO_LONG_PARAM`)."""
-    if marker is None:
-        return []
-    fields, _, chars = str(marker).partition("-")
-    size = (f" ({int(fields):,} parameters, {int(chars):,} characters)"
-            if fields.isdigit() and chars.isdigit() else "")
-    message = (
-        f"the link was too long to read{size}: at most 1,000 parameters and 524,288 characters can be "
-        "read, so none of its filters were applied; share a link with fewer values"
-    )
-    return [message]
-
-
-def problems_markdown(problems: Sequence[str]) -> str:
-    """Everything ignored from a link as ONE message (Markdown, values escaped): the first
-    :data:`MAX_PROBLEMS_SHOWN` listed, the rest counted."""
-    shown = [f"- {safe_text.markdown_full(p)}" for p in problems[:MAX_PROBLEMS_SHOWN]]
-    more = len(problems) - MAX_PROBLEMS_SHOWN
-    if more > 0:
-        shown.append(f"- … and {more:,} more")
-    return "Ignored from the link:\n" + "\n".join(shown)
-
-
-def _init_widgets_from_url(tables: Tables) -> None:
-    """First run of a session: copy the URL's filters into the widget state.
-
-    Later runs restore any widget state Streamlit dropped (it forgets widget
-    values when the page changes) from a plain session-state mirror.
-    """
-    mirror = st.session_state.get(_MIRROR_KEY)
-    if mirror is not None:
-        for param, value in mirror.items():
-            key = WIDGET_PREFIX + param
-            # Re-assigning the current value makes the widget drawn by this
-            # run (possibly on another page) start from it.
-            st.session_state[key] = st.session_state[key] if key in st.session_state else value
-    if st.session_state.get("_filters_initialised"):
-        return
-    st.session_state["_filters_initialised"] = True
-    params = {key: st.query_params.get_all(key) for key in FILTER_PARAMS}
-    filters, problems = filters_from_params(params)
-    problems = link_problems(st.query_params.get(LINK_TOO_LONG_PARAM)) + problems
-    if LINK_TOO_LONG_PARAM in st.query_params:
-        del st.query_params[LINK_TOO_LONG_PARAM]
-    known_programs = set(tables.programs.get_column("program_id").to_list())
-    known_agencies = set(tables.agencies.get_column("agency_id").to_list())
-    for param, field_name in LIST_PARAMS.items():
-        values = list(getattr(filters, field_name))
-        known = {"program": known_programs, "agency": known_agencies}.get(param)
-        if known is not None:
-            values, unknown = resolve_ids(values, known)
-            problems.extend(f"{param}={_shown(v)} is not in the loaded data" for v in unknown)
-        st.session_state[WIDGET_PREFIX + param] = values
-    for param, field_name in DATE_PARAMS.items():
-        st.session_state[WIDGET_PREFIX + param] = getattr(filters, field_name)
-    st.session_state["_url_problems"] = problems
-
-
-def filter_sidebar(tables: Tables) -> Filters:
-    """The shared filters (sidebar widgets), mirrored into the URL on every run."""
-    _init_widgets_from_url(tables)
-    program_names = _names(tables.programs, "program_id", "program_name")
-    agency_names = _names(tables.agencies, "agency_id", "agency_name")
-    sidebar = st.sidebar
-    sidebar.header("Filters")
-    sidebar.multiselect(
-        "Program", sorted(program_names), key=WIDGET_PREFIX + "program",
-        format_func=lambda p: f"{safe_text.label_text(program_names.get(p, p))} ({safe_text.label_text(p, 40)})",
-        placeholder="All programs",
-    )
-    sidebar.multiselect(
-        "Agency", sorted(agency_names), key=WIDGET_PREFIX + "agency",
-        format_func=lambda a: safe_text.label_text(agency_names.get(a, a)), placeholder="All agencies",
-        help="Each measure's own agency: the provider for referrals, the recording agency for supervision "
-        "events, the supervising agency for participant measures, the police agency for contacts.",
-    )
-    sidebar.multiselect("Cohort", list(COHORTS), key=WIDGET_PREFIX + "cohort", format_func=views.cohort_label,
-                        placeholder="Pilot and comparison")
-    sidebar.multiselect("Risk level", list(RISK_LEVELS), key=WIDGET_PREFIX + "risk", format_func=views.humanise,
-                        placeholder="All risk levels")
-    sidebar.multiselect("Supervision type", list(SUPERVISION_TYPES), key=WIDGET_PREFIX + "supervision",
-                        format_func=views.humanise, placeholder="All supervision types")
-    # Explicit ranges: Streamlit's default (ten years either side of today) silently drops
-    # older or later dates; the as-of date may not be in the future (today plus a small margin).
-    last_period_day = latest_period_date()
-    sidebar.date_input("Period from", key=WIDGET_PREFIX + "start", value=None, format="YYYY-MM-DD",
-                       min_value=EARLIEST_LINK_DATE, max_value=last_period_day,
-                       help="Each measure applies the period to its own date (see its definition).")
-    sidebar.date_input("Period to", key=WIDGET_PREFIX + "end", value=None, format="YYYY-MM-DD",
-                       min_value=EARLIEST_LINK_DATE, max_value=last_period_day)
-    sidebar.date_input("As of", key=WIDGET_PREFIX + "as_of", value=None, format="YYYY-MM-DD",
-                       min_value=EARLIEST_LINK_DATE, max_value=latest_as_of(),
-                       help="Empty: the as-of date of the latest load.")
-    problems = st.session_state.get("_url_problems", [])
-    if problems:
-        sidebar.warning(problems_markdown(problems), icon=":material/link_off:")
-    if not st.query_params:  # perhaps a link Streamlit dropped as too long: let the browser tell
-        with sidebar:
-            st.html(_LINK_TOO_LONG_SCRIPT, unsafe_allow_javascript=True)
-
-    state = st.session_state
-    start, end = state.get(WIDGET_PREFIX + "start"), state.get(WIDGET_PREFIX + "end")
-    if start and end and start > end:
-        sidebar.error(f"The period starts ({start}) after it ends ({end}); the period is ignored until fixed.")
-        start = end = None
-    filters = Filters(
-        as_of=state.get(WIDGET_PREFIX + "as_of"),
-        start=start,
-        end=end,
-        program_ids=tuple(state.get(WIDGET_PREFIX + "program") or ()),
-        agency_ids=tuple(state.get(WIDGET_PREFIX + "agency") or ()),
-        cohorts=tuple(state.get(WIDGET_PREFIX + "cohort") or ()),
-        risk_levels=tuple(state.get(WIDGET_PREFIX + "risk") or ()),
-        supervision_types=tuple(state.get(WIDGET_PREFIX + "supervision") or ()),
-    )
-    st.session_state[_MIRROR_KEY] = {param: state.get(WIDGET_PREFIX + param) for param in FILTER_PARAMS}
-    wanted = params_from_filters(filters)
-    for key in FILTER_PARAMS:  # only the filter keys: a page may keep its own parameters
-        want, have = wanted.get(key), st.query_params.get_all(key)
-        if want and want != have:
-            st.query_params[key] = want
-        elif not want and have:
-            del st.query_params[key]
-    sidebar.caption(
-        f"Small cells are suppressed: no number is shown for fewer than {MIN_CELL_SIZE} people or events."
-    )
-    return filters
-
-
-def current_params() -> dict[str, list[str]]:
-    """The filter parameters to carry on page links."""
-    return {key: st.query_params.get_all(key) for key in FILTER_PARAMS if key in st.query_params}
-
-
-def prepare(url: str | None = None) -> PageContext | None:
-    """Entry-script step: probe the database, read tables, draw the filters.
-
-    Stores the context (or None, after drawing the error page) for the
-    pages of this run.
-    """
-    url = url or database_url()
-    st.session_state[_PREPARED_KEY] = True
-    status = read_status(url)
-    st.session_state[_STATUS_KEY] = status
-    st.session_state[_CONTEXT_KEY] = None
-    if status.state != "ok":
-        return None
-    try:
-        tables = _tables(url, status.run_key)
-    except Exception as exc:  # noqa: BLE001 - the database went away between probe and read
-        st.session_state[_STATUS_KEY] = DataStatus(
-            "unreachable", status.url, f"{exc.__class__.__name__}: {str(exc).splitlines()[0]}"
-        )
-        return None
-    filters = filter_sidebar(tables)
-    context = PageContext(
-        url=url,
-        status=status,
-        tables=tables,
-        filters=filters,
-        as_of=resolve_as_of(tables, filters.as_of),
-        min_cell_size=MIN_CELL_SIZE,
-        program_names=_names(tables.programs, "program_id", "program_name"),
-        agency_names=_names(tables.agencies, "agency_id", "agency_name"),
-    )
-    st.session_state[_CONTEXT_KEY] = context
-    return context
-
-
-def no_data_page(status: DataStatus) -> None:
-    """What happened and what to do, instead of a traceback."""
-    st.title("Partnership Pilot Dashboard")
-    if status.state == "unreachable":
-        st.error(f"The dashboard cannot open its database ({safe_text.markdown_full(status.url)}).",
-                 icon=":material/block:")
-        st.markdown(
-            f"**What happened:** {safe_text.markdown_full(status.message)}\n\n"
-            "**What to do:**\n"
-            "- Check `DATABASE_URL` (or `--db` for `partnership-dashboard serve`): is the address right, "
-            "is the server running, may this user connect?\n"
-            "- For the embedded database, check that the file exists and that no `load` is writing to it "
-            "right now, then reload this page.\n"
-            "- To try the dashboard on sample data: `partnership-dashboard demo`."
-        )
-    else:
-        what = (
-            "has no dashboard tables yet" if status.state == "no_schema" else "has its tables but no participants loaded"
-        )
-        st.warning(f"The database {safe_text.markdown_full(status.url)} {what}, so there is nothing to show.",
-                   icon=":material/inbox:")
-        st.markdown(
-            "**What to do:** load a partner extract (one file per table, see the data contract):\n\n"
-            "```\npartnership-dashboard load DIR\n```\n\n"
-            "then reload this page. To see the dashboard on the sample data: `partnership-dashboard demo`. "
-            "If you expected data here, check that `DATABASE_URL` points at the right database."
-        )
-
-
-def page_failed(exc: BaseException) -> None:
-    """A page raised: say so in words, keep the details folded, never leave a bare traceback.
-
-    Streamlit's own control flow (``st.stop``, ``st.rerun``) and interrupts pass through.
-    """
-    from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
-
-    if isinstance(exc, (ScriptControlException, KeyboardInterrupt, SystemExit)):
-        raise exc
-    from dashboard.roles import AccessRefused
-
-    if isinstance(exc, AccessRefused):  # the engine refused: record it and say why, no traceback
-        from dashboard import app_access
-
-        app_access.refused(exc)
-        return
-    import traceback
-
-    first_line = safe_text.markdown_text((str(exc).splitlines() or [""])[0], 300)
-    st.error(
-        "This page could not be computed for the current filters "
-        f"({exc.__class__.__name__}: {first_line}). Try other filters or reload the page; if it keeps "
-        "happening, send the details below to whoever maintains the dashboard.",
-        icon=":material/error:",
-    )
-    with st.expander("Technical details"):
-        st.code("".join(traceback.format_exception(exc)), language="text")
-
-
-def page_context(title: str, question: str, *, status_link: bool = True) -> PageContext:
-    """Start a page: its title and question, the data status line; stop when no data.
-
-    ``status_link=False`` leaves out the link to the Data status page (on that page itself)."""
-    if not st.session_state.pop(_PREPARED_KEY, False):
-        # The page ran without the entry script. Streamlit does that in its
-        # legacy "pages/ folder" mode, which it assumes until the entry calls
-        # st.navigation: on a fresh server whose first request names a page,
-        # and on every AppTest run. Leave that mode and rerun, so the entry
-        # draws the navigation and the filters; if that is not possible, do
-        # the entry's work here so the page never shows stale data.
-        _leave_legacy_pages_mode()
-        from dashboard import app_access  # the entry's access steps, here too: login, page view, log status
-
-        app_access.login_gate(app_access.current_principal())
-        prepared = prepare()
-        st.session_state.pop(_PREPARED_KEY, None)
-        app_access.record_page_view(title, params_from_filters(prepared.filters) if prepared else {})
-        app_access.show_log_problem()
-    context: PageContext | None = st.session_state.get(_CONTEXT_KEY)
-    if context is None:
-        no_data_page(st.session_state.get(_STATUS_KEY) or read_status(database_url()))
-        st.stop()
-    assert context is not None
-    st.title(title)
-    st.caption(question)
-    data_status_line(context, status_link=status_link)
-    return context
-
-
-def _leave_legacy_pages_mode() -> None:
-    try:
-        from streamlit.runtime.pages_manager import PagesManager
-    except ImportError:  # pragma: no cover - Streamlit moved it; the fallback below still works
-        return
-    if PagesManager.uses_pages_directory and not st.session_state.get("_left_legacy_mode"):
-        st.session_state["_left_legacy_mode"] = True  # once per session: never loop
-        PagesManager.uses_pages_directory = False
-        st.rerun()
-
-
-def data_status_line(context: PageContext, *, status_link: bool = True) -> None:
-    """As-of date, last load time and validation status, with a link to data status."""
-    run = context.status.last_run
-    as_of = context.as_of.isoformat()
-    if run:
-        finished: Any = run.get("finished_at") or run.get("started_at")  # not None: started_at is NOT NULL
-        when = finished.strftime("%Y-%m-%d %H:%M") if hasattr(finished, "strftime") else str(finished)
-        validation = run.get("validation_success")
-        status = run.get("status")
-        warnings = int(run.get("warnings") or 0)
-        if validation is True and status == "succeeded":
-            badge = ":material/check_circle: validated, all rows loaded" + (
-                f", {warnings:,} warnings" if warnings else ""
-            )
-        elif validation is False or status == "rejected_rows":
-            badge = f":material/warning: validated; {run.get('rows_rejected') or 0:,} rows rejected and quarantined"
-        elif status == "failed":
-            badge = ":material/error: last load failed"
-        else:
-            badge = f"status: {safe_text.markdown_text(status or 'unknown')}"
-        text = f"**Data as of {as_of}** · last loaded {when} · {badge}"
-    else:
-        text = f"**Data as of {as_of}** · no load run recorded (tables were filled outside `load`) · not validated"
-    if status_link:
-        cols = st.columns([5, 1.4])
-        cols[0].markdown(text)
-        page_link(cols[1], "pages/data_status.py", "Data status →")
-    else:
-        st.markdown(text)
-    st.caption(f"Showing: {context.describe(safe_text.markdown_text)}.")
-
-
-def page_link(container: Any, page: str, label: str, icon: str | None = None) -> None:
-    """A link to another page that keeps the shared filters in its URL."""
-    container.page_link(page, label=label, icon=icon, query_params=current_params())
-
-
-# --- drawing helpers ------------------------------------------------------------------
-
-
-# Head counts the engine gives beside the registry's metrics (engine.participant_counts / referral_counts).
-COUNT_DEFINITIONS: dict[str, str] = {
-    "referrals_made": "**Referrals made** (`referrals_made`): referrals dated (referral_date) in the period and on "
-    "or before the as-of date, whatever their status; agency = the provider. A count of 1 to k − 1 is suppressed.",
-    "participants_enrolled": "**Enrolled** (`participants_enrolled`): participants enrolled on or before the as-of "
-    "date with the enrollment date in the period; agency = the supervising agency.",
-    "participants_active": "**Active** (`participants_active`): enrolled on or before the as-of date and not exited "
-    "on or before it (a head count on the as-of date; the period does not apply).",
-    **VIEW_DEFINITIONS,  # the partnership views (dashboard.metrics.partnerships)
+_MOVED: dict[str, str] = {
+    "AS_OF_MARGIN_DAYS": "dashboard.app_links",
+    "DATE_PARAMS": "dashboard.app_links",
+    "EARLIEST_LINK_DATE": "dashboard.app_links",
+    "ENUM_OPTIONS": "dashboard.app_links",
+    "FILTER_PARAMS": "dashboard.app_links",
+    "ID_PARAMS": "dashboard.app_links",
+    "LINK_TOO_LONG_PARAM": "dashboard.app_links",
+    "LIST_PARAMS": "dashboard.app_links",
+    "MAX_LINK_CHARS": "dashboard.app_links",
+    "MAX_LINK_VALUES": "dashboard.app_links",
+    "MAX_PROBLEMS_SHOWN": "dashboard.app_links",
+    "PERIOD_YEARS_AHEAD": "dashboard.app_links",
+    "WIDGET_PREFIX": "dashboard.app_links",
+    "_LINK_TOO_LONG_SCRIPT": "dashboard.app_links",
+    "_capped": "dashboard.app_links",
+    "_parse_date": "dashboard.app_links",
+    "_shown": "dashboard.app_links",
+    "describe_filters": "dashboard.app_links",
+    "filters_from_params": "dashboard.app_links",
+    "latest_as_of": "dashboard.app_links",
+    "latest_period_date": "dashboard.app_links",
+    "link_problems": "dashboard.app_links",
+    "params_from_filters": "dashboard.app_links",
+    "problems_markdown": "dashboard.app_links",
+    "resolve_ids": "dashboard.app_links",
+    "COUNT_DEFINITIONS": "dashboard.app_page",
+    "XLSX_MIME": "dashboard.app_page",
+    "_MIRROR_KEY": "dashboard.app_page",
+    "_controls": "dashboard.app_page",
+    "_init_widgets_from_url": "dashboard.app_page",
+    "_leave_legacy_pages_mode": "dashboard.app_page",
+    "_names": "dashboard.app_page",
+    "current_params": "dashboard.app_page",
+    "data_status_line": "dashboard.app_page",
+    "definition_popover": "dashboard.app_page",
+    "filter_sidebar": "dashboard.app_page",
+    "no_data_page": "dashboard.app_page",
+    "page_context": "dashboard.app_page",
+    "page_failed": "dashboard.app_page",
+    "page_link": "dashboard.app_page",
+    "prepare": "dashboard.app_page",
+    "show_chart": "dashboard.app_page",
+    "show_survival_tabs": "dashboard.app_page",
+    "show_table": "dashboard.app_page",
 }
 
 
-def definition_popover(container: Any, metric_ids: Sequence[str]) -> None:
-    """The registry's definition of each metric, one click away."""
-    from dashboard.metrics.registry import find_definition
+def __getattr__(name: str) -> Any:
+    module = _MOVED.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
 
-    with container.popover("Definition", icon=":material/info:"):
-        for metric_id in metric_ids:
-            m = find_definition(metric_id)
-            if m is None:
-                st.markdown(COUNT_DEFINITIONS.get(metric_id, f"**{metric_id}**: see the page notes."))
-                continue
-            st.markdown(
-                f"**{m.label}** (`{m.id}`)\n\n{m.definition}\n\n"
-                f"- **Numerator:** {m.numerator}\n- **Denominator:** {m.denominator}\n"
-                f"- **Includes:** {m.includes}\n- **Excludes:** {m.excludes}\n"
-                f"- **Period applies to:** {m.period_date}\n- **Agency:** {m.agency_attribution}"
-            )
-        st.caption(views.suppression_label(MIN_CELL_SIZE) + " marks a cell withheld to protect privacy.")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
 
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _controls(metric_ids: Sequence[str], downloads: Sequence[tuple[str, Callable[[], bytes], str, str]],
-              note: str | None = None, rows: int | None = None) -> None:
-    """The row under a chart or table: its definition and its downloads, each one click away.
-
-    Each download is recorded in the access log when clicked (docs/deployment.md); while the log
-    cannot be written, downloads are not offered."""
-    from dashboard import app_access
-
-    row = st.container(horizontal=True, vertical_alignment="center")
-    if metric_ids:
-        definition_popover(row, metric_ids)
-    context: PageContext | None = st.session_state.get(_CONTEXT_KEY)
-    filters = params_from_filters(context.filters) if context is not None else {}
-    with row.popover("Download", icon=":material/download:"):
-        if not app_access.downloads_allowed():
-            st.caption("Downloads are paused: the access log cannot be written just now.")
-        else:
-            for label, producer, file_name, mime in downloads:
-                logged = app_access.logged_download(producer, obj=file_name, filters=filters, rows=rows)
-                st.download_button(label, logged, file_name=file_name, mime=mime, on_click="ignore",
-                                   key=f"download_{file_name}", icon=":material/download:", width="stretch")
-    if note:
-        row.caption(note)
-
-
-def show_chart(
-    chart: Any,
-    data: pl.DataFrame,
-    *,
-    key: str,
-    metric_ids: Sequence[str] = (),
-    note: str | None = None,
-) -> None:
-    """The chart, its definition, and downloads (PNG, SVG, PDF; its data as CSV, XLSX) built on click.
-
-    The chart goes to the page as its Vega-Lite spec without re-validating
-    it against the schema: validation is most of the time of a redraw
-    (~40 ms a chart) and the builders' specs are validated by the unit tests.
-    """
-    from dashboard.export import chart_producer, table_producer
-
-    with st.container(key=f"chart_{key}"):  # keyed: tests find the chart by key
-        st.vega_lite_chart(chart.to_dict(validate=False), width="content")
-    _controls(
-        metric_ids,
-        [
-            ("Chart as PNG", chart_producer(chart, "png"), f"{key}.png", "image/png"),
-            ("Chart as SVG", chart_producer(chart, "svg"), f"{key}.svg", "image/svg+xml"),
-            ("Chart as PDF", chart_producer(chart, "pdf"), f"{key}.pdf", "application/pdf"),
-            ("Chart data as CSV", table_producer(data, "csv"), f"{key}.csv", "text/csv"),
-            ("Chart data as XLSX", table_producer(data, "xlsx"), f"{key}.xlsx", XLSX_MIME),
-        ],
-        note,
-        rows=data.height,
-    )
-
-
-def show_table(frame: pl.DataFrame, *, key: str, metric_ids: Sequence[str] = ()) -> None:
-    """An aggregated table (every row visible) with CSV and XLSX downloads — never participant rows."""
-    from dashboard.export import table_producer
-
-    from dashboard import page_style  # keyed (tests find the table by key) and printable
-
-    page_style.table(frame, key=key, height=min(36 * (frame.height + 1) + 4, 720))
-    _controls(metric_ids, [
-        ("Table as CSV", table_producer(frame, "csv"), f"{key}.csv", "text/csv"),
-        ("Table as XLSX", table_producer(frame, "xlsx"), f"{key}.xlsx", XLSX_MIME),
-    ], rows=frame.height)
-
-
-def show_survival_tabs(
-    evaluation: dict[str, Any],
-    measures: dict[str, str],
-    *,
-    key_prefix: str,
-    title: Callable[[str], str],
-    note: Callable[[str], str],
-    empty: Callable[[str], str],
-) -> None:
-    """One tab per recidivism measure: its Kaplan–Meier chart from the evaluation (withheld
-    cohorts named), or a message when no estimate can be shown. ``title``, ``note`` and
-    ``empty`` word the chart for the page (they take the measure id)."""
-    from dashboard import charts
-
-    for tab, (measure, label) in zip(st.tabs(list(measures.values())), measures.items()):
-        with tab:
-            points, withheld = views.survival_frame(evaluation, measure)
-            subtitle = [views.survival_n_text(evaluation, measure) + ".", note(measure)]
-            if withheld:
-                subtitle.append("Withheld (small cells): " + ", ".join(withheld))
-            if points.height:
-                chart = charts.survival_chart(points, title=title(measure), subtitle=subtitle,
-                                              value_title=f"Share without {label.lower()}")
-                show_chart(chart, points, key=f"{key_prefix}_{measure}_survival",
-                           metric_ids=[f"recidivism_{measure}_12m"])
-            else:
-                st.info(empty(measure))
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_MOVED})

@@ -54,7 +54,7 @@ from dashboard.metrics.recidivism import (
     MEASURES,
     WINDOWS_MONTHS,
     metric_id,
-    recidivism_outcomes,
+    outcomes_in_window,
     with_first_event,
 )
 from dashboard.metrics.tables import Filters, Tables, resolve_as_of, value_in
@@ -486,13 +486,13 @@ def evaluate(
                 suppressed = _suppression_of_cells(metric_cells, in_denominator, measure, window, "achieved")
                 windows.append(_window_entry(in_denominator, measure, window, suppressed, "achieved"))
             continue
+        # The first matching event is found once per measure; each window only cuts it.
+        first_events = with_first_event(people, events, measure, as_of)
         for window in WINDOWS_MONTHS:
-            eligible = _in_period(
-                recidivism_outcomes(people, events, measure=measure, window_months=window, as_of=as_of), filters
-            )
+            eligible = _in_period(outcomes_in_window(first_events, window, as_of), filters)
             suppressed = _suppression_of_cells(metric_cells, eligible, measure, window, "recidivated")
             windows.append(_window_entry(eligible, measure, window, suppressed))
-        with_events = _in_period(with_first_event(people, events, measure, as_of), filters)
+        with_events = _in_period(first_events, filters)
         population = survival_times(_survival_population(with_events, as_of), as_of)
         if population_for_baseline is None:
             population_for_baseline = population

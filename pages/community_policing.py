@@ -12,8 +12,8 @@ ctx = app_state.page_context(
     "Community policing", "How often do police contacts end in diversion rather than arrest, and where?"
 )
 k = ctx.min_cell_size
-frame = ctx.metrics()
 METRIC = "police_diversion_rate"
+frame = ctx.metrics([METRIC])
 
 overall = views.overall_row(frame, METRIC)
 cols = st.columns(3)

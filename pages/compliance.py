@@ -10,7 +10,7 @@ ctx = app_state.page_context(
     "Compliance", "Are participants meeting their supervision conditions, and how often are violations recorded?"
 )
 k = ctx.min_cell_size
-frame = ctx.metrics()
+frame = ctx.metrics(["compliance_rate", "violation_rate_per_100_pm"])
 
 st.subheader("Compliance rate by agency")
 rows = views.metric_rows(frame, "compliance_rate", ("agency_id",))

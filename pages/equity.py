@@ -13,7 +13,6 @@ ctx = app_state.page_context(
     "Equity", "Do outcomes differ by sex, race/ethnicity, age, risk level or supervision type?"
 )
 k = ctx.min_cell_size
-frame = ctx.metrics()
 HEADLINE = [
     ("referral_completion_rate", "Referral completion"),
     ("compliance_rate", "Supervision compliance"),
@@ -23,8 +22,9 @@ HEADLINE = [
 if ctx.tables.reintegration_checks.height:  # contract version 2: employment and housing when recorded
     HEADLINE += [("employment_rate_12m", "Employed at 12 months"),
                  ("stable_housing_rate_12m", "Stably housed at 12 months")]
+frame = ctx.metrics([m for m, _ in HEADLINE])
 # dimension -> (label, Filters field, values)
-races = sorted({v for v in ctx.tables.participants.get_column("race_ethnicity").to_list() if v is not None})
+races = sorted(ctx.tables.participants.get_column("race_ethnicity").drop_nulls().unique().to_list())
 DIMENSIONS: dict[str, tuple[str, list[str | None]]] = {
     "sex": ("Sex", [*SEXES, None]),
     "race_ethnicity": ("Race/ethnicity", [*races, None]),

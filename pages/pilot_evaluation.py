@@ -17,9 +17,10 @@ MEASURES = {"rearrest": "Rearrest", "reconviction": "Reconviction", "reincarcera
 
 programs = list(ctx.filters.program_ids or sorted(ctx.program_names))
 # Each program is evaluated under its own filter; a cell the page's own metrics withhold stays withheld.
-view_metrics = ctx.metrics()
+view_metrics = ctx.metrics(views.EVALUATION_VIEW_METRICS)
 st.subheader("All programs at a glance: 12-month rearrest")
-per_program = [(ctx.program_label(p), views.evaluation_within_view(ctx.evaluation(p), view_metrics, p))
+# The summary shows 12-month rearrest only: each program is evaluated for that measure alone.
+per_program = [(ctx.program_label(p), views.evaluation_within_view(ctx.evaluation(p, ("rearrest",)), view_metrics, p))
                for p in programs]
 summary = views.programs_summary_table(per_program, measure="rearrest", window_months=12, min_cell_size=k)
 differences = views.programs_difference_frame(per_program, measure="rearrest", window_months=12)
@@ -90,7 +91,9 @@ for measure, label in REINTEGRATION.items():
         twelve or {"window_months": 12}, measure_label=label, min_cell_size=k, baseline=evaluation["baseline"]
     )
     st.markdown("\n".join(f"- {sentence}" for sentence in reading))
-    coverage_frame = ctx.metrics() if program is None else ctx.with_filters(program_ids=(program,)).metrics()
+    coverage_ids = ["reintegration_check_coverage_12m"]
+    coverage_frame = (ctx.metrics(coverage_ids) if program is None
+                      else ctx.with_filters(program_ids=(program,)).metrics(coverage_ids))
     coverage_rows = views.metric_rows(coverage_frame, "reintegration_check_coverage_12m",
                                       ("cohort",) if program is None else ("program_id", "cohort"))
     coverage = {r["cohort"]: r for r in coverage_rows.iter_rows(named=True) if r["cohort"] is not None}

@@ -14,9 +14,9 @@ ctx = app_state.page_context(
     "Recidivism", "How many participants are rearrested, reconvicted or reincarcerated after release or enrollment?"
 )
 k = ctx.min_cell_size
-frame = ctx.metrics()
 MEASURES = {"rearrest": "Rearrest", "reconviction": "Reconviction", "reincarceration": "Reincarceration"}
 WINDOWS = (6, 12, 24, 36)
+frame = ctx.metrics([f"recidivism_{m}_{w}m" for m in MEASURES for w in WINDOWS])
 
 st.subheader("By follow-up window and cohort")
 tabs = url_state.tabs(list(MEASURES.values()), param="measure", key="recidivism_measure_tab")

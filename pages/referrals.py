@@ -12,8 +12,8 @@ ctx = app_state.page_context(
     "Referrals", "Do referrals turn into services: accepted, started, completed — by provider and service type?"
 )
 k = ctx.min_cell_size
-frame = ctx.metrics()
 IDS = ["referral_acceptance_rate", "median_days_to_service", "referral_completion_rate"]
+frame = ctx.metrics(IDS)
 STAGES = ["Referrals made", "Accepted", "Service started", "Completed"]
 
 

@@ -147,7 +147,12 @@ def recidivism_outcomes(
     (bool: a first matching event on or before ``window_end``). The metric's
     denominator is the row count, its numerator the ``recidivated`` count.
     """
-    people = with_first_event(participants, events, measure, as_of)
+    return outcomes_in_window(with_first_event(participants, events, measure, as_of), window_months, as_of)
+
+
+def outcomes_in_window(people: pl.DataFrame, window_months: int, as_of: dt.date) -> pl.DataFrame:
+    """:func:`recidivism_outcomes` from the output of :func:`with_first_event` (computed once
+    per measure when several windows are wanted, as in the pilot evaluation)."""
     return (
         people.with_columns(add_months_expr(pl.col("index_date"), window_months).alias("window_end"))
         .filter(pl.col("window_end") <= as_of)
