@@ -541,7 +541,7 @@ def _charts(
     measures_by_cohort: pl.DataFrame, measures: pl.DataFrame, *, scope: str, period: ReportingPeriod,
     min_cell_size: int,
 ) -> tuple[ReportChart, ...]:
-    from dashboard import charts
+    from dashboard import chart_style, charts
 
     def frame(table: pl.DataFrame, category: str, series: str | None) -> pl.DataFrame:
         rate_rows = table.filter(pl.col("Metric ID").is_in(list(REPORT_METRIC_IDS)))
@@ -560,29 +560,31 @@ def _charts(
         # A measure with no row at all has nothing to draw.
         return out.filter(pl.col("suppressed") | pl.col("value").is_not_null())
 
-    out = []
-    overall = frame(measures, "Measure", None)
-    if overall.height:
-        out.append(ReportChart(
-            "measures",
-            "Measures with 95% intervals",
-            charts.rate_bars(
-                overall, title=f"Measures, {scope}, {period.label}",
-                subtitle="Bars: rate; whiskers: 95% interval; n = denominator; grey: suppressed",
-                category_title="Measure", value_title="Rate", min_cell_size=min_cell_size,
-            ),
-        ))
-    cohorts = frame(measures_by_cohort, "Measure", "Cohort")
-    if cohorts.height:
-        out.append(ReportChart(
-            "measures_by_cohort",
-            "Pilot and comparison cohorts",
-            charts.rate_bars(
-                cohorts, title=f"Pilot vs comparison, {scope}, {period.label}",
-                subtitle="Bars: rate; whiskers: 95% interval; n = denominator; grey: suppressed",
-                category_title="Measure", value_title="Rate", min_cell_size=min_cell_size,
-            ),
-        ))
+    # Printed on white whatever theme the page that asked for the package is viewed in.
+    with chart_style.using_theme("light"):
+        out = []
+        overall = frame(measures, "Measure", None)
+        if overall.height:
+            out.append(ReportChart(
+                "measures",
+                "Measures with 95% intervals",
+                charts.rate_bars(
+                    overall, title=f"Measures, {scope}, {period.label}",
+                    subtitle="Bars: rate; whiskers: 95% interval; n = denominator; grey: suppressed",
+                    category_title="Measure", value_title="Rate", min_cell_size=min_cell_size,
+                ),
+            ))
+        cohorts = frame(measures_by_cohort, "Measure", "Cohort")
+        if cohorts.height:
+            out.append(ReportChart(
+                "measures_by_cohort",
+                "Pilot and comparison cohorts",
+                charts.rate_bars(
+                    cohorts, title=f"Pilot vs comparison, {scope}, {period.label}",
+                    subtitle="Bars: rate; whiskers: 95% interval; n = denominator; grey: suppressed",
+                    category_title="Measure", value_title="Rate", min_cell_size=min_cell_size,
+                ),
+            ))
     return tuple(out)
 
 

@@ -8,6 +8,7 @@ import streamlit as st
 from dashboard import app_state, charts, views
 from dashboard.metrics.partnerships import CO_RESPONDER_SHARE
 
+charts.set_theme(st.context.theme.type)  # chart text and lines legible in the viewer's light or dark theme
 ctx = app_state.page_context(
     "Community policing", "How often do police contacts end in diversion rather than arrest, and where?"
 )

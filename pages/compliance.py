@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import app_state, charts, views
 
+charts.set_theme(st.context.theme.type)  # chart text and lines legible in the viewer's light or dark theme
 ctx = app_state.page_context(
     "Compliance", "Are participants meeting their supervision conditions, and how often are violations recorded?"
 )

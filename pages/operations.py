@@ -8,6 +8,7 @@ import streamlit as st
 from dashboard import app_state, charts, views
 from dashboard import operations_views as ov
 
+charts.set_theme(st.context.theme.type)  # chart text and lines legible in the viewer's light or dark theme
 ctx = app_state.page_context(
     "Operations",
     "What does the pilot cost per participant served and per completion, and how stretched are the officers?",

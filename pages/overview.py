@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import app_state, charts, views
 
+charts.set_theme(st.context.theme.type)  # chart text and lines legible in the viewer's light or dark theme
 ctx = app_state.page_context(
     "Overview", "How are the partnership pilots doing, and is the pilot cohort ahead of the comparison group?"
 )

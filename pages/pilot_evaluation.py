@@ -7,6 +7,7 @@ import streamlit as st
 from dashboard import app_state, charts, views
 from dashboard import text as safe_text
 
+charts.set_theme(st.context.theme.type)  # chart text and lines legible in the viewer's light or dark theme
 ctx = app_state.page_context(
     "Pilot evaluation",
     "For each program: pilot against comparison on every recidivism measure, with intervals, tests, "

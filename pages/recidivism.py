@@ -10,6 +10,7 @@ import streamlit as st
 from dashboard import app_state, charts, views
 from dashboard.metrics.recidivism import add_months
 
+charts.set_theme(st.context.theme.type)  # chart text and lines legible in the viewer's light or dark theme
 ctx = app_state.page_context(
     "Recidivism", "How many participants are rearrested, reconvicted or reincarcerated after release or enrollment?"
 )

@@ -8,6 +8,7 @@ import streamlit as st
 from dashboard import app_state, charts, views
 from dashboard.metrics.partnerships import OPEN_AGE_BAND_LABELS
 
+charts.set_theme(st.context.theme.type)  # chart text and lines legible in the viewer's light or dark theme
 ctx = app_state.page_context(
     "Referrals", "Do referrals turn into services: accepted, started, completed — by provider and service type?"
 )

@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard import app_state, charts, views
 
+charts.set_theme(st.context.theme.type)  # chart text and lines legible in the viewer's light or dark theme
 ctx = app_state.page_context(
     "Reintegration",
     "Do participants find work and a stable place to live after release or enrollment, and how complete "
