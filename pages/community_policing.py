@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import app_state, charts, views
+from dashboard import app_state, charts, page_downloads, views
 from dashboard.metrics.partnerships import CO_RESPONDER_SHARE
 
 charts.set_theme(st.context.theme.type)  # chart text and lines legible in the viewer's light or dark theme
@@ -44,7 +44,7 @@ chart = charts.rate_bars(
     category_title="Police agency", value_title="Diversion rate",
     reference=None if overall is None else overall.get("value"), reference_label="All agencies", min_cell_size=k,
 )
-app_state.show_chart(chart, data, key="policing_diversion_by_agency", metric_ids=[METRIC])
+page_downloads.show_chart(chart, data, key="policing_diversion_by_agency", metric_ids=[METRIC])
 
 st.subheader("Diversion over time")
 trend = views.quarter_trend(views.metric_rows(ctx.breakdown(METRIC, ("quarter",)), METRIC, ("quarter",)), series=None)
@@ -53,7 +53,7 @@ chart = charts.trend_chart(
     subtitle="Band: 95% interval; × = suppressed quarter; N per quarter in the tooltip.", value_title="Diversion rate", series_title="",
     min_cell_size=k,
 )
-app_state.show_chart(chart, trend, key="policing_diversion_trend", metric_ids=[METRIC])
+page_downloads.show_chart(chart, trend, key="policing_diversion_trend", metric_ids=[METRIC])
 agency_trend = views.quarter_trend(
     views.metric_rows(ctx.breakdown(METRIC, ("quarter", "agency_id")), METRIC, ("quarter", "agency_id")),
     series="agency_id", series_labels=dict(ctx.agency_names), last=8,
@@ -62,7 +62,7 @@ if agency_trend.height:
     chart = charts.trend_chart(agency_trend, title="Diversion by agency and quarter",
                                subtitle="Band: 95% interval; × = suppressed quarter; N per quarter in the tooltip.",
                                value_title="Diversion rate", series_title="Agency", min_cell_size=k)
-    app_state.show_chart(chart, agency_trend, key="policing_diversion_trend_by_agency", metric_ids=[METRIC])
+    page_downloads.show_chart(chart, agency_trend, key="policing_diversion_trend_by_agency", metric_ids=[METRIC])
 
 st.subheader("Contacts by type")
 rows = views.metric_rows(ctx.breakdown(METRIC, ("contact_type",)), METRIC, ("contact_type",))
@@ -77,7 +77,7 @@ if rows.height:
     )
     chart = charts.count_bars(counts, title=title, category_title="Contact type",
                               value_title="Contacts", min_cell_size=k)
-    app_state.show_chart(chart, counts, key="policing_contacts_by_type", metric_ids=[METRIC])
+    page_downloads.show_chart(chart, counts, key="policing_contacts_by_type", metric_ids=[METRIC])
 st.subheader("Co-responder share")
 co_rows = views.metric_rows(ctx.partnership_view("co_responder_share", ("agency_id",)), CO_RESPONDER_SHARE, ("agency_id",))
 if co_rows.height:
@@ -90,7 +90,7 @@ if co_rows.height:
         reference=None if co_overall is None else co_overall.get("value"), reference_label="All agencies",
         min_cell_size=k,
     )
-    app_state.show_chart(chart, data, key="policing_co_responder_by_agency", metric_ids=[CO_RESPONDER_SHARE])
+    page_downloads.show_chart(chart, data, key="policing_co_responder_by_agency", metric_ids=[CO_RESPONDER_SHARE])
     co_trend = views.quarter_trend(
         views.metric_rows(ctx.partnership_view("co_responder_share", ("quarter",)), CO_RESPONDER_SHARE, ("quarter",)),
         series=None,
@@ -100,7 +100,7 @@ if co_rows.height:
         subtitle="Band: 95% interval; × = suppressed quarter; N per quarter in the tooltip.",
         value_title="Co-responder share", series_title="", min_cell_size=k,
     )
-    app_state.show_chart(chart, co_trend, key="policing_co_responder_trend", metric_ids=[CO_RESPONDER_SHARE])
+    page_downloads.show_chart(chart, co_trend, key="policing_co_responder_trend", metric_ids=[CO_RESPONDER_SHARE])
     co_agency_trend = views.quarter_trend(
         views.metric_rows(ctx.partnership_view("co_responder_share", ("quarter", "agency_id")), CO_RESPONDER_SHARE,
                           ("quarter", "agency_id")),
@@ -112,7 +112,7 @@ if co_rows.height:
             subtitle="Band: 95% interval; × = suppressed quarter; N per quarter in the tooltip.",
             value_title="Co-responder share", series_title="Agency", min_cell_size=k,
         )
-        app_state.show_chart(chart, co_agency_trend, key="policing_co_responder_trend_by_agency",
+        page_downloads.show_chart(chart, co_agency_trend, key="policing_co_responder_trend_by_agency",
                              metric_ids=[CO_RESPONDER_SHARE])
 else:
     st.info("No police contacts are loaded for these filters.")

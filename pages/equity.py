@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import app_state, charts, views
+from dashboard import app_state, charts, page_downloads, views
 from dashboard.contract import RISK_LEVELS, SEXES, SUPERVISION_TYPES
 from dashboard.metrics.tables import AGE_BAND_LABELS
 
@@ -68,7 +68,7 @@ for tab, (metric_id, m_label) in zip(tabs, HEADLINE):
                 for r in rows.iter_rows(named=True)
             ], dtype=pl.String)
         )
-        app_state.show_chart(chart, data, key=f"equity_{metric_id}_{dimension}", metric_ids=[metric_id])
+        page_downloads.show_chart(chart, data, key=f"equity_{metric_id}_{dimension}", metric_ids=[metric_id])
         app_state.show_table(table, key=f"equity_{metric_id}_{dimension}_table", metric_ids=[metric_id])
 st.caption("A ratio above 1 means the group's rate is higher than everyone's; for rearrest, higher is worse. "
            "Groups are compared descriptively: differences may reflect risk mix, not treatment.")
