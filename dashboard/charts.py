@@ -152,14 +152,17 @@ def _legend_if(frame: pl.DataFrame, min_cell_size: int) -> str | None:
 
 
 def _message_chart(
-    title: str, subtitle: str | Sequence[str] | None, message: str, theme: ChartTheme, width: int
+    title: str, subtitle: str | Sequence[str] | None, message: str, theme: ChartTheme, width: int,
+    data: pl.DataFrame,
 ) -> alt.LayerChart:
     """A chart that says ``message`` where the plot would be (e.g. every cell withheld) instead of
-    drawing an empty axis with a lone mark."""
+    drawing an empty axis with a lone mark. ``data`` (every row withheld) stays the chart's data,
+    so the chart still lists the cells it withholds."""
     text = alt.Chart(pl.DataFrame({"message": wrap_lines(message, 70)}).with_row_index("line")).mark_text(
         align="left", baseline="top", fontSize=12, color=theme.text
     ).encode(text="message:N", y=alt.Y("line:O", axis=None), x=alt.value(0))
-    chart = _layer(text).properties(title=_title(title, subtitle), autosize=PAD, width=width, height=60)
+    chart = alt.layer(text, data=data).properties(title=_title(title, subtitle), autosize=PAD, width=width,
+                                                  height=60)
     return cast(alt.LayerChart, _finish(chart, theme))
 
 
@@ -210,7 +213,7 @@ def rate_bars(
     _require(data, ("category", "value", "suppressed"), "rate_bars")
     theme = active_theme()
     if all_withheld(data):
-        return _message_chart(title, subtitle, all_withheld_message(min_cell_size), theme, width)
+        return _message_chart(title, subtitle, all_withheld_message(min_cell_size), theme, width, data)
     frame = data
     for column in ("ci_low", "ci_high"):
         if column not in frame.columns:
@@ -344,7 +347,7 @@ def trend_chart(
     _require(data, ("period", "series", "value", "suppressed"), "trend_chart")
     theme = active_theme()
     if all_withheld(data):
-        return _message_chart(title, subtitle, all_withheld_message(min_cell_size), theme, width)
+        return _message_chart(title, subtitle, all_withheld_message(min_cell_size), theme, width, data)
     frame = data
     for column in ("ci_low", "ci_high"):
         if column not in frame.columns:
@@ -494,7 +497,7 @@ def count_bars(
     _require(data, ("category", "count", "suppressed"), "count_bars")
     theme = active_theme()
     if all_withheld(data):
-        return _message_chart(title, subtitle, all_withheld_message(min_cell_size), theme, width)
+        return _message_chart(title, subtitle, all_withheld_message(min_cell_size), theme, width, data)
     frame = data
     has_series = "series" in frame.columns
     if not has_series:
@@ -578,7 +581,7 @@ def funnel_chart(
     _require(data, ("stage", "count", "share", "suppressed"), "funnel_chart")
     theme = active_theme()
     if all_withheld(data):
-        return _message_chart(title, subtitle, all_withheld_message(min_cell_size), theme, max(width, 420))
+        return _message_chart(title, subtitle, all_withheld_message(min_cell_size), theme, max(width, 420), data)
     label = suppression_label(min_cell_size)
     frame = data.with_columns(pl.col("suppressed").fill_null(False))
     legend = _legend_if(frame, min_cell_size)
@@ -638,7 +641,7 @@ def flow_heatmap(
     _require(data, ("row", "column", "count", "suppressed"), "flow_heatmap")
     theme = active_theme()
     if all_withheld(data):
-        return _message_chart(title, subtitle, all_withheld_message(min_cell_size), theme, 420)
+        return _message_chart(title, subtitle, all_withheld_message(min_cell_size), theme, 420, data)
     frame = data.with_columns(pl.col("suppressed").fill_null(False))
     if "detail" not in frame.columns:
         frame = frame.with_columns(pl.lit("").alias("detail"))

@@ -213,8 +213,11 @@ def test_a_chart_with_every_cell_withheld_says_so_instead_of_an_empty_axis() -> 
     ):
         spec = chart.to_dict()
         assert [layer["mark"]["type"] for layer in spec["layer"]] == ["text"]
-        shown = " ".join(r["message"] for r in spec["datasets"][spec["data"]["name"]])
+        shown = " ".join(r["message"] for r in spec["datasets"][spec["layer"][0]["data"]["name"]])
         assert shown == message
+        # The chart keeps its (all withheld) rows as its data: no number in any of them.
+        rows = spec["datasets"][spec["data"]["name"]]
+        assert rows and all(r["suppressed"] for r in rows)
 
 
 def test_survival_is_a_step_function_with_band_and_numbers_at_risk_suppressed_below_k() -> None:
