@@ -132,7 +132,7 @@ def metric_table(
     *,
     key: str,
     key_title: str,
-    names: Mapping[str | None, str],
+    names: Mapping[Any, str],
     unassigned: str = "Unassigned",
 ) -> pl.DataFrame:
     """The numeric twin of ``views.wide_metric_table``: one row per group and metric.
