@@ -156,20 +156,16 @@ def metric_table(
             row = per_metric[metric_id].get(group)
             withheld = row is None or bool(row.get("suppressed"))
             digits = DECIMALS if unit == "rate" else OTHER_DECIMALS
-
-            def number(field: str, digits: int = digits) -> float | None:
-                value = None if withheld or row is None else row.get(field)
-                return None if value is None or math.isnan(float(value)) else round(float(value), digits)
-
-            n = number("denominator", 1)
+            source = None if withheld else row
+            numerator = _rounded(source, "numerator", 0)
             records.append({
                 key_title: names.get(group, group if group is not None else unassigned),
                 "Measure": label,
-                value_name: number("value"),
-                "95% CI low": number("ci_low"),
-                "95% CI high": number("ci_high"),
-                "Numerator": None if number("numerator") is None else int(round(number("numerator") or 0)),
-                "N": n,
+                value_name: _rounded(source, "value", digits),
+                "95% CI low": _rounded(source, "ci_low", digits),
+                "95% CI high": _rounded(source, "ci_high", digits),
+                "Numerator": None if numerator is None else int(numerator),
+                "N": _rounded(source, "denominator", 1),
                 STATUS: NO_RECORDS if row is None else SUPPRESSED_TEXT if row.get("suppressed") else PUBLISHED,
             })
     schema = {key_title: pl.String, "Measure": pl.String, value_name: pl.Float64, "95% CI low": pl.Float64,
@@ -180,10 +176,16 @@ def metric_table(
     return out
 
 
+def _rounded(row: Mapping[str, Any] | None, field: str, digits: int) -> float | None:
+    """``row[field]`` rounded, or None when the row is withheld or the value is missing."""
+    value = None if row is None else row.get(field)
+    return None if value is None or math.isnan(float(value)) else round(float(value), digits)
+
+
 # --- writers -------------------------------------------------------------------------------------
 
 
-def _number_text(value: float | int) -> str:
+def _number_text(value: float) -> str:
     if isinstance(value, int):
         return str(value)
     if math.isnan(value) or math.isinf(value):

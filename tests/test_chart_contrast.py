@@ -116,9 +116,9 @@ def _graphic_colours(spec: dict[str, Any]) -> list[tuple[str, str]]:
     """Colours of rules and error bars (whiskers, zero and reference lines)."""
     found = []
     for path, key, value in _walk(spec):
-        if key == "mark" and isinstance(value, dict) and value.get("type") in ("rule", "errorbar"):
-            if isinstance(value.get("color"), str):
-                found.append((path, value["color"]))
+        if (key == "mark" and isinstance(value, dict) and value.get("type") in ("rule", "errorbar")
+                and isinstance(value.get("color"), str)):
+            found.append((path, value["color"]))
     return found
 
 

@@ -17,6 +17,7 @@ import polars as pl
 import pypdf
 import pytest
 import sqlalchemy as sa
+from test_report import AS_OF, report_tables
 
 from dashboard import report as report_module
 from dashboard import store, views
@@ -25,7 +26,6 @@ from dashboard.contract import TABLE_NAMES
 from dashboard.metrics.engine import compute_metrics
 from dashboard.metrics.tables import Filters
 from dashboard.report import ParticipantFilters, build_report, readable_table
-from test_report import AS_OF, report_tables
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PILOT = ParticipantFilters(cohorts=("pilot",))
