@@ -607,7 +607,7 @@ def _charts(
                 "Measures with 95% intervals",
                 charts.rate_bars(
                     overall, title=f"Measures, {scope}, {period.label}",
-                    subtitle="Bars: rate; whiskers: 95% interval; n = denominator; grey: suppressed",
+                    subtitle="Bars: rate; whiskers: 95% interval; n = denominator",
                     category_title="Measure", value_title="Rate", min_cell_size=min_cell_size,
                 ),
             ))
@@ -618,7 +618,7 @@ def _charts(
                 "Pilot and comparison cohorts",
                 charts.rate_bars(
                     cohorts, title=f"Pilot vs comparison, {scope}, {period.label}",
-                    subtitle="Bars: rate; whiskers: 95% interval; n = denominator; grey: suppressed",
+                    subtitle="Bars: rate; whiskers: 95% interval; n = denominator",
                     category_title="Measure", value_title="Rate", min_cell_size=min_cell_size,
                 ),
             ))

@@ -50,7 +50,7 @@ st.subheader("Diversion over time")
 trend = views.quarter_trend(views.metric_rows(ctx.breakdown(METRIC, ("quarter",)), METRIC, ("quarter",)), series=None)
 chart = charts.trend_chart(
     trend, title=views.trend_title("Diversion (all agencies)", trend),
-    subtitle="Band: 95% interval; × = suppressed quarter; N per quarter in the tooltip.", value_title="Diversion rate", series_title="",
+    subtitle="Band: 95% interval; N per quarter in the tooltip.", value_title="Diversion rate", series_title="",
     min_cell_size=k,
 )
 page_downloads.show_chart(chart, trend, key="policing_diversion_trend", metric_ids=[METRIC])
@@ -60,7 +60,7 @@ agency_trend = views.quarter_trend(
 )
 if agency_trend.height:
     chart = charts.trend_chart(agency_trend, title="Diversion by agency and quarter",
-                               subtitle="Band: 95% interval; × = suppressed quarter; N per quarter in the tooltip.",
+                               subtitle="Band: 95% interval; N per quarter in the tooltip.",
                                value_title="Diversion rate", series_title="Agency", min_cell_size=k)
     page_downloads.show_chart(chart, agency_trend, key="policing_diversion_trend_by_agency", metric_ids=[METRIC])
 
@@ -97,7 +97,7 @@ if co_rows.height:
     )
     chart = charts.trend_chart(
         co_trend, title=views.trend_title("Co-responder share (all agencies)", co_trend),
-        subtitle="Band: 95% interval; × = suppressed quarter; N per quarter in the tooltip.",
+        subtitle="Band: 95% interval; N per quarter in the tooltip.",
         value_title="Co-responder share", series_title="", min_cell_size=k,
     )
     page_downloads.show_chart(chart, co_trend, key="policing_co_responder_trend", metric_ids=[CO_RESPONDER_SHARE])
@@ -109,7 +109,7 @@ if co_rows.height:
     if co_agency_trend.height:
         chart = charts.trend_chart(
             co_agency_trend, title="Co-responder share by agency and quarter",
-            subtitle="Band: 95% interval; × = suppressed quarter; N per quarter in the tooltip.",
+            subtitle="Band: 95% interval; N per quarter in the tooltip.",
             value_title="Co-responder share", series_title="Agency", min_cell_size=k,
         )
         page_downloads.show_chart(chart, co_agency_trend, key="policing_co_responder_trend_by_agency",

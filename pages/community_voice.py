@@ -68,7 +68,7 @@ series = ov.survey_trend_frame(trend, metric, by, names)
 if series.height:
     chart = charts.trend_chart(
         series, title=views.trend_title(f"{label} (all answers)", series.filter(series["series"] == ov.ALL_RESPONSES)),
-        subtitle=["Each quarter's answers on their own; band: 95% interval; × = suppressed quarter.",
+        subtitle=["Each quarter's answers on their own; band: 95% interval.",
                   "N per quarter in the tooltip."],
         value_title="Favourable share", series_title=ov.BREAKDOWN_TITLES[by], min_cell_size=k,
     )

@@ -33,7 +33,7 @@ trend = views.quarter_trend(
 cohorts = views.cohort_rows(frame, "compliance_rate")
 chart = charts.trend_chart(
     trend, title=views.cohort_comparison_title("Compliance", cohorts.get("pilot"), cohorts.get("comparison")),
-    subtitle="By quarter of the check; band: 95% interval; × = suppressed quarter; N per quarter in the tooltip.",
+    subtitle="By quarter of the check; band: 95% interval; N per quarter in the tooltip.",
     value_title="Compliance rate", min_cell_size=k,
 )
 page_downloads.show_chart(chart, trend, key="compliance_trend", metric_ids=["compliance_rate"])

@@ -57,7 +57,7 @@ else:
                 series, title=views.trend_title(f"{label} (all programs)", series.filter(pl.col("series") == "All programs"),
                                                 unit="currency"),
                 subtitle=["Each quarter on its own: cost prorated to the quarter's days over the pilot participants "
-                          "in its denominator.", "× = suppressed quarter; N per quarter in the tooltip."],
+                          "in its denominator.", "N per quarter in the tooltip."],
                 value_title=label, unit="money", series_title="Program", min_cell_size=k,
             )
             page_downloads.show_chart(chart, series, key=f"operations_{metric}_trend", metric_ids=[metric])
