@@ -29,6 +29,7 @@ import polars as pl
 
 from dashboard import chart_style
 from dashboard.chart_style import (
+    TITLE_WRAP,
     ChartTheme,
     active_theme,
     all_withheld_message,
@@ -87,10 +88,12 @@ _TEXT_FORMAT: dict[str, str] = {
 }
 
 
-def set_theme(name: str | None) -> ChartTheme:
-    """Build this script run's charts for the viewer's ``"light"`` or ``"dark"`` theme (pages pass
-    ``st.context.theme.type``); see dashboard.chart_style."""
-    return chart_style.set_theme(name)
+def set_theme(name: str | None, configured: str | None = None) -> ChartTheme:
+    """Build this script run's charts for the viewer's ``"light"`` or ``"dark"`` theme; see
+    dashboard.chart_style. Pages pass ``st.context.theme.type`` (the browser's theme) and
+    ``st.get_option("theme.base")`` (the server's configured theme). A configured base wins: on a
+    page's first run Streamlit 1.67 reports "light" before the browser has told it the theme."""
+    return chart_style.set_theme(configured if configured in ("light", "dark") else name)
 
 
 def series_colours(series: Sequence[str]) -> alt.Scale:
@@ -130,14 +133,19 @@ TITLE_LIMIT = 200
 partner name is cut with an ellipsis, so the chart (and its PNG) keeps a sane width."""
 
 
-def _title(title: str, subtitle: str | Sequence[str] | None, legend: str | None = None) -> alt.TitleParams:
+def _title(
+    title: str, subtitle: str | Sequence[str] | None, legend: str | None = None, width: int | None = None
+) -> alt.TitleParams:
     """The chart's title (wrapped onto several lines when long) and subtitle lines, each wrapped too;
-    ``legend`` (the suppression legend) is added as the last subtitle line."""
+    ``legend`` (the suppression legend) is added as the last subtitle line. ``width`` (the plot's, in
+    pixels) narrows the lines of a narrow chart: about 7 pixels a character of the 15-pixel title."""
     sub: list[str] = [subtitle] if isinstance(subtitle, str) else list(subtitle or [])
     if legend:
         sub.append(legend)
-    lines = [line for s in sub for line in wrap_lines(chart_text(s, TITLE_LIMIT))]
-    return alt.TitleParams(text=wrap_title(chart_text(title, TITLE_LIMIT)), subtitle=lines,
+    chars = TITLE_WRAP if width is None else min(TITLE_WRAP, max(36, width // 7))
+    sub_chars = TITLE_WRAP if width is None else min(TITLE_WRAP + 12, max(44, width // 6))
+    lines = [line for s in sub for line in wrap_lines(chart_text(s, TITLE_LIMIT), sub_chars)]
+    return alt.TitleParams(text=wrap_title(chart_text(title, TITLE_LIMIT), chars), subtitle=lines,
                            anchor="start", fontSize=15, subtitleFontSize=12)
 
 
@@ -317,7 +325,7 @@ def rate_bars(
         )
     per_row = 22 * (len(series) if has_series else 1) + 8
     chart = _layer(*layers).properties(
-        title=_title(title, subtitle, _legend_if(frame, min_cell_size)), autosize=PAD, width=width,
+        title=_title(title, subtitle, _legend_if(frame, min_cell_size), width), autosize=PAD, width=width,
         height=max(60, per_row * len(categories)),
     )
     return cast(alt.LayerChart, _finish(chart, theme))
@@ -396,7 +404,8 @@ def trend_chart(
         .encode(x=x, y=alt.datum(0), tooltip=tooltip)
     )
     chart = _layer(band, line, crosses).properties(
-        title=_title(title, subtitle, _legend_if(frame, min_cell_size)), autosize=PAD, width=width, height=height
+        title=_title(title, subtitle, _legend_if(frame, min_cell_size), width), autosize=PAD, width=width,
+        height=height,
     )
     return cast(alt.LayerChart, _finish(chart, theme))
 
@@ -467,7 +476,7 @@ def survival_chart(
         y=alt.Y("series:N", sort=series, title=None, axis=alt.Axis(domain=False, ticks=False, labelPadding=18)),
         text="at_risk_label:N",
     ).properties(width=width, height=16 * max(1, len(series)))
-    chart = alt.vconcat(plot, at_risk, spacing=6).properties(title=_title(title, subtitle), autosize=PAD)
+    chart = alt.vconcat(plot, at_risk, spacing=6).properties(title=_title(title, subtitle, width=width), autosize=PAD)
     return cast(alt.VConcatChart, _finish(chart, theme))
 
 
@@ -555,7 +564,7 @@ def count_bars(
     )
     rows = len(categories) * (len(series) if has_series and not stacked else 1)
     chart = _layer(bars, text).properties(
-        title=_title(title, subtitle, _legend_if(frame, min_cell_size)), autosize=PAD, width=width,
+        title=_title(title, subtitle, _legend_if(frame, min_cell_size), width), autosize=PAD, width=width,
         height=max(60, 24 * rows + 8),
     )
     return cast(alt.LayerChart, _finish(chart, theme))
@@ -740,6 +749,7 @@ def difference_chart(
         color=theme.muted, align="center", fontSize=11
     ).encode(y=y, x=alt.datum(0), text="label:N")
     chart = _layer(zero, whiskers, points, withheld).properties(
-        title=_title(title, subtitle), autosize=PAD, width=width, height=max(60, 30 * len(categories))
+        title=_title(title, subtitle, width=width + 160), autosize=PAD, width=width,
+        height=max(60, 30 * len(categories)),
     )
     return cast(alt.LayerChart, _finish(chart, theme))

@@ -8,7 +8,7 @@ downloads), with what issue 15 asks of the files:
   readable headers, suppressed cells empty with a Status column, a header block;
 - every file name carries the filters and the as-of date (ASCII, see ``dashboard.text``).
 
-The chart on the page fills its column (``width="stretch"``) and uses Streamlit's theme.
+The chart on the page keeps its own size (``width="content"``, as ``app_state.show_chart``).
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def show_chart(
     """The chart, its definition, and downloads: PNG, SVG, PDF naming the filters; data as numbers."""
     from dashboard.export import chart_producer
 
-    st.vega_lite_chart(chart.to_dict(validate=False), width="stretch", theme="streamlit")
+    st.vega_lite_chart(chart.to_dict(validate=False), width="content", theme="streamlit")
     info = about(_chart_title(chart, key))
     image = numeric.chart_with_subtitle(chart, info.subtitle())
     table = numeric.chart_data_table(data)

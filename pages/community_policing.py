@@ -8,7 +8,7 @@ import streamlit as st
 from dashboard import app_state, charts, page_downloads, views
 from dashboard.metrics.partnerships import CO_RESPONDER_SHARE
 
-charts.set_theme(st.context.theme.type)  # chart text and lines legible in the viewer's light or dark theme
+charts.set_theme(st.context.theme.type, st.get_option("theme.base"))  # legible in light and dark themes
 ctx = app_state.page_context(
     "Community policing", "How often do police contacts end in diversion rather than arrest, and where?"
 )

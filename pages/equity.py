@@ -9,7 +9,7 @@ from dashboard import app_state, charts, page_downloads, views
 from dashboard.contract import RISK_LEVELS, SEXES, SUPERVISION_TYPES
 from dashboard.metrics.tables import AGE_BAND_LABELS
 
-charts.set_theme(st.context.theme.type)  # chart text and lines legible in the viewer's light or dark theme
+charts.set_theme(st.context.theme.type, st.get_option("theme.base"))  # legible in light and dark themes
 ctx = app_state.page_context(
     "Equity", "Do outcomes differ by sex, race/ethnicity, age, risk level or supervision type?"
 )

@@ -8,7 +8,7 @@ import streamlit as st
 from dashboard import app_state, charts, page_downloads, views
 from dashboard import operations_views as ov
 
-charts.set_theme(st.context.theme.type)  # chart text and lines legible in the viewer's light or dark theme
+charts.set_theme(st.context.theme.type, st.get_option("theme.base"))  # legible in light and dark themes
 ctx = app_state.page_context(
     "Operations",
     "What does the pilot cost per participant served and per completion, and how stretched are the officers?",

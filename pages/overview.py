@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboard import app_state, charts, export_numeric, page_downloads, views
 
-charts.set_theme(st.context.theme.type)  # chart text and lines legible in the viewer's light or dark theme
+charts.set_theme(st.context.theme.type, st.get_option("theme.base"))  # legible in light and dark themes
 ctx = app_state.page_context(
     "Overview", "How are the partnership pilots doing, and is the pilot cohort ahead of the comparison group?"
 )

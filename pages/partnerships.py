@@ -9,7 +9,7 @@ from dashboard import app_state, charts, page_downloads, views
 from dashboard import text as safe_text
 from dashboard.metrics.partnerships import AGREEMENT_STATUSES, EXPIRED, EXPIRING, IN_FORCE
 
-charts.set_theme(st.context.theme.type)  # chart text and lines legible in the viewer's light or dark theme
+charts.set_theme(st.context.theme.type, st.get_option("theme.base"))  # legible in light and dark themes
 ctx = app_state.page_context(
     "Partnerships", "Are the partnership agreements in force, and are referrals flowing between the partners?"
 )

@@ -8,7 +8,7 @@ import streamlit as st
 from dashboard import app_state, charts, page_downloads, views
 from dashboard.metrics.partnerships import OPEN_AGE_BAND_LABELS
 
-charts.set_theme(st.context.theme.type)  # chart text and lines legible in the viewer's light or dark theme
+charts.set_theme(st.context.theme.type, st.get_option("theme.base"))  # legible in light and dark themes
 ctx = app_state.page_context(
     "Referrals", "Do referrals turn into services: accepted, started, completed — by provider and service type?"
 )

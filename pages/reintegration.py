@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboard import app_state, charts, page_downloads, views
 
-charts.set_theme(st.context.theme.type)  # chart text and lines legible in the viewer's light or dark theme
+charts.set_theme(st.context.theme.type, st.get_option("theme.base"))  # legible in light and dark themes
 ctx = app_state.page_context(
     "Reintegration",
     "Do participants find work and a stable place to live after release or enrollment, and how complete "

@@ -157,6 +157,13 @@ def test_whiskers_and_lines_reach_3_to_1(theme: chart_style.ChartTheme) -> None:
     assert checked >= 3
 
 
+def test_pages_theme_choice_prefers_the_configured_base() -> None:
+    assert charts.set_theme("light", "dark") is chart_style.DARK
+    assert charts.set_theme("dark", None) is chart_style.DARK
+    assert charts.set_theme(None, None) is chart_style.LIGHT
+    chart_style.set_theme("light")
+
+
 def test_the_light_theme_is_the_default_and_unknown_names_fall_back_to_it() -> None:
     assert chart_style.set_theme(None) is chart_style.LIGHT
     assert chart_style.set_theme("sepia") is chart_style.LIGHT
@@ -185,7 +192,9 @@ def test_long_titles_wrap_into_lines_and_short_ones_stay_strings() -> None:
     assert isinstance(lines, list) and len(lines) > 1
     assert all(len(line) <= chart_style.TITLE_WRAP for line in lines)
     assert " ".join(lines) == long.strip()
-    assert all(len(line) <= chart_style.TITLE_WRAP for line in spec["title"]["subtitle"])
+    assert all(len(line) <= chart_style.TITLE_WRAP + 12 for line in spec["title"]["subtitle"])
+    narrow = charts.rate_bars(_rates(), title=long, category_title="c", value_title="v", width=300).to_dict()
+    assert all(len(line) <= 300 // 7 for line in narrow["title"]["text"])
     short = charts.rate_bars(_rates(), title="Short", category_title="c", value_title="v").to_dict()
     assert short["title"]["text"] == "Short"
 
