@@ -27,6 +27,17 @@ from typing import Literal, cast
 import altair as alt
 import polars as pl
 
+from dashboard import chart_style
+from dashboard.chart_style import (
+    TITLE_WRAP,
+    ChartTheme,
+    active_theme,
+    all_withheld_message,
+    suppression_legend,
+    theme_config,
+    wrap_lines,
+    wrap_title,
+)
 from dashboard.settings import DEFAULT_MIN_CELL_SIZE
 from dashboard.text import chart_text
 from dashboard.views import suppression_label
@@ -45,6 +56,14 @@ OKABE_ITO: tuple[str, ...] = (
 PILOT_COLOUR = OKABE_ITO[0]
 COMPARISON_COLOUR = OKABE_ITO[1]
 SUPPRESSED_COLOUR = "#8C8C8C"
+# Heatmap cell labels sit on the cell's own fill (the "blues" scheme), not on the page background:
+# white on the darker cells, near-black on the lighter ones, whatever the theme.
+ON_DARK_FILL = "#FFFFFF"
+ON_LIGHT_FILL = "#1A1A1A"
+# Five steps of ColorBrewer "Blues": a stepped fill lets each label colour be checked against the fill
+# it sits on (tests/test_chart_contrast.py). Labels from step HEATMAP_DARK_FROM up are white.
+HEATMAP_FILLS: tuple[str, ...] = ("#DEEBF7", "#9ECAE1", "#6BAED6", "#2171B5", "#08306B")
+HEATMAP_DARK_FROM = 3
 # Lay charts out at their own size. Without it Streamlit sets autosize "fit",
 # which squeezes the plot into the height left after titles and legends.
 PAD = alt.AutoSizeParams(type="pad", contains="padding")
@@ -70,12 +89,22 @@ _TEXT_FORMAT: dict[str, str] = {
 }
 
 
+def set_theme(name: str | None, configured: str | None = None) -> ChartTheme:
+    """Build this script run's charts for the viewer's ``"light"`` or ``"dark"`` theme; see
+    dashboard.chart_style. Pages pass ``st.context.theme.type`` (the browser's theme) and
+    ``st.get_option("theme.base")`` (the server's configured theme). A configured base wins: on a
+    page's first run Streamlit 1.67 reports "light" before the browser has told it the theme."""
+    return chart_style.set_theme(configured if configured in ("light", "dark") else name)
+
+
 def series_colours(series: Sequence[str]) -> alt.Scale:
     """A colour scale: pilot blue and comparison orange, others in palette order."""
     fixed = {"Pilot": PILOT_COLOUR, "Comparison": COMPARISON_COLOUR}
-    rest = iter(c for c in OKABE_ITO if c not in fixed.values())
+    # The palette's black would vanish on the dark theme: its place goes to the theme's contrast colour.
+    palette = [*OKABE_ITO[:-1], active_theme().last_series]
+    rest = iter(c for c in palette if c not in fixed.values())
     domain = list(dict.fromkeys(series))
-    colours = [fixed[s] if s in fixed else next(rest, OKABE_ITO[-1]) for s in domain]
+    colours = [fixed[s] if s in fixed else next(rest, palette[-1]) for s in domain]
     return alt.Scale(domain=domain, range=colours)
 
 
@@ -105,10 +134,50 @@ TITLE_LIMIT = 200
 partner name is cut with an ellipsis, so the chart (and its PNG) keeps a sane width."""
 
 
-def _title(title: str, subtitle: str | Sequence[str] | None) -> alt.TitleParams:
+def _title(
+    title: str, subtitle: str | Sequence[str] | None, legend: str | None = None, width: int | None = None
+) -> alt.TitleParams:
+    """The chart's title (wrapped onto several lines when long) and subtitle lines, each wrapped too;
+    ``legend`` (the suppression legend) is added as the last subtitle line. ``width`` (the plot's, in
+    pixels) narrows the lines of a narrow chart: about 7 pixels a character of the 15-pixel title."""
     sub: list[str] = [subtitle] if isinstance(subtitle, str) else list(subtitle or [])
-    return alt.TitleParams(text=chart_text(title, TITLE_LIMIT), subtitle=[chart_text(s, TITLE_LIMIT) for s in sub],
+    if legend:
+        sub.append(legend)
+    chars = TITLE_WRAP if width is None else min(TITLE_WRAP, max(36, width // 7))
+    sub_chars = TITLE_WRAP if width is None else min(TITLE_WRAP + 12, max(44, width // 6))
+    lines = [line for s in sub for line in wrap_lines(chart_text(s, TITLE_LIMIT), sub_chars)]
+    return alt.TitleParams(text=wrap_title(chart_text(title, TITLE_LIMIT), chars), subtitle=lines,
                            anchor="start", fontSize=15, subtitleFontSize=12)
+
+
+def _finish(chart: alt.TopLevelMixin, theme: ChartTheme) -> alt.TopLevelMixin:
+    """Colour every title, axis, legend and header for ``theme`` (see dashboard.chart_style)."""
+    return chart.configure(**theme_config(theme))
+
+
+def _legend_if(frame: pl.DataFrame, min_cell_size: int) -> str | None:
+    """The suppression legend when ``frame`` carries at least one suppressed mark."""
+    return suppression_legend(min_cell_size) if bool(frame.get_column("suppressed").any()) else None
+
+
+def _message_chart(
+    title: str, subtitle: str | Sequence[str] | None, message: str, theme: ChartTheme, width: int,
+    data: pl.DataFrame,
+) -> alt.LayerChart:
+    """A chart that says ``message`` where the plot would be (e.g. every cell withheld) instead of
+    drawing an empty axis with a lone mark. ``data`` (every row withheld) stays the chart's data,
+    so the chart still lists the cells it withholds."""
+    text = alt.Chart(pl.DataFrame({"message": wrap_lines(message, 70)}).with_row_index("line")).mark_text(
+        align="left", baseline="top", fontSize=12, color=theme.text
+    ).encode(text="message:N", y=alt.Y("line:O", axis=None), x=alt.value(0))
+    chart = alt.layer(text, data=data).properties(title=_title(title, subtitle), autosize=PAD, width=width,
+                                                  height=60)
+    return cast(alt.LayerChart, _finish(chart, theme))
+
+
+def all_withheld(data: pl.DataFrame) -> bool:
+    """True when there are rows and every one of them is suppressed: nothing can be drawn."""
+    return data.height > 0 and bool(data.get_column("suppressed").fill_null(False).all())
 
 
 def _require(data: pl.DataFrame, columns: Sequence[str], builder: str) -> None:
@@ -151,6 +220,9 @@ def rate_bars(
     Suppressed rows are shaded grey across the plot and labelled.
     """
     _require(data, ("category", "value", "suppressed"), "rate_bars")
+    theme = active_theme()
+    if all_withheld(data):
+        return _message_chart(title, subtitle, all_withheld_message(min_cell_size), theme, width, data)
     frame = data
     for column in ("ci_low", "ci_high"):
         if column not in frame.columns:
@@ -217,7 +289,7 @@ def rate_bars(
     base = alt.Chart(frame)
     shade = (
         base.transform_filter("datum.suppressed")
-        .mark_bar(color=SUPPRESSED_COLOUR, opacity=0.18)
+        .mark_bar(color=theme.suppressed, opacity=0.18)
         .encode(y=y, yOffset=y_offset, x=alt.X("domain_max:Q", scale=x_scale, axis=axis), tooltip=tooltip)
     )
     bars = (
@@ -227,7 +299,7 @@ def rate_bars(
     )
     whiskers = (
         base.transform_filter("!datum.suppressed && isValid(datum.ci_low) && isValid(datum.ci_high)")
-        .mark_errorbar(ticks=True, color="#222222")
+        .mark_errorbar(ticks=True, color=theme.rule)
         .encode(
             y=y,
             yOffset=y_offset,
@@ -240,22 +312,24 @@ def rate_bars(
         yOffset=y_offset,
         x=alt.X("label_at:Q", scale=x_scale, axis=axis),
         text="label:N",
-        color=alt.condition("datum.suppressed", alt.value("#555555"), alt.value("#222222")),
+        color=alt.condition("datum.suppressed", alt.value(theme.muted), alt.value(theme.text)),
         tooltip=tooltip,
     )
     layers: list[alt.Chart] = [shade, bars, whiskers, labels]
     if reference is not None:
         ref = alt.Chart(pl.DataFrame({"reference": [reference], "name": [reference_label]}))
         layers.append(
-            ref.mark_rule(strokeDash=[6, 4], color="#222222").encode(
+            ref.mark_rule(strokeDash=[6, 4], color=theme.rule).encode(
                 x=alt.X("reference:Q", scale=x_scale, axis=axis),
                 tooltip=[alt.Tooltip("name:N", title="Line"), alt.Tooltip("reference:Q", format=_TEXT_FORMAT[unit])],
             )
         )
     per_row = 22 * (len(series) if has_series else 1) + 8
-    return _layer(*layers).properties(
-        title=_title(title, subtitle), autosize=PAD, width=width, height=max(60, per_row * len(categories))
+    chart = _layer(*layers).properties(
+        title=_title(title, subtitle, _legend_if(frame, min_cell_size), width), autosize=PAD, width=width,
+        height=max(60, per_row * len(categories)),
     )
+    return cast(alt.LayerChart, _finish(chart, theme))
 
 
 def trend_chart(
@@ -280,6 +354,9 @@ def trend_chart(
     explanation.
     """
     _require(data, ("period", "series", "value", "suppressed"), "trend_chart")
+    theme = active_theme()
+    if all_withheld(data):
+        return _message_chart(title, subtitle, all_withheld_message(min_cell_size), theme, width, data)
     frame = data
     for column in ("ci_low", "ci_high"):
         if column not in frame.columns:
@@ -324,10 +401,14 @@ def trend_chart(
     )
     crosses = (
         base.transform_filter("datum.suppressed")
-        .mark_point(shape="cross", size=90, filled=True, color=SUPPRESSED_COLOUR)
+        .mark_point(shape="cross", size=90, filled=True, color=theme.suppressed)
         .encode(x=x, y=alt.datum(0), tooltip=tooltip)
     )
-    return _layer(band, line, crosses).properties(title=_title(title, subtitle), autosize=PAD, width=width, height=height)
+    chart = _layer(band, line, crosses).properties(
+        title=_title(title, subtitle, _legend_if(frame, min_cell_size), width), autosize=PAD, width=width,
+        height=height,
+    )
+    return cast(alt.LayerChart, _finish(chart, theme))
 
 
 def survival_chart(
@@ -336,28 +417,32 @@ def survival_chart(
     title: str,
     subtitle: str | Sequence[str] | None = None,
     value_title: str = "Share without the event (Kaplan–Meier)",
-    step: bool | None = None,
+    step: bool = True,
     width: int = 520,
     height: int = 260,
-) -> alt.LayerChart:
-    """Kaplan–Meier survival by cohort with 95% intervals.
+) -> alt.VConcatChart:
+    """Kaplan–Meier survival by cohort: a step function with its 95% band, numbers at risk below.
 
     ``data`` columns: ``series`` (cohort), ``day`` (int), ``survival``,
-    ``ci_low``, ``ci_high`` (float), ``at_risk`` (int). Suppressed cohorts
-    must already be left out by the caller (and named in the subtitle).
+    ``ci_low``, ``ci_high`` (float), ``at_risk`` (int; null where the views
+    withheld a number at risk of 1 to k − 1, drawn as "suppressed").
+    Suppressed cohorts must already be left out by the caller (and named in
+    the subtitle).
 
-    With the full curve (``step``, default when there are more than 12
-    points per cohort) it draws step lines and step bands. With the curve
-    read at a few days only (SPEC: 90, 180, 365, 730) a step drawn between
-    them would invent where the drops happen, so it draws the estimates as
-    points with interval whiskers joined by a thin dotted line.
+    A Kaplan–Meier estimate stays flat until the next event, so the curve is
+    drawn ``step-after`` from each point to the next (docs/metrics.md,
+    survival); ``step=False`` joins the points with straight lines instead.
+    The table of numbers at risk under the plot shares its day axis.
     """
     _require(data, ("series", "day", "survival", "ci_low", "ci_high", "at_risk"), "survival_chart")
+    theme = active_theme()
     frame = data.select("series", "day", "survival", "ci_low", "ci_high", "at_risk")
     series = _ordered(frame.get_column("series").cast(pl.String).to_list())
     lows = [v for v in frame.get_column("ci_low").to_list() if v is not None]
     floor = max(0.0, min(lows, default=0.0) - 0.05)
-    x = alt.X("day:Q", title="Days since index date (release, else enrollment)")
+    days = [d for d in frame.get_column("day").to_list() if d is not None]
+    x_scale = alt.Scale(domain=[0, max(days, default=1) or 1])
+    x = alt.X("day:Q", title="Days since index date (release, else enrollment)", scale=x_scale)
     y_scale = alt.Scale(domain=[floor, 1.0])
     y_axis = alt.Axis(format=".0%", title=value_title)
     colour = alt.Color("series:N", title="Cohort", scale=series_colours(series),
@@ -370,26 +455,30 @@ def survival_chart(
         alt.Tooltip("ci_high:Q", title="95% CI high", format=".1%"),
         alt.Tooltip("at_risk:Q", title="Still followed (at risk)", format=",d"),
     ]
-    if step is None:
-        per_cohort = frame.group_by("series").len().get_column("len").max() or 0
-        step = int(per_cohort) > 12  # type: ignore[arg-type]
+    interpolate: Literal["step-after", "linear"] = "step-after" if step else "linear"
     base = alt.Chart(frame)
     y_value = alt.Y("survival:Q", scale=y_scale, axis=y_axis)
-    if step:
-        band = base.mark_area(opacity=0.18, interpolate="step-after").encode(
-            x=x, y=alt.Y("ci_low:Q", scale=y_scale, axis=y_axis), y2="ci_high:Q", color=colour
-        )
-        line = base.mark_line(interpolate="step-after", strokeWidth=2).encode(x=x, y=y_value, color=colour)
-        points = base.mark_point(filled=True, size=18, opacity=0).encode(x=x, y=y_value, tooltip=tooltip)
-        layers = [band, line, points]
-    else:
-        line = base.mark_line(strokeWidth=1.2, strokeDash=[3, 3]).encode(x=x, y=y_value, color=colour)
-        whiskers = base.mark_errorbar(ticks=True, thickness=2).encode(
-            x=x, y=alt.Y("ci_low:Q", scale=y_scale, axis=y_axis), y2="ci_high:Q", color=colour
-        )
-        points = base.mark_point(filled=True, size=60).encode(x=x, y=y_value, color=colour, tooltip=tooltip)
-        layers = [line, whiskers, points]
-    return _layer(*layers).properties(title=_title(title, subtitle), autosize=PAD, width=width, height=height)
+    band = base.transform_filter("isValid(datum.ci_low) && isValid(datum.ci_high)").mark_area(
+        opacity=0.18, interpolate=interpolate
+    ).encode(x=x, y=alt.Y("ci_low:Q", scale=y_scale, axis=y_axis), y2="ci_high:Q", color=colour)
+    line = base.mark_line(interpolate=interpolate, strokeWidth=2).encode(x=x, y=y_value, color=colour)
+    points = base.mark_point(filled=True, size=40).encode(x=x, y=y_value, color=colour, tooltip=tooltip)
+    plot = _layer(band, line, points).properties(width=width, height=height)
+    risk = frame.with_columns(
+        pl.when(pl.col("at_risk").is_null()).then(pl.lit("suppressed"))
+        .otherwise(pl.col("at_risk").cast(pl.Int64).map_elements(lambda n: f"{n:,}", return_dtype=pl.String))
+        .alias("at_risk_label")
+    ).select("series", "day", "at_risk_label")
+    at_risk = alt.Chart(risk, title=alt.TitleParams("Number at risk", anchor="start", fontSize=11)).mark_text(
+        fontSize=10, color=theme.text
+    ).encode(
+        x=alt.X("day:Q", scale=x_scale, axis=None),
+        # Padding keeps the cohort names clear of the day-0 numbers centred on the axis.
+        y=alt.Y("series:N", sort=series, title=None, axis=alt.Axis(domain=False, ticks=False, labelPadding=18)),
+        text="at_risk_label:N",
+    ).properties(width=width, height=16 * max(1, len(series)))
+    chart = alt.vconcat(plot, at_risk, spacing=6).properties(title=_title(title, subtitle, width=width), autosize=PAD)
+    return cast(alt.VConcatChart, _finish(chart, theme))
 
 
 def count_bars(
@@ -416,6 +505,9 @@ def count_bars(
     (1 to k − 1) show as a grey label instead of a bar.
     """
     _require(data, ("category", "count", "suppressed"), "count_bars")
+    theme = active_theme()
+    if all_withheld(data):
+        return _message_chart(title, subtitle, all_withheld_message(min_cell_size), theme, width, data)
     frame = data
     has_series = "series" in frame.columns
     if not has_series:
@@ -469,12 +561,14 @@ def count_bars(
         y=y,
         x=alt.X("total:Q", axis=axis),
         text="label:N",
-        color=alt.condition("datum.any_suppressed", alt.value("#555555"), alt.value("#222222")),
+        color=alt.condition("datum.any_suppressed", alt.value(theme.muted), alt.value(theme.text)),
     )
     rows = len(categories) * (len(series) if has_series and not stacked else 1)
-    return _layer(bars, text).properties(
-        title=_title(title, subtitle), autosize=PAD, width=width, height=max(60, 24 * rows + 8)
+    chart = _layer(bars, text).properties(
+        title=_title(title, subtitle, _legend_if(frame, min_cell_size), width), autosize=PAD, width=width,
+        height=max(60, 24 * rows + 8),
     )
+    return cast(alt.LayerChart, _finish(chart, theme))
 
 
 def funnel_chart(
@@ -495,8 +589,12 @@ def funnel_chart(
     "1,234 (56%)"; suppressed stages read "Suppressed (n<k)".
     """
     _require(data, ("stage", "count", "share", "suppressed"), "funnel_chart")
+    theme = active_theme()
+    if all_withheld(data):
+        return _message_chart(title, subtitle, all_withheld_message(min_cell_size), theme, max(width, 420), data)
     label = suppression_label(min_cell_size)
     frame = data.with_columns(pl.col("suppressed").fill_null(False))
+    legend = _legend_if(frame, min_cell_size)
     texts = []
     for row in frame.iter_rows(named=True):
         if row["suppressed"]:
@@ -522,14 +620,15 @@ def funnel_chart(
     )
     text = base.mark_text(align="left", dx=4, fontSize=10).encode(
         x="bar:Q", text="label:N",
-        color=alt.condition("datum.suppressed", alt.value("#555555"), alt.value("#222222")),
+        color=alt.condition("datum.suppressed", alt.value(theme.muted), alt.value(theme.text)),
     )
     layered = alt.layer(bars, text, data=frame).properties(width=width, height=24 * len(stage_order) + 8)
     if "group" in frame.columns:
-        return layered.facet(
+        faceted = layered.facet(
             facet=alt.Facet("group:N", title=group_title, header=alt.Header(labelFontWeight="bold", labelLimit=300)), columns=3
-        ).properties(title=_title(title, subtitle), autosize=PAD).resolve_scale(x="independent")
-    return layered.properties(title=_title(title, subtitle), autosize=PAD)
+        ).properties(title=_title(title, subtitle, legend), autosize=PAD).resolve_scale(x="independent")
+        return cast(alt.FacetChart, _finish(faceted, theme))
+    return cast(alt.LayerChart, _finish(layered.properties(title=_title(title, subtitle, legend), autosize=PAD), theme))
 
 
 def flow_heatmap(
@@ -550,6 +649,9 @@ def flow_heatmap(
     e.g. how the referrals ended). Suppressed cells are grey and read "<k".
     """
     _require(data, ("row", "column", "count", "suppressed"), "flow_heatmap")
+    theme = active_theme()
+    if all_withheld(data):
+        return _message_chart(title, subtitle, all_withheld_message(min_cell_size), theme, 420, data)
     frame = data.with_columns(pl.col("suppressed").fill_null(False))
     if "detail" not in frame.columns:
         frame = frame.with_columns(pl.lit("").alias("detail"))
@@ -572,26 +674,29 @@ def flow_heatmap(
         alt.Tooltip("detail:N", title=detail_title),
     ]
     base = alt.Chart(frame)
+    top = max([c for c in frame.get_column("count").to_list() if c is not None], default=0)
     cells = base.transform_filter("!datum.suppressed").mark_rect().encode(
-        x=x, y=y, color=alt.Color("count:Q", title=value_title, scale=alt.Scale(scheme="blues"), legend=None),
+        x=x, y=y, color=alt.Color("count:Q", title=value_title, legend=None,
+                                  scale=alt.Scale(type="quantize", domain=[0, top or 1], range=list(HEATMAP_FILLS))),
         tooltip=tooltip,
     )
-    hidden = base.transform_filter("datum.suppressed").mark_rect(color=SUPPRESSED_COLOUR, opacity=0.3).encode(
+    hidden = base.transform_filter("datum.suppressed").mark_rect(color=theme.suppressed, opacity=0.3).encode(
         x=x, y=y, tooltip=tooltip
     )
-    top = max([c for c in frame.get_column("count").to_list() if c is not None], default=0)
     text = base.mark_text(fontSize=11).encode(
         x=x,
         y=y,
         text="label:N",
-        color=alt.condition(
-            f"!datum.suppressed && datum.count > {0.55 * top}", alt.value("#FFFFFF"), alt.value("#222222")
-        ),
+        color=alt.when("datum.suppressed").then(alt.value(theme.muted))
+        .when(f"datum.count >= {HEATMAP_DARK_FROM / len(HEATMAP_FILLS) * (top or 1)}").then(alt.value(ON_DARK_FILL))
+        .otherwise(alt.value(ON_LIGHT_FILL)),
         tooltip=tooltip,
     )
-    return _layer(cells, hidden, text).properties(
-        title=_title(title, subtitle), autosize=PAD, width=max(200, 96 * len(cols)), height=max(80, 26 * len(rows))
+    chart = _layer(cells, hidden, text).properties(
+        title=_title(title, subtitle, _legend_if(frame, min_cell_size)), autosize=PAD,
+        width=max(200, 96 * len(cols)), height=max(80, 26 * len(rows)),
     )
+    return cast(alt.LayerChart, _finish(chart, theme))
 
 
 def difference_chart(
@@ -610,6 +715,7 @@ def difference_chart(
     Left of zero means the pilot rate is lower.
     """
     _require(data, ("category", "value", "ci_low", "ci_high"), "difference_chart")
+    theme = active_theme()
     frame = data
     if "note" not in frame.columns:
         frame = frame.with_columns(pl.lit("").alias("note"))
@@ -621,7 +727,9 @@ def difference_chart(
     reach = max(bounds, default=0.1) * 1.15 or 0.1
     x_scale = alt.Scale(domain=[-reach, reach])
     axis = alt.Axis(title=value_title, labelExpr="format(datum.value * 100, '+.0f') + ' pp'")
-    y = alt.Y("category:N", title=category_title, sort=categories, axis=alt.Axis(labelLimit=280))
+    # No axis title beside the names: it sat on top of long program names. The names say what they are,
+    # and the tooltip names the axis.
+    y = alt.Y("category:N", title=None, sort=categories, axis=alt.Axis(labelLimit=280))
     tooltip = [
         alt.Tooltip("category:N", title=category_title),
         alt.Tooltip("value:Q", title="Difference", format="+.1%"),
@@ -629,7 +737,7 @@ def difference_chart(
         alt.Tooltip("ci_high:Q", title="95% CI high", format="+.1%"),
     ]
     base = alt.Chart(frame)
-    zero = alt.Chart(pl.DataFrame({"zero": [0.0]})).mark_rule(color="#222222").encode(
+    zero = alt.Chart(pl.DataFrame({"zero": [0.0]})).mark_rule(color=theme.rule).encode(
         x=alt.X("zero:Q", scale=x_scale, axis=axis)
     )
     whiskers = base.transform_filter("isValid(datum.ci_low) && isValid(datum.ci_high)").mark_errorbar(
@@ -639,8 +747,10 @@ def difference_chart(
         filled=True, size=70, color=OKABE_ITO[0]
     ).encode(y=y, x=alt.X("value:Q", scale=x_scale, axis=axis), tooltip=tooltip)
     withheld = base.transform_filter("!isValid(datum.value)").mark_text(
-        color="#555555", align="center", fontSize=11
+        color=theme.muted, align="center", fontSize=11
     ).encode(y=y, x=alt.datum(0), text="label:N")
-    return _layer(zero, whiskers, points, withheld).properties(
-        title=_title(title, subtitle), autosize=PAD, width=width, height=max(60, 30 * len(categories))
+    chart = _layer(zero, whiskers, points, withheld).properties(
+        title=_title(title, subtitle, width=width + 160), autosize=PAD, width=width,
+        height=max(60, 30 * len(categories)),
     )
+    return cast(alt.LayerChart, _finish(chart, theme))

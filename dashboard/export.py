@@ -639,6 +639,14 @@ def add_export_arguments(export_subparsers: Any) -> None:
     p = export_subparsers.add_parser("report", help="the report package (PDF, HTML, ZIP) for a reporting period")
     p.add_argument("--period", required=True, help="2025Q1, 2025H1, FY2025, FY2025Q1 or 2025-01-01:2025-03-31")
     p.add_argument("--program", help="program id (default: all programs)")
+    p.add_argument("--agency", action="append", default=[], help="agency id (repeat for several), as the "
+                   "dashboard's agency filter: each measure's own agency attribution")
+    p.add_argument("--cohort", action="append", default=[], choices=("pilot", "comparison"),
+                   help="participant cohort (repeat for both)")
+    p.add_argument("--risk", action="append", default=[], help="risk level, e.g. high (repeat for several)")
+    p.add_argument("--supervision", action="append", default=[],
+                   help="supervision type, e.g. parole (repeat for several)")
+    p.add_argument("--paper", choices=("a4", "letter"), default="a4", help="PDF page size (default a4)")
     p.add_argument("--fiscal-year-start-month", type=month_argument, default=7,
                    help="first month of the fiscal year for FY periods (default 7 = July)")
     p.add_argument("--as-of", type=as_of_argument, help="as-of date (default: the latest load's)")
@@ -766,15 +774,20 @@ def _cli_export(args: argparse.Namespace) -> int:
     db = getattr(args, "db", None)
     if kind == "report":
         from dashboard.metrics.tables import Filters
-        from dashboard.report import build_report, parse_period
+        from dashboard.report import ParticipantFilters, build_report, parse_period
 
         period = parse_period(args.period, fiscal_year_start_month=args.fiscal_year_start_month)
+        participants = ParticipantFilters(
+            agency_ids=tuple(dict.fromkeys(args.agency)), cohorts=tuple(dict.fromkeys(args.cohort)),
+            risk_levels=tuple(dict.fromkeys(args.risk)), supervision_types=tuple(dict.fromkeys(args.supervision)),
+        )
         tables = _load_tables(db)
-        _check_known_ids(tables, Filters(program_ids=(args.program,) if args.program else ()))
+        _check_known_ids(tables, Filters(program_ids=(args.program,) if args.program else (),
+                                         agency_ids=participants.agency_ids))
         result = build_report(
             tables, period=period, program_id=args.program,
             fiscal_year_start_month=args.fiscal_year_start_month, min_cell_size=args.min_cell_size,
-            out_dir=args.out, as_of=args.as_of,
+            out_dir=args.out, as_of=args.as_of, participants=participants, paper=args.paper,
         )
         print(f"Report for {result.period.label} (as of {result.as_of}) written to {args.out}:")
         for path in (result.pdf, result.html, result.zip):

@@ -268,6 +268,8 @@ class ReportContent:
     command: str
     operations: pl.DataFrame = field(default_factory=pl.DataFrame)
     """Cost and survey measures (empty when their tables hold no rows)."""
+    paper: str = "a4"
+    """PDF page size: ``a4`` (default) or ``letter``."""
 
 
 @dataclass(frozen=True)
@@ -286,6 +288,35 @@ class ReportResult:
 
 # --- building the content -----------------------------------------------------------------
 
+PAPER_SIZES: dict[str, str] = {"a4": "A4", "letter": "Letter"}
+"""``--paper`` / the Report page's choice -> fpdf2 page format."""
+
+
+@dataclass(frozen=True)
+class ParticipantFilters:
+    """The dashboard's filters besides program and period that the package applies, as the
+    engine's ``Filters`` fields: the sidebar on the Report page, ``--agency``, ``--cohort``,
+    ``--risk`` and ``--supervision`` on the command line (docs/exports.md)."""
+
+    agency_ids: tuple[str, ...] = ()
+    cohorts: tuple[str | None, ...] = ()
+    risk_levels: tuple[str | None, ...] = ()
+    supervision_types: tuple[str | None, ...] = ()
+
+    def flags(self) -> list[tuple[str, list[str]]]:
+        return [(flag, [str(v) for v in values if v is not None]) for flag, values in (
+            ("--agency", self.agency_ids), ("--cohort", self.cohorts), ("--risk", self.risk_levels),
+            ("--supervision", self.supervision_types)) if values]
+
+    def describe(self) -> str:
+        from dashboard.views import humanise
+
+        parts = [f"{name} {', '.join(humanise(v) for v in values)}" for name, values in (
+            ("agency", self.agency_ids), ("cohort", self.cohorts), ("risk", self.risk_levels),
+            ("supervision", self.supervision_types)) if values]
+        return "; ".join(parts)
+
+
 
 def report_command(
     period: ReportingPeriod,
@@ -295,11 +326,17 @@ def report_command(
     min_cell_size: int,
     as_of: dt.date,
     out_dir: str = "DIR",
+    participants: ParticipantFilters | None = None,
+    paper: str = "a4",
 ) -> str:
     """The CLI line that rebuilds this package (add ``--db URL`` for a non-default database)."""
     parts = ["partnership-dashboard", "export", "report", "--period", period.label]
     if program_id:
         parts += ["--program", _shell_quote(program_id)]
+    for flag, values in (participants or ParticipantFilters()).flags():
+        parts += [p for v in values for p in (flag, _shell_quote(v))]
+    if paper != "a4":
+        parts += ["--paper", paper]
     parts += ["--as-of", as_of.isoformat()]
     if period.label.startswith("FY"):
         parts += ["--fiscal-year-start-month", str(fiscal_year_start_month)]
@@ -542,7 +579,7 @@ def _charts(
     measures_by_cohort: pl.DataFrame, measures: pl.DataFrame, *, scope: str, period: ReportingPeriod,
     min_cell_size: int,
 ) -> tuple[ReportChart, ...]:
-    from dashboard import charts
+    from dashboard import chart_style, charts
 
     def frame(table: pl.DataFrame, category: str, series: str | None) -> pl.DataFrame:
         rate_rows = table.filter(pl.col("Metric ID").is_in(list(REPORT_METRIC_IDS)))
@@ -561,29 +598,31 @@ def _charts(
         # A measure with no row at all has nothing to draw.
         return out.filter(pl.col("suppressed") | pl.col("value").is_not_null())
 
-    out = []
-    overall = frame(measures, "Measure", None)
-    if overall.height:
-        out.append(ReportChart(
-            "measures",
-            "Measures with 95% intervals",
-            charts.rate_bars(
-                overall, title=f"Measures, {scope}, {period.label}",
-                subtitle="Bars: rate; whiskers: 95% interval; n = denominator; grey: suppressed",
-                category_title="Measure", value_title="Rate", min_cell_size=min_cell_size,
-            ),
-        ))
-    cohorts = frame(measures_by_cohort, "Measure", "Cohort")
-    if cohorts.height:
-        out.append(ReportChart(
-            "measures_by_cohort",
-            "Pilot and comparison cohorts",
-            charts.rate_bars(
-                cohorts, title=f"Pilot vs comparison, {scope}, {period.label}",
-                subtitle="Bars: rate; whiskers: 95% interval; n = denominator; grey: suppressed",
-                category_title="Measure", value_title="Rate", min_cell_size=min_cell_size,
-            ),
-        ))
+    # Printed on white whatever theme the page that asked for the package is viewed in.
+    with chart_style.using_theme("light"):
+        out = []
+        overall = frame(measures, "Measure", None)
+        if overall.height:
+            out.append(ReportChart(
+                "measures",
+                "Measures with 95% intervals",
+                charts.rate_bars(
+                    overall, title=f"Measures, {scope}, {period.label}",
+                    subtitle="Bars: rate; whiskers: 95% interval; n = denominator",
+                    category_title="Measure", value_title="Rate", min_cell_size=min_cell_size,
+                ),
+            ))
+        cohorts = frame(measures_by_cohort, "Measure", "Cohort")
+        if cohorts.height:
+            out.append(ReportChart(
+                "measures_by_cohort",
+                "Pilot and comparison cohorts",
+                charts.rate_bars(
+                    cohorts, title=f"Pilot vs comparison, {scope}, {period.label}",
+                    subtitle="Bars: rate; whiskers: 95% interval; n = denominator",
+                    category_title="Measure", value_title="Rate", min_cell_size=min_cell_size,
+                ),
+            ))
     return tuple(out)
 
 
@@ -626,8 +665,13 @@ def build_content(
     fiscal_year_start_month: int = 7,
     min_cell_size: int = DEFAULT_MIN_CELL_SIZE,
     as_of: dt.date | None = None,
+    participants: ParticipantFilters | None = None,
+    paper: str = "a4",
 ) -> ReportContent:
-    """Compute (through the engine) and assemble everything the package shows."""
+    """Compute (through the engine) and assemble everything the package shows.
+
+    ``participants`` narrows every measure exactly as the same dashboard filters do; ``paper``
+    chooses the PDF page size (``a4`` or ``letter``)."""
     from dashboard.metrics.engine import compute_metrics
     from dashboard.metrics.tables import Filters, resolve_as_of
 
@@ -636,9 +680,13 @@ def build_content(
     )
     scope, grant, lead = _program_info(tables, program_id)
     as_of_date = resolve_as_of(tables, as_of)
+    if paper not in PAPER_SIZES:
+        raise ValueError(f"unknown paper size {paper!r}; choose {' or '.join(PAPER_SIZES)}")
+    chosen = participants or ParticipantFilters()
     filters = Filters(
         as_of=as_of_date, start=reporting.start, end=reporting.end,
-        program_ids=(program_id,) if program_id else (),
+        program_ids=(program_id,) if program_id else (), agency_ids=chosen.agency_ids, cohorts=chosen.cohorts,
+        risk_levels=chosen.risk_levels, supervision_types=chosen.supervision_types,
     )
     registry = metric_registry()
     metrics = compute_metrics(tables, filters, min_cell_size=min_cell_size)
@@ -665,7 +713,7 @@ def build_content(
         ("Data as of", as_of_date.isoformat()),
         ("Data validation", validation_status(tables)),
         ("Minimum cell size", str(min_cell_size)),
-    )
+    ) + ((("Filters", chosen.describe()),) if chosen.describe() else ())
     limitations: tuple[str, ...] = (
         LIMITATIONS_DIFFERENCING,
         "Each measure applies the period to its own date (referral date, event date, exit date, release "
@@ -688,7 +736,7 @@ def build_content(
         )
     command = report_command(
         reporting, program_id, fiscal_year_start_month=fiscal_year_start_month,
-        min_cell_size=min_cell_size, as_of=as_of_date,
+        min_cell_size=min_cell_size, as_of=as_of_date, participants=chosen, paper=paper,
     )
     charts_ = _charts(by_cohort, measures, scope=scope, period=reporting, min_cell_size=min_cell_size)
     return ReportContent(
@@ -708,6 +756,7 @@ def build_content(
         limitations=limitations,
         command=command,
         operations=operations,
+        paper=paper,
     )
 
 
@@ -740,6 +789,14 @@ def _measure_cells(row: Mapping[str, Any], *, label_key: str = "Measure") -> lis
 
 MEASURE_HEADERS = ("Measure", "N", "Numerator", "Rate", "95% CI", "Note")
 OPERATIONS_HEADERS = ("Measure", "N", "Numerator", "Value", "95% CI", "Note")
+
+
+def readable_table(frame: pl.DataFrame, *, operations: bool = False) -> pl.DataFrame:
+    """The measures (or costs and surveys) table as the PDF prints it, for the Report page: readable
+    labels, "suppressed" in a withheld row's cells, percentages with their interval, no id column."""
+    headers, cells = (OPERATIONS_HEADERS, _operations_cells) if operations else (MEASURE_HEADERS, _measure_cells)
+    rows = [cells(r) for r in frame.iter_rows(named=True)]
+    return pl.DataFrame(rows, schema={h: pl.String for h in headers}, orient="row")
 
 
 def _operations_cells(row: Mapping[str, Any]) -> list[str]:
@@ -910,7 +967,7 @@ class _PdfWriter:
     def __init__(self, content: ReportContent, *, fonts: tuple[Path, Path] | None) -> None:
         from fpdf import FPDF
 
-        self.pdf = FPDF(orientation="portrait", unit="mm", format="A4")
+        self.pdf = FPDF(orientation="portrait", unit="mm", format=PAPER_SIZES.get(content.paper, "A4"))
         self.pdf.set_creation_date(XLSX_CREATED.replace(tzinfo=dt.UTC))
         self.pdf.set_title(f"{content.title} - {content.period.label}")
         self.pdf.set_author("partnership-dashboard")
@@ -1105,6 +1162,8 @@ def build_report(
     min_cell_size: int = DEFAULT_MIN_CELL_SIZE,
     out_dir: str | Path,
     as_of: dt.date | None = None,
+    participants: ParticipantFilters | None = None,
+    paper: str = "a4",
 ) -> ReportResult:
     """Write the report package for ``period`` (and one program, or all) into ``out_dir``.
 
@@ -1113,7 +1172,7 @@ def build_report(
     """
     content = build_content(
         tables, period=period, program_id=program_id, fiscal_year_start_month=fiscal_year_start_month,
-        min_cell_size=min_cell_size, as_of=as_of,
+        min_cell_size=min_cell_size, as_of=as_of, participants=participants, paper=paper,
     )
     files, pdf, page = package_files(content)
     out = Path(out_dir)

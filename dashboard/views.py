@@ -384,8 +384,8 @@ def evaluation_reading(
     low, high = diff.get("ci_low"), diff.get("ci_high")
     if _is_number(diff.get("value")) and _is_number(low) and _is_number(high) and _is_number(p_value):
         assert low is not None and high is not None and p_value is not None
-        direction = "lower" if diff["value"] < 0 else "higher"
-        if p_value < 0.05 and (high < 0 or low > 0):
+        direction = stated_direction(diff["value"], low, high, p_value)
+        if direction is not None:
             sentences.append(
                 f"The pilot rate is {format_difference(abs(diff['value'])).lstrip('+')} {direction}; the difference is "
                 f"statistically significant at the 5% level ({p_text(p_value)}, 95% CI "
@@ -433,8 +433,34 @@ BASELINE_NAMES: dict[str, str] = {
 }
 
 
+def stated_direction(
+    value: float | None, ci_low: float | None, ci_high: float | None, p_value: float | None = None
+) -> str | None:
+    """The one wording rule for a pilot − comparison difference: "lower", "higher" or None.
+
+    A direction is stated only when the evidence supports it: the 95% interval excludes zero
+    (an interval touching zero does not) and, when a p-value is given, p < 0.05 as well; with no
+    interval, p < 0.05 alone. Otherwise None, which every caller words as "no clear difference"
+    (docs/metrics.md: differences and intervals).
+    """
+    if not _is_number(value):
+        return None
+    assert value is not None
+    if _is_number(ci_low) and _is_number(ci_high):
+        assert ci_low is not None and ci_high is not None
+        supported = ci_high < 0 or ci_low > 0
+        if _is_number(p_value):
+            supported = supported and p_value < 0.05  # type: ignore[operator]
+    else:
+        supported = _is_number(p_value) and p_value < 0.05  # type: ignore[operator]
+    if not supported or value == 0:
+        return None
+    return "lower" if value < 0 else "higher"
+
+
 def difference_title(label: str, window: Mapping[str, Any] | None) -> str:
-    """"Rearrest: pilot 5.4 pp lower at 12 months (95% CI -8.9 to -1.9 pp)" — or why not shown."""
+    """"Rearrest: pilot 5.4 pp lower at 12 months (95% CI -8.9 to -1.9 pp)" when the interval excludes
+    zero, else "Rearrest: no clear difference at 12 months (-2.4 pp, 95% CI ...)" — or why not shown."""
     if not window:
         return f"{label}: no 12-month comparison yet"
     diff = window.get("difference") or {}
@@ -442,11 +468,11 @@ def difference_title(label: str, window: Mapping[str, Any] | None) -> str:
     if not _is_number(value):
         return f"{label}: 12-month difference withheld or not yet estimable"
     assert value is not None
-    direction = "lower" if value < 0 else "higher"
-    return (
-        f"{label}: pilot {abs(value) * 100:.1f} pp {direction} at 12 months "
-        f"(95% CI {format_interval(diff.get('ci_low'), diff.get('ci_high'), 'difference')})"
-    )
+    interval = format_interval(diff.get("ci_low"), diff.get("ci_high"), "difference")
+    direction = stated_direction(value, diff.get("ci_low"), diff.get("ci_high"), window.get("p_value"))
+    if direction is None:
+        return f"{label}: no clear difference at 12 months ({format_difference(value)}, 95% CI {interval})"
+    return f"{label}: pilot {abs(value) * 100:.1f} pp {direction} at 12 months (95% CI {interval})"
 
 
 LIMITATIONS_NOTE = (

@@ -26,6 +26,7 @@ from dashboard.views import (
     format_value,
     humanise,
     metric_rows,
+    stated_direction,
     suppression_label,
 )
 
@@ -391,8 +392,8 @@ def programs_summary_table(
             reading = "Withheld (small cells)"
         elif not (_is_number(diff.get("value")) and _is_number(low) and _is_number(high) and _is_number(p)):
             reading = "No test yet"
-        elif p < 0.05 and (high < 0 or low > 0):  # type: ignore[operator]
-            reading = "Pilot lower (significant at 5%)" if high < 0 else "Pilot higher (significant at 5%)"  # type: ignore[operator]
+        elif (direction := stated_direction(diff["value"], low, high, p)) is not None:
+            reading = f"Pilot {direction} (significant at 5%)"
         else:
             reading = "No clear difference"
         out["Reading"].append(reading)

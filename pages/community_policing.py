@@ -5,9 +5,10 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import app_state, charts, views
+from dashboard import app_state, charts, page_downloads, views
 from dashboard.metrics.partnerships import CO_RESPONDER_SHARE
 
+charts.set_theme(st.context.theme.type, st.get_option("theme.base"))  # legible in light and dark themes
 ctx = app_state.page_context(
     "Community policing", "How often do police contacts end in diversion rather than arrest, and where?"
 )
@@ -43,25 +44,25 @@ chart = charts.rate_bars(
     category_title="Police agency", value_title="Diversion rate",
     reference=None if overall is None else overall.get("value"), reference_label="All agencies", min_cell_size=k,
 )
-app_state.show_chart(chart, data, key="policing_diversion_by_agency", metric_ids=[METRIC])
+page_downloads.show_chart(chart, data, key="policing_diversion_by_agency", metric_ids=[METRIC])
 
 st.subheader("Diversion over time")
 trend = views.quarter_trend(views.metric_rows(ctx.breakdown(METRIC, ("quarter",)), METRIC, ("quarter",)), series=None)
 chart = charts.trend_chart(
     trend, title=views.trend_title("Diversion (all agencies)", trend),
-    subtitle="Band: 95% interval; × = suppressed quarter; N per quarter in the tooltip.", value_title="Diversion rate", series_title="",
+    subtitle="Band: 95% interval; N per quarter in the tooltip.", value_title="Diversion rate", series_title="",
     min_cell_size=k,
 )
-app_state.show_chart(chart, trend, key="policing_diversion_trend", metric_ids=[METRIC])
+page_downloads.show_chart(chart, trend, key="policing_diversion_trend", metric_ids=[METRIC])
 agency_trend = views.quarter_trend(
     views.metric_rows(ctx.breakdown(METRIC, ("quarter", "agency_id")), METRIC, ("quarter", "agency_id")),
     series="agency_id", series_labels=dict(ctx.agency_names), last=8,
 )
 if agency_trend.height:
     chart = charts.trend_chart(agency_trend, title="Diversion by agency and quarter",
-                               subtitle="Band: 95% interval; × = suppressed quarter; N per quarter in the tooltip.",
+                               subtitle="Band: 95% interval; N per quarter in the tooltip.",
                                value_title="Diversion rate", series_title="Agency", min_cell_size=k)
-    app_state.show_chart(chart, agency_trend, key="policing_diversion_trend_by_agency", metric_ids=[METRIC])
+    page_downloads.show_chart(chart, agency_trend, key="policing_diversion_trend_by_agency", metric_ids=[METRIC])
 
 st.subheader("Contacts by type")
 rows = views.metric_rows(ctx.breakdown(METRIC, ("contact_type",)), METRIC, ("contact_type",))
@@ -76,7 +77,7 @@ if rows.height:
     )
     chart = charts.count_bars(counts, title=title, category_title="Contact type",
                               value_title="Contacts", min_cell_size=k)
-    app_state.show_chart(chart, counts, key="policing_contacts_by_type", metric_ids=[METRIC])
+    page_downloads.show_chart(chart, counts, key="policing_contacts_by_type", metric_ids=[METRIC])
 st.subheader("Co-responder share")
 co_rows = views.metric_rows(ctx.partnership_view("co_responder_share", ("agency_id",)), CO_RESPONDER_SHARE, ("agency_id",))
 if co_rows.height:
@@ -89,17 +90,17 @@ if co_rows.height:
         reference=None if co_overall is None else co_overall.get("value"), reference_label="All agencies",
         min_cell_size=k,
     )
-    app_state.show_chart(chart, data, key="policing_co_responder_by_agency", metric_ids=[CO_RESPONDER_SHARE])
+    page_downloads.show_chart(chart, data, key="policing_co_responder_by_agency", metric_ids=[CO_RESPONDER_SHARE])
     co_trend = views.quarter_trend(
         views.metric_rows(ctx.partnership_view("co_responder_share", ("quarter",)), CO_RESPONDER_SHARE, ("quarter",)),
         series=None,
     )
     chart = charts.trend_chart(
         co_trend, title=views.trend_title("Co-responder share (all agencies)", co_trend),
-        subtitle="Band: 95% interval; × = suppressed quarter; N per quarter in the tooltip.",
+        subtitle="Band: 95% interval; N per quarter in the tooltip.",
         value_title="Co-responder share", series_title="", min_cell_size=k,
     )
-    app_state.show_chart(chart, co_trend, key="policing_co_responder_trend", metric_ids=[CO_RESPONDER_SHARE])
+    page_downloads.show_chart(chart, co_trend, key="policing_co_responder_trend", metric_ids=[CO_RESPONDER_SHARE])
     co_agency_trend = views.quarter_trend(
         views.metric_rows(ctx.partnership_view("co_responder_share", ("quarter", "agency_id")), CO_RESPONDER_SHARE,
                           ("quarter", "agency_id")),
@@ -108,10 +109,10 @@ if co_rows.height:
     if co_agency_trend.height:
         chart = charts.trend_chart(
             co_agency_trend, title="Co-responder share by agency and quarter",
-            subtitle="Band: 95% interval; × = suppressed quarter; N per quarter in the tooltip.",
+            subtitle="Band: 95% interval; N per quarter in the tooltip.",
             value_title="Co-responder share", series_title="Agency", min_cell_size=k,
         )
-        app_state.show_chart(chart, co_agency_trend, key="policing_co_responder_trend_by_agency",
+        page_downloads.show_chart(chart, co_agency_trend, key="policing_co_responder_trend_by_agency",
                              metric_ids=[CO_RESPONDER_SHARE])
 else:
     st.info("No police contacts are loaded for these filters.")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import app_state, charts, url_state, views
+from dashboard import app_state, charts, page_downloads, url_state, views
 from dashboard import operations_views as ov
 
+charts.set_theme(st.context.theme.type, st.get_option("theme.base"))  # legible in light and dark themes
 ctx = app_state.page_context(
     "Community voice",
     "Do residents, participants, staff and partners trust the partnership, feel safe and see it working together?",
@@ -37,7 +38,7 @@ if questions.height:
         subtitle="Share of answers scored 4 or 5 on the 1–5 scale (top-two box); whiskers: 95% interval; n = answers.",
         category_title="Question", value_title="Favourable share", min_cell_size=k,
     )
-    app_state.show_chart(chart, questions, key="voice_by_question", metric_ids=METRICS)
+    page_downloads.show_chart(chart, questions, key="voice_by_question", metric_ids=METRICS)
 else:
     st.info("No survey answers fall in this period for these filters.")
 
@@ -63,16 +64,16 @@ if groups.height:
         reference=None if overall is None or overall["suppressed"] else overall.get("value"),
         reference_label="All answers", min_cell_size=k,
     )
-    app_state.show_chart(chart, groups, key=f"voice_{question}_by_{by}", metric_ids=[metric])
+    page_downloads.show_chart(chart, groups, key=f"voice_{question}_by_{by}", metric_ids=[metric])
 series = ov.survey_trend_frame(trend, metric, by, names)
 if series.height:
     chart = charts.trend_chart(
         series, title=views.trend_title(f"{label} (all answers)", series.filter(series["series"] == ov.ALL_RESPONSES)),
-        subtitle=["Each quarter's answers on their own; band: 95% interval; × = suppressed quarter.",
+        subtitle=["Each quarter's answers on their own; band: 95% interval.",
                   "N per quarter in the tooltip."],
         value_title="Favourable share", series_title=ov.BREAKDOWN_TITLES[by], min_cell_size=k,
     )
-    app_state.show_chart(chart, series, key=f"voice_{question}_trend_by_{by}", metric_ids=[metric])
+    page_downloads.show_chart(chart, series, key=f"voice_{question}_trend_by_{by}", metric_ids=[metric])
 with st.expander(f"{label} by {ov.BREAKDOWN_TITLES[by].lower()}, with N"):
     app_state.show_table(ov.survey_table(trend, metric, by, names, k), key=f"voice_{question}_table_by_{by}",
                          metric_ids=[metric])

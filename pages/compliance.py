@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import app_state, charts, views
+from dashboard import app_state, charts, page_downloads, views
 
+charts.set_theme(st.context.theme.type, st.get_option("theme.base"))  # legible in light and dark themes
 ctx = app_state.page_context(
     "Compliance", "Are participants meeting their supervision conditions, and how often are violations recorded?"
 )
@@ -23,7 +24,7 @@ chart = charts.rate_bars(
     category_title="Recording agency", value_title="Compliance rate",
     reference=None if overall is None else overall.get("value"), reference_label="All agencies", min_cell_size=k,
 )
-app_state.show_chart(chart, data, key="compliance_by_agency", metric_ids=["compliance_rate"])
+page_downloads.show_chart(chart, data, key="compliance_by_agency", metric_ids=["compliance_rate"])
 
 st.subheader("Compliance over time")
 trend = views.quarter_trend(
@@ -32,10 +33,10 @@ trend = views.quarter_trend(
 cohorts = views.cohort_rows(frame, "compliance_rate")
 chart = charts.trend_chart(
     trend, title=views.cohort_comparison_title("Compliance", cohorts.get("pilot"), cohorts.get("comparison")),
-    subtitle="By quarter of the check; band: 95% interval; × = suppressed quarter; N per quarter in the tooltip.",
+    subtitle="By quarter of the check; band: 95% interval; N per quarter in the tooltip.",
     value_title="Compliance rate", min_cell_size=k,
 )
-app_state.show_chart(chart, trend, key="compliance_trend", metric_ids=["compliance_rate"])
+page_downloads.show_chart(chart, trend, key="compliance_trend", metric_ids=["compliance_rate"])
 
 st.subheader("Compliance by event type")
 rows = views.metric_rows(ctx.breakdown("compliance_rate", ("event_type",)), "compliance_rate", ("event_type",))
@@ -44,7 +45,7 @@ if rows.height:
     data = views.chart_frame(rows, category="event_type", labels=names)
     chart = charts.rate_bars(data, title=views.range_title("Compliance", rows.iter_rows(named=True), names, "event_type"),
                              category_title="Event type", value_title="Compliance rate", min_cell_size=k)
-    app_state.show_chart(chart, data, key="compliance_by_event_type", metric_ids=["compliance_rate"])
+    page_downloads.show_chart(chart, data, key="compliance_by_event_type", metric_ids=["compliance_rate"])
 
 st.subheader("Violations per 100 participant-months")
 rows = views.metric_rows(frame, "violation_rate_per_100_pm", ("agency_id",))
@@ -56,7 +57,7 @@ chart = charts.rate_bars(
     category_title="Supervising agency", value_title="Violations per 100 participant-months", unit="per_100_pm",
     reference=None if overall is None else overall.get("value"), reference_label="All agencies", min_cell_size=k,
 )
-app_state.show_chart(chart, data, key="violations_by_agency", metric_ids=["violation_rate_per_100_pm"])
+page_downloads.show_chart(chart, data, key="violations_by_agency", metric_ids=["violation_rate_per_100_pm"])
 for by, label in (("violation_type", "violation type"), ("response", "agency response")):
     rows = views.metric_rows(ctx.breakdown("violation_rate_per_100_pm", (by,)), "violation_rate_per_100_pm", (by,))
     names = {v: views.humanise(v) for v in rows[by].to_list()}
@@ -66,4 +67,4 @@ for by, label in (("violation_type", "violation type"), ("response", "agency res
                              subtitle="No interval (a rate per exposure).",
                              category_title=label.capitalize(), value_title="Per 100 participant-months",
                              unit="per_100_pm", min_cell_size=k)
-    app_state.show_chart(chart, data, key=f"violations_by_{by}", metric_ids=["violation_rate_per_100_pm"])
+    page_downloads.show_chart(chart, data, key=f"violations_by_{by}", metric_ids=["violation_rate_per_100_pm"])

@@ -5,10 +5,11 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import app_state, charts, url_state, views
+from dashboard import app_state, charts, page_downloads, url_state, views
 from dashboard.contract import RISK_LEVELS, SEXES, SUPERVISION_TYPES
 from dashboard.metrics.tables import AGE_BAND_LABELS
 
+charts.set_theme(st.context.theme.type, st.get_option("theme.base"))  # legible in light and dark themes
 ctx = app_state.page_context(
     "Equity", "Do outcomes differ by sex, race/ethnicity, age, risk level or supervision type?"
 )
@@ -69,7 +70,7 @@ for tab, (metric_id, m_label) in zip(tabs, HEADLINE):
                 for r in rows.iter_rows(named=True)
             ], dtype=pl.String)
         )
-        app_state.show_chart(chart, data, key=f"equity_{metric_id}_{dimension}", metric_ids=[metric_id])
+        page_downloads.show_chart(chart, data, key=f"equity_{metric_id}_{dimension}", metric_ids=[metric_id])
         app_state.show_table(table, key=f"equity_{metric_id}_{dimension}_table", metric_ids=[metric_id])
 st.caption("A ratio above 1 means the group's rate is higher than everyone's; for rearrest, higher is worse. "
            "Groups are compared descriptively: differences may reflect risk mix, not treatment.")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import app_state, charts, views
+from dashboard import app_state, charts, page_downloads, views
 from dashboard import operations_views as ov
 
+charts.set_theme(st.context.theme.type, st.get_option("theme.base"))  # legible in light and dark themes
 ctx = app_state.page_context(
     "Operations",
     "What does the pilot cost per participant served and per completion, and how stretched are the officers?",
@@ -49,17 +50,17 @@ else:
                 reference=None if overall is None or overall["suppressed"] else overall.get("value"),
                 reference_label="All programs", min_cell_size=k,
             )
-            app_state.show_chart(chart, data, key=f"operations_{metric}_by_program", metric_ids=[metric])
+            page_downloads.show_chart(chart, data, key=f"operations_{metric}_by_program", metric_ids=[metric])
         series = ov.cost_trend_frame(trend, metric, ctx.program_names)
         if series.height:
             chart = charts.trend_chart(
                 series, title=views.trend_title(f"{label} (all programs)", series.filter(pl.col("series") == "All programs"),
                                                 unit="currency"),
                 subtitle=["Each quarter on its own: cost prorated to the quarter's days over the pilot participants "
-                          "in its denominator.", "× = suppressed quarter; N per quarter in the tooltip."],
+                          "in its denominator.", "N per quarter in the tooltip."],
                 value_title=label, unit="money", series_title="Program", min_cell_size=k,
             )
-            app_state.show_chart(chart, series, key=f"operations_{metric}_trend", metric_ids=[metric])
+            page_downloads.show_chart(chart, series, key=f"operations_{metric}_trend", metric_ids=[metric])
     with st.expander("Costs by program for the period"):
         app_state.show_table(table, key="operations_costs_by_program", metric_ids=list(COSTS))
 
@@ -85,7 +86,7 @@ else:
             reference=None if overall is None else overall.get("value"), reference_label="All agencies",
             min_cell_size=k,
         )
-        app_state.show_chart(chart, data, key="operations_caseload_by_agency", metric_ids=[METRIC])
+        page_downloads.show_chart(chart, data, key="operations_caseload_by_agency", metric_ids=[METRIC])
     monthly = ctx.operations_view("caseload_by_month")
     if monthly.height:
         left, right = st.columns(2)
@@ -98,7 +99,7 @@ else:
                 x_title="Month", value_title="Participants per officer", unit="ratio", series_title="Agency",
                 min_cell_size=k, width=420,
             )
-            app_state.show_chart(chart, series, key="operations_caseload_trend", metric_ids=[METRIC])
+            page_downloads.show_chart(chart, series, key="operations_caseload_trend", metric_ids=[METRIC])
         with right:
             fte = ov.caseload_trend_frame(monthly, ctx.agency_names, "officers_fte")
             chart = charts.trend_chart(
@@ -108,7 +109,7 @@ else:
                 x_title="Month", value_title="Officer FTE", unit="ratio", series_title="Agency",
                 min_cell_size=k, width=420,
             )
-            app_state.show_chart(chart, fte, key="operations_fte_trend", metric_ids=[METRIC])
+            page_downloads.show_chart(chart, fte, key="operations_fte_trend", metric_ids=[METRIC])
         with st.expander("Caseload and officer FTE by month"):
             app_state.show_table(ov.caseload_table(monthly, ctx.agency_names), key="operations_caseload_by_month",
                                  metric_ids=[METRIC])

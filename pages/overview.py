@@ -7,8 +7,9 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
-from dashboard import app_state, charts, views
+from dashboard import app_state, charts, export_numeric, page_downloads, views
 
+charts.set_theme(st.context.theme.type, st.get_option("theme.base"))  # legible in light and dark themes
 ctx = app_state.page_context(
     "Overview", "How are the partnership pilots doing, and is the pilot cohort ahead of the comparison group?"
 )
@@ -134,7 +135,7 @@ chart = charts.rate_bars(
     "Lower is better for rearrest.", category_title="Measure", value_title="Rate", min_cell_size=k,
 ) if records else None
 if chart is not None:
-    app_state.show_chart(chart, data, key="overview_pilot_vs_comparison", metric_ids=IDS)
+    page_downloads.show_chart(chart, data, key="overview_pilot_vs_comparison", metric_ids=IDS)
 else:
     st.info("No pilot or comparison rows under these filters.")
 app_state.page_link(st, "pages/pilot_evaluation.py", "Full pilot evaluation with tests and baseline equivalence →")
@@ -144,13 +145,21 @@ table_metrics = [(m, label, unit) for m, label, unit, _ in HEADLINE]
 st.subheader("By program")
 by_program = views.wide_metric_table(frame, table_metrics, key="program_id", key_title="Program",
                                      names=ctx.program_names, min_cell_size=k)
-app_state.show_table(by_program, key="overview_by_program", metric_ids=IDS)
+page_downloads.show_table(
+    by_program, export_numeric.metric_table(frame, table_metrics, key="program_id", key_title="Program",
+                                            names=ctx.program_names),
+    key="overview_by_program", title="Headline measures by program", metric_ids=IDS,
+)
 st.subheader("By agency")
 st.caption("Each measure's own agency: provider (referrals), recording agency (compliance), "
            "supervising agency (completion, rearrest).")
 by_agency = views.wide_metric_table(frame, table_metrics, key="agency_id", key_title="Agency",
                                     names=ctx.agency_names, min_cell_size=k)
-app_state.show_table(by_agency, key="overview_by_agency", metric_ids=IDS)
+page_downloads.show_table(
+    by_agency, export_numeric.metric_table(frame, table_metrics, key="agency_id", key_title="Agency",
+                                           names=ctx.agency_names),
+    key="overview_by_agency", title="Headline measures by agency", metric_ids=IDS,
+)
 st.caption("n: the denominator of each rate. —: the agency has no records for that measure.")
 
 # --- employment and housing (reintegration checks, data contract version 2) ----------------------
@@ -187,7 +196,7 @@ if ctx.tables.reintegration_checks.height:
             "coverage: the share of eligible people checked at all. Whiskers: 95% interval.",
             category_title="Measure", value_title="Rate", min_cell_size=k,
         )
-        app_state.show_chart(chart, data, key="overview_reintegration", metric_ids=[m for m, _ in REINTEGRATION])
+        page_downloads.show_chart(chart, data, key="overview_reintegration", metric_ids=[m for m, _ in REINTEGRATION])
     note = views.low_coverage_note(views.overall_row(frame, "reintegration_check_coverage_12m"), 12)
     if note:
         st.warning(note, icon=":material/warning:")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import app_state, charts, views
+from dashboard import app_state, charts, page_downloads, views
 from dashboard import text as safe_text
 from dashboard.metrics.partnerships import AGREEMENT_STATUSES, EXPIRED, EXPIRING, IN_FORCE
 
+charts.set_theme(st.context.theme.type, st.get_option("theme.base"))  # legible in light and dark themes
 ctx = app_state.page_context(
     "Partnerships", "Are the partnership agreements in force, and are referrals flowing between the partners?"
 )
@@ -35,7 +36,7 @@ if by_program.height:
         f"on {ctx.as_of}.",
         category_title="Program", value_title="Agreements", series_title="Status on the as-of date",
     )
-    app_state.show_chart(chart, data, key="partnership_agreements", metric_ids=["agreement_status"])
+    page_downloads.show_chart(chart, data, key="partnership_agreements", metric_ids=["agreement_status"])
     agreements = ctx.partnership_view("agreements")
     order = {s: i for i, s in enumerate(AGREEMENT_STATUSES)}
     table = (
@@ -75,7 +76,7 @@ if heat.height:
                   "Hover a cell for how they ended; the table below gives completed / unsuccessful / open."],
         min_cell_size=k,
     )
-    app_state.show_chart(chart, heat, key="partnership_referral_flow", metric_ids=["referral_flow"])
+    page_downloads.show_chart(chart, heat, key="partnership_referral_flow", metric_ids=["referral_flow"])
     with st.expander("How the referrals of each route ended"):
         app_state.show_table(flow_table, key="partnership_referral_flow_table", metric_ids=["referral_flow"])
 else:
@@ -109,7 +110,7 @@ else:
         row_title="Provider agency", column_title="Participant's program", value_title="Referrals without an agreement",
         detail_title="Why counted", min_cell_size=k,
     )
-    app_state.show_chart(chart, grid, key="partnership_referrals_without_agreement",
+    page_downloads.show_chart(chart, grid, key="partnership_referrals_without_agreement",
                          metric_ids=["referrals_without_agreement"])
     providers = views.count_rows(uncovered, "provider").sort("count", descending=True, nulls_last=True)
     listing = pl.DataFrame(

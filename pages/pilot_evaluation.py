@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import app_state, charts, url_state, views
+from dashboard import app_state, charts, page_downloads, url_state, views
 from dashboard import text as safe_text
 
+charts.set_theme(st.context.theme.type, st.get_option("theme.base"))  # legible in light and dark themes
 ctx = app_state.page_context(
     "Pilot evaluation",
     "For each program: pilot against comparison on every recidivism measure, with intervals, tests, "
@@ -29,7 +30,7 @@ chart = charts.difference_chart(
     subtitle="Pilot minus comparison, each program against its own comparison cohort; whiskers: 95% interval. "
     "Left of 0: pilot lower.", category_title="Program", width=420,
 )
-app_state.show_chart(chart, differences, key="evaluation_programs_difference", metric_ids=["recidivism_rearrest_12m"])
+page_downloads.show_chart(chart, differences, key="evaluation_programs_difference", metric_ids=["recidivism_rearrest_12m"])
 app_state.show_table(summary, key="evaluation_programs_summary", metric_ids=["recidivism_rearrest_12m"])
 st.caption("Each program's pilot cohort against its own comparison cohort. 'Significant' only when the two-sided "
            "z-test gives p < 0.05 and the 95% interval of the difference excludes 0.")
@@ -68,7 +69,7 @@ for measure, label in MEASURES.items():
             rates, title=title, subtitle="Eligible people only: follow-up window ended by the as-of date",
             category_title="Follow-up window", value_title=f"{label} rate", min_cell_size=k, width=380,
         )
-        app_state.show_chart(chart, rates, key=f"evaluation_{measure}_rates",
+        page_downloads.show_chart(chart, rates, key=f"evaluation_{measure}_rates",
                              metric_ids=[f"recidivism_{measure}_{w}m" for w in (6, 12, 24, 36)])
     with right:
         diffs = views.evaluation_difference_frame(evaluation, measure)
@@ -77,7 +78,7 @@ for measure, label in MEASURES.items():
             subtitle="Pilot minus comparison. Dot: difference; whiskers: 95% interval (Newcombe). Left of 0: pilot lower.",
             width=360,
         )
-        app_state.show_chart(chart, diffs, key=f"evaluation_{measure}_difference",
+        page_downloads.show_chart(chart, diffs, key=f"evaluation_{measure}_difference",
                              metric_ids=[f"recidivism_{measure}_12m"])
 
 REINTEGRATION = {"employment": "Employed", "stable_housing": "Stably housed"}
@@ -118,7 +119,7 @@ for measure, label in REINTEGRATION.items():
             category_title="Months after release or enrollment", value_title=f"{label} (rate)",
             min_cell_size=k, width=380,
         )
-        app_state.show_chart(chart, rates, key=f"evaluation_{measure}_rates",
+        page_downloads.show_chart(chart, rates, key=f"evaluation_{measure}_rates",
                              metric_ids=[f"{metric}_6m", f"{metric}_12m", "reintegration_check_coverage_12m"])
     with right:
         diffs = views.evaluation_difference_frame(evaluation, measure)
@@ -128,7 +129,7 @@ for measure, label in REINTEGRATION.items():
             "pilot higher (better).",
             width=360,
         )
-        app_state.show_chart(chart, diffs, key=f"evaluation_{measure}_difference", metric_ids=[f"{metric}_12m"])
+        page_downloads.show_chart(chart, diffs, key=f"evaluation_{measure}_difference", metric_ids=[f"{metric}_12m"])
     note = views.low_coverage_note(views.overall_row(coverage_frame, "reintegration_check_coverage_12m"), 12)
     if note:
         st.warning(note, icon=":material/warning:")

@@ -7,9 +7,10 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
-from dashboard import app_state, charts, url_state, views
+from dashboard import app_state, charts, page_downloads, url_state, views
 from dashboard.metrics.recidivism import add_months
 
+charts.set_theme(st.context.theme.type, st.get_option("theme.base"))  # legible in light and dark themes
 ctx = app_state.page_context(
     "Recidivism", "How many participants are rearrested, reconvicted or reincarcerated after release or enrollment?"
 )
@@ -41,7 +42,7 @@ for tab, (measure, label) in zip(tabs, MEASURES.items()):
             subtitle="Only people whose whole window ended by the as-of date count; n = eligible people.",
             category_title="Follow-up window", value_title=f"{label} rate", min_cell_size=k,
         )
-        app_state.show_chart(chart, data, key=f"recidivism_{measure}_by_window",
+        page_downloads.show_chart(chart, data, key=f"recidivism_{measure}_by_window",
                              metric_ids=[f"recidivism_{measure}_{w}m" for w in WINDOWS])
 
 if all_rows:
@@ -106,6 +107,6 @@ if records:
         subtitle="A year appears for a window only once everyone released that year has been followed that long.",
         x_title="Year of index date", value_title=f"{MEASURES[measure]} rate", series_title="Window", min_cell_size=k,
     )
-    app_state.show_chart(chart, data, key=f"recidivism_{measure}_by_year", metric_ids=ids)
+    page_downloads.show_chart(chart, data, key=f"recidivism_{measure}_by_year", metric_ids=ids)
 else:
     st.info("No release-year cohort has completed a follow-up window yet.")

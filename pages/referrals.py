@@ -5,9 +5,10 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import app_state, charts, views
+from dashboard import app_state, charts, page_downloads, views
 from dashboard.metrics.partnerships import OPEN_AGE_BAND_LABELS
 
+charts.set_theme(st.context.theme.type, st.get_option("theme.base"))  # legible in light and dark themes
 ctx = app_state.page_context(
     "Referrals", "Do referrals turn into services: accepted, started, completed — by provider and service type?"
 )
@@ -56,7 +57,7 @@ completed_share = views.display_value(overall["referral_completion_rate"], "rate
 chart = charts.funnel_chart(data, title=title, subtitle="Bar shares are of ALL referrals made, open ones included; "
                             f"the title's {completed_share} is of closed referrals only, so the two differ.",
                             stage_order=STAGES, min_cell_size=k, width=420)
-app_state.show_chart(chart, data, key="referrals_funnel", metric_ids=["referrals_made", *IDS])
+page_downloads.show_chart(chart, data, key="referrals_funnel", metric_ids=["referrals_made", *IDS])
 st.caption(
     f"Two bases: each bar's share is of all referrals made (open ones included); the completion rate "
     f"({completed_share}) is of closed referrals only — completed ÷ (completed + declined, no-show or closed "
@@ -77,7 +78,7 @@ if records:
                                          "suppressed": pl.Boolean, "group": pl.String})
     chart = charts.funnel_chart(data, title="Where referrals stop, provider by provider", stage_order=STAGES,
                                 group_title="Provider agency", min_cell_size=k, width=140)
-    app_state.show_chart(chart, data, key="referrals_funnel_by_provider", metric_ids=IDS)
+    page_downloads.show_chart(chart, data, key="referrals_funnel_by_provider", metric_ids=IDS)
 
 st.subheader("Completion by provider agency")
 rows = views.metric_rows(frame, "referral_completion_rate", ("agency_id",))
@@ -90,7 +91,7 @@ chart = charts.rate_bars(
     reference=None if overall_row is None else overall_row.get("value"), reference_label="All providers",
     min_cell_size=k,
 )
-app_state.show_chart(chart, data, key="referrals_completion_by_provider", metric_ids=["referral_completion_rate"])
+page_downloads.show_chart(chart, data, key="referrals_completion_by_provider", metric_ids=["referral_completion_rate"])
 
 st.subheader("Completion by cohort")
 rows = views.metric_rows(frame, "referral_completion_rate", ("program_id", "cohort"))
@@ -101,7 +102,7 @@ chart = charts.rate_bars(
     subtitle="By program; n = closed referrals.", category_title="Program", value_title="Completion rate",
     min_cell_size=k,
 )
-app_state.show_chart(chart, data, key="referrals_completion_by_program_cohort", metric_ids=["referral_completion_rate"])
+page_downloads.show_chart(chart, data, key="referrals_completion_by_program_cohort", metric_ids=["referral_completion_rate"])
 
 st.subheader("Days from referral to service")
 rows = views.metric_rows(frame, "median_days_to_service", ("agency_id",))
@@ -114,7 +115,7 @@ chart = charts.rate_bars(
     reference=None if median_overall is None else median_overall.get("value"), reference_label="All providers",
     min_cell_size=k,
 )
-app_state.show_chart(chart, data, key="referrals_days_to_service", metric_ids=["median_days_to_service"])
+page_downloads.show_chart(chart, data, key="referrals_days_to_service", metric_ids=["median_days_to_service"])
 
 st.subheader("By service type")
 rows = views.metric_rows(ctx.breakdown("referral_completion_rate", ("service_type",)), "referral_completion_rate",
@@ -126,7 +127,7 @@ if rows.height:
                                       {v: views.humanise(v) for v in rows["service_type"]}, "service_type"),
         category_title="Service type", value_title="Completion rate", min_cell_size=k,
     )
-    app_state.show_chart(chart, data, key="referrals_completion_by_service", metric_ids=["referral_completion_rate"])
+    page_downloads.show_chart(chart, data, key="referrals_completion_by_service", metric_ids=["referral_completion_rate"])
 
 st.subheader("Open referrals by age")
 open_view = ctx.partnership_view("open_referrals_by_age")
@@ -153,7 +154,7 @@ if open_total.height:
         category_title="Provider agency", value_title="Open referrals", series_title="Days open", min_cell_size=k,
         total_labels=provider_totals,
     )
-    app_state.show_chart(chart, data, key="referrals_open_by_age", metric_ids=["open_referrals_by_age"])
+    page_downloads.show_chart(chart, data, key="referrals_open_by_age", metric_ids=["open_referrals_by_age"])
     # Every band is listed; a band without a row had no open referral (the engine gives rows to counts above zero).
     app_state.show_table(
         pl.DataFrame({

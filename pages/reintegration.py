@@ -6,8 +6,9 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import app_state, charts, url_state, views
+from dashboard import app_state, charts, page_downloads, url_state, views
 
+charts.set_theme(st.context.theme.type, st.get_option("theme.base"))  # legible in light and dark themes
 ctx = app_state.page_context(
     "Reintegration",
     "Do participants find work and a stable place to live after release or enrollment, and how complete "
@@ -74,7 +75,7 @@ for tab, (measure, label) in zip(tabs, MEASURES.items()):
             category_title="Months after release or enrollment", value_title=f"{label} (rate)", min_cell_size=k,
         )
         ids = [f"{measure}_{w}m" for w in WINDOWS] + [f"{COVERAGE}_{w}m" for w in WINDOWS]
-        app_state.show_chart(chart, data, key=f"reintegration_{measure}_by_window", metric_ids=ids)
+        page_downloads.show_chart(chart, data, key=f"reintegration_{measure}_by_window", metric_ids=ids)
 
 RATES = {w: [(f"{m}_{w}m", f"{label} at {w} months") for m, label in MEASURES.items()] for w in WINDOWS}
 
@@ -115,7 +116,7 @@ if rows.height:
         subtitle="Pilot and comparison cohort of each program; whiskers: 95% interval; n = people with a status.",
         category_title="Program", value_title=f"{MEASURES[measure]} (rate)", min_cell_size=k,
     )
-    app_state.show_chart(chart, data, key=f"reintegration_{measure}_by_program",
+    page_downloads.show_chart(chart, data, key=f"reintegration_{measure}_by_program",
                          metric_ids=[f"{measure}_12m", f"{COVERAGE}_12m"])
 else:
     st.info("No program has anyone eligible with a status at 12 months under these filters.")

@@ -11,7 +11,7 @@ import streamlit as st
 from dashboard import access_log, app_access, app_state
 from dashboard import text as safe_text
 from dashboard.export import MIME_TYPES
-from dashboard.report import build_report, parse_period
+from dashboard.report import ParticipantFilters, build_report, parse_period, readable_table
 
 ctx = app_state.page_context(
     "Report package",
@@ -78,6 +78,21 @@ except ValueError as exc:
     st.stop()
 
 program_id = None if program_choice == "All programs" else program_choice
+paper = st.radio("PDF paper size", ("a4", "letter"), horizontal=True, key="report_paper",
+                 format_func=lambda p: {"a4": "A4", "letter": "US Letter"}[p])
+# The sidebar's participant filters apply to the package exactly as on the other pages; its period
+# does not: the package reports the period chosen above (the CLI's --period).
+sidebar = ctx.filters
+participants = ParticipantFilters(agency_ids=tuple(sidebar.agency_ids), cohorts=tuple(sidebar.cohorts),
+                                  risk_levels=tuple(sidebar.risk_levels),
+                                  supervision_types=tuple(sidebar.supervision_types))
+applied = participants.describe()
+st.caption(
+    "Sidebar filters applied to the package: "
+    + (safe_text.markdown_text(applied) if applied else "none (all agencies, cohorts, risk levels and supervision)")
+    + ". The sidebar's program is only the default of the Program choice above, and its period is not used: "
+    "the package reports the period chosen here."
+)
 st.caption(
     f"{period.description}: {period.start} to {period.end} · data as of {ctx.as_of} · "
     f"cells under {ctx.min_cell_size} suppressed"
@@ -86,7 +101,8 @@ if period.start > ctx.as_of:
     st.warning("The period starts after the data's as-of date: there is nothing to report yet.", icon=":material/inbox:")
 
 report_filters = {"period": period_text, "program": program_id, "fiscal_year_start_month": fy_start,
-                  "as_of": ctx.as_of.isoformat(), "min_cell_size": ctx.min_cell_size}
+                  "as_of": ctx.as_of.isoformat(), "min_cell_size": ctx.min_cell_size, "paper": paper,
+                  **{flag.lstrip("-"): values for flag, values in participants.flags()}}
 if st.button("Build report package", type="primary", icon=":material/description:", key="report_build"):
     try:  # an export: recorded in the access log first, refused when it cannot be
         app_access.record_now(access_log.REPORT_BUILD, "report", filters=report_filters)
@@ -98,13 +114,14 @@ if st.button("Build report package", type="primary", icon=":material/description
         try:
             result = build_report(
                 ctx.tables, period=period, program_id=program_id, fiscal_year_start_month=fy_start,
-                min_cell_size=ctx.min_cell_size, out_dir=out, as_of=ctx.as_of,
+                min_cell_size=ctx.min_cell_size, out_dir=out, as_of=ctx.as_of, participants=participants,
+                paper=paper,
             )
         except ValueError as exc:
             st.error(f"The report could not be built: {safe_text.markdown_full(exc)}", icon=":material/block:")
             st.stop()
         st.session_state["report_package"] = {
-            "key": (period.label, period.start, period.end, program_id, ctx.as_of),
+            "key": (period.label, period.start, period.end, program_id, ctx.as_of, participants, paper),
             "pdf": (result.pdf.name, result.pdf.read_bytes()),
             "html": (result.html.name, result.html.read_bytes()),
             "zip": (result.zip.name, result.zip.read_bytes()),
@@ -114,7 +131,7 @@ if st.button("Build report package", type="primary", icon=":material/description
         }
 
 package = st.session_state.get("report_package")
-if package and package["key"] == (period.label, period.start, period.end, program_id, ctx.as_of):
+if package and package["key"] == (period.label, period.start, period.end, program_id, ctx.as_of, participants, paper):
     st.success(f"Report package ready for {safe_text.markdown_text(period.label)}.", icon=":material/check_circle:")
     cols = st.columns(3)
     for col, fmt, label in zip(cols, ("pdf", "html", "zip"), ("PDF report", "HTML report", "ZIP (all files)")):
@@ -123,15 +140,12 @@ if package and package["key"] == (period.label, period.start, period.end, progra
         col.download_button(label, logged, file_name=name, mime=MIME_TYPES[fmt], on_click="ignore",
                             key=f"report_download_{fmt}", icon="⬇️")
     st.subheader("Measures in the package")
-    percent = st.column_config.NumberColumn(format="percent")
-    st.dataframe(package["measures"], hide_index=True, width="stretch",
-                 column_config={"Rate": percent, "95% CI low": percent, "95% CI high": percent})
+    st.dataframe(readable_table(package["measures"]), hide_index=True, width="stretch")
     operations = package.get("operations")
     if operations is not None and operations.height:
         st.subheader("Costs and community voice in the package")
         st.caption("Participant filters do not apply to these measures. Value: currency per person for the costs, "
                    "the favourable share for the survey questions.")
-        st.dataframe(operations, hide_index=True, width="stretch",
-                     column_config={"95% CI low": percent, "95% CI high": percent})
+        st.dataframe(readable_table(operations, operations=True), hide_index=True, width="stretch")
     st.caption("Reproduce from the command line (add --db URL for a non-default database):")
     st.code(package["command"], language="bash")

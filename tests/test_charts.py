@@ -110,19 +110,24 @@ def test_trend_chart_band_line_and_suppressed_crosses() -> None:
     assert notes == {"2024 Q1": "", "2024 Q2": "Suppressed (n<11)"}
 
 
-def test_survival_chart_points_when_read_at_a_few_days_steps_when_full() -> None:
+def test_survival_chart_draws_steps_whether_read_at_a_few_days_or_in_full() -> None:
+    """Issue 15: a Kaplan–Meier curve is a step function (step-after) with its band, also when it is
+    read at a few days only; the numbers at risk are drawn under the plot."""
     few = pl.DataFrame(
         {"series": ["Pilot"] * 3, "day": [0, 90, 180], "survival": [1.0, 0.9, 0.8],
          "ci_low": [1.0, 0.85, 0.74], "ci_high": [1.0, 0.94, 0.85], "at_risk": [50, 45, 40]}
     )
-    layers, _ = _layers(charts.survival_chart(few, title="t"))
-    assert [layer["mark"]["type"] for layer in layers] == ["line", "errorbar", "point"]
     full = pl.DataFrame(
         {"series": ["Pilot"] * 20, "day": list(range(20)), "survival": [1.0 - i / 100 for i in range(20)],
          "ci_low": [1.0 - i / 50 for i in range(20)], "ci_high": [1.0] * 20, "at_risk": list(range(20, 0, -1))}
     )
-    layers, _ = _layers(charts.survival_chart(full, title="t"))
-    assert layers[0]["mark"] == {"type": "area", "opacity": 0.18, "interpolate": "step-after"}
+    for data in (few, full):
+        spec = charts.survival_chart(data, title="t").to_dict()
+        plot, at_risk = spec["vconcat"]
+        assert [layer["mark"]["type"] for layer in plot["layer"]] == ["area", "line", "point"]
+        assert plot["layer"][0]["mark"] == {"type": "area", "opacity": 0.18, "interpolate": "step-after"}
+        assert plot["layer"][1]["mark"]["interpolate"] == "step-after"
+        assert at_risk["encoding"]["text"]["field"] == "at_risk_label"
 
 
 def test_count_bars_and_funnel_and_heatmap_label_suppressed_cells() -> None:

@@ -120,5 +120,8 @@ def test_report_page_builds_the_package(db_url: str, monkeypatch: pytest.MonkeyP
     assert not at.exception, at.exception
     assert any("Report package ready for 2025Q1" in s.value for s in at.success)
     measures = at.dataframe[0].value
-    assert list(measures["Metric ID"])[:2] == ["participants_enrolled", "reentry_plan_rate"]
+    # Issue 15: the page shows readable labels (as in the PDF), not the metric-id column.
+    assert "Metric ID" not in measures.columns
+    assert list(measures["Measure"])[:2] == [
+        r["Measure"] for r in at.session_state["report_package"]["measures"].head(2).iter_rows(named=True)]
     assert "partnership-dashboard export report --period 2025Q1 --program P01" in at.code[0].value

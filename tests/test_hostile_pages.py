@@ -115,7 +115,9 @@ def chart_titles(at: AppTest) -> list[str]:
         spec = json.loads(element.proto.spec)
         title = spec.get("title")
         if isinstance(title, dict):
-            titles.append(str(title.get("text", "")))
+            text_ = title.get("text", "")
+            # A long title is wrapped into a list of lines: the reader sees them joined.
+            titles.append(" ".join(text_) if isinstance(text_, list) else str(text_))
             sub = title.get("subtitle", [])
             titles += [str(s) for s in ([sub] if isinstance(sub, str) else sub)]
     return titles

@@ -130,6 +130,8 @@ def chart_frames(at: AppTest) -> list[tuple[str, list[pl.DataFrame]]]:
     for element in at.get("vega_lite_chart"):
         spec = json.loads(element.proto.spec)
         title = spec.get("title", {}).get("text", "") if isinstance(spec.get("title"), dict) else ""
+        if isinstance(title, list):  # a long title wrapped into lines: the reader sees them joined
+            title = " ".join(title)
         frames = [pl.from_arrow(pa.ipc.open_stream(d.data.data).read_all()) for d in element.proto.datasets]
         # Specs sent with their data inline (st.vega_lite_chart of a dict) carry it in "datasets".
         frames += [pl.DataFrame(rows, infer_schema_length=None) for rows in spec.get("datasets", {}).values()
