@@ -79,6 +79,65 @@ def test_protect_never_changes_fixed_cells() -> None:
     assert protect(cells, [AdditiveSet("t", ("m",))], 0) == {"t": False, "m": False}
 
 
+def _quarter_by_cohort(quarters: int) -> tuple[list[AdditiveSet[str]], dict[str, bool]]:
+    """A quarter x cohort trend over ``quarters`` quarters: every two-key cell withheld, the quarter
+    rows, the cohort rows and the overall row published. Quarter 0 has a pilot cell only."""
+    sets: list[AdditiveSet[str]] = []
+    state = {"all": False, "pilot": False, "comparison": False}
+    for q in range(quarters):
+        members = (f"{q}/pilot",) if q == 0 else (f"{q}/pilot", f"{q}/comparison")
+        sets.append(AdditiveSet(f"q{q}", members))
+        state[f"q{q}"] = False
+        state.update(dict.fromkeys(members, True))
+    cells = [c for c in state if "/" in c]
+    sets += [AdditiveSet("all", tuple(cells)), AdditiveSet("all", tuple(f"q{q}" for q in range(quarters)))]
+    sets += [AdditiveSet(c, tuple(m for m in cells if m.endswith("/" + c))) for c in ("pilot", "comparison")]
+    return sets, state
+
+
+def test_recoverable_cells_on_a_long_trend_stays_exact_and_small() -> None:
+    """30,000 quarters (a stored as-of far in the future): 60,000 withheld cells in one connected
+    group, which the dense solver held as a 60,000-column matrix per equation (about 14 GB). The
+    quarter with one cohort gives its cell away (it equals the published quarter row); every
+    other quarter's two cells move together (add x to one, take it from the other), so nothing else
+    is determined — and publishing the quarter rows' pilot cells one by one never changes that."""
+    sets, state = _quarter_by_cohort(30_000)
+    assert recoverable_cells(sets, state) == ["0/pilot"]
+    state["29999/comparison"] = False  # one more cell published: its pilot twin is now determined
+    assert sorted(recoverable_cells(sets, state)) == ["0/pilot", "29999/pilot"]
+
+
+def test_protect_on_a_long_trend() -> None:
+    """protect over the same long trend (k = 11, every two-key cell small, totals large): the
+    exact check sees the whole system (the step that once needed a dense matrix of every cell)."""
+    sets, state = _quarter_by_cohort(20_000)
+    cells = {c: (_cell(5, name=c) if "/" in c else _cell(10 ** 6, fixed=False)) for c in state}
+    flags = protect(cells, sets, 11)
+    assert all(flags[c] for c in cells if "/" in c) and not any(flags[c] for c in cells if "/" not in c)
+    # 0/pilot equals its published quarter row: the fixed cells determine it, nothing can protect it.
+    assert recoverable_cells(sets, flags) == ["0/pilot"]
+
+
+systems = st.integers(2, 9).flatmap(lambda n: st.tuples(
+    st.lists(st.tuples(st.integers(0, n - 1), st.lists(st.integers(0, n - 1), min_size=1, max_size=5)),
+             min_size=1, max_size=8),
+    st.lists(st.booleans(), min_size=n, max_size=n),
+))
+
+
+@settings(max_examples=300, deadline=None)
+@given(systems)
+def test_recoverable_cells_agrees_with_the_viewers_rational_solver(system) -> None:
+    """Random small systems (cells repeated inside a set give coefficients other than ±1, a total
+    may be one of its own members): the engine's sparse integer elimination finds exactly the
+    withheld cells the attacker's independent rational RREF (viewer_attack.determined) finds."""
+    raw_sets, hidden = system
+    state = {f"c{i}": h for i, h in enumerate(hidden)}
+    sets = [AdditiveSet(f"c{t}", tuple(f"c{m}" for m in ms)) for t, ms in raw_sets]
+    expected = V.determined(state, [(s.total, list(s.members)) for s in sets])
+    assert set(recoverable_cells(sets, state)) == expected
+
+
 # --- the issue's reproduction ---------------------------------------------------------------------
 
 
