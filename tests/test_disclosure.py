@@ -178,6 +178,71 @@ def test_no_cell_recoverable_on_the_sample(sample_seed_5: Tables, program: str |
     assert V.single_unknown_sets(view) == []
 
 
+# --- a residual leak found by a random run: what the list of cells gives away --------------------
+
+
+def _participant(pid: str, cohort: str) -> dict[str, object]:
+    return dict(participant_id=pid, program_id="P1", supervising_agency_id="A1", cohort=cohort,
+                enrollment_date=D(2021, 1, 1), release_date=None, reentry_plan_date=None,
+                supervision_type="probation", risk_level="high", sex="male", race_ethnicity=None,
+                age_at_enrollment=30, exit_date=None, exit_reason=None)
+
+
+def _referral(rid: str, pid: str, provider: str, day: dt.date) -> dict[str, object]:
+    return dict(referral_id=rid, participant_id=pid, referring_agency_id="A1", provider_agency_id=provider,
+                service_type="housing", referral_date=day, accepted_date=None,
+                service_start_date=day + dt.timedelta(days=10), completed_date=None, status="in_service")
+
+
+@pytest.fixture(scope="module")
+def structure_leak() -> V.View:
+    """The random run's example, cut down (median days to service, k = 2, period ending 2024-03-31):
+    the comparison cohort's two referrals, both to agency A1, are each alone in their quarter
+    (2021-Q1, 2021-Q3); the pilot cohort has one A1 referral in 2024-Q1 and two to A2. Published
+    metrics rows: comparison 2, A1 3. Every breakdown cell is 1 and withheld, but each row is
+    listed: quarter 2021-Q1 shows one cohort cell (comparison) and one agency cell (A1), so both
+    equal the quarter — and A1 − comparison = the 2024-Q1 cell = 1."""
+    tables = Tables.from_frames(
+        participants=[_participant("pc", "comparison"), _participant("pp", "pilot")],
+        referrals=[_referral("r1", "pc", "A1", D(2021, 1, 27)), _referral("r2", "pc", "A1", D(2021, 9, 20)),
+                   _referral("r3", "pp", "A1", D(2024, 1, 19)), _referral("r4", "pp", "A2", D(2021, 6, 1)),
+                   _referral("r5", "pp", "A2", D(2023, 5, 1))],
+    )
+    f = Filters(as_of=D(2024, 6, 30), end=D(2024, 3, 31))
+    return V.gather(tables, f, 2, metrics=["median_days_to_service"], with_evaluation=False,
+                    with_co_responder=False)
+
+
+LEAKED = {("median_days_to_service", ("quarter",), ("2024-Q1",)),
+          ("median_days_to_service", ("quarter", "cohort"), ("2024-Q1", "pilot")),
+          ("median_days_to_service", ("quarter", "agency_id"), ("2024-Q1", "A1"))}
+
+
+def test_the_residual_leak_comes_from_the_list_of_cells_alone(structure_leak: V.View) -> None:
+    """Every quarterly cell of the example is withheld (the one service-type cell equals the
+    overall row and is shown), and a viewer who is shown only the metrics rows and which breakdown
+    cells exist (every breakdown cell withheld) recovers the same cells:
+    no further suppression of breakdown cells could close this. See "Disclosure control across a
+    view" in docs/metrics.md (its limits)."""
+    view = structure_leak
+    everything, metrics_only = V.recovered(view)
+    assert everything - metrics_only == LEAKED
+    breakdown = [key for key in view.hidden if key[1] not in V._METRIC_GROUPINGS]
+    assert all(view.hidden[key] for key in breakdown if "quarter" in key[1])
+    list_only = {key: (True if key in breakdown else withheld) for key, withheld in view.hidden.items()}
+    assert LEAKED <= V.determined(list_only, V.relations(view))
+    assert view.conflicts == [] and V.single_unknown_sets(view) == []
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "Known limit, needs a product decision: a withheld breakdown cell is still listed, so the list of "
+    "cells states which quarters hold which cohorts and agencies; with the published metrics rows that "
+    "can fix a withheld cell whatever else is suppressed (see the test above)."))
+def test_the_residual_leak_example_discloses_nothing(structure_leak: V.View) -> None:
+    everything, metrics_only = V.recovered(structure_leak)
+    assert everything - metrics_only == set()
+
+
 # --- property tests: many small extracts and filter settings, attacked as a viewer would -----------
 
 filter_settings = st.builds(
