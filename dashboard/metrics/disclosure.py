@@ -334,11 +334,14 @@ class _SparseSystem(Generic[K]):
     def _one_solution(self) -> dict[K, int | Fraction]:
         """An exact solution: seeded random integers for the free cells, pivots by back-substitution."""
         rng = random.Random(len(self.cells))
-        value: dict[K, int | Fraction] = {c: rng.randrange(1, 1 << 40) for c in self.cells if c not in self.index}
+        value: dict[K, int | Fraction] = {
+            c: rng.randrange(1, 1 << 40) for c in self.cells if c not in self.index
+        }
         for pivot, row in reversed(self.rows):
             rest = -sum(v * value[c] for c, v in row.items() if c != pivot)
             lead = row[pivot]
-            value[pivot] = rest // lead if isinstance(rest, int) and rest % lead == 0 else Fraction(rest, lead)
+            exact = isinstance(rest, int) and rest % lead == 0
+            value[pivot] = rest // lead if exact else Fraction(rest, lead)
         return value
 
     def determined(self) -> list[K]:
