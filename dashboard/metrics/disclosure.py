@@ -133,7 +133,7 @@ class _Chooser(Generic[K]):
         self.sort_keys = sort_keys
         self.fixed = fixed
         self.sets: list[tuple[K, list[K]]] = []
-        self.sets_of: dict[K, list[int]] = {}
+        # positions: the sets of each cell, a set repeated as often as the cell occurs in it.
         self.positions: dict[K, list[int]] = {}
         for s in sets:
             members = [m for m in s.members if m in state]
@@ -141,14 +141,18 @@ class _Chooser(Generic[K]):
                 continue
             index = len(self.sets)
             self.sets.append((s.total, members))
-            for cell in dict.fromkeys((s.total, *members)):
-                self.sets_of.setdefault(cell, []).append(index)
-            for cell in (s.total, *members):  # with repeats: a cell counts as often as it occurs
+            self.positions.setdefault(s.total, []).append(index)
+            for cell in members:
                 self.positions.setdefault(cell, []).append(index)
+        self.sets_of: dict[K, list[int]] = {
+            cell: list(dict.fromkeys(indexes)) for cell, indexes in self.positions.items()
+        }
         # Withheld cells per set, kept up to date by mark() (recounting a set costs its length).
-        self.hidden_count = [
-            int(state[total]) + sum(1 for m in members if state[m]) for total, members in self.sets
-        ]
+        self.hidden_count = [0] * len(self.sets)
+        for cell, indexes in self.positions.items():
+            if state[cell]:
+                for index in indexes:
+                    self.hidden_count[index] += 1
 
     def _hidden(self, index: int) -> int:
         return self.hidden_count[index]
