@@ -79,6 +79,65 @@ def test_protect_never_changes_fixed_cells() -> None:
     assert protect(cells, [AdditiveSet("t", ("m",))], 0) == {"t": False, "m": False}
 
 
+def _quarter_by_cohort(quarters: int) -> tuple[list[AdditiveSet[str]], dict[str, bool]]:
+    """A quarter x cohort trend over ``quarters`` quarters: every two-key cell withheld, the quarter
+    rows, the cohort rows and the overall row published. Quarter 0 has a pilot cell only."""
+    sets: list[AdditiveSet[str]] = []
+    state = {"all": False, "pilot": False, "comparison": False}
+    for q in range(quarters):
+        members = (f"{q}/pilot",) if q == 0 else (f"{q}/pilot", f"{q}/comparison")
+        sets.append(AdditiveSet(f"q{q}", members))
+        state[f"q{q}"] = False
+        state.update(dict.fromkeys(members, True))
+    cells = [c for c in state if "/" in c]
+    sets += [AdditiveSet("all", tuple(cells)), AdditiveSet("all", tuple(f"q{q}" for q in range(quarters)))]
+    sets += [AdditiveSet(c, tuple(m for m in cells if m.endswith("/" + c))) for c in ("pilot", "comparison")]
+    return sets, state
+
+
+def test_recoverable_cells_on_a_long_trend_stays_exact_and_small() -> None:
+    """30,000 quarters (a stored as-of far in the future): 60,000 withheld cells in one connected
+    group, which the dense solver held as a 60,000-column matrix per equation (about 14 GB). The
+    quarter with one cohort gives its cell away (it equals the published quarter row); every
+    other quarter's two cells move together (add x to one, take it from the other), so nothing else
+    is determined — and publishing the quarter rows' pilot cells one by one never changes that."""
+    sets, state = _quarter_by_cohort(30_000)
+    assert recoverable_cells(sets, state) == ["0/pilot"]
+    state["29999/comparison"] = False  # one more cell published: its pilot twin is now determined
+    assert sorted(recoverable_cells(sets, state)) == ["0/pilot", "29999/pilot"]
+
+
+def test_protect_on_a_long_trend() -> None:
+    """protect over the same long trend (k = 11, every two-key cell small, totals large): the
+    exact check sees the whole system (the step that once needed a dense matrix of every cell)."""
+    sets, state = _quarter_by_cohort(20_000)
+    cells = {c: (_cell(5, name=c) if "/" in c else _cell(10 ** 6, fixed=False)) for c in state}
+    flags = protect(cells, sets, 11)
+    assert all(flags[c] for c in cells if "/" in c) and not any(flags[c] for c in cells if "/" not in c)
+    # 0/pilot equals its published quarter row: the fixed cells determine it, nothing can protect it.
+    assert recoverable_cells(sets, flags) == ["0/pilot"]
+
+
+systems = st.integers(2, 9).flatmap(lambda n: st.tuples(
+    st.lists(st.tuples(st.integers(0, n - 1), st.lists(st.integers(0, n - 1), min_size=1, max_size=5)),
+             min_size=1, max_size=8),
+    st.lists(st.booleans(), min_size=n, max_size=n),
+))
+
+
+@settings(max_examples=300, deadline=None)
+@given(systems)
+def test_recoverable_cells_agrees_with_the_viewers_rational_solver(system) -> None:
+    """Random small systems (cells repeated inside a set give coefficients other than ±1, a total
+    may be one of its own members): the engine's sparse integer elimination finds exactly the
+    withheld cells the attacker's independent rational RREF (viewer_attack.determined) finds."""
+    raw_sets, hidden = system
+    state = {f"c{i}": h for i, h in enumerate(hidden)}
+    sets = [AdditiveSet(f"c{t}", tuple(f"c{m}" for m in ms)) for t, ms in raw_sets]
+    expected = V.determined(state, [(s.total, list(s.members)) for s in sets])
+    assert set(recoverable_cells(sets, state)) == expected
+
+
 # --- the issue's reproduction ---------------------------------------------------------------------
 
 
@@ -117,6 +176,71 @@ def test_no_cell_recoverable_on_the_sample(sample_seed_5: Tables, program: str |
     assert everything - metrics_only == set()
     assert view.conflicts == []
     assert V.single_unknown_sets(view) == []
+
+
+# --- a residual leak found by a random run: what the list of cells gives away --------------------
+
+
+def _participant(pid: str, cohort: str) -> dict[str, object]:
+    return dict(participant_id=pid, program_id="P1", supervising_agency_id="A1", cohort=cohort,
+                enrollment_date=D(2021, 1, 1), release_date=None, reentry_plan_date=None,
+                supervision_type="probation", risk_level="high", sex="male", race_ethnicity=None,
+                age_at_enrollment=30, exit_date=None, exit_reason=None)
+
+
+def _referral(rid: str, pid: str, provider: str, day: dt.date) -> dict[str, object]:
+    return dict(referral_id=rid, participant_id=pid, referring_agency_id="A1", provider_agency_id=provider,
+                service_type="housing", referral_date=day, accepted_date=None,
+                service_start_date=day + dt.timedelta(days=10), completed_date=None, status="in_service")
+
+
+@pytest.fixture(scope="module")
+def structure_leak() -> V.View:
+    """The random run's example, cut down (median days to service, k = 2, period ending 2024-03-31):
+    the comparison cohort's two referrals, both to agency A1, are each alone in their quarter
+    (2021-Q1, 2021-Q3); the pilot cohort has one A1 referral in 2024-Q1 and two to A2. Published
+    metrics rows: comparison 2, A1 3. Every breakdown cell is 1 and withheld, but each row is
+    listed: quarter 2021-Q1 shows one cohort cell (comparison) and one agency cell (A1), so both
+    equal the quarter — and A1 − comparison = the 2024-Q1 cell = 1."""
+    tables = Tables.from_frames(
+        participants=[_participant("pc", "comparison"), _participant("pp", "pilot")],
+        referrals=[_referral("r1", "pc", "A1", D(2021, 1, 27)), _referral("r2", "pc", "A1", D(2021, 9, 20)),
+                   _referral("r3", "pp", "A1", D(2024, 1, 19)), _referral("r4", "pp", "A2", D(2021, 6, 1)),
+                   _referral("r5", "pp", "A2", D(2023, 5, 1))],
+    )
+    f = Filters(as_of=D(2024, 6, 30), end=D(2024, 3, 31))
+    return V.gather(tables, f, 2, metrics=["median_days_to_service"], with_evaluation=False,
+                    with_co_responder=False)
+
+
+LEAKED = {("median_days_to_service", ("quarter",), ("2024-Q1",)),
+          ("median_days_to_service", ("quarter", "cohort"), ("2024-Q1", "pilot")),
+          ("median_days_to_service", ("quarter", "agency_id"), ("2024-Q1", "A1"))}
+
+
+def test_the_residual_leak_comes_from_the_list_of_cells_alone(structure_leak: V.View) -> None:
+    """Every quarterly cell of the example is withheld (the one service-type cell equals the
+    overall row and is shown), and a viewer who is shown only the metrics rows and which breakdown
+    cells exist (every breakdown cell withheld) recovers the same cells:
+    no further suppression of breakdown cells could close this. See "Disclosure control across a
+    view" in docs/metrics.md (its limits)."""
+    view = structure_leak
+    everything, metrics_only = V.recovered(view)
+    assert everything - metrics_only == LEAKED
+    breakdown = [key for key in view.hidden if key[1] not in V._METRIC_GROUPINGS]
+    assert all(view.hidden[key] for key in breakdown if "quarter" in key[1])
+    list_only = {key: (True if key in breakdown else withheld) for key, withheld in view.hidden.items()}
+    assert LEAKED <= V.determined(list_only, V.relations(view))
+    assert view.conflicts == [] and V.single_unknown_sets(view) == []
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "Known limit, needs a product decision: a withheld breakdown cell is still listed, so the list of "
+    "cells states which quarters hold which cohorts and agencies; with the published metrics rows that "
+    "can fix a withheld cell whatever else is suppressed (see the test above)."))
+def test_the_residual_leak_example_discloses_nothing(structure_leak: V.View) -> None:
+    everything, metrics_only = V.recovered(structure_leak)
+    assert everything - metrics_only == set()
 
 
 # --- property tests: many small extracts and filter settings, attacked as a viewer would -----------

@@ -289,15 +289,6 @@ def test_a_13_kb_query_string_gives_one_message(hostile_url: str, use_db) -> Non
     assert at.get("vega_lite_chart")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Known defect, left for the next session: with a stored as-of of 9999-12-31 the compliance page's "
-        "exact disclosure check (dashboard/metrics/disclosure.py) builds a dense equation matrix of about "
-        "106 GiB and the page shows a MemoryError box. Fix: solve each connected group sparsely or bound "
-        "the breakdown periods by the data, then drop this marker."
-    ),
-)
 def test_far_future_and_year_one_load_as_of_every_page_draws(hostile_url: str, use_db, tmp_path: Path) -> None:
     """A database loaded before as-of dates were range-checked may hold 9999-12-31 (or year 1):
     date arithmetic near the ends of the calendar must not take a page down."""

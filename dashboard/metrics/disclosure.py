@@ -42,17 +42,17 @@ Public entry points (stable; other metric families may call them):
 
 from __future__ import annotations
 
+import heapq
+import math
+import random
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Generic, TypeVar
-
-import numpy as np
 
 from dashboard.metrics.suppression import AdditiveSet, primary_suppressed
 
 K = TypeVar("K", bound=Hashable)
-
-_TOLERANCE = 1e-9
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ def protect(cells: Mapping[K, Cell], sets: Sequence[AdditiveSet[K]], k: int) -> 
             hopeless.add(leak)
         if pick is None:
             return state
-        state[pick] = True
+        chooser.mark(pick)
 
 
 class _Chooser(Generic[K]):
@@ -133,19 +133,36 @@ class _Chooser(Generic[K]):
         self.sort_keys = sort_keys
         self.fixed = fixed
         self.sets: list[tuple[K, list[K]]] = []
-        self.sets_of: dict[K, list[int]] = {}
+        # positions: the sets of each cell, a set repeated as often as the cell occurs in it.
+        self.positions: dict[K, list[int]] = {}
         for s in sets:
             members = [m for m in s.members if m in state]
             if s.total not in state or not members:
                 continue
             index = len(self.sets)
             self.sets.append((s.total, members))
-            for cell in dict.fromkeys((s.total, *members)):
-                self.sets_of.setdefault(cell, []).append(index)
+            self.positions.setdefault(s.total, []).append(index)
+            for cell in members:
+                self.positions.setdefault(cell, []).append(index)
+        self.sets_of: dict[K, list[int]] = {
+            cell: list(dict.fromkeys(indexes)) for cell, indexes in self.positions.items()
+        }
+        # Withheld cells per set, kept up to date by mark() (recounting a set costs its length).
+        self.hidden_count = [0] * len(self.sets)
+        for cell, indexes in self.positions.items():
+            if state[cell]:
+                for index in indexes:
+                    self.hidden_count[index] += 1
 
     def _hidden(self, index: int) -> int:
-        total, members = self.sets[index]
-        return int(self.state[total]) + sum(1 for m in members if self.state[m])
+        return self.hidden_count[index]
+
+    def mark(self, cell: K) -> None:
+        """Suppress ``cell``."""
+        if not self.state[cell]:
+            self.state[cell] = True
+            for index in self.positions.get(cell, ()):
+                self.hidden_count[index] += 1
 
     def _choose(self, candidates: Sequence[K]) -> K:
         def cost(cell: K) -> tuple[int, float, tuple[tuple[int, str], ...]]:
@@ -173,7 +190,7 @@ class _Chooser(Generic[K]):
                     continue
                 pick = self._pick_in(index)
                 if pick is not None:
-                    self.state[pick] = True
+                    self.mark(pick)
                     changed = True
         return self.state
 
@@ -204,30 +221,38 @@ def recoverable_cells(sets: Sequence[AdditiveSet[K]], state: Mapping[K, bool]) -
 
     Each set gives one linear equation, Σ members − total = 0, over the
     cells that have a row in ``state`` (True = withheld). Moving the
-    published cells to the right-hand side leaves a system in the withheld
-    cells; a withheld cell is determined exactly when its unit vector lies in
-    the row space of that system, i.e. when the reduced row echelon form has
-    a row holding that cell alone. Solved per connected group of cells.
+    published cells to the right-hand side leaves a homogeneous system in the
+    withheld cells; a withheld cell is determined exactly when its unit vector
+    lies in the row space of that system, equivalently when it is zero in
+    every solution of the homogeneous system. Solved per connected group of
+    cells by :class:`_SparseSystem` in exact integer and rational arithmetic;
+    memory grows with the non-zero entries of the equations, not with
+    equations × cells.
     """
-    equations: list[dict[K, float]] = []
+    equations: list[dict[K, int]] = []
     for s in sets:
         if s.total not in state:
             continue
         members = [m for m in s.members if m in state]
         if not members:
             continue
-        row: dict[K, float] = {}
+        row: dict[K, int] = {}
         for m in members:
             if state[m]:
-                row[m] = row.get(m, 0.0) + 1.0
+                row[m] = row.get(m, 0) + 1
         if state[s.total]:
-            row[s.total] = row.get(s.total, 0.0) - 1.0
-        row = {c: v for c, v in row.items() if v != 0.0}
+            row[s.total] = row.get(s.total, 0) - 1
+        row = {c: v for c, v in row.items() if v != 0}
         if row:
             equations.append(row)
-    if not equations:
-        return []
-    # Connected groups of withheld cells (union-find over the equations).
+    out: list[K] = []
+    for group in _connected_groups(equations):
+        out.extend(_SparseSystem(group).determined())
+    return out
+
+
+def _connected_groups(equations: list[dict[K, int]]) -> list[list[dict[K, int]]]:
+    """The equations split into groups that share no cell (union-find), in first-seen order."""
     parent: dict[K, K] = {}
 
     def find(x: K) -> K:
@@ -244,40 +269,86 @@ def recoverable_cells(sets: Sequence[AdditiveSet[K]], state: Mapping[K, bool]) -
             a, b = find(cells[0]), find(c)
             if a != b:
                 parent[b] = a
-    groups: dict[K, list[dict[K, float]]] = {}
+    groups: dict[K, list[dict[K, int]]] = {}
     for eq in equations:
         groups.setdefault(find(next(iter(eq))), []).append(eq)
-    out: list[K] = []
-    for group in groups.values():
-        variables = list(dict.fromkeys(c for eq in group for c in eq))
-        index = {c: i for i, c in enumerate(variables)}
-        matrix = np.zeros((len(group), len(variables)))
-        for row_number, eq in enumerate(group):
-            for c, v in eq.items():
-                matrix[row_number, index[c]] = v
-        for reduced in _reduced_rows(matrix):
-            nonzero = np.flatnonzero(np.abs(reduced) > _TOLERANCE)
-            if len(nonzero) == 1:
-                out.append(variables[int(nonzero[0])])
-    return out
+    return list(groups.values())
 
 
-def _reduced_rows(matrix: np.ndarray) -> list[np.ndarray]:
-    """The non-zero rows of the reduced row echelon form (partial pivoting; the entries
-    are small integers, so the tolerance separates zero from non-zero safely)."""
-    a = matrix.astype(float).copy()
-    rows, cols = a.shape
-    pivot_row = 0
-    for col in range(cols):
-        if pivot_row >= rows:
-            break
-        best = pivot_row + int(np.argmax(np.abs(a[pivot_row:, col])))
-        if abs(a[best, col]) <= _TOLERANCE:
-            continue
-        a[[pivot_row, best]] = a[[best, pivot_row]]
-        a[pivot_row] /= a[pivot_row, col]
-        for r in range(rows):
-            if r != pivot_row and abs(a[r, col]) > _TOLERANCE:
-                a[r] -= a[r, col] * a[pivot_row]
-        pivot_row += 1
-    return [a[r] for r in range(pivot_row)]
+class _SparseSystem(Generic[K]):
+    """One connected group of equations in a triangular form found by sparse elimination.
+
+    Rows are dicts of integer coefficients (fraction-free elimination, each row divided by
+    the gcd of its entries). They are taken shortest first; each is reduced against the
+    pivot rows found so far, in the order they were found, and what is left (if anything)
+    pivots on its cell that occurs in the fewest equations. Row ``i`` so holds its pivot
+    and no pivot of rows ``0 .. i−1``: the rows are independent, and a combination of them
+    is zero only if all its coefficients are.
+
+    :meth:`determined` is exact in both directions: a cell that is non-zero in one exact
+    solution of the homogeneous system is not determined, and every other cell is decided
+    by reducing its unit vector against the rows (it is in their span, i.e. determined,
+    exactly when nothing is left). The solution uses pseudo-random integers with a fixed
+    seed for the non-pivot cells; they only keep the second step short.
+    """
+
+    def __init__(self, equations: list[dict[K, int]]) -> None:
+        occurrences: dict[K, int] = {}
+        for eq in equations:
+            for c in eq:
+                occurrences[c] = occurrences.get(c, 0) + 1
+        self.cells = list(occurrences)
+        self.rows: list[tuple[K, dict[K, int]]] = []
+        self.index: dict[K, int] = {}  # pivot cell -> its row
+        for eq in sorted(equations, key=len):
+            row = self._reduce(dict(eq))
+            if row:
+                pivot = min(row, key=occurrences.__getitem__)
+                self.index[pivot] = len(self.rows)
+                self.rows.append((pivot, row))
+
+    def _reduce(self, row: dict[K, int]) -> dict[K, int]:
+        """``row`` minus integer multiples of the pivot rows until it holds no pivot cell
+        (scaled by integers where a pivot does not divide; divided by its gcd at the end)."""
+        heap = [self.index[c] for c in row if c in self.index]
+        heapq.heapify(heap)
+        while heap:
+            pivot, prow = self.rows[heapq.heappop(heap)]
+            factor = row.get(pivot, 0)
+            if not factor:
+                continue  # the same pivot row was queued twice
+            lead = prow[pivot]
+            if factor % lead:
+                g = math.gcd(factor, lead)
+                scale, factor = lead // g, factor // g
+                row = {c: v * scale for c, v in row.items()}
+            else:
+                factor //= lead
+            for c, v in prow.items():
+                new = row.get(c, 0) - factor * v
+                if new:
+                    if c not in row and c in self.index:
+                        heapq.heappush(heap, self.index[c])
+                    row[c] = new
+                else:
+                    row.pop(c, None)
+        g = math.gcd(*row.values()) if row else 1
+        return {c: v // g for c, v in row.items()} if g > 1 else row
+
+    def _one_solution(self) -> dict[K, int | Fraction]:
+        """An exact solution: seeded random integers for the free cells, pivots by back-substitution."""
+        rng = random.Random(len(self.cells))
+        value: dict[K, int | Fraction] = {
+            c: rng.randrange(1, 1 << 40) for c in self.cells if c not in self.index
+        }
+        for pivot, row in reversed(self.rows):
+            rest = -sum(v * value[c] for c, v in row.items() if c != pivot)
+            lead = row[pivot]
+            exact = isinstance(rest, int) and rest % lead == 0
+            value[pivot] = rest // lead if exact else Fraction(rest, lead)
+        return value
+
+    def determined(self) -> list[K]:
+        """The cells of the group whose value the equations fix (see the class docstring)."""
+        value = self._one_solution()
+        return [c for c in self.cells if value[c] == 0 and not self._reduce({c: 1})]
