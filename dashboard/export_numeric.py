@@ -26,6 +26,7 @@ import polars as pl
 
 from dashboard.export import SUPPRESSED_TEXT, XLSX_CREATED, neutralise_text
 from dashboard.text import file_name_part
+from dashboard.metrics.definition import UNASSIGNED_LABEL
 
 PUBLISHED = "published"
 NO_RECORDS = "no records"
@@ -133,7 +134,7 @@ def metric_table(
     key: str,
     key_title: str,
     names: Mapping[Any, str],
-    unassigned: str = "Unassigned",
+    unassigned: str = UNASSIGNED_LABEL,
 ) -> pl.DataFrame:
     """The numeric twin of ``views.wide_metric_table``: one row per group and metric.
 
