@@ -25,8 +25,8 @@ from typing import Any
 import polars as pl
 
 from dashboard.export import SUPPRESSED_TEXT, XLSX_CREATED, neutralise_text
-from dashboard.text import file_name_part
 from dashboard.metrics.definition import UNASSIGNED_LABEL
+from dashboard.text import file_name_part
 
 PUBLISHED = "published"
 NO_RECORDS = "no records"
