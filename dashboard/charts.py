@@ -28,7 +28,7 @@ import altair as alt
 import polars as pl
 
 from dashboard.text import chart_text
-from dashboard.views import suppression_label
+from dashboard.cells import suppression_label
 
 # Okabe & Ito (2008), "Color Universal Design".
 OKABE_ITO: tuple[str, ...] = (

@@ -33,34 +33,20 @@ from typing import TYPE_CHECKING, Any, Literal
 import polars as pl
 
 from dashboard.arguments import as_of_argument, date_argument, month_argument, nonnegative_argument
+from dashboard.cells import (
+    SUPPRESSED_FLAG_COLUMNS,
+    SUPPRESSED_TEXT,
+    cell_text,
+    neutralise_text,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import altair as alt
 
-# --- text safety ----------------------------------------------------------------
-
-FORMULA_TRIGGERS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
-"""First characters that make a spreadsheet treat a cell as a formula (OWASP CSV injection)."""
-
-SUPPRESSED_TEXT = "suppressed"
-"""What a withheld number reads as, in every format."""
-
-SUPPRESSED_FLAG_COLUMNS: tuple[str, ...] = ("suppressed", "Suppressed")
-"""Columns that mark a row as suppressed (engine output, display table)."""
+# --- fixed document date ---------------------------------------------------------
 
 XLSX_CREATED = dt.datetime(2000, 1, 1, 0, 0, 0)
 """Fixed document date written into every XLSX so the bytes do not depend on the clock."""
-
-
-def neutralise_text(value: str) -> str:
-    """``value`` with a leading single quote when a spreadsheet would run it as a formula.
-
-    Only text is neutralised; callers never pass numbers here, so a negative
-    difference stays a number in every format.
-    """
-    if value and value[0] in FORMULA_TRIGGERS:
-        return "'" + value
-    return value
 
 
 # --- display table ----------------------------------------------------------------
@@ -281,44 +267,6 @@ def _suppressed_rows(frame: pl.DataFrame) -> list[bool]:
         if name in frame.columns and frame.schema[name] == pl.Boolean:
             return [bool(v) for v in frame[name].to_list()]
     return [False] * frame.height
-
-
-def _format_number_text(value: float | int) -> str:
-    """Plain, locale-free text of a number: integers without ``.0``, floats by ``repr``."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if math.isnan(value) or math.isinf(value):
-        return ""
-    if value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return repr(value)
-
-
-def cell_text(value: Any, *, suppressed_row: bool = False) -> str:
-    """The text of one cell in CSV (and in HTML/PDF before escaping).
-
-    Null is empty, except in a suppressed row where it reads "suppressed".
-    Text is neutralised against formula execution; numbers are left alone.
-    """
-    if value is None:
-        return SUPPRESSED_TEXT if suppressed_row else ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        # Safety net: a number in a suppressed row is withheld even if the
-        # caller passed the engine's unblanked output.
-        return SUPPRESSED_TEXT if suppressed_row else _format_number_text(value)
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, list | tuple):
-        return neutralise_text(", ".join("" if v is None else str(v) for v in value))
-    if isinstance(value, dict):
-        return neutralise_text(", ".join(f"{k}={v}" for k, v in value.items()))
-    return neutralise_text(str(value))
 
 
 # --- CSV ------------------------------------------------------------------------------

@@ -36,15 +36,14 @@ from typing import Any
 
 import polars as pl
 
+from dashboard.cells import SUPPRESSED_TEXT, cell_text, neutralise_text
 from dashboard.export import (
-    SUPPRESSED_TEXT,
     XLSX_CREATED,
-    cell_text,
     chart_to_bytes,
     display_table,
     download_filename,
     metric_registry,
-    neutralise_text,
+    png_size,
     table_to_csv,
     table_to_xlsx,
 )
@@ -979,8 +978,6 @@ class _PdfWriter:
         self.pdf.ln(2)
 
     def image(self, png: bytes, title: str) -> None:
-        from dashboard.export import png_size
-
         width_px, height_px = png_size(png)
         width = min(self.pdf.epw, width_px / 300 * 25.4)
         height = width * height_px / width_px

@@ -17,17 +17,12 @@ from typing import Any
 
 import polars as pl
 
+from dashboard.cells import DEFAULT_MIN_CELL_SIZE, suppression_label
 from dashboard.text import chart_text
 
-DEFAULT_MIN_CELL_SIZE = 11
 UNASSIGNED = "Unassigned"
 
 COHORT_LABELS: dict[str | None, str] = {"pilot": "Pilot", "comparison": "Comparison"}
-
-
-def suppression_label(min_cell_size: int = DEFAULT_MIN_CELL_SIZE) -> str:
-    """The mark shown in place of a withheld number, e.g. ``Suppressed (n<11)``."""
-    return f"Suppressed (n<{min_cell_size})"
 
 
 def humanise(value: str | None) -> str:
