@@ -20,19 +20,15 @@ buttons call the ``*_bytes`` producers here.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import datetime as dt
 import io
 import math
-import sys
 from collections.abc import Callable, Collection, Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 
-from dashboard.arguments import as_of_argument, date_argument, month_argument, nonnegative_argument
 from dashboard.cells import (
     SUPPRESSED_FLAG_COLUMNS,
     SUPPRESSED_TEXT,
@@ -530,10 +526,7 @@ def download_filename(stem: str, fmt: str) -> str:
     return f"{file_name_part(stem, 120)}.{fmt.lower()}"
 
 
-# --- command line ---------------------------------------------------------------------------
-
-EXIT_OK = 0
-EXIT_USAGE = 2
+# --- one metric's chart and table (the export command and the pages call these) ----------
 
 CHART_GROUPINGS: Mapping[str, tuple[str, str | None]] = {
     "program": ("program_id", None),
@@ -547,101 +540,8 @@ _CHART_UNITS: Mapping[str, str] = {"rate": "rate", "days": "days", "per_100_part
                                    "currency": "money", "participants_per_officer": "ratio"}
 
 
-def _add_filter_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--as-of", type=as_of_argument, help="as-of date (default: the latest load's)")
-    p.add_argument("--period", help="reporting period instead of --start/--end: 2025Q1, 2025H1, FY2025, "
-                   "FY2025Q1 or 2025-01-01:2025-03-31")
-    p.add_argument("--fiscal-year-start-month", type=month_argument, default=7,
-                   help="first month of the fiscal year for FY periods (default 7 = July)")
-    p.add_argument("--start", type=date_argument, help="first day of the period (inclusive)")
-    p.add_argument("--end", type=date_argument, help="last day of the period (inclusive)")
-    p.add_argument("--program", help="program id (each metric's own program attribution)")
-    p.add_argument("--agency", help="agency id (each metric's own agency attribution)")
-    p.add_argument("--min-cell-size", type=nonnegative_argument, default=11,
-                   help="suppress cells below this size (default 11; 0 turns suppression off)")
-
-
-def add_export_arguments(export_subparsers: Any) -> None:
-    """Add ``chart``, ``table`` and ``report`` to ``partnership-dashboard export``.
-
-    ``--db`` is on the parent ``export`` parser.
-    """
-    p = export_subparsers.add_parser("chart", help="one metric's chart as PNG (300 dpi), SVG or PDF")
-    p.add_argument("--metric", required=True, help="metric id, e.g. referral_completion_rate")
-    p.add_argument("--format", choices=CHART_FORMATS, help="default: from the --out suffix")
-    p.add_argument("--by", choices=tuple(CHART_GROUPINGS), default="program-cohort",
-                   help="bars per program, agency, cohort, or program with cohorts side by side (default)")
-    p.add_argument("--out", type=Path, required=True, help="file to write")
-    _add_filter_arguments(p)
-
-    p = export_subparsers.add_parser("table", help="metrics as CSV or XLSX, suppressed cells marked")
-    which = p.add_mutually_exclusive_group(required=True)
-    which.add_argument("--metric", action="append", help="metric id (repeat for several)")
-    which.add_argument("--all", action="store_true", help="every metric")
-    p.add_argument("--format", choices=TABLE_FORMATS, help="default: from the --out suffix")
-    p.add_argument("--out", type=Path, required=True, help="file to write")
-    _add_filter_arguments(p)
-
-    p = export_subparsers.add_parser("report", help="the report package (PDF, HTML, ZIP) for a reporting period")
-    p.add_argument("--period", required=True, help="2025Q1, 2025H1, FY2025, FY2025Q1 or 2025-01-01:2025-03-31")
-    p.add_argument("--program", help="program id (default: all programs)")
-    p.add_argument("--fiscal-year-start-month", type=month_argument, default=7,
-                   help="first month of the fiscal year for FY periods (default 7 = July)")
-    p.add_argument("--as-of", type=as_of_argument, help="as-of date (default: the latest load's)")
-    p.add_argument("--min-cell-size", type=nonnegative_argument, default=11,
-                   help="suppress cells below this size (default 11; 0 turns suppression off)")
-    p.add_argument("--out", type=Path, required=True, help="directory to write the package into")
-
-
 class ExportError(ValueError):
     """A problem with the user's request; the message says what to change."""
-
-
-def _format_from(args: argparse.Namespace, allowed: Sequence[str]) -> str:
-    fmt = args.format or args.out.suffix.lstrip(".").lower()
-    if fmt not in allowed:
-        raise ExportError(
-            f"cannot tell the format of {args.out}: pass --format ({' or '.join(allowed)}) "
-            "or end the file name with one of those suffixes"
-        )
-    return fmt
-
-
-def filters_from_export_args(args: argparse.Namespace) -> Any:
-    """Filters from ``export chart|table`` options (``--period`` or ``--start``/``--end``)."""
-    from dashboard.metrics.tables import Filters
-    from dashboard.report import parse_period
-
-    start, end = args.start, args.end
-    if args.period:
-        if start or end:
-            raise ExportError("give either --period or --start/--end, not both")
-        period = parse_period(args.period, fiscal_year_start_month=args.fiscal_year_start_month)
-        start, end = period.start, period.end
-    return Filters(
-        as_of=args.as_of, start=start, end=end,
-        program_ids=(args.program,) if args.program else (),
-        agency_ids=(args.agency,) if args.agency else (),
-    )
-
-
-def _load_tables(db: str | None) -> Any:
-    from dashboard import store
-    from dashboard.metrics.tables import load_tables
-
-    missing = store.missing_file_message(db)
-    if missing:
-        raise ExportError(missing)
-    engine = store.make_engine(db)
-    try:
-        if not store.schema_exists(engine):
-            raise ExportError(
-                "the database has no dashboard tables yet; load an extract first "
-                "(partnership-dashboard load DIR) or pass --db with the right URL"
-            )
-        return load_tables(engine)
-    finally:
-        engine.dispose()
 
 
 def metric_chart(
@@ -695,78 +595,3 @@ def metrics_display_table(
 
     frame = published(compute_metrics(tables, filters, min_cell_size=min_cell_size, metric_ids=metric_ids))
     return display_table(frame, tables=tables)
-
-
-def cli_export(args: argparse.Namespace) -> int:
-    """Run ``partnership-dashboard export chart|table|report``; returns the exit code."""
-    try:
-        return _cli_export(args)
-    except (ExportError, ValueError, KeyError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"error: {message}", file=sys.stderr)
-        return EXIT_USAGE
-
-
-def _cli_export(args: argparse.Namespace) -> int:
-    kind = args.export_kind
-    db = getattr(args, "db", None)
-    if kind == "report":
-        from dashboard.metrics.tables import Filters
-        from dashboard.report import build_report, parse_period
-
-        period = parse_period(args.period, fiscal_year_start_month=args.fiscal_year_start_month)
-        tables = _load_tables(db)
-        _check_known_ids(tables, Filters(program_ids=(args.program,) if args.program else ()))
-        result = build_report(
-            tables, period=period, program_id=args.program,
-            fiscal_year_start_month=args.fiscal_year_start_month, min_cell_size=args.min_cell_size,
-            out_dir=args.out, as_of=args.as_of,
-        )
-        print(f"Report for {result.period.label} (as of {result.as_of}) written to {args.out}:")
-        for path in (result.pdf, result.html, result.zip):
-            print(f"  {path}")
-        print(f"  plus {len(result.files)} chart and table files (all inside the ZIP)")
-        return EXIT_OK
-    if kind == "table":
-        from dashboard.metrics.registry import get_metric
-
-        fmt = _format_from(args, TABLE_FORMATS)
-        metric_ids = None if args.all else list(dict.fromkeys(args.metric))
-        for metric in metric_ids or ():
-            get_metric(metric)
-        filters = filters_from_export_args(args)
-        tables = _load_tables(db)
-        _check_known_ids(tables, filters)
-        table = metrics_display_table(tables, filters, metric_ids=metric_ids, min_cell_size=args.min_cell_size)
-        data = table_to_csv(table) if fmt == "csv" else table_to_xlsx(table, sheet_name="Metrics")
-        _write(args.out, data)
-        print(f"{table.height} rows written to {args.out} ({fmt}, minimum cell size {args.min_cell_size})")
-        return EXIT_OK
-    if kind == "chart":
-        from dashboard.metrics.registry import get_metric
-
-        fmt = _format_from(args, CHART_FORMATS)
-        get_metric(args.metric)
-        filters = filters_from_export_args(args)
-        tables = _load_tables(db)
-        _check_known_ids(tables, filters)
-        chart = metric_chart(tables, filters, args.metric, by=args.by, min_cell_size=args.min_cell_size)
-        _write(args.out, chart_to_bytes(chart, fmt))
-        print(f"Chart of {args.metric} written to {args.out} ({fmt})")
-        return EXIT_OK
-    raise ExportError(f"unknown export kind {kind!r}; choose chart, table or report")
-
-
-def _check_known_ids(tables: Any, filters: Any) -> None:
-    """Refuse a --program / --agency the database does not know, listing the known ids (as
-    ``metrics`` does): a typo must not write an empty file and exit 0."""
-    from dashboard.metrics.engine import unknown_filter_ids
-
-    unknown = unknown_filter_ids(tables, filters)
-    if unknown:
-        raise ExportError(unknown)
-
-
-def _write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)

@@ -21,11 +21,8 @@ database error leaves the database exactly as it was.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
-import os
-import sys
 import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
@@ -1129,50 +1126,3 @@ def format_text(report: LoadReport, verb: str = "Loaded") -> str:
     if report.docs_index is not None:
         lines.append(f"Data docs: {report.docs_index}")
     return "\n".join(lines)
-
-
-# --- command line ---------------------------------------------------------------------
-
-
-def _stderr_progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def cli_load(args: argparse.Namespace) -> int:
-    """``partnership-dashboard load DIR [--db URL] [--as-of DATE] [--format text|json]``."""
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    engine = store.make_engine(getattr(args, "db", None))
-    try:
-        report = load_extract(args.directory, engine, as_of=getattr(args, "as_of", None), progress=_stderr_progress)
-    finally:
-        engine.dispose()
-    return _print(report, getattr(args, "format", "text"), "Loaded")
-
-
-def cli_check(args: argparse.Namespace) -> int:
-    """``partnership-dashboard check DIR [--as-of DATE] [--docs-dir DIR] [--format text|json]``."""
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    if getattr(args, "directory", None) is None:
-        print(
-            "error: check needs an extract directory (checking a loaded database with --db is not "
-            "available yet)",
-            file=sys.stderr,
-        )
-        return EXIT_NOTHING_LOADED
-    report = check_extract(
-        args.directory,
-        as_of=getattr(args, "as_of", None),
-        docs_dir=getattr(args, "docs_dir", None),
-        progress=_stderr_progress,
-    )
-    return _print(report, getattr(args, "format", "text"), "Valid")
-
-
-def _print(report: LoadReport, fmt: str, verb: str) -> int:
-    for error in report.errors:
-        print(f"error: {error}", file=sys.stderr)
-    if fmt == "json":
-        print(json.dumps(report.to_json(), sort_keys=False))
-    else:
-        print(report.to_text(verb))
-    return report.exit_code

@@ -42,10 +42,8 @@ result (``planted.json``) and a README listing every planted row.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
-import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -1045,25 +1043,6 @@ def generate_extract(
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest
-
-
-def cli_sample(args: argparse.Namespace) -> int:
-    """``partnership-dashboard sample``: write a seeded synthetic extract and say what was written."""
-    as_of = args.as_of or DEFAULT_AS_OF
-    fmt = getattr(args, "format", "csv") or "csv"
-    try:
-        manifest = generate_extract(args.out, participants=args.participants, seed=args.seed, as_of=as_of, fmt=fmt)
-    except ValueError as exc:
-        print(f"sample: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"sample: cannot write to {args.out}: {exc}. Choose a writable --out folder.", file=sys.stderr)
-        return 2
-    rows = manifest["generator"]["rows"]
-    print(f"Wrote a synthetic extract to {args.out} (seed {args.seed}, as of {as_of.isoformat()}, {fmt}):")
-    for name, count in rows.items():
-        print(f"  {name:<20} {count:>10,} rows")
-    return 0
 
 
 # --- the messy extract: a test oracle with every defect the contract forbids ----------

@@ -32,9 +32,9 @@ from dashboard.contract import (
     RequiredWhen,
     Table,
 )
+from dashboard.commands.sample import cli_sample
 from dashboard.sample import (
     DEFAULT_AS_OF,
-    cli_sample,
     generate_extract,
     generate_tables,
 )
