@@ -770,7 +770,7 @@ def load_extract(
     try:
         store.create_schema(engine)
     except (sa.exc.OperationalError, sa.exc.DBAPIError) as exc:
-        raise store.DatabaseUnavailable(store._unavailable_message(engine, exc)) from exc
+        raise store.DatabaseUnavailable(store.unavailable_message(engine, exc)) from exc
     return _run(Path(directory), engine, as_of=as_of, progress=progress, docs_dir=None)
 
 

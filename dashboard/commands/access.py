@@ -232,8 +232,7 @@ def migrate(args: argparse.Namespace) -> int:
     try:
         store.create_schema(engine)
     except sa.exc.OperationalError as exc:
-        text = str(exc.orig or exc)
-        if "does not exist" in text and "database" in text and store.dialect_of(engine) == "postgresql":
+        if store.is_missing_database(engine, exc):
             url = engine.url
             print(
                 f"error: the PostgreSQL database {url.database!r} does not exist on {url.host or 'localhost'}. "
