@@ -446,7 +446,7 @@ def test_switching_format_leaves_one_extract(tmp_path: Path) -> None:
 
 
 def test_weights_must_match_the_contract() -> None:
-    from dashboard.sample import _weights
+    from dashboard.sample.common import contract_weights as _weights
 
     with pytest.raises(ValueError, match="missing"):
         _weights("participants", "cohort", {"pilot": 1.0})
