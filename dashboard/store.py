@@ -72,11 +72,6 @@ def missing_file_message(url: str | None) -> str | None:
     return None
 
 
-def dialect_of(engine: sa.engine.Engine) -> str:
-    """The SQLAlchemy dialect name of ``engine`` (for messages; decisions ask :mod:`dashboard.db`)."""
-    return engine.dialect.name
-
-
 def make_engine(url: str | None = None, *, read_only: bool = False) -> sa.engine.Engine:
     """An engine for ``url`` (see :func:`normalise_url`).
 
