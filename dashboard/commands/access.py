@@ -211,7 +211,7 @@ def reprocess(args: argparse.Namespace) -> int:
     engine = _engine_for_existing(args)
     try:
         if args.export_to is not None:
-            stew.require_steward(principal, "Exporting quarantined rows for reprocessing")
+            require_steward(principal, "Exporting quarantined rows for reprocessing")
             audit = stew.read_audit(engine, principal)
             written = stew.write_reprocessing_extract(audit, principal, args.export_to, args.table)
             for path in written:

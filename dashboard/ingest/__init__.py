@@ -17,79 +17,72 @@ For every contract file present, in contract order (parents before children):
 
 Everything a load writes is one database transaction: a crash, a kill or a
 database error leaves the database exactly as it was.
+
+Modules, each importing only those before it: ``report`` (the report and its text),
+``as_of``, ``state`` (what a load keeps across tables), ``pipeline`` (one table through the
+checks), ``api`` (the entry points). Their public names are importable from here.
 """
 
 from __future__ import annotations
 
 from dashboard.ingest.api import (
-    check_extract as check_extract,
-)
-from dashboard.ingest.api import (
-    load_extract as load_extract,
+    check_extract,
+    load_extract,
 )
 from dashboard.ingest.as_of import (
-    resolve_as_of as resolve_as_of,
+    resolve_as_of,
 )
 from dashboard.ingest.pipeline import (
-    Checks as Checks,
-)
-from dashboard.ingest.pipeline import (
-    TableOutcome as TableOutcome,
-)
-from dashboard.ingest.pipeline import (
-    count_warnings as count_warnings,
-)
-from dashboard.ingest.pipeline import (
-    no_supervision_warnings as no_supervision_warnings,
-)
-from dashboard.ingest.pipeline import (
-    process_table as process_table,
-)
-from dashboard.ingest.pipeline import (
-    without_excluded as without_excluded,
+    Checks,
+    TableOutcome,
+    count_warnings,
+    no_supervision_warnings,
+    process_table,
+    without_excluded,
 )
 from dashboard.ingest.report import (
-    DEFAULT_DOCS_DIR as DEFAULT_DOCS_DIR,
-)
-from dashboard.ingest.report import (
-    DUPLICATE_DROPPED as DUPLICATE_DROPPED,
-)
-from dashboard.ingest.report import (
-    EXAMPLES_PER_REASON as EXAMPLES_PER_REASON,
-)
-from dashboard.ingest.report import (
-    EXIT_NOTHING_LOADED as EXIT_NOTHING_LOADED,
-)
-from dashboard.ingest.report import (
-    EXIT_OK as EXIT_OK,
-)
-from dashboard.ingest.report import (
-    EXIT_SOME_REJECTED as EXIT_SOME_REJECTED,
-)
-from dashboard.ingest.report import (
-    LoadReport as LoadReport,
-)
-from dashboard.ingest.report import (
-    Progress as Progress,
-)
-from dashboard.ingest.report import (
-    TableReport as TableReport,
-)
-from dashboard.ingest.report import (
-    format_text as format_text,
-)
-from dashboard.ingest.report import (
-    rule_text as rule_text,
+    DEFAULT_DOCS_DIR,
+    DUPLICATE_DROPPED,
+    EXAMPLES_PER_REASON,
+    EXIT_NOTHING_LOADED,
+    EXIT_OK,
+    EXIT_SOME_REJECTED,
+    LoadReport,
+    Progress,
+    TableReport,
+    format_text,
+    rule_text,
 )
 from dashboard.ingest.state import (
-    WRITE_QUEUE_BYTES as WRITE_QUEUE_BYTES,
+    WRITE_QUEUE_BYTES,
+    Database,
+    Parents,
+    Writer,
 )
-from dashboard.ingest.state import (
-    Database as Database,
-)
-from dashboard.ingest.state import (
-    Parents as Parents,
-)
-from dashboard.ingest.state import (
-    Writer as Writer,
-)
+
+__all__ = [
+    "Checks",
+    "DEFAULT_DOCS_DIR",
+    "DUPLICATE_DROPPED",
+    "Database",
+    "EXAMPLES_PER_REASON",
+    "EXIT_NOTHING_LOADED",
+    "EXIT_OK",
+    "EXIT_SOME_REJECTED",
+    "LoadReport",
+    "Parents",
+    "Progress",
+    "TableOutcome",
+    "TableReport",
+    "WRITE_QUEUE_BYTES",
+    "Writer",
+    "check_extract",
+    "count_warnings",
+    "format_text",
+    "load_extract",
+    "no_supervision_warnings",
+    "process_table",
+    "resolve_as_of",
+    "rule_text",
+    "without_excluded",
+]
