@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from dashboard.arguments import as_of_argument, date_argument, month_argument, nonnegative_argument
-from dashboard.export import CHART_FORMATS, CHART_GROUPINGS, TABLE_FORMATS
+from dashboard.formats import CHART_FORMATS, CHART_GROUPINGS, TABLE_FORMATS
 
 EXIT_OK = 0
 EXIT_SOME_REJECTED = 1
@@ -184,12 +184,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    import sqlalchemy as sa
+
     from dashboard.access_log import AccessLogUnavailable
     from dashboard.private_files import owner_only_umask
     from dashboard.settings import ConfigError
     from dashboard.store import DatabaseUnavailable
-
-    import sqlalchemy as sa
 
     try:
         # Everything this command creates (database file, exports, data docs) is its owner's only.

@@ -29,12 +29,18 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 
+from dashboard import charts, views
 from dashboard.cells import (
     SUPPRESSED_FLAG_COLUMNS,
     SUPPRESSED_TEXT,
     cell_text,
     neutralise_text,
 )
+from dashboard.formats import CHART_FORMATS, CHART_GROUPINGS, TABLE_FORMATS
+from dashboard.metrics.engine import compute_metrics, published
+from dashboard.metrics.registry import METRICS_BY_ID, get_metric
+from dashboard.metrics.tables import resolve_as_of
+from dashboard.text import file_name_part
 
 if TYPE_CHECKING:  # pragma: no cover
     import altair as alt
@@ -250,8 +256,6 @@ def _as_int(value: Any) -> int | None:
 
 def metric_registry() -> dict[str, Any]:
     """The metric registry keyed by id: labels, units and definitions come from there only."""
-    from dashboard.metrics.registry import METRICS_BY_ID
-
     return dict(METRICS_BY_ID)
 
 
@@ -443,7 +447,6 @@ def _safe_sheet_name(name: str) -> str:
 # --- charts ---------------------------------------------------------------------------
 
 ChartFormat = Literal["png", "svg", "pdf"]
-CHART_FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
 PRINT_DPI = 300
 VEGA_POINTS_PER_INCH = 72
 """vl-convert lays a chart out at one CSS pixel per point, i.e. 72 pixels per inch of print."""
@@ -485,7 +488,6 @@ def png_size(png: bytes) -> tuple[int, int]:
 
 # --- bytes producers for the dashboard's download buttons --------------------------------
 
-TABLE_FORMATS: tuple[str, ...] = ("csv", "xlsx")
 MIME_TYPES: Mapping[str, str] = {
     "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -521,20 +523,10 @@ def chart_producer(chart: alt.TopLevelMixin, fmt: str) -> Callable[[], bytes]:
 def download_filename(stem: str, fmt: str) -> str:
     """A file name safe on every OS: ASCII letters, digits, ``-`` and ``_`` only, at most 120
     characters before the suffix (see ``dashboard.text.file_name_part``)."""
-    from dashboard.text import file_name_part
-
     return f"{file_name_part(stem, 120)}.{fmt.lower()}"
 
 
 # --- one metric's chart and table (the export command and the pages call these) ----------
-
-CHART_GROUPINGS: Mapping[str, tuple[str, str | None]] = {
-    "program": ("program_id", None),
-    "agency": ("agency_id", None),
-    "cohort": ("cohort", None),
-    "program-cohort": ("program_id", "cohort"),
-}
-"""``export chart --by``: the category key and the optional series key (bars side by side)."""
 
 _CHART_UNITS: Mapping[str, str] = {"rate": "rate", "days": "days", "per_100_participant_months": "per_100_pm",
                                    "currency": "money", "participants_per_officer": "ratio"}
@@ -548,11 +540,6 @@ def metric_chart(
     tables: Any, filters: Any, metric_id: str, *, by: str = "program-cohort", min_cell_size: int = 11
 ) -> alt.LayerChart:
     """The chart of one metric by program/agency/cohort, from the engine's suppressed rows."""
-    from dashboard import charts, views
-    from dashboard.metrics.engine import compute_metrics, published
-    from dashboard.metrics.registry import get_metric
-    from dashboard.metrics.tables import resolve_as_of
-
     info = get_metric(metric_id)
     category, series = CHART_GROUPINGS[by]
     keys = (category,) if series is None else (category, series)
@@ -591,7 +578,5 @@ def metrics_display_table(
     tables: Any, filters: Any, *, metric_ids: Sequence[str] | None = None, min_cell_size: int = 11
 ) -> pl.DataFrame:
     """The engine's rows for ``metric_ids`` (default all), suppressed, as a display table."""
-    from dashboard.metrics.engine import compute_metrics, published
-
     frame = published(compute_metrics(tables, filters, min_cell_size=min_cell_size, metric_ids=metric_ids))
     return display_table(frame, tables=tables)

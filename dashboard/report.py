@@ -36,6 +36,7 @@ from typing import Any
 
 import polars as pl
 
+from dashboard import charts
 from dashboard.cells import SUPPRESSED_TEXT, cell_text, neutralise_text
 from dashboard.export import (
     XLSX_CREATED,
@@ -47,6 +48,9 @@ from dashboard.export import (
     table_to_csv,
     table_to_xlsx,
 )
+from dashboard.metrics.engine import compute_metrics, participant_counts, referral_counts
+from dashboard.metrics.table_families import family_of
+from dashboard.metrics.tables import Filters, resolve_as_of
 
 # --- reporting periods ---------------------------------------------------------------
 
@@ -393,8 +397,6 @@ def _count_rows(tables: Any, filters: Any, min_cell_size: int) -> dict[str, dict
     The count is in ``value``, with suppression (1..k-1, and complementary)
     applied.
     """
-    from dashboard.metrics.engine import participant_counts, referral_counts
-
     frame = pl.concat(
         [
             participant_counts(tables, filters, min_cell_size=min_cell_size),
@@ -480,8 +482,6 @@ def operations_table(
 ) -> pl.DataFrame:
     """The cost and survey measures (overall rows under the report's filters), one line each, for the
     measures whose table holds rows; empty otherwise, so a version-1 package is unchanged."""
-    from dashboard.metrics.table_families import family_of
-
     registry = registry if registry is not None else metric_registry()
     overall = {r["metric"]: r for r in _rows_for(metrics, ()).iter_rows(named=True)}
     rows: list[dict[str, Any]] = []
@@ -540,8 +540,6 @@ def _charts(
     measures_by_cohort: pl.DataFrame, measures: pl.DataFrame, *, scope: str, period: ReportingPeriod,
     min_cell_size: int,
 ) -> tuple[ReportChart, ...]:
-    from dashboard import charts
-
     def frame(table: pl.DataFrame, category: str, series: str | None) -> pl.DataFrame:
         rate_rows = table.filter(pl.col("Metric ID").is_in(list(REPORT_METRIC_IDS)))
         data = {
@@ -626,9 +624,6 @@ def build_content(
     as_of: dt.date | None = None,
 ) -> ReportContent:
     """Compute (through the engine) and assemble everything the package shows."""
-    from dashboard.metrics.engine import compute_metrics
-    from dashboard.metrics.tables import Filters, resolve_as_of
-
     reporting = period if isinstance(period, ReportingPeriod) else parse_period(
         period, fiscal_year_start_month=fiscal_year_start_month
     )

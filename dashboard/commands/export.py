@@ -16,8 +16,6 @@ from typing import Any
 
 from dashboard import store
 from dashboard.export import (
-    CHART_FORMATS,
-    TABLE_FORMATS,
     ExportError,
     chart_to_bytes,
     metric_chart,
@@ -25,6 +23,7 @@ from dashboard.export import (
     table_to_csv,
     table_to_xlsx,
 )
+from dashboard.formats import CHART_FORMATS, TABLE_FORMATS
 from dashboard.metrics.engine import unknown_filter_ids
 from dashboard.metrics.registry import get_metric
 from dashboard.metrics.tables import Filters, load_tables

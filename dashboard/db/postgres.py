@@ -19,7 +19,6 @@ from typing import Any
 import polars as pl
 import sqlalchemy as sa
 
-from dashboard import pgcopy
 from dashboard.db.base import Backend, Connect, driver_connection
 from dashboard.db.schema import METADATA, cast_to_schema, polars_type
 
@@ -261,6 +260,10 @@ def _copy_in(
     helper thread while the current one is sent (polars and Arrow leave the
     interpreter free while they work).
     """
+    from dashboard import (
+        pgcopy,  # numpy and Arrow: imported by a PostgreSQL load only, not by every store import
+    )
+
     how = pgcopy.plan(sql_types, rows) if cur.connection.info.encoding == "utf-8" else None
 
     def encoded(start: int) -> memoryview:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from dashboard import contract, readers
+from dashboard.arguments import as_of_problem
 from dashboard.readers import ExtractError
 
 # --- as-of and manifest -------------------------------------------------------------
@@ -77,8 +78,6 @@ def _parse_as_of(text: str, where: str) -> dt.date:
 
 def _in_range(as_of: dt.date, where: str) -> dt.date:
     """The as-of date, unless it is outside the range the product accepts (dashboard/arguments.py)."""
-    from dashboard.arguments import as_of_problem
-
     problem = as_of_problem(as_of)
     if problem is not None:
         raise ExtractError(f"{where}: {problem}. Nothing was loaded.")

@@ -10,12 +10,15 @@ from typing import Any
 import polars as pl
 
 from dashboard.contract import TABLE_NAMES
+from dashboard.metrics.registry import METRICS_BY_ID
+from dashboard.metrics.tables import Filters, Tables
 from dashboard.quality_checks import (
     Thresholds,
     describe_distribution,
     describe_volume,
     drift_checks,
     freshness,
+    grouping_consistency,
     load_thresholds,
     referrals_after_exit,
 )
@@ -117,9 +120,6 @@ def _grouping_check(tables: Mapping[str, pl.DataFrame], as_of: dt.date) -> tuple
     compute = getattr(metric_engine, "compute_metrics", None)
     if compute is None:
         return None, "dashboard.metrics.engine has no compute_metrics; grouping totals not checked"
-    from dashboard.metrics.tables import Filters, Tables
-    from dashboard.quality_checks import grouping_consistency
-
     frames = {name: tables[name] for name in TABLE_NAMES if name in tables}
     try:
         result = compute(Tables.from_frames(**frames), Filters(as_of=as_of), min_cell_size=0)
@@ -130,8 +130,6 @@ def _grouping_check(tables: Mapping[str, pl.DataFrame], as_of: dt.date) -> tuple
         return None, "the metric engine's output has no group_by column; grouping totals not checked"
     # Costs and caseload do not add up by design (a program without pilot participants, an agency
     # without officer time has no row, yet counts overall): check only the measures that do.
-    from dashboard.metrics.registry import METRICS_BY_ID
-
     additive = [m for m, d in METRICS_BY_ID.items() if getattr(d, "groupings_add_up", True)]
     frame = frame.filter(pl.col("metric").is_in(additive))
     gb = frame["group_by"]

@@ -18,11 +18,13 @@ from dashboard.quality_checks import (
     ACTIVITY_DATE_COLUMN,
     Thresholds,
 )
+from dashboard.readers import LINE
 from dashboard.roles import (
     VIEWER,
 )
 from dashboard.stewardship.audit import EXIT_CANNOT_RUN, EXIT_CLEAN, EXIT_FINDINGS, read_audit
 from dashboard.stewardship.overview import read_tables, summarize
+from dashboard.validation import validation_frame
 
 # --- check --db ----------------------------------------------------------------------------
 
@@ -100,8 +102,6 @@ def as_delivered_text(table: str, rows: pl.DataFrame) -> pl.DataFrame:
     Dates as YYYY-MM-DD, booleans as true/false, whole numbers as digits; the
     line number is the row position + 2 (header is line 1).
     """
-    from dashboard.readers import LINE
-
     t = TABLES_BY_NAME[table]
     exprs = []
     for col in t.columns:
@@ -142,7 +142,6 @@ def run_suites(
     Returns rows checked per table, the failed expectations and the data docs
     index (when ``docs_dir`` is given).
     """
-    from dashboard.validation import validation_frame
     from data_checks.suites import SuiteRunner
 
     runner = SuiteRunner(as_of, docs_dir)

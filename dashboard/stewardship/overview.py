@@ -10,6 +10,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from dashboard.contract import TABLE_NAMES
+from dashboard.metrics.tables import load_tables
 from dashboard.quality_checks import (
     Thresholds,
 )
@@ -79,8 +80,6 @@ def summarize(
 
 def read_tables(engine: sa.engine.Engine) -> dict[str, pl.DataFrame]:
     """Every contract table as a polars frame with contract types."""
-    from dashboard.metrics.tables import load_tables
-
     loaded = load_tables(engine)
     return {name: getattr(loaded, name) for name in TABLE_NAMES}
 

@@ -10,6 +10,7 @@ from typing import Literal
 import polars as pl
 
 from dashboard.contract import TABLES_BY_NAME
+from dashboard.export import table_to_csv
 from dashboard.roles import (
     STEWARD,
     Principal,
@@ -129,6 +130,5 @@ def quarantine_csv(audit: Audit, role: Principal | str, f: QuarantineFilter = Qu
     rows = quarantine_rows(audit, role, f)
     if len(f.tables) == 1:
         rows = expand_raw_values(rows, f.tables[0])
-    from dashboard.export import table_to_csv  # neutralises text a spreadsheet would run as a formula
 
     return table_to_csv(rows.with_columns(pl.col(pl.Datetime).dt.strftime("%Y-%m-%d %H:%M:%S")))

@@ -12,6 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from dashboard.contract import TABLE_NAMES, TABLES_BY_NAME
+from dashboard.ingest import load_extract
+from dashboard.private_files import private_directory, write_private_text
 from dashboard.roles import (
     Principal,
     require_steward,
@@ -64,7 +66,6 @@ def write_reprocessing_extract(
     of their agencies.
     """
     principal = require_rows(audit, role, "Exporting quarantined rows for reprocessing")
-    from dashboard.private_files import private_directory, write_private_text
 
     private_directory(directory)
     open_tables = sorted(set(filtered(audit, QuarantineFilter(), principal)["table_name"].to_list()),
@@ -91,6 +92,5 @@ def reprocess(engine: sa.engine.Engine, role: Principal | str, directory: Path, 
     rejected them. Returns the loader's report.
     """
     require_steward(role, "Reprocessing quarantined rows")
-    from dashboard.ingest import load_extract
 
     return load_extract(directory, engine, as_of=as_of)

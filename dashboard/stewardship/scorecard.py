@@ -8,6 +8,7 @@ import polars as pl
 
 from dashboard import contract
 from dashboard.contract import describe_rule
+from dashboard.export import table_to_csv
 from dashboard.quality_checks import (
     SUBMITTING_AGENCY_COLUMN,
     UNASSIGNED,
@@ -173,6 +174,4 @@ def partner_scorecard(audit: Audit, tables: Mapping[str, pl.DataFrame], top: int
 
 def scorecard_csv(scorecard: pl.DataFrame) -> bytes:
     """The partner scorecard as CSV (UTF-8), text neutralised against spreadsheet formulas."""
-    from dashboard.export import table_to_csv
-
     return table_to_csv(scorecard.with_columns(pl.col(pl.Float64).round(4)))
