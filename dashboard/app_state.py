@@ -286,7 +286,7 @@ def _safe_url(url: str) -> str:
 def read_status(url: str) -> DataStatus:
     """Probe the database: reachable? schema? rows? latest load run?"""
     shown = _safe_url(url)
-    path = store.embedded_path(url)
+    path = store.named_file(url)
     if path is not None and not path.exists():
         return DataStatus("no_schema", shown, f"the database file {path} does not exist yet")
     try:

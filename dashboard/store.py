@@ -85,10 +85,17 @@ def make_engine(url: str | None = None, *, read_only: bool = False) -> sa.engine
 
 def make_reader_engine(url: str) -> sa.engine.Engine:
     """An engine for a process that only reads: read-only where the database needs that
-    so a writer can take it between reads (the embedded file), an ordinary one elsewhere."""
-    url = normalise_url(url)
-    backend = db.backend_for(url)
-    return backend.make_engine(url, read_only=backend.readers_open_read_only)
+    so a writer can take it between reads (the embedded file), an ordinary one elsewhere.
+
+    Which database it is is judged on ``url`` as given (so a bare file path, which
+    :func:`normalise_url` turns into an embedded database, opens writable, as it always has).
+    """
+    return make_engine(url, read_only=db.backend_for(url).readers_open_read_only)
+
+
+def named_file(url: str) -> Path | None:
+    """The embedded database file ``url`` names as given (a URL, not a bare path); None otherwise."""
+    return db.backend_for(url).embedded_path(url)
 
 
 def is_missing_database(engine: sa.engine.Engine, exc: BaseException) -> bool:

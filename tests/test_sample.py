@@ -1,7 +1,7 @@
 """The sample generator: contract-clean, realistic, with a real pilot effect, deterministic.
 
 The contract checks here are written independently of the loader
-(dashboard/ingest.py) so the two can cross-check each other: they read the
+(dashboard/ingest/) so the two can cross-check each other: they read the
 rules straight from dashboard.contract and apply them to the generated frames
 and to the committed CSV text.
 """
