@@ -23,7 +23,6 @@ EXIT_SOME_REJECTED = 1
 EXIT_NOTHING_LOADED = 2
 
 
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="partnership-dashboard",

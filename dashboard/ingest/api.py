@@ -196,8 +196,6 @@ def _validate_all(
     return outcomes
 
 
-
-
 def _write_audit(
     conn: sa.engine.Connection,
     report: LoadReport,
