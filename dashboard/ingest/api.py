@@ -1,4 +1,6 @@
-"""The public entry points: load_extract (validate and load) and check_extract (validate only), and reprocessing."""
+"""The public entry points, ``load_extract`` (validate and load) and ``check_extract`` (validate
+only), and the run: every table validated, then the audit and the quarantine written in one
+transaction (see ``docs/data-contract.md``)."""
 
 from __future__ import annotations
 
