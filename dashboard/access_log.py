@@ -171,11 +171,9 @@ def append_many(engine: sa.engine.Engine, entries: Sequence[tuple[Entry, dt.date
             f"the database file {path} does not exist, so the access log cannot be written there"
         )
     table = _table(engine)
-    postgres = store.dialect_of(engine) == "postgresql"
     try:
         with _process_lock(url), engine.begin() as conn:
-            if postgres:  # other processes' appends wait for this commit; readers go on
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": POSTGRES_LOCK_KEY})
+            store.serialise_appends(conn, POSTGRES_LOCK_KEY)  # other processes' appends wait; readers go on
             last = conn.execute(
                 sa.select(table.c.seq, table.c.row_hash).order_by(table.c.seq.desc()).limit(1)
             ).first()

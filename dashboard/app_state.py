@@ -34,7 +34,6 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -83,12 +82,11 @@ def _safe_url(url: str) -> str:
 def read_status(url: str) -> DataStatus:
     """Probe the database: reachable? schema? rows? latest load run?"""
     shown = _safe_url(url)
-    if url.startswith("duckdb:///"):
-        path = url.split(":///", 1)[1]
-        if path and path != ":memory:" and not Path(path).exists():
-            return DataStatus("no_schema", shown, f"the database file {path} does not exist yet")
+    path = store.named_file(url)
+    if path is not None and not path.exists():
+        return DataStatus("no_schema", shown, f"the database file {path} does not exist yet")
     try:
-        engine = store.make_engine(url, read_only=url.startswith("duckdb"))
+        engine = store.make_reader_engine(url)
     except Exception as exc:  # noqa: BLE001 - bad URL, missing driver...
         return DataStatus("unreachable", shown, f"{exc.__class__.__name__}: {str(exc).splitlines()[0]}")
     try:
@@ -121,7 +119,7 @@ def read_status(url: str) -> DataStatus:
 @st.cache_resource(max_entries=2, show_spinner="Reading the loaded tables…")
 def _tables(url: str, run_key: str) -> Tables:
     """The tables, read once per load run (``run_key`` changes with every load)."""
-    engine = store.make_engine(url, read_only=url.startswith("duckdb"))
+    engine = store.make_reader_engine(url)
     try:
         return load_tables(engine)
     finally:
@@ -154,7 +152,7 @@ def _participant_counts(url: str, run_key: str, filters_key: str, k: int, _filte
 @st.cache_resource(max_entries=4, show_spinner=False)
 def load_files(url: str, run_key: str) -> pl.DataFrame:
     """The per-file audit rows (counts, checksums) of every load run; empty when none are recorded."""
-    engine = store.make_engine(url, read_only=url.startswith("duckdb"))
+    engine = store.make_reader_engine(url)
     try:
         with store.connect(engine) as conn:
             has = sa.inspect(conn).has_table("load_files")

@@ -40,7 +40,7 @@ from dashboard.chart_style import (
 )
 from dashboard.settings import DEFAULT_MIN_CELL_SIZE
 from dashboard.text import chart_text
-from dashboard.views import suppression_label
+from dashboard.cells import suppression_label
 
 # Okabe & Ito (2008), "Color Universal Design".
 OKABE_ITO: tuple[str, ...] = (

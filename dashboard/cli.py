@@ -1,8 +1,9 @@
-"""The ``partnership-dashboard`` console script.
+"""The ``partnership-dashboard`` console script: argument parsing and dispatch.
 
-Argument parsing lives here; each command's work lives in the module that owns
-it and is imported only when that command runs, so ``--help`` stays fast
-(Great Expectations alone costs seconds to import).
+Every command's handler lives in :mod:`dashboard.commands` (output format and
+exit code); the work itself lives in the domain modules. A handler module is
+imported only when its command runs, so ``--help`` stays fast (Great
+Expectations alone costs seconds to import); see ``docs/architecture.md``.
 """
 
 from __future__ import annotations
@@ -12,17 +13,15 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from dashboard.arguments import as_of_argument, date_argument, nonnegative_argument
+from dashboard.arguments import as_of_argument, date_argument, month_argument, nonnegative_argument
+from dashboard.formats import CHART_FORMATS, CHART_GROUPINGS, TABLE_FORMATS
 from dashboard.settings import DEFAULT_MIN_CELL_SIZE
 
 EXIT_OK = 0
 EXIT_SOME_REJECTED = 1
 EXIT_NOTHING_LOADED = 2
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-APP_SCRIPT = REPO_ROOT / "streamlit_app.py"
-SAMPLE_DIR = REPO_ROOT / "sample_data"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -91,9 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("migrate", help="bring the database schema up to date (Alembic)")
     p.add_argument("--db", help=db_help)
 
-    from dashboard.cli_access import add_access_commands
-
-    add_access_commands(sub, db_help)
+    _add_access_commands(sub, db_help)
     return parser
 
 
@@ -109,61 +106,103 @@ def _add_serve_arguments(p: argparse.ArgumentParser) -> None:
                          help="never open a browser (default when there is no display or no terminal)")
 
 
-def _add_export_arguments(export_sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Export sub-commands; their options are owned by dashboard.export."""
-    try:
-        from dashboard.export import add_export_arguments
-    except ImportError:
-        return
-    add_export_arguments(export_sub)
+def _add_filter_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--as-of", type=as_of_argument, help="as-of date (default: the latest load's)")
+    p.add_argument("--period", help="reporting period instead of --start/--end: 2025Q1, 2025H1, FY2025, "
+                   "FY2025Q1 or 2025-01-01:2025-03-31")
+    p.add_argument("--fiscal-year-start-month", type=month_argument, default=7,
+                   help="first month of the fiscal year for FY periods (default 7 = July)")
+    p.add_argument("--start", type=date_argument, help="first day of the period (inclusive)")
+    p.add_argument("--end", type=date_argument, help="last day of the period (inclusive)")
+    p.add_argument("--program", help="program id (each metric's own program attribution)")
+    p.add_argument("--agency", help="agency id (each metric's own agency attribution)")
+    p.add_argument("--min-cell-size", type=nonnegative_argument, default=DEFAULT_MIN_CELL_SIZE,
+                   help=f"suppress cells below this size (default {DEFAULT_MIN_CELL_SIZE}; 0 turns suppression off)")
 
 
-def _run_streamlit(db: str | None, args: argparse.Namespace) -> int:
-    """Serve the dashboard unattended (dashboard.serve): never a prompt, one process to stop."""
-    from dashboard.serve import serve
+def _add_export_arguments(export_subparsers: Any) -> None:
+    """Add ``chart``, ``table`` and ``report`` to ``partnership-dashboard export``.
 
-    return serve(db, address=args.address, port=args.port, browser=args.browser, app_script=APP_SCRIPT)
+    ``--db`` is on the parent ``export`` parser.
+    """
+    p = export_subparsers.add_parser("chart", help="one metric's chart as PNG (300 dpi), SVG or PDF")
+    p.add_argument("--metric", required=True, help="metric id, e.g. referral_completion_rate")
+    p.add_argument("--format", choices=CHART_FORMATS, help="default: from the --out suffix")
+    p.add_argument("--by", choices=tuple(CHART_GROUPINGS), default="program-cohort",
+                   help="bars per program, agency, cohort, or program with cohorts side by side (default)")
+    p.add_argument("--out", type=Path, required=True, help="file to write")
+    _add_filter_arguments(p)
+
+    p = export_subparsers.add_parser("table", help="metrics as CSV or XLSX, suppressed cells marked")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--metric", action="append", help="metric id (repeat for several)")
+    which.add_argument("--all", action="store_true", help="every metric")
+    p.add_argument("--format", choices=TABLE_FORMATS, help="default: from the --out suffix")
+    p.add_argument("--out", type=Path, required=True, help="file to write")
+    _add_filter_arguments(p)
+
+    p = export_subparsers.add_parser("report", help="the report package (PDF, HTML, ZIP) for a reporting period")
+    p.add_argument("--period", required=True, help="2025Q1, 2025H1, FY2025, FY2025Q1 or 2025-01-01:2025-03-31")
+    p.add_argument("--program", help="program id (default: all programs)")
+    p.add_argument("--agency", action="append", default=[], help="agency id (repeat for several), as the "
+                   "dashboard's agency filter: each measure's own agency attribution")
+    p.add_argument("--cohort", action="append", default=[], choices=("pilot", "comparison"),
+                   help="participant cohort (repeat for both)")
+    p.add_argument("--risk", action="append", default=[], help="risk level, e.g. high (repeat for several)")
+    p.add_argument("--supervision", action="append", default=[],
+                   help="supervision type, e.g. parole (repeat for several)")
+    p.add_argument("--paper", choices=("a4", "letter"), default="a4", help="PDF page size (default a4)")
+    p.add_argument("--fiscal-year-start-month", type=month_argument, default=7,
+                   help="first month of the fiscal year for FY periods (default 7 = July)")
+    p.add_argument("--as-of", type=as_of_argument, help="as-of date (default: the latest load's)")
+    p.add_argument("--min-cell-size", type=nonnegative_argument, default=DEFAULT_MIN_CELL_SIZE,
+                   help=f"suppress cells below this size (default {DEFAULT_MIN_CELL_SIZE}; 0 turns suppression off)")
+    p.add_argument("--out", type=Path, required=True, help="directory to write the package into")
 
 
-def _demo(args: argparse.Namespace) -> int:
-    from dashboard import store
+def _add_access_commands(sub: Any, db_help: str) -> None:
+    """``audit verify|export`` and ``reprocess``."""
+    p = sub.add_parser("audit", help="verify or export the access log (who looked at and exported what)")
+    p.add_argument("--db", help=db_help)
+    audit_sub = p.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    v = audit_sub.add_parser("verify", help="check the hash chain: exit 0 intact, 1 broken (naming the first bad row)")
+    v.add_argument("--db", help=db_help, default=argparse.SUPPRESS)
+    v.add_argument("--format", choices=("text", "json"), default="text")
+    e = audit_sub.add_parser("export", help="write the access log as CSV or JSON (admin role)")
+    e.add_argument("--db", help=db_help, default=argparse.SUPPRESS)
+    e.add_argument("--since", type=date_argument, required=True, help="first day (UTC), YYYY-MM-DD")
+    e.add_argument("--until", type=date_argument, help="last day (UTC), YYYY-MM-DD (default: today)")
+    e.add_argument("--format", choices=("csv", "json"), required=True)
+    e.add_argument("--out", type=Path, help="file to write (mode 0600); default: standard output")
 
-    url = store.normalise_url(args.db)
-    engine = store.make_engine(url)
-    if not store.schema_exists(engine) or _is_empty(engine):
-        from dashboard.ingest import load_extract
-
-        print(f"Creating the demo database from {SAMPLE_DIR} ...", flush=True)
-        report = load_extract(SAMPLE_DIR, engine)
-        print(f"Loaded {report.total_loaded} rows ({report.total_rejected} rejected).", flush=True)
-    engine.dispose()
-    return _run_streamlit(url, args)
-
-
-def _is_empty(engine: object) -> bool:
-    import sqlalchemy as sa
-
-    from dashboard import store
-
-    with store.connect(engine) as conn:  # type: ignore[arg-type]
-        return not conn.execute(sa.text("SELECT 1 FROM participants LIMIT 1")).first()
+    p = sub.add_parser(
+        "reprocess",
+        help="write the open quarantine as contract files for fixing (--export-to), or load fixed rows (DIR)",
+    )
+    p.add_argument("directory", metavar="DIR", type=Path, nargs="?", help="a folder of fixed rows to load")
+    p.add_argument("--export-to", type=Path, metavar="FOLDER",
+                   help="write each table's open quarantined rows (steward; only your agencies' rows)")
+    p.add_argument("--table", action="append", help="with --export-to: only this table (repeat for several)")
+    p.add_argument("--db", help=db_help)
+    p.add_argument("--as-of", type=date_argument)
+    p.add_argument("--format", choices=("text", "json"), default="text")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    import sqlalchemy as sa
+
     from dashboard.access_log import AccessLogUnavailable
     from dashboard.private_files import owner_only_umask
     from dashboard.settings import ConfigError
     from dashboard.store import DatabaseUnavailable
 
-    import sqlalchemy as sa
-
     try:
         # Everything this command creates (database file, exports, data docs) is its owner's only.
         with owner_only_umask():
-            from dashboard.cli_access import logged_dispatch
+            from dashboard.commands.access import logged_dispatch
 
             return logged_dispatch(args, argv, _dispatch)
     except ConfigError as exc:
@@ -197,11 +236,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     cmd = args.command
     if cmd == "demo":
-        return _demo(args)
+        from dashboard.commands.serve import cli_demo
+
+        return cli_demo(args)
     if cmd == "serve":
-        return _run_streamlit(args.db, args)
+        from dashboard.commands.serve import cli_serve
+
+        return cli_serve(args)
     if cmd == "load":
-        from dashboard.ingest import cli_load
+        from dashboard.commands.load import cli_load
 
         return cli_load(args)
     if cmd == "check":
@@ -209,10 +252,10 @@ def _dispatch(args: argparse.Namespace) -> int:
             if not args.db and not os.environ.get("DATABASE_URL"):
                 print("error: check needs an extract directory or --db URL", file=sys.stderr)
                 return EXIT_NOTHING_LOADED
-            from dashboard.stewardship import cli_check_db
+            from dashboard.commands.check_db import cli_check_db
 
             return cli_check_db(args)
-        from dashboard.ingest import cli_check
+        from dashboard.commands.load import cli_check
 
         return cli_check(args)
     if cmd == "metrics":
@@ -220,23 +263,23 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return cli_metrics(args)
     if cmd == "evaluate":
-        from dashboard.evaluation import cli_evaluate
+        from dashboard.commands.evaluate import cli_evaluate
 
         return cli_evaluate(args)
     if cmd == "export":
-        from dashboard.export import cli_export
+        from dashboard.commands.export import cli_export
 
         return cli_export(args)
     if cmd == "sample":
-        from dashboard.sample import cli_sample
+        from dashboard.commands.sample import cli_sample
 
         return cli_sample(args)
     if cmd == "migrate":
-        from dashboard.cli_access import migrate
+        from dashboard.commands.access import migrate
 
         return migrate(args)
     if cmd in ("audit", "reprocess"):
-        from dashboard.cli_access import dispatch_access_command
+        from dashboard.commands.access import dispatch_access_command
 
         return dispatch_access_command(args)
     raise AssertionError(cmd)  # argparse restricts the choices

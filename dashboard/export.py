@@ -20,49 +20,35 @@ buttons call the ``*_bytes`` producers here.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import datetime as dt
 import io
 import math
-import sys
 from collections.abc import Callable, Collection, Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 
-from dashboard.arguments import as_of_argument, date_argument, month_argument, nonnegative_argument
-from dashboard.metrics.registry import UNASSIGNED_LABEL
-from dashboard.settings import DEFAULT_MIN_CELL_SIZE
+from dashboard import charts, views
+from dashboard.cells import (
+    SUPPRESSED_FLAG_COLUMNS,
+    SUPPRESSED_TEXT,
+    cell_text,
+    neutralise_text,
+)
+from dashboard.formats import CHART_FORMATS, CHART_GROUPINGS, TABLE_FORMATS
+from dashboard.metrics.engine import compute_metrics, published
+from dashboard.metrics.registry import METRICS_BY_ID, get_metric
+from dashboard.metrics.tables import resolve_as_of
+from dashboard.text import file_name_part
 
 if TYPE_CHECKING:  # pragma: no cover
     import altair as alt
 
-# --- text safety ----------------------------------------------------------------
-
-FORMULA_TRIGGERS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
-"""First characters that make a spreadsheet treat a cell as a formula (OWASP CSV injection)."""
-
-SUPPRESSED_TEXT = "suppressed"
-"""What a withheld number reads as, in every format."""
-
-SUPPRESSED_FLAG_COLUMNS: tuple[str, ...] = ("suppressed", "Suppressed")
-"""Columns that mark a row as suppressed (engine output, display table)."""
+# --- fixed document date ---------------------------------------------------------
 
 XLSX_CREATED = dt.datetime(2000, 1, 1, 0, 0, 0)
 """Fixed document date written into every XLSX so the bytes do not depend on the clock."""
-
-
-def neutralise_text(value: str) -> str:
-    """``value`` with a leading single quote when a spreadsheet would run it as a formula.
-
-    Only text is neutralised; callers never pass numbers here, so a negative
-    difference stays a number in every format.
-    """
-    if value and value[0] in FORMULA_TRIGGERS:
-        return "'" + value
-    return value
 
 
 # --- display table ----------------------------------------------------------------
@@ -270,8 +256,6 @@ def _as_int(value: Any) -> int | None:
 
 def metric_registry() -> dict[str, Any]:
     """The metric registry keyed by id: labels, units and definitions come from there only."""
-    from dashboard.metrics.registry import METRICS_BY_ID
-
     return dict(METRICS_BY_ID)
 
 
@@ -283,44 +267,6 @@ def _suppressed_rows(frame: pl.DataFrame) -> list[bool]:
         if name in frame.columns and frame.schema[name] == pl.Boolean:
             return [bool(v) for v in frame[name].to_list()]
     return [False] * frame.height
-
-
-def _format_number_text(value: float | int) -> str:
-    """Plain, locale-free text of a number: integers without ``.0``, floats by ``repr``."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if math.isnan(value) or math.isinf(value):
-        return ""
-    if value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return repr(value)
-
-
-def cell_text(value: Any, *, suppressed_row: bool = False) -> str:
-    """The text of one cell in CSV (and in HTML/PDF before escaping).
-
-    Null is empty, except in a suppressed row where it reads "suppressed".
-    Text is neutralised against formula execution; numbers are left alone.
-    """
-    if value is None:
-        return SUPPRESSED_TEXT if suppressed_row else ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        # Safety net: a number in a suppressed row is withheld even if the
-        # caller passed the engine's unblanked output.
-        return SUPPRESSED_TEXT if suppressed_row else _format_number_text(value)
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, list | tuple):
-        return neutralise_text(", ".join("" if v is None else str(v) for v in value))
-    if isinstance(value, dict):
-        return neutralise_text(", ".join(f"{k}={v}" for k, v in value.items()))
-    return neutralise_text(str(value))
 
 
 # --- CSV ------------------------------------------------------------------------------
@@ -501,7 +447,6 @@ def _safe_sheet_name(name: str) -> str:
 # --- charts ---------------------------------------------------------------------------
 
 ChartFormat = Literal["png", "svg", "pdf"]
-CHART_FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
 PRINT_DPI = 300
 VEGA_POINTS_PER_INCH = 72
 """vl-convert lays a chart out at one CSS pixel per point, i.e. 72 pixels per inch of print."""
@@ -543,7 +488,6 @@ def png_size(png: bytes) -> tuple[int, int]:
 
 # --- bytes producers for the dashboard's download buttons --------------------------------
 
-TABLE_FORMATS: tuple[str, ...] = ("csv", "xlsx")
 MIME_TYPES: Mapping[str, str] = {
     "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -579,142 +523,23 @@ def chart_producer(chart: alt.TopLevelMixin, fmt: str) -> Callable[[], bytes]:
 def download_filename(stem: str, fmt: str) -> str:
     """A file name safe on every OS: ASCII letters, digits, ``-`` and ``_`` only, at most 120
     characters before the suffix (see ``dashboard.text.file_name_part``)."""
-    from dashboard.text import file_name_part
-
     return f"{file_name_part(stem, 120)}.{fmt.lower()}"
 
 
-# --- command line ---------------------------------------------------------------------------
-
-EXIT_OK = 0
-EXIT_USAGE = 2
-
-CHART_GROUPINGS: Mapping[str, tuple[str, str | None]] = {
-    "program": ("program_id", None),
-    "agency": ("agency_id", None),
-    "cohort": ("cohort", None),
-    "program-cohort": ("program_id", "cohort"),
-}
-"""``export chart --by``: the category key and the optional series key (bars side by side)."""
+# --- one metric's chart and table (the export command and the pages call these) ----------
 
 _CHART_UNITS: Mapping[str, str] = {"rate": "rate", "days": "days", "per_100_participant_months": "per_100_pm",
                                    "currency": "money", "participants_per_officer": "ratio"}
-
-
-def _add_filter_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--as-of", type=as_of_argument, help="as-of date (default: the latest load's)")
-    p.add_argument("--period", help="reporting period instead of --start/--end: 2025Q1, 2025H1, FY2025, "
-                   "FY2025Q1 or 2025-01-01:2025-03-31")
-    p.add_argument("--fiscal-year-start-month", type=month_argument, default=7,
-                   help="first month of the fiscal year for FY periods (default 7 = July)")
-    p.add_argument("--start", type=date_argument, help="first day of the period (inclusive)")
-    p.add_argument("--end", type=date_argument, help="last day of the period (inclusive)")
-    p.add_argument("--program", help="program id (each metric's own program attribution)")
-    p.add_argument("--agency", help="agency id (each metric's own agency attribution)")
-    p.add_argument("--min-cell-size", type=nonnegative_argument, default=DEFAULT_MIN_CELL_SIZE,
-                   help=f"suppress cells below this size (default {DEFAULT_MIN_CELL_SIZE}; 0 turns suppression off)")
-
-
-def add_export_arguments(export_subparsers: Any) -> None:
-    """Add ``chart``, ``table`` and ``report`` to ``partnership-dashboard export``.
-
-    ``--db`` is on the parent ``export`` parser.
-    """
-    p = export_subparsers.add_parser("chart", help="one metric's chart as PNG (300 dpi), SVG or PDF")
-    p.add_argument("--metric", required=True, help="metric id, e.g. referral_completion_rate")
-    p.add_argument("--format", choices=CHART_FORMATS, help="default: from the --out suffix")
-    p.add_argument("--by", choices=tuple(CHART_GROUPINGS), default="program-cohort",
-                   help="bars per program, agency, cohort, or program with cohorts side by side (default)")
-    p.add_argument("--out", type=Path, required=True, help="file to write")
-    _add_filter_arguments(p)
-
-    p = export_subparsers.add_parser("table", help="metrics as CSV or XLSX, suppressed cells marked")
-    which = p.add_mutually_exclusive_group(required=True)
-    which.add_argument("--metric", action="append", help="metric id (repeat for several)")
-    which.add_argument("--all", action="store_true", help="every metric")
-    p.add_argument("--format", choices=TABLE_FORMATS, help="default: from the --out suffix")
-    p.add_argument("--out", type=Path, required=True, help="file to write")
-    _add_filter_arguments(p)
-
-    p = export_subparsers.add_parser("report", help="the report package (PDF, HTML, ZIP) for a reporting period")
-    p.add_argument("--period", required=True, help="2025Q1, 2025H1, FY2025, FY2025Q1 or 2025-01-01:2025-03-31")
-    p.add_argument("--program", help="program id (default: all programs)")
-    p.add_argument("--agency", action="append", default=[], help="agency id (repeat for several), as the "
-                   "dashboard's agency filter: each measure's own agency attribution")
-    p.add_argument("--cohort", action="append", default=[], choices=("pilot", "comparison"),
-                   help="participant cohort (repeat for both)")
-    p.add_argument("--risk", action="append", default=[], help="risk level, e.g. high (repeat for several)")
-    p.add_argument("--supervision", action="append", default=[],
-                   help="supervision type, e.g. parole (repeat for several)")
-    p.add_argument("--paper", choices=("a4", "letter"), default="a4", help="PDF page size (default a4)")
-    p.add_argument("--fiscal-year-start-month", type=month_argument, default=7,
-                   help="first month of the fiscal year for FY periods (default 7 = July)")
-    p.add_argument("--as-of", type=as_of_argument, help="as-of date (default: the latest load's)")
-    p.add_argument("--min-cell-size", type=nonnegative_argument, default=DEFAULT_MIN_CELL_SIZE,
-                   help=f"suppress cells below this size (default {DEFAULT_MIN_CELL_SIZE}; 0 turns suppression off)")
-    p.add_argument("--out", type=Path, required=True, help="directory to write the package into")
 
 
 class ExportError(ValueError):
     """A problem with the user's request; the message says what to change."""
 
 
-def _format_from(args: argparse.Namespace, allowed: Sequence[str]) -> str:
-    fmt = args.format or args.out.suffix.lstrip(".").lower()
-    if fmt not in allowed:
-        raise ExportError(
-            f"cannot tell the format of {args.out}: pass --format ({' or '.join(allowed)}) "
-            "or end the file name with one of those suffixes"
-        )
-    return fmt
-
-
-def filters_from_export_args(args: argparse.Namespace) -> Any:
-    """Filters from ``export chart|table`` options (``--period`` or ``--start``/``--end``)."""
-    from dashboard.metrics.tables import Filters
-    from dashboard.report import parse_period
-
-    start, end = args.start, args.end
-    if args.period:
-        if start or end:
-            raise ExportError("give either --period or --start/--end, not both")
-        period = parse_period(args.period, fiscal_year_start_month=args.fiscal_year_start_month)
-        start, end = period.start, period.end
-    return Filters(
-        as_of=args.as_of, start=start, end=end,
-        program_ids=(args.program,) if args.program else (),
-        agency_ids=(args.agency,) if args.agency else (),
-    )
-
-
-def _load_tables(db: str | None) -> Any:
-    from dashboard import store
-    from dashboard.metrics.tables import load_tables
-
-    missing = store.missing_file_message(db)
-    if missing:
-        raise ExportError(missing)
-    engine = store.make_engine(db)
-    try:
-        if not store.schema_exists(engine):
-            raise ExportError(
-                "the database has no dashboard tables yet; load an extract first "
-                "(partnership-dashboard load DIR) or pass --db with the right URL"
-            )
-        return load_tables(engine)
-    finally:
-        engine.dispose()
-
-
 def metric_chart(
     tables: Any, filters: Any, metric_id: str, *, by: str = "program-cohort", min_cell_size: int = DEFAULT_MIN_CELL_SIZE
 ) -> alt.LayerChart:
     """The chart of one metric by program/agency/cohort, from the engine's suppressed rows."""
-    from dashboard import charts, views
-    from dashboard.metrics.engine import compute_metrics, published
-    from dashboard.metrics.registry import get_metric
-    from dashboard.metrics.tables import resolve_as_of
-
     info = get_metric(metric_id)
     category, series = CHART_GROUPINGS[by]
     keys = (category,) if series is None else (category, series)
@@ -753,87 +578,5 @@ def metrics_display_table(
     tables: Any, filters: Any, *, metric_ids: Sequence[str] | None = None, min_cell_size: int = DEFAULT_MIN_CELL_SIZE
 ) -> pl.DataFrame:
     """The engine's rows for ``metric_ids`` (default all), suppressed, as a display table."""
-    from dashboard.metrics.engine import compute_metrics, published
-
     frame = published(compute_metrics(tables, filters, min_cell_size=min_cell_size, metric_ids=metric_ids))
     return display_table(frame, tables=tables)
-
-
-def cli_export(args: argparse.Namespace) -> int:
-    """Run ``partnership-dashboard export chart|table|report``; returns the exit code."""
-    try:
-        return _cli_export(args)
-    except (ExportError, ValueError, KeyError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"error: {message}", file=sys.stderr)
-        return EXIT_USAGE
-
-
-def _cli_export(args: argparse.Namespace) -> int:
-    kind = args.export_kind
-    db = getattr(args, "db", None)
-    if kind == "report":
-        from dashboard.metrics.tables import Filters
-        from dashboard.report import ParticipantFilters, build_report, parse_period
-
-        period = parse_period(args.period, fiscal_year_start_month=args.fiscal_year_start_month)
-        participants = ParticipantFilters(
-            agency_ids=tuple(dict.fromkeys(args.agency)), cohorts=tuple(dict.fromkeys(args.cohort)),
-            risk_levels=tuple(dict.fromkeys(args.risk)), supervision_types=tuple(dict.fromkeys(args.supervision)),
-        )
-        tables = _load_tables(db)
-        _check_known_ids(tables, Filters(program_ids=(args.program,) if args.program else (),
-                                         agency_ids=participants.agency_ids))
-        result = build_report(
-            tables, period=period, program_id=args.program,
-            fiscal_year_start_month=args.fiscal_year_start_month, min_cell_size=args.min_cell_size,
-            out_dir=args.out, as_of=args.as_of, participants=participants, paper=args.paper,
-        )
-        print(f"Report for {result.period.label} (as of {result.as_of}) written to {args.out}:")
-        for path in (result.pdf, result.html, result.zip):
-            print(f"  {path}")
-        print(f"  plus {len(result.files)} chart and table files (all inside the ZIP)")
-        return EXIT_OK
-    if kind == "table":
-        from dashboard.metrics.registry import get_metric
-
-        fmt = _format_from(args, TABLE_FORMATS)
-        metric_ids = None if args.all else list(dict.fromkeys(args.metric))
-        for metric in metric_ids or ():
-            get_metric(metric)
-        filters = filters_from_export_args(args)
-        tables = _load_tables(db)
-        _check_known_ids(tables, filters)
-        table = metrics_display_table(tables, filters, metric_ids=metric_ids, min_cell_size=args.min_cell_size)
-        data = table_to_csv(table) if fmt == "csv" else table_to_xlsx(table, sheet_name="Metrics")
-        _write(args.out, data)
-        print(f"{table.height} rows written to {args.out} ({fmt}, minimum cell size {args.min_cell_size})")
-        return EXIT_OK
-    if kind == "chart":
-        from dashboard.metrics.registry import get_metric
-
-        fmt = _format_from(args, CHART_FORMATS)
-        get_metric(args.metric)
-        filters = filters_from_export_args(args)
-        tables = _load_tables(db)
-        _check_known_ids(tables, filters)
-        chart = metric_chart(tables, filters, args.metric, by=args.by, min_cell_size=args.min_cell_size)
-        _write(args.out, chart_to_bytes(chart, fmt))
-        print(f"Chart of {args.metric} written to {args.out} ({fmt})")
-        return EXIT_OK
-    raise ExportError(f"unknown export kind {kind!r}; choose chart, table or report")
-
-
-def _check_known_ids(tables: Any, filters: Any) -> None:
-    """Refuse a --program / --agency the database does not know, listing the known ids (as
-    ``metrics`` does): a typo must not write an empty file and exit 0."""
-    from dashboard.metrics.engine import unknown_filter_ids
-
-    unknown = unknown_filter_ids(tables, filters)
-    if unknown:
-        raise ExportError(unknown)
-
-
-def _write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)

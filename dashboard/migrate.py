@@ -11,6 +11,9 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+
+from dashboard.db import metadata_for
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -19,8 +22,6 @@ def alembic_config(connection: sa.engine.Connection) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["connection"] = connection
-    from dashboard.store import metadata_for
-
     cfg.attributes["target_metadata"] = metadata_for(connection.engine)
     return cfg
 
@@ -31,7 +32,5 @@ def upgrade(engine: sa.engine.Engine, revision: str = "head") -> None:
 
 
 def current_revision(engine: sa.engine.Engine) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()

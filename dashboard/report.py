@@ -36,18 +36,21 @@ from typing import Any
 
 import polars as pl
 
+from dashboard import charts
+from dashboard.cells import SUPPRESSED_TEXT, cell_text, neutralise_text
 from dashboard.export import (
-    SUPPRESSED_TEXT,
     XLSX_CREATED,
-    cell_text,
     chart_to_bytes,
     display_table,
     download_filename,
     metric_registry,
-    neutralise_text,
+    png_size,
     table_to_csv,
     table_to_xlsx,
 )
+from dashboard.metrics.engine import compute_metrics, participant_counts, referral_counts
+from dashboard.metrics.table_families import family_of
+from dashboard.metrics.tables import Filters, resolve_as_of
 from dashboard.settings import DEFAULT_MIN_CELL_SIZE
 
 # --- reporting periods ---------------------------------------------------------------
@@ -432,8 +435,6 @@ def _count_rows(tables: Any, filters: Any, min_cell_size: int) -> dict[str, dict
     The count is in ``value``, with suppression (1..k-1, and complementary)
     applied.
     """
-    from dashboard.metrics.engine import participant_counts, referral_counts
-
     frame = pl.concat(
         [
             participant_counts(tables, filters, min_cell_size=min_cell_size),
@@ -519,8 +520,6 @@ def operations_table(
 ) -> pl.DataFrame:
     """The cost and survey measures (overall rows under the report's filters), one line each, for the
     measures whose table holds rows; empty otherwise, so a version-1 package is unchanged."""
-    from dashboard.metrics.table_families import family_of
-
     registry = registry if registry is not None else metric_registry()
     overall = {r["metric"]: r for r in _rows_for(metrics, ()).iter_rows(named=True)}
     rows: list[dict[str, Any]] = []
@@ -579,7 +578,7 @@ def _charts(
     measures_by_cohort: pl.DataFrame, measures: pl.DataFrame, *, scope: str, period: ReportingPeriod,
     min_cell_size: int,
 ) -> tuple[ReportChart, ...]:
-    from dashboard import chart_style, charts
+    from dashboard import chart_style
 
     def frame(table: pl.DataFrame, category: str, series: str | None) -> pl.DataFrame:
         rate_rows = table.filter(pl.col("Metric ID").is_in(list(REPORT_METRIC_IDS)))
@@ -672,9 +671,6 @@ def build_content(
 
     ``participants`` narrows every measure exactly as the same dashboard filters do; ``paper``
     chooses the PDF page size (``a4`` or ``letter``)."""
-    from dashboard.metrics.engine import compute_metrics
-    from dashboard.metrics.tables import Filters, resolve_as_of
-
     reporting = period if isinstance(period, ReportingPeriod) else parse_period(
         period, fiscal_year_start_month=fiscal_year_start_month
     )
@@ -1037,8 +1033,6 @@ class _PdfWriter:
         self.pdf.ln(2)
 
     def image(self, png: bytes, title: str) -> None:
-        from dashboard.export import png_size
-
         width_px, height_px = png_size(png)
         width = min(self.pdf.epw, width_px / 300 * 25.4)
         height = width * height_px / width_px

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dashboard.cells import DEFAULT_MIN_CELL_SIZE
 from dashboard.roles import RoleConfigError, parse_role
 
 CONFIG_ENV = "PARTNERSHIP_CONFIG"
@@ -41,7 +42,6 @@ DEFAULT_CONFIG_FILE = Path("partnership-dashboard.toml")
 MIN_CELL_SIZE_ENV = "PARTNERSHIP_MIN_CELL_SIZE"
 AGENCIES_ENV = "PARTNERSHIP_AGENCIES"
 USER_ENV = "PARTNERSHIP_USER"
-DEFAULT_MIN_CELL_SIZE = 11
 
 _KNOWN: dict[str, set[str]] = {
     "database": {"url"},

@@ -17,18 +17,13 @@ from typing import Any
 
 import polars as pl
 
-from dashboard.metrics.registry import UNASSIGNED_LABEL
-from dashboard.settings import DEFAULT_MIN_CELL_SIZE
+from dashboard.cells import DEFAULT_MIN_CELL_SIZE, suppression_label
+from dashboard.metrics.definition import UNASSIGNED_LABEL
 from dashboard.text import chart_text
 
 UNASSIGNED = UNASSIGNED_LABEL  # one wording for a missing group, everywhere
 
 COHORT_LABELS: dict[str | None, str] = {"pilot": "Pilot", "comparison": "Comparison"}
-
-
-def suppression_label(min_cell_size: int = DEFAULT_MIN_CELL_SIZE) -> str:
-    """The mark shown in place of a withheld number, e.g. ``Suppressed (n<11)``."""
-    return f"Suppressed (n<{min_cell_size})"
 
 
 def humanise(value: str | None) -> str:

@@ -33,7 +33,7 @@ actions = c[3].multiselect("Action", [
 user_text = st.text_input("User (exact, as logged)", key="log_user").strip()
 filters = {"since": str(since), "until": str(until), "interfaces": interfaces, "actions": actions, "user": user_text}
 
-engine = store.make_engine(url, read_only=url.startswith("duckdb"))
+engine = store.make_reader_engine(url)
 try:
     rows = access_log.read_log(engine, principal, since=since, until=until, users=[user_text] if user_text else [],
                                actions=actions, interfaces=interfaces)

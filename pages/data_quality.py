@@ -31,7 +31,7 @@ TABS = ["Worklist", "Status", "Rules broken", "Quarantine", "Partner scorecard",
 
 
 def _engine(url: str) -> Any:
-    return store.make_engine(url, read_only=url.startswith("duckdb"))
+    return store.make_reader_engine(url)
 
 
 @st.cache_resource(max_entries=4, show_spinner="Checking data quality…")

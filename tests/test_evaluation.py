@@ -521,7 +521,8 @@ def test_cli_prints_the_evaluation_as_json(engine: Any, capsys: pytest.CaptureFi
     import argparse
 
     from dashboard import store
-    from dashboard.evaluation import cli_evaluate, evaluate
+    from dashboard.commands.evaluate import cli_evaluate
+    from dashboard.evaluation import evaluate
 
     tables = _tables()
     with engine.begin() as conn:

@@ -19,7 +19,8 @@ import pytest
 import sqlalchemy as sa
 
 from dashboard import store
-from dashboard.ingest import check_extract, cli_check, cli_load, load_extract
+from dashboard.commands.load import cli_check, cli_load
+from dashboard.ingest import check_extract, load_extract
 
 AS_OF = dt.date(2025, 6, 30)
 

@@ -20,7 +20,8 @@ import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dashboard import pgcopy, store
+from dashboard import pgcopy
+from dashboard.db import postgres as postgres_backend
 
 _TYPES = {
     "text": (sa.String(40), pl.String),
@@ -234,7 +235,7 @@ def test_binary_and_csv_copies_store_the_same_rows(pg: Any, monkeypatch: pytest.
     sql_types = [_TYPES[k][0] for k in kinds]
     columns = ", ".join(f"c{i} {_SQL_TYPES[k]}" for i, k in enumerate(kinds))
     col_list = ", ".join(frame.columns)
-    monkeypatch.setattr(store, "_COPY_SLICE", 4)  # several slices, the last one short
+    monkeypatch.setattr(postgres_backend, "_COPY_SLICE", 4)  # several slices, the last one short
     encoded: list[int] = []
     real_encode = pgcopy.encode
     monkeypatch.setattr(
@@ -242,12 +243,12 @@ def test_binary_and_csv_copies_store_the_same_rows(pg: Any, monkeypatch: pytest.
     )
 
     pg.execute(f"CREATE TEMP TABLE by_binary ({columns})")
-    store._copy_in(pg, "by_binary", col_list, frame, sql_types)
+    postgres_backend._copy_in(pg, "by_binary", col_list, frame, sql_types)
     assert encoded == [4, 4, 4, 4]
 
     monkeypatch.setattr(pgcopy, "plan", lambda *_: None)
     pg.execute(f"CREATE TEMP TABLE by_csv ({columns})")
-    store._copy_in(pg, "by_csv", col_list, frame, sql_types)
+    postgres_backend._copy_in(pg, "by_csv", col_list, frame, sql_types)
     assert encoded == [4, 4, 4, 4]  # the CSV path did not encode
 
     assert _stored(pg, "by_binary") == _stored(pg, "by_csv") == rows
@@ -257,7 +258,7 @@ def test_binary_and_csv_copies_store_the_same_rows(pg: Any, monkeypatch: pytest.
 def test_a_frame_left_to_csv_still_loads(pg: Any) -> None:
     frame = pl.DataFrame({"d": ["2024-02-29", None], "n": ["x", ""]})  # dates as text
     pg.execute("CREATE TEMP TABLE dates_as_text (d date, n varchar(4))")
-    store._copy_in(pg, "dates_as_text", "d, n", frame, [sa.Date(), sa.String(4)])
+    postgres_backend._copy_in(pg, "dates_as_text", "d, n", frame, [sa.Date(), sa.String(4)])
     assert _stored(pg, "dates_as_text") == [(dt.date(2024, 2, 29), "x"), (None, "")]
 
 
@@ -276,7 +277,7 @@ def test_the_server_still_refuses_what_does_not_fit(pg: Any, column: str, value:
     sql_type = sa.Integer() if column == "integer" else sa.String(int(column[8:-1]))
     pg.execute(f"CREATE TEMP TABLE narrow (v {column})")
     with pytest.raises(psycopg.Error, match=message):
-        store._copy_in(pg, "narrow", "v", pl.DataFrame({"v": [value]}), [sql_type])
+        postgres_backend._copy_in(pg, "narrow", "v", pl.DataFrame({"v": [value]}), [sql_type])
 
 
 @pytest.mark.postgres
@@ -284,14 +285,14 @@ def test_the_widest_dates_keep_their_values_and_year_zero_is_refused(pg: Any) ->
     import psycopg
 
     pg.execute("CREATE TEMP TABLE wide (d date)")
-    store._copy_in(
+    postgres_backend._copy_in(
         pg, "wide", "d", pl.DataFrame({"d": [dt.date(9999, 12, 31), dt.date(1, 1, 1)]}), [sa.Date()]
     )
     pg.execute("SELECT d::text FROM wide ORDER BY d")
     assert [r[0] for r in pg.fetchall()] == ["0001-01-01", "9999-12-31"]
     year_zero = pl.Series("d", ["0000-06-24"]).str.to_date().to_frame()  # polars reads it; no calendar has it
     with pytest.raises(psycopg.Error, match="out of range"):
-        store._copy_in(pg, "wide", "d", year_zero, [sa.Date()])
+        postgres_backend._copy_in(pg, "wide", "d", year_zero, [sa.Date()])
 
 
 @pytest.mark.postgres
@@ -302,7 +303,7 @@ def test_a_client_encoding_other_than_utf8_sends_csv_declared_utf8(
     pg.execute("SET client_encoding TO 'LATIN1'")
     try:
         pg.execute("CREATE TEMP TABLE names (n varchar(20))")
-        store._copy_in(pg, "names", "n", pl.DataFrame({"n": ["Zoë", "李小龍"]}), [sa.String(20)])
+        postgres_backend._copy_in(pg, "names", "n", pl.DataFrame({"n": ["Zoë", "李小龍"]}), [sa.String(20)])
         pg.execute("SELECT encode(convert_to(n, 'UTF8'), 'hex') FROM names ORDER BY n")
         assert [bytes.fromhex(r[0]).decode() for r in pg.fetchall()] == ["Zoë", "李小龍"]
     finally:

@@ -1,7 +1,7 @@
 """The sample generator: contract-clean, realistic, with a real pilot effect, deterministic.
 
 The contract checks here are written independently of the loader
-(dashboard/ingest.py) so the two can cross-check each other: they read the
+(dashboard/ingest/) so the two can cross-check each other: they read the
 rules straight from dashboard.contract and apply them to the generated frames
 and to the committed CSV text.
 """
@@ -32,9 +32,9 @@ from dashboard.contract import (
     RequiredWhen,
     Table,
 )
+from dashboard.commands.sample import cli_sample
 from dashboard.sample import (
     DEFAULT_AS_OF,
-    cli_sample,
     generate_extract,
     generate_tables,
 )
@@ -446,7 +446,7 @@ def test_switching_format_leaves_one_extract(tmp_path: Path) -> None:
 
 
 def test_weights_must_match_the_contract() -> None:
-    from dashboard.sample import _weights
+    from dashboard.sample.common import contract_weights as _weights
 
     with pytest.raises(ValueError, match="missing"):
         _weights("participants", "cohort", {"pilot": 1.0})

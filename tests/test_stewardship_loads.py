@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from dashboard import stewardship as st
 from dashboard import store
+from dashboard.commands.check_db import cli_check_db
 from dashboard.quality_checks import Thresholds
 from data_checks.levels import level_of
 
@@ -214,15 +215,15 @@ def _args(url: str, fmt: str = "json", docs: Path | None = None) -> argparse.Nam
 def test_check_db_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # 2: no such database file (a typo must not create an empty database)
     missing = tmp_path / "missing.duckdb"
-    assert st.cli_check_db(_args(f"duckdb:///{missing}", docs=tmp_path / "docs0")) == 2
+    assert cli_check_db(_args(f"duckdb:///{missing}", docs=tmp_path / "docs0")) == 2
     assert "does not exist" in json.loads(capsys.readouterr().out)["error"] and not missing.exists()
     # 2: the database holds no dashboard schema
     empty = tmp_path / "empty.duckdb"
     store.make_engine(f"duckdb:///{empty}").connect().close()
-    assert st.cli_check_db(_args(f"duckdb:///{empty}", docs=tmp_path / "docs0")) == 2
+    assert cli_check_db(_args(f"duckdb:///{empty}", docs=tmp_path / "docs0")) == 2
     assert "no dashboard schema" in json.loads(capsys.readouterr().out)["error"]
     # 2: the server cannot be reached
-    assert st.cli_check_db(_args("postgresql://postgres@127.0.0.1:1/none", docs=tmp_path / "docs0")) == 2
+    assert cli_check_db(_args("postgresql://postgres@127.0.0.1:1/none", docs=tmp_path / "docs0")) == 2
     capsys.readouterr()
 
     # 1: the tiny messy extract, loaded
@@ -230,7 +231,7 @@ def test_check_db_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     engine = store.make_engine(url)
     ingest.load_extract(write_tiny_extract(tmp_path / "tiny"), engine)
     engine.dispose()
-    assert st.cli_check_db(_args(url, docs=tmp_path / "docs")) == 1
+    assert cli_check_db(_args(url, docs=tmp_path / "docs")) == 1
     out = json.loads(capsys.readouterr().out)
     assert out["open_quarantine"] == {"agencies": 1, "participants": 2, "supervision_events": 3}
     assert out["expectation_failures"] == [] and out["integrity_failures"] == []

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from dashboard import contract, migrate, store
+from dashboard.db import postgres as postgres_backend
 
 
 def test_every_contract_column_is_in_the_schema_with_its_key() -> None:
@@ -449,10 +450,10 @@ def test_postgresql_parallel_read_equals_the_one_by_one_read(
     pytest.importorskip("adbc_driver_postgresql")
     sample = Path(__file__).resolve().parent.parent / "sample_data"
     assert load_extract(sample, postgres_engine).exit_code in (0, 1)
-    monkeypatch.setattr(store, "_PAGES_PER_PART", 1)
+    monkeypatch.setattr(postgres_backend, "_PAGES_PER_PART", 1)
     calls: list[str] = []
-    real = store._postgres_parallel_read
-    monkeypatch.setattr(store, "_postgres_parallel_read", lambda conn, names: calls.append("x") or real(conn, names))
+    real = postgres_backend._postgres_parallel_read
+    monkeypatch.setattr(postgres_backend, "_postgres_parallel_read", lambda conn, names: calls.append("x") or real(conn, names))
     names = [*contract.TABLE_NAMES, "load_runs"]
     parallel = store.read_tables(postgres_engine, names)
     assert calls == ["x"]

@@ -37,6 +37,7 @@ from typing import Any
 
 import polars as pl
 
+from dashboard.cells import neutralise_text  # group keys are partner text: no spreadsheet formulas
 from dashboard.metrics import families
 from dashboard.metrics.families.participants import DECISIVE_EXITS  # noqa: F401 (re-exported)
 from dashboard.metrics.families.police import DIVERSION_OUTCOMES  # noqa: F401 (re-exported)
@@ -267,8 +268,6 @@ def metrics_csv(tables: Tables, filters: Filters, min_cell_size: int = 11) -> st
     keys outside the grouping and every null left empty, suppressed numbers empty.
     A ``respondent_type`` column follows ``cohort`` only when some row is grouped by it
     (survey rows), so the columns of version-1 output never change."""
-    from dashboard.export import neutralise_text  # group keys are partner text: no spreadsheet formulas
-
     doc = metrics_json(tables, filters, min_cell_size)
     keys: tuple[str, ...] = GROUP_KEYS
     columns: tuple[str, ...] = CSV_COLUMNS

@@ -22,14 +22,15 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
 from dashboard import access_log, store
-from dashboard.arguments import date_argument
-from dashboard.roles import AccessRefused, Principal, resolve_principal
+from dashboard import stewardship as stew
+from dashboard.commands.load import print_report
+from dashboard.private_files import write_private_text
+from dashboard.roles import AccessRefused, Principal, require_admin, require_steward, resolve_principal
 from dashboard.settings import load_settings
 
 EXIT_OK = 0
@@ -49,34 +50,6 @@ LOGGED_COMMANDS: dict[str, str] = {
 # Commands whose output is an export or row-level data: recorded first, refused if that fails.
 RECORDED_FIRST = ("export", "reprocess", "audit")
 _HIDDEN_OPTIONS = {"command", "db", "export_kind", "audit_command", "func"}
-
-
-def add_access_commands(sub: Any, db_help: str) -> None:
-    """``audit verify|export`` and ``reprocess``."""
-    p = sub.add_parser("audit", help="verify or export the access log (who looked at and exported what)")
-    p.add_argument("--db", help=db_help)
-    audit_sub = p.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
-    v = audit_sub.add_parser("verify", help="check the hash chain: exit 0 intact, 1 broken (naming the first bad row)")
-    v.add_argument("--db", help=db_help, default=argparse.SUPPRESS)
-    v.add_argument("--format", choices=("text", "json"), default="text")
-    e = audit_sub.add_parser("export", help="write the access log as CSV or JSON (admin role)")
-    e.add_argument("--db", help=db_help, default=argparse.SUPPRESS)
-    e.add_argument("--since", type=date_argument, required=True, help="first day (UTC), YYYY-MM-DD")
-    e.add_argument("--until", type=date_argument, help="last day (UTC), YYYY-MM-DD (default: today)")
-    e.add_argument("--format", choices=("csv", "json"), required=True)
-    e.add_argument("--out", type=Path, help="file to write (mode 0600); default: standard output")
-
-    p = sub.add_parser(
-        "reprocess",
-        help="write the open quarantine as contract files for fixing (--export-to), or load fixed rows (DIR)",
-    )
-    p.add_argument("directory", metavar="DIR", type=Path, nargs="?", help="a folder of fixed rows to load")
-    p.add_argument("--export-to", type=Path, metavar="FOLDER",
-                   help="write each table's open quarantined rows (steward; only your agencies' rows)")
-    p.add_argument("--table", action="append", help="with --export-to: only this table (repeat for several)")
-    p.add_argument("--db", help=db_help)
-    p.add_argument("--as-of", type=date_argument)
-    p.add_argument("--format", choices=("text", "json"), default="text")
 
 
 def cli_principal() -> Principal:
@@ -164,8 +137,6 @@ def logged_dispatch(
 
 
 def _precheck(args: argparse.Namespace, principal: Principal) -> None:
-    from dashboard.roles import require_admin, require_steward
-
     if args.command == "audit":
         require_admin(principal, "The access log")
     elif args.command == "reprocess":
@@ -225,8 +196,6 @@ def audit_export(args: argparse.Namespace) -> int:
     if args.out is None:
         sys.stdout.write(text)
     else:
-        from dashboard.private_files import write_private_text
-
         write_private_text(args.out, text)
         print(f"Wrote {len(rows):,} access-log rows to {args.out}", file=sys.stderr)
     return EXIT_OK
@@ -234,8 +203,6 @@ def audit_export(args: argparse.Namespace) -> int:
 
 def reprocess(args: argparse.Namespace) -> int:
     """``reprocess --export-to FOLDER`` (steward: open quarantine as contract files) or ``reprocess DIR``."""
-    from dashboard import stewardship as stew
-
     principal: Principal = getattr(args, "_principal", None) or cli_principal()
     if (args.export_to is None) == (args.directory is None):
         print("error: give either a folder of fixed rows to load (reprocess DIR) or --export-to FOLDER "
@@ -244,7 +211,7 @@ def reprocess(args: argparse.Namespace) -> int:
     engine = _engine_for_existing(args)
     try:
         if args.export_to is not None:
-            stew.require_steward(principal, "Exporting quarantined rows for reprocessing")
+            require_steward(principal, "Exporting quarantined rows for reprocessing")
             audit = stew.read_audit(engine, principal)
             written = stew.write_reprocessing_extract(audit, principal, args.export_to, args.table)
             for path in written:
@@ -256,9 +223,7 @@ def reprocess(args: argparse.Namespace) -> int:
         report = stew.reprocess(engine, principal, args.directory, as_of=args.as_of)
     finally:
         engine.dispose()
-    from dashboard.ingest import _print
-
-    return _print(report, args.format, "Reprocessed")
+    return print_report(report, args.format, "Reprocessed")
 
 
 def migrate(args: argparse.Namespace) -> int:
@@ -267,8 +232,7 @@ def migrate(args: argparse.Namespace) -> int:
     try:
         store.create_schema(engine)
     except sa.exc.OperationalError as exc:
-        text = str(exc.orig or exc)
-        if "does not exist" in text and "database" in text and store.dialect_of(engine) == "postgresql":
+        if store.is_missing_database(engine, exc):
             url = engine.url
             print(
                 f"error: the PostgreSQL database {url.database!r} does not exist on {url.host or 'localhost'}. "
