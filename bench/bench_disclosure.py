@@ -8,7 +8,7 @@ For each size, the synthetic extract is built in memory with
 ``dashboard.sample.generate_tables`` (the rows ``partnership-dashboard sample
 --participants N`` writes). The compliance page shows two measures, the
 compliance rate and the violation rate per 100 person-months, each with every
-breakdown of its view; :func:`dashboard.metrics.engine.metric_view` builds each
+breakdown of its view; :func:`dashboard.metrics.breakdowns.metric_view` builds each
 measure's system of cells and sets and hands it to
 :func:`dashboard.metrics.disclosure.protect`. This script captures those systems
 (unfiltered view, k = 11) and times ``protect`` on them alone, and also the
@@ -35,7 +35,7 @@ K = 11
 
 def _systems(tables: Any, as_of: dt.date) -> dict[str, tuple[Any, Any, float]]:
     """measure -> (cells, sets, seconds for the whole metric_view) of the compliance page's view."""
-    from dashboard.metrics import disclosure, engine
+    from dashboard.metrics import breakdowns, disclosure
     from dashboard.metrics.tables import Filters
 
     captured: list[tuple[dict[Hashable, Any], Sequence[Any]]] = []
@@ -51,7 +51,7 @@ def _systems(tables: Any, as_of: dt.date) -> dict[str, tuple[Any, Any, float]]:
         for measure in MEASURES:
             captured.clear()
             start = time.perf_counter()
-            engine.metric_view(tables, Filters(as_of=as_of), measure, min_cell_size=K)
+            breakdowns.metric_view(tables, Filters(as_of=as_of), measure, min_cell_size=K)
             out[measure] = (*captured[0], time.perf_counter() - start)
     finally:
         disclosure.protect = real

@@ -120,7 +120,8 @@ def engine(args: argparse.Namespace) -> int:
     """The engine on frames generated in memory (no database)."""
     import resource
 
-    from dashboard.metrics.engine import compute_metrics, metric_breakdown, metrics_json
+    from dashboard.metrics.breakdowns import metric_breakdown
+    from dashboard.metrics.engine import compute_metrics, metrics_json
     from dashboard.metrics.tables import Filters, Tables
     from dashboard.sample import generate_tables
 

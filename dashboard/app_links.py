@@ -44,14 +44,14 @@ MAX_LINK_CHARS = 8_000
 MAX_PROBLEMS_SHOWN = 8
 """Problems with a link listed one by one; more are counted."""
 LINK_TOO_LONG_PARAM = "link_too_long"
-"""Set by the browser (see :data:`_LINK_TOO_LONG_SCRIPT`) when Streamlit dropped the whole query string."""
+"""Set by the browser (see :data:`LINK_TOO_LONG_SCRIPT`) when Streamlit dropped the whole query string."""
 
 # Streamlit drops a query string of more than 1,000 parameters or 512 Ki characters before any
 # script sees it (streamlit.runtime.state.query_params.sanitize_query_string): the page would
 # silently show no filters. This script, sent only when the page received no parameter at all,
 # looks at the address in the browser; when it is over those limits it reopens the page with
 # one short parameter saying so, which :func:`link_problems` turns into a message.
-_LINK_TOO_LONG_SCRIPT = """<script>
+LINK_TOO_LONG_SCRIPT = """<script>
 (() => {
   const query = window.location.search.replace(/^\\?/, "");
   if (!query) return;
@@ -92,7 +92,7 @@ def latest_period_date(today: dt.date | None = None) -> dt.date:
     return dt.date((today or dt.date.today()).year + PERIOD_YEARS_AHEAD, 12, 31)
 
 
-def _shown(value: str) -> str:
+def shown_value(value: str) -> str:
     """A link value as quoted in a message (one line, shortened)."""
     return safe_text.shorten(value, 40)
 
@@ -148,7 +148,7 @@ def filters_from_params(
             if not value.strip():
                 continue
             if allowed and value not in allowed:
-                problems.append(f"{param}={_shown(value)} is not one of {', '.join(allowed)}")
+                problems.append(f"{param}={shown_value(value)} is not one of {', '.join(allowed)}")
                 continue
             kept.append(value)
         values[field_name] = tuple(dict.fromkeys(kept))
@@ -157,7 +157,7 @@ def filters_from_params(
         text = items[-1] if items else None
         parsed = _parse_date(text)
         if text and parsed is None:
-            problems.append(f"{param}={_shown(text)} is not a date written YYYY-MM-DD")
+            problems.append(f"{param}={shown_value(text)} is not a date written YYYY-MM-DD")
         if parsed is not None and param == "as_of" and parsed > latest_as_of(today):
             problems.append(
                 f"as_of={parsed} is in the future (the latest as-of date accepted is {latest_as_of(today)}, "

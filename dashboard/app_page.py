@@ -22,8 +22,8 @@ from dashboard.app_links import (
     LINK_TOO_LONG_PARAM,
     LIST_PARAMS,
     WIDGET_PREFIX,
-    _LINK_TOO_LONG_SCRIPT,
-    _shown,
+    LINK_TOO_LONG_SCRIPT,
+    shown_value,
     filters_from_params,
     latest_as_of,
     latest_period_date,
@@ -36,9 +36,9 @@ from dashboard.app_state import (
     MIN_CELL_SIZE,
     DataStatus,
     PageContext,
-    _CONTEXT_KEY,
-    _PREPARED_KEY,
-    _STATUS_KEY,
+    CONTEXT_KEY,
+    PREPARED_KEY,
+    STATUS_KEY,
     database_url,
     read_status,
 )
@@ -82,7 +82,7 @@ def _init_widgets_from_url(tables: Tables) -> None:
         known = {"program": known_programs, "agency": known_agencies}.get(param)
         if known is not None:
             values, unknown = resolve_ids(values, known)
-            problems.extend(f"{param}={_shown(v)} is not in the loaded data" for v in unknown)
+            problems.extend(f"{param}={shown_value(v)} is not in the loaded data" for v in unknown)
         st.session_state[WIDGET_PREFIX + param] = values
     for param, field_name in DATE_PARAMS.items():
         st.session_state[WIDGET_PREFIX + param] = getattr(filters, field_name)
@@ -129,7 +129,7 @@ def filter_sidebar(tables: Tables) -> Filters:
         sidebar.warning(problems_markdown(problems), icon=":material/link_off:")
     if not st.query_params:  # perhaps a link Streamlit dropped as too long: let the browser tell
         with sidebar:
-            st.html(_LINK_TOO_LONG_SCRIPT, unsafe_allow_javascript=True)
+            st.html(LINK_TOO_LONG_SCRIPT, unsafe_allow_javascript=True)
 
     state = st.session_state
     start, end = state.get(WIDGET_PREFIX + "start"), state.get(WIDGET_PREFIX + "end")
@@ -172,16 +172,16 @@ def prepare(url: str | None = None) -> PageContext | None:
     pages of this run.
     """
     url = url or database_url()
-    st.session_state[_PREPARED_KEY] = True
+    st.session_state[PREPARED_KEY] = True
     status = read_status(url)
-    st.session_state[_STATUS_KEY] = status
-    st.session_state[_CONTEXT_KEY] = None
+    st.session_state[STATUS_KEY] = status
+    st.session_state[CONTEXT_KEY] = None
     if status.state != "ok":
         return None
     try:
         tables = app_state._tables(url, status.run_key)
     except Exception as exc:  # noqa: BLE001 - the database went away between probe and read
-        st.session_state[_STATUS_KEY] = DataStatus(
+        st.session_state[STATUS_KEY] = DataStatus(
             "unreachable", status.url, f"{exc.__class__.__name__}: {str(exc).splitlines()[0]}"
         )
         return None
@@ -196,7 +196,7 @@ def prepare(url: str | None = None) -> PageContext | None:
         program_names=_names(tables.programs, "program_id", "program_name"),
         agency_names=_names(tables.agencies, "agency_id", "agency_name"),
     )
-    st.session_state[_CONTEXT_KEY] = context
+    st.session_state[CONTEXT_KEY] = context
     return context
 
 
@@ -262,7 +262,7 @@ def page_context(title: str, question: str, *, status_link: bool = True) -> Page
     """Start a page: its title and question, the data status line; stop when no data.
 
     ``status_link=False`` leaves out the link to the Data status page (on that page itself)."""
-    if not st.session_state.pop(_PREPARED_KEY, False):
+    if not st.session_state.pop(PREPARED_KEY, False):
         # The page ran without the entry script. Streamlit does that in its
         # legacy "pages/ folder" mode, which it assumes until the entry calls
         # st.navigation: on a fresh server whose first request names a page,
@@ -274,12 +274,12 @@ def page_context(title: str, question: str, *, status_link: bool = True) -> Page
 
         app_access.login_gate(app_access.current_principal())
         prepared = prepare()
-        st.session_state.pop(_PREPARED_KEY, None)
+        st.session_state.pop(PREPARED_KEY, None)
         app_access.record_page_view(title, params_from_filters(prepared.filters) if prepared else {})
         app_access.show_log_problem()
-    context: PageContext | None = st.session_state.get(_CONTEXT_KEY)
+    context: PageContext | None = st.session_state.get(CONTEXT_KEY)
     if context is None:
-        no_data_page(st.session_state.get(_STATUS_KEY) or read_status(database_url()))
+        no_data_page(st.session_state.get(STATUS_KEY) or read_status(database_url()))
         st.stop()
     assert context is not None
     st.title(title)
@@ -373,7 +373,7 @@ def definition_popover(container: Any, metric_ids: Sequence[str]) -> None:
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _controls(metric_ids: Sequence[str], downloads: Sequence[tuple[str, Callable[[], bytes], str, str]],
+def download_controls(metric_ids: Sequence[str], downloads: Sequence[tuple[str, Callable[[], bytes], str, str]],
               note: str | None = None, rows: int | None = None) -> None:
     """The row under a chart or table: its definition and its downloads, each one click away.
 
@@ -384,7 +384,7 @@ def _controls(metric_ids: Sequence[str], downloads: Sequence[tuple[str, Callable
     row = st.container(horizontal=True, vertical_alignment="center")
     if metric_ids:
         definition_popover(row, metric_ids)
-    context: PageContext | None = st.session_state.get(_CONTEXT_KEY)
+    context: PageContext | None = st.session_state.get(CONTEXT_KEY)
     filters = params_from_filters(context.filters) if context is not None else {}
     with row.popover("Download", icon=":material/download:"):
         if not app_access.downloads_allowed():
@@ -416,7 +416,7 @@ def show_chart(
 
     with st.container(key=f"chart_{key}"):  # keyed: tests find the chart by key
         st.vega_lite_chart(chart.to_dict(validate=False), width="content")
-    _controls(
+    download_controls(
         metric_ids,
         [
             ("Chart as PNG", chart_producer(chart, "png"), f"{key}.png", "image/png"),
@@ -437,7 +437,7 @@ def show_table(frame: pl.DataFrame, *, key: str, metric_ids: Sequence[str] = ())
     from dashboard import page_style  # keyed (tests find the table by key) and printable
 
     page_style.table(frame, key=key, height=min(36 * (frame.height + 1) + 4, 720))
-    _controls(metric_ids, [
+    download_controls(metric_ids, [
         ("Table as CSV", table_producer(frame, "csv"), f"{key}.csv", "text/csv"),
         ("Table as XLSX", table_producer(frame, "xlsx"), f"{key}.xlsx", XLSX_MIME),
     ], rows=frame.height)

@@ -176,7 +176,8 @@ def _metric_view(
     url: str, run_key: str, filters_key: str, k: int, metric_id: str, _filters: Filters
 ) -> dict[tuple[str, ...], pl.DataFrame]:
     """Every breakdown of one metric under these filters, protected together (engine.metric_view)."""
-    from dashboard.metrics.engine import metric_view, published
+    from dashboard.metrics.breakdowns import metric_view
+    from dashboard.metrics.engine import published
 
     view = metric_view(_tables(url, run_key), _filters, metric_id, min_cell_size=k)
     return {by: published(frame) for by, frame in view.items()}
@@ -186,7 +187,8 @@ def _metric_view(
 def _breakdown(
     url: str, run_key: str, filters_key: str, k: int, metric_id: str, by: tuple[str, ...], _filters: Filters
 ) -> pl.DataFrame:
-    from dashboard.metrics.engine import metric_breakdown, published
+    from dashboard.metrics.breakdowns import metric_breakdown
+    from dashboard.metrics.engine import published
 
     view = _metric_view(url, run_key, filters_key, k, metric_id, _filters)
     if by in view:
@@ -401,9 +403,9 @@ class PageContext:
         return describe_filters(self.filters, self.program_names, self.agency_names, name_text)
 
 
-_CONTEXT_KEY = "_page_context"
-_PREPARED_KEY = "_prepared_this_run"
-_STATUS_KEY = "_data_status"
+CONTEXT_KEY = "_page_context"
+PREPARED_KEY = "_prepared_this_run"
+STATUS_KEY = "_data_status"
 
 
 # --- names split into dashboard.app_links and dashboard.app_page ----------------------------
@@ -424,10 +426,10 @@ _MOVED: dict[str, str] = {
     "MAX_PROBLEMS_SHOWN": "dashboard.app_links",
     "PERIOD_YEARS_AHEAD": "dashboard.app_links",
     "WIDGET_PREFIX": "dashboard.app_links",
-    "_LINK_TOO_LONG_SCRIPT": "dashboard.app_links",
+    "LINK_TOO_LONG_SCRIPT": "dashboard.app_links",
     "_capped": "dashboard.app_links",
     "_parse_date": "dashboard.app_links",
-    "_shown": "dashboard.app_links",
+    "shown_value": "dashboard.app_links",
     "describe_filters": "dashboard.app_links",
     "filters_from_params": "dashboard.app_links",
     "latest_as_of": "dashboard.app_links",
@@ -439,7 +441,7 @@ _MOVED: dict[str, str] = {
     "COUNT_DEFINITIONS": "dashboard.app_page",
     "XLSX_MIME": "dashboard.app_page",
     "_MIRROR_KEY": "dashboard.app_page",
-    "_controls": "dashboard.app_page",
+    "download_controls": "dashboard.app_page",
     "_init_widgets_from_url": "dashboard.app_page",
     "_leave_legacy_pages_mode": "dashboard.app_page",
     "_names": "dashboard.app_page",

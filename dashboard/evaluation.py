@@ -1,4 +1,4 @@
-"""The pilot evaluation: pilot vs comparison for one program or all pooled (SPEC §3, §4 ``evaluate``).
+"""The pilot evaluation: pilot vs comparison for one program or all pooled (docs/metrics.md, pilot evaluation; README, numbers from the command line).
 
 For each recidivism measure (rearrest, reconviction, reincarceration):
 
@@ -379,7 +379,7 @@ def baseline_share_counts(
 
 
 def baseline_equivalence(population: pl.DataFrame, k: int) -> list[dict[str, Any]]:
-    """WWC baseline equivalence of the cohorts in ``population`` (SPEC §3).
+    """WWC baseline equivalence of the cohorts in ``population`` (docs/metrics.md).
 
     Age by Hedges' g over participants with a recorded age; the binary
     covariates by the Cox index of their shares (sex_female among sex female,
@@ -433,7 +433,7 @@ def evaluate(
     measures: Sequence[str] | None = None,
     min_cell_size: int = DEFAULT_MIN_CELL_SIZE,
 ) -> dict[str, Any]:
-    """The pilot evaluation as the JSON object of SPEC §4 ``evaluate``.
+    """The pilot evaluation as the JSON object of the ``evaluate`` command (README, numbers from the command line).
 
     ``program_id``: one program (None: every program the filters keep, pooled).
     ``measures``: subset of rearrest, reconviction, reincarceration, employment,

@@ -27,7 +27,7 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _context() -> Any:
-    return st.session_state.get(app_state._CONTEXT_KEY)  # the page's context, set by page_context
+    return st.session_state.get(app_state.CONTEXT_KEY)  # the page's context, set by page_context
 
 
 def about(title: str, ctx: Any | None = None) -> numeric.ExportAbout:
@@ -70,7 +70,7 @@ def show_chart(
     info = about(_chart_title(chart, key))
     image = numeric.chart_with_subtitle(chart, info.subtitle())
     table = numeric.chart_data_table(data)
-    app_state._controls(
+    app_state.download_controls(
         metric_ids,
         [
             ("Chart as PNG", chart_producer(image, "png"), info.file_name(key, "png"), "image/png"),
@@ -90,7 +90,7 @@ def show_table(
     """``frame`` as the reader sees it ("53.0% (n=593)"), ``download`` (numbers) in the files."""
     st.dataframe(frame, hide_index=True, width="stretch", height=min(36 * (frame.height + 1) + 4, 720))
     info = about(title)
-    app_state._controls(metric_ids, [
+    app_state.download_controls(metric_ids, [
         ("Table as CSV", lambda: numeric.to_csv(download, info), info.file_name(key, "csv"), "text/csv"),
         ("Table as XLSX", lambda: numeric.to_xlsx(download, info), info.file_name(key, "xlsx"), XLSX_MIME),
     ], rows=download.height)

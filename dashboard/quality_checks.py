@@ -566,7 +566,7 @@ def grouping_consistency(metric_rows: pl.DataFrame) -> pl.DataFrame:
     ``metric_rows`` has columns metric, group_by (a string such as
     ``"program_id"`` or ``""`` for overall), numerator, denominator. For every
     metric and single-key grouping, the sums of numerator and denominator over
-    the groups must equal the overall row's (SPEC §3: null keys form their own
+    the groups must equal the overall row's (docs/metrics.md: null keys form their own
     group, so every grouping adds up). Returns the mismatches.
     """
     overall = metric_rows.filter(pl.col("group_by") == "").select(

@@ -1,4 +1,4 @@
-"""Statistics used by the metrics and the pilot evaluation (SPEC §3).
+"""Statistics used by the metrics and the pilot evaluation (docs/metrics.md).
 
 Pure functions over counts and arrays; nothing here knows about tables.
 Every function returns ``None`` where its quantity is undefined (no

@@ -43,13 +43,13 @@ def cohort_label(cohort: str | None) -> str:
 # --- number formatting ------------------------------------------------------------
 
 
-def _is_number(value: Any) -> bool:
+def is_number(value: Any) -> bool:
     return value is not None and not (isinstance(value, float) and math.isnan(value))
 
 
 def format_value(value: float | None, unit: str) -> str:
     """A metric value for people: rates as percentages with one decimal."""
-    if not _is_number(value):
+    if not is_number(value):
         return "—"
     assert value is not None
     if unit in ("rate", "proportion", "share"):
@@ -65,7 +65,7 @@ def format_value(value: float | None, unit: str) -> str:
 
 def format_difference(value: float | None) -> str:
     """A difference of two rates in percentage points, signed."""
-    if not _is_number(value):
+    if not is_number(value):
         return "—"
     assert value is not None
     return f"{value * 100:+.1f} pp"
@@ -73,7 +73,7 @@ def format_difference(value: float | None) -> str:
 
 def format_interval(low: float | None, high: float | None, unit: str = "rate") -> str:
     """``[17.2%, 28.2%]``; ``—`` when the interval is not defined."""
-    if not (_is_number(low) and _is_number(high)):
+    if not (is_number(low) and is_number(high)):
         return "—"
     assert low is not None and high is not None
     if unit == "difference":
@@ -84,7 +84,7 @@ def format_interval(low: float | None, high: float | None, unit: str = "rate") -
 
 
 def format_count(value: int | float | None) -> str:
-    if not _is_number(value):
+    if not is_number(value):
         return "—"
     assert value is not None
     return f"{int(value):,}"
@@ -92,14 +92,14 @@ def format_count(value: int | float | None) -> str:
 
 def p_text(p: float | None) -> str:
     """``p = 0.036`` or ``p < 0.001`` for sentences and subtitles."""
-    if not _is_number(p):
+    if not is_number(p):
         return "p not available"
     assert p is not None
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
 def format_p_value(p: float | None) -> str:
-    if not _is_number(p):
+    if not is_number(p):
         return "—"
     assert p is not None
     return "<0.001" if p < 0.001 else f"{p:.3f}"
@@ -194,7 +194,7 @@ def display_n(row: Mapping[str, Any] | None) -> str:
     if row is None or row.get("suppressed"):
         return "—"
     numerator, denominator = row.get("numerator"), row.get("denominator")
-    if _is_number(numerator) and _is_number(denominator):
+    if is_number(numerator) and is_number(denominator):
         return f"{format_count(numerator)} / {format_count(denominator)}"
     return format_count(denominator)
 
@@ -279,7 +279,7 @@ def cohort_comparison_title(
     side cannot be shown.
     """
     def side(row: Mapping[str, Any] | None) -> str | None:
-        if row is None or row.get("suppressed") or not _is_number(row.get("value")):
+        if row is None or row.get("suppressed") or not is_number(row.get("value")):
             return None
         return format_value(row.get("value"), unit)
 
@@ -302,7 +302,7 @@ def range_title(
 ) -> str:
     """"Referral completion ranges from 41.0% (Agency X) to 77.5% (Agency Y)"."""
     published = [
-        r for r in rows if not r.get("suppressed") and _is_number(r.get("value"))
+        r for r in rows if not r.get("suppressed") and is_number(r.get("value"))
     ]
     if not published:
         return f"{label}: no group has enough data to publish"
@@ -332,7 +332,7 @@ def tile_delta(current: Mapping[str, Any] | None, previous: Mapping[str, Any] | 
     if current.get("suppressed") or previous.get("suppressed"):
         return None
     a, b = current.get("value"), previous.get("value")
-    if not (_is_number(a) and _is_number(b)):
+    if not (is_number(a) and is_number(b)):
         return None
     assert a is not None and b is not None
     if unit in ("rate", "proportion", "share"):
@@ -367,7 +367,7 @@ def evaluation_reading(
             "events), so no comparison is shown."
         ]
     p_rate, c_rate = pilot.get("rate"), comparison.get("rate")
-    if not (_is_number(p_rate) and _is_number(c_rate)):
+    if not (is_number(p_rate) and is_number(c_rate)):
         return [f"{what.capitalize()}: no participant has completed the {months}-month follow-up in both cohorts yet."]
     sentences = [
         f"{what.capitalize()}: {format_value(p_rate, 'rate')} of pilot participants "
@@ -377,7 +377,7 @@ def evaluation_reading(
     diff = window.get("difference") or {}
     p_value = window.get("p_value")
     low, high = diff.get("ci_low"), diff.get("ci_high")
-    if _is_number(diff.get("value")) and _is_number(low) and _is_number(high) and _is_number(p_value):
+    if is_number(diff.get("value")) and is_number(low) and is_number(high) and is_number(p_value):
         assert low is not None and high is not None and p_value is not None
         direction = stated_direction(diff["value"], low, high, p_value)
         if direction is not None:
@@ -394,7 +394,7 @@ def evaluation_reading(
     else:
         sentences.append("No test is reported for this window (the test is undefined or withheld).")
     denominators = (pilot.get("denominator"), comparison.get("denominator"))
-    ns = [v for v in denominators if v is not None and _is_number(v)]
+    ns = [v for v in denominators if v is not None and is_number(v)]
     if ns and min(ns) < small_n:
         sentences.append(
             f"Caution: a cohort has fewer than {small_n} eligible people, so the estimate is imprecise."
@@ -402,7 +402,7 @@ def evaluation_reading(
     adjusted = window.get("risk_adjusted") or {}
     if adjusted.get("reason"):
         sentences.append(f"Risk-adjusted rates are not available: {adjusted['reason']}.")
-    elif _is_number(adjusted.get("difference")):
+    elif is_number(adjusted.get("difference")):
         sentences.append(
             f"After adjusting both cohorts to the same risk-level mix the difference is "
             f"{format_difference(adjusted['difference'])} (no interval)."
@@ -438,16 +438,16 @@ def stated_direction(
     interval, p < 0.05 alone. Otherwise None, which every caller words as "no clear difference"
     (docs/metrics.md: differences and intervals).
     """
-    if not _is_number(value):
+    if not is_number(value):
         return None
     assert value is not None
-    if _is_number(ci_low) and _is_number(ci_high):
+    if is_number(ci_low) and is_number(ci_high):
         assert ci_low is not None and ci_high is not None
         supported = ci_high < 0 or ci_low > 0
-        if _is_number(p_value):
+        if is_number(p_value):
             supported = supported and p_value < 0.05  # type: ignore[operator]
     else:
-        supported = _is_number(p_value) and p_value < 0.05  # type: ignore[operator]
+        supported = is_number(p_value) and p_value < 0.05  # type: ignore[operator]
     if not supported or value == 0:
         return None
     return "lower" if value < 0 else "higher"
@@ -460,7 +460,7 @@ def difference_title(label: str, window: Mapping[str, Any] | None) -> str:
         return f"{label}: no 12-month comparison yet"
     diff = window.get("difference") or {}
     value = diff.get("value")
-    if not _is_number(value):
+    if not is_number(value):
         return f"{label}: 12-month difference withheld or not yet estimable"
     assert value is not None
     interval = format_interval(diff.get("ci_low"), diff.get("ci_high"), "difference")

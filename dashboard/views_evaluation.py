@@ -16,7 +16,7 @@ from dashboard.metrics.recidivism import MEASURES, WINDOWS_MONTHS, metric_id
 from dashboard.views import (
     DEFAULT_MIN_CELL_SIZE,
     UNASSIGNED,
-    _is_number,
+    is_number,
     cohort_label,
     display_value,
     format_count,
@@ -80,7 +80,7 @@ def _cell(entry: Mapping[str, Any] | None, min_cell_size: int) -> str:
         return "No data"
     if entry.get("suppressed"):
         return suppression_label(min_cell_size)
-    if not _is_number(entry.get("rate")):
+    if not is_number(entry.get("rate")):
         return "Not yet eligible"
     return (
         f"{format_value(entry['rate'], 'rate')} {format_interval(entry.get('ci_low'), entry.get('ci_high'))} "
@@ -112,7 +112,7 @@ def evaluation_windows_table(
         rows["Risk-adjusted pilot"].append(format_value(adj.get("pilot"), "rate"))
         rows["Risk-adjusted comparison"].append(format_value(adj.get("comparison"), "rate"))
         rows["Risk-adjusted difference"].append(
-            format_difference(adj.get("difference")) if _is_number(adj.get("difference")) else (adj.get("reason") or "—")
+            format_difference(adj.get("difference")) if is_number(adj.get("difference")) else (adj.get("reason") or "—")
         )
     return pl.DataFrame(rows, schema={c: pl.String for c in rows})
 
@@ -180,7 +180,7 @@ def survival_frame(evaluation: Mapping[str, Any], measure: str) -> tuple[pl.Data
     k = int(evaluation.get("min_cell_size") or 0)
 
     def at_risk(value: Any) -> Any:
-        return None if k > 0 and _is_number(value) and 1 <= value <= k - 1 else value
+        return None if k > 0 and is_number(value) and 1 <= value <= k - 1 else value
 
     records: list[dict[str, Any]] = []
     withheld: list[str] = []
@@ -256,7 +256,7 @@ def small_share_counts(
                     out.add((covariate, cohort))
                 continue
             n = n_of.get(cohort)
-            if not _is_number(share) or share == 0:
+            if not is_number(share) or share == 0:
                 continue
             if n is None or share * n < k - 0.5:
                 out.add((covariate, cohort))
@@ -296,12 +296,12 @@ def baseline_table(
             elif unit == "rate":
                 out[column].append(format_value(value, "rate"))
             else:
-                out[column].append("—" if not _is_number(value) else f"{value:.1f} years")
+                out[column].append("—" if not is_number(value) else f"{value:.1f} years")
         effect = b.get("effect_size")
         if withheld_here:
             out["Effect size"].append(share_withheld_text(min_cell_size))
         else:
-            out["Effect size"].append("—" if not _is_number(effect) else f"{effect:+.3f}")
+            out["Effect size"].append("—" if not is_number(effect) else f"{effect:+.3f}")
         out["WWC label"].append(WWC_WORDS.get(b.get("label") or "", "Not computable"))
     return pl.DataFrame(out, schema={c: pl.String for c in out})
 
@@ -384,13 +384,13 @@ def programs_summary_table(
         out["Comparison rate [95% CI] n"].append(_cell(window.get("comparison"), min_cell_size))
         low, high = diff.get("ci_low"), diff.get("ci_high")
         out["Difference [95% CI]"].append(
-            "—" if not _is_number(diff.get("value"))
+            "—" if not is_number(diff.get("value"))
             else f"{format_difference(diff['value'])} {format_interval(low, high, 'difference')}"
         )
         out["p-value"].append(format_p_value(p))
         if (window.get("pilot") or {}).get("suppressed") or (window.get("comparison") or {}).get("suppressed"):
             reading = "Withheld (small cells)"
-        elif not (_is_number(diff.get("value")) and _is_number(low) and _is_number(high) and _is_number(p)):
+        elif not (is_number(diff.get("value")) and is_number(low) and is_number(high) and is_number(p)):
             reading = "No test yet"
         elif (direction := stated_direction(diff["value"], low, high, p)) is not None:
             reading = f"Pilot {direction} (significant at 5%)"

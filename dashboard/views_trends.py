@@ -14,7 +14,7 @@ from dashboard.views import (
     COHORT_LABELS,
     DEFAULT_MIN_CELL_SIZE,
     UNASSIGNED,
-    _is_number,
+    is_number,
     cohort_label,
     cohort_rows,
     display_n,
@@ -87,7 +87,7 @@ def ratio_rows(rows: pl.DataFrame, overall: Mapping[str, Any] | None) -> pl.Data
     withheld whenever either is suppressed or the overall rate is 0.
     """
     base = None
-    if overall is not None and not overall.get("suppressed") and _is_number(overall.get("value")) and overall["value"]:
+    if overall is not None and not overall.get("suppressed") and is_number(overall.get("value")) and overall["value"]:
         base = float(overall["value"])
     if base is None:
         return rows.with_columns(pl.lit(None, dtype=pl.Float64).alias("ratio"))
@@ -101,7 +101,7 @@ def ratio_rows(rows: pl.DataFrame, overall: Mapping[str, Any] | None) -> pl.Data
 
 def trend_title(label: str, trend: pl.DataFrame, unit: str = "rate") -> str:
     """"Diversion: 68.9% in 2023 Q3, 74.0% in 2026 Q2" — first and last published periods of one series."""
-    published_rows = [r for r in trend.iter_rows(named=True) if not r["suppressed"] and _is_number(r["value"])]
+    published_rows = [r for r in trend.iter_rows(named=True) if not r["suppressed"] and is_number(r["value"])]
     if not published_rows:
         return f"{label}: no quarter has enough data to publish"
     first, last = published_rows[0], published_rows[-1]
@@ -205,7 +205,7 @@ def rate_text(row: Mapping[str, Any] | None, min_cell_size: int = DEFAULT_MIN_CE
 
 def is_low_coverage(row: Mapping[str, Any] | None, threshold: float = LOW_COVERAGE) -> bool:
     """True when a published coverage row is below ``threshold`` (never for a withheld row)."""
-    if row is None or row.get("suppressed") or not _is_number(row.get("value")):
+    if row is None or row.get("suppressed") or not is_number(row.get("value")):
         return False
     return float(row["value"]) < threshold
 

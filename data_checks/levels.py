@@ -4,7 +4,7 @@ the finding for the steward.
 
 The list of checks is derived from ``dashboard.contract`` — every rule id the
 loader can emit for every table — so a new column brings its checks here
-without an edit. The levels follow SPEC §2: every rule is an error except the
+without an edit. The levels follow docs/data-contract.md: every rule is an error except the
 four warnings the contract names (dated before enrollment, dated after exit,
 participant without supervision events, unknown column). The checks across
 loads (``dashboard.quality_checks``) are warnings: they describe a delivery as
@@ -66,7 +66,7 @@ class Override:
 
 
 # (table, rule id) -> the changed level and the written reason. Empty: every
-# check runs at the level SPEC §2 gives it. Example of the required shape:
+# check runs at the level docs/data-contract.md gives it. Example of the required shape:
 #   ("participants", "warn:no_supervision_events"): Override(
 #       EXCLUDED, "Program X enrolls people before supervision starts; agreed with the director 2026-01-10"),
 OVERRIDES: dict[tuple[str, str], Override] = {}

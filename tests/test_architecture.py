@@ -28,14 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "dashboard"
 
 # (importing module, imported module, name) -- private names imported across modules in dashboard/metrics/.
-KNOWN_EXCEPTIONS: frozenset[tuple[str, str, str]] = frozenset(
-    {
-        ("dashboard.metrics.partnerships", "dashboard.metrics.engine", "_police_base"),
-        ("dashboard.metrics.partnerships", "dashboard.metrics.engine", "_Prepared"),
-        ("dashboard.metrics.partnerships", "dashboard.metrics.engine", "_quarter_expr"),
-        ("dashboard.metrics.partnerships", "dashboard.metrics.engine", "_referral_base"),
-    }
-)
+KNOWN_EXCEPTIONS: frozenset[tuple[str, str, str]] = frozenset()
 # Import circles (as sorted tuples of modules) still present in dashboard/metrics/.
 KNOWN_CIRCLES: frozenset[tuple[str, ...]] = frozenset()
 

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 import viewer_attack as V
 from dashboard.metrics.disclosure import Cell, protect, recoverable_cells
-from dashboard.metrics.engine import metric_breakdown, metric_view, metrics_json
+from dashboard.metrics.breakdowns import metric_breakdown, metric_view
+from dashboard.metrics.engine import metrics_json
 from dashboard.metrics.suppression import AdditiveSet
 from dashboard.metrics.tables import Filters, Tables
 from dashboard.sample import generate_tables

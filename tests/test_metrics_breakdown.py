@@ -8,7 +8,8 @@ from typing import Any
 import polars as pl
 import pytest
 
-from dashboard.metrics.engine import compute_metrics, metric_breakdown, participant_counts, published
+from dashboard.metrics.breakdowns import metric_breakdown
+from dashboard.metrics.engine import compute_metrics, participant_counts, published
 from dashboard.metrics.tables import Filters, Tables
 
 D = dt.date

@@ -30,7 +30,8 @@ from dashboard.contract import (
     SUPERVISION_TYPES,
     VIOLATION_TYPES,
 )
-from dashboard.metrics.engine import compute_metrics, metric_breakdown
+from dashboard.metrics.breakdowns import metric_breakdown
+from dashboard.metrics.engine import compute_metrics
 from dashboard.metrics.registry import METRICS_BY_ID
 from dashboard.metrics.reintegration import EMPLOYMENT_ORDER, HOUSING_ORDER
 from dashboard.metrics.suppression import metric_sets

@@ -48,7 +48,8 @@ import polars as pl
 import pytest
 
 from dashboard.metrics import families
-from dashboard.metrics.engine import compute_metrics, metric_breakdown, metrics_csv, metrics_json
+from dashboard.metrics.breakdowns import metric_breakdown
+from dashboard.metrics.engine import compute_metrics, metrics_csv, metrics_json
 from dashboard.metrics.registry import METRIC_IDS, METRICS_BY_ID
 from dashboard.metrics.reintegration import (
     METRIC_IDS as REINTEGRATION_IDS,

@@ -24,7 +24,8 @@ from streamlit.testing.v1 import AppTest
 from dashboard import app_state, page_list, page_style, store, views, worklist
 from dashboard.contract import TABLE_NAMES
 from dashboard.evaluation import evaluate
-from dashboard.metrics.engine import compute_metrics, metric_breakdown, participant_counts, published
+from dashboard.metrics.breakdowns import metric_breakdown
+from dashboard.metrics.engine import compute_metrics, participant_counts, published
 from dashboard.metrics.tables import Filters, Tables, load_tables
 
 REPO = Path(__file__).resolve().parent.parent

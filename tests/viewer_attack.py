@@ -23,7 +23,8 @@ from fractions import Fraction
 from typing import Any
 
 from dashboard.evaluation import evaluate
-from dashboard.metrics.engine import metric_view, metrics_json
+from dashboard.metrics.breakdowns import metric_view
+from dashboard.metrics.engine import metrics_json
 from dashboard.metrics.partnerships import CO_RESPONDER_BREAKDOWNS, co_responder_share
 from dashboard.metrics import reintegration
 from dashboard.metrics.recidivism import metric_id as recidivism_metric

@@ -1,4 +1,4 @@
-"""Validated loading of a partner extract (SPEC §2, §4 ``load`` and ``check``).
+"""Validated loading of a partner extract (docs/data-contract.md; README, loading your own extract).
 
 For every contract file present, in contract order (parents before children):
 

@@ -251,7 +251,7 @@ def _level_changes(table: Table) -> dict[str, str]:
 def _apply_levels(table: Table, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame | None]:
     """Apply the documented level overrides: a rule turned into a warning no longer
     rejects its row but is recorded as a warning on it; an excluded rule is dropped.
-    With no override (the levels SPEC §2 gives) the frame is unchanged."""
+    With no override (the levels docs/data-contract.md gives) the frame is unchanged."""
     changes = {r: lvl for r, lvl in _level_changes(table).items() if not r.startswith("warn:")}
     if not changes:
         return frame, None

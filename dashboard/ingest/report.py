@@ -27,7 +27,7 @@ Progress = Callable[[str], None]
 
 @dataclass
 class TableReport:
-    """What happened to one table's file; the JSON keys are those of SPEC §4."""
+    """What happened to one table's file; the JSON keys are those of the ``load --format json`` output (README, loading your own extract)."""
 
     table: str
     file_name: str
@@ -109,7 +109,7 @@ class LoadReport:
         return EXIT_OK
 
     def to_json(self) -> dict[str, Any]:
-        """Exactly the ``load --format json`` object of SPEC §4."""
+        """Exactly the ``load --format json`` object (README, loading your own extract)."""
         return {
             "as_of": self.as_of.isoformat() if self.as_of else None,
             "exit_code": self.exit_code,

@@ -29,7 +29,7 @@ class MetricDefinition:
     to; ``source_table`` the table whose rows (or participants) are counted;
     ``agency_attribution`` says which agency column the ``agency_id``
     grouping and the ``--agency`` filter use; ``breakdowns`` lists the extra
-    dimensions :func:`dashboard.metrics.engine.metric_breakdown` accepts.
+    dimensions :func:`dashboard.metrics.breakdowns.metric_breakdown` accepts.
     """
 
     id: str

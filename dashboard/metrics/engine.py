@@ -22,7 +22,7 @@ Nothing divides by zero: a group without a denominator gets no row, and the
 violation rate of a group with violations but no exposure is null.
 
 The dashboard's breakdowns (:func:`metric_breakdown`, :func:`metric_view`) live in
-:mod:`dashboard.metrics.breakdowns` and are re-exported here; the ``metrics``
+:mod:`dashboard.metrics.breakdowns`; the ``metrics``
 command is :mod:`dashboard.commands.metrics`.
 """
 
@@ -37,7 +37,7 @@ from typing import Any
 
 import polars as pl
 
-from dashboard.cells import neutralise_text  # group keys are partner text: no spreadsheet formulas
+from dashboard.cells import DEFAULT_MIN_CELL_SIZE, neutralise_text  # group keys are partner text: no spreadsheet formulas
 from dashboard.metrics import families
 from dashboard.metrics.families.participants import DECISIVE_EXITS  # noqa: F401 (re-exported)
 from dashboard.metrics.families.police import DIVERSION_OUTCOMES  # noqa: F401 (re-exported)
@@ -123,7 +123,7 @@ def compute_metrics(
     tables: Tables,
     filters: Filters,
     *,
-    min_cell_size: int = 11,
+    min_cell_size: int = DEFAULT_MIN_CELL_SIZE,
     metric_ids: Sequence[str] | None = None,
 ) -> pl.DataFrame:
     """Every requested metric (default: all) for every grouping, long form.
@@ -245,7 +245,7 @@ def _filters_json(filters: Filters) -> dict[str, Any]:
     return out
 
 
-def metrics_json(tables: Tables, filters: Filters, min_cell_size: int = 11) -> dict[str, Any]:
+def metrics_json(tables: Tables, filters: Filters, min_cell_size: int = DEFAULT_MIN_CELL_SIZE) -> dict[str, Any]:
     """The ``metrics --format json`` object (see docs/metrics.md)."""
     as_of = resolve_as_of(tables, filters.as_of)
     frame = compute_metrics(tables, filters, min_cell_size=min_cell_size)
@@ -263,7 +263,7 @@ CSV_COLUMNS = (
 )
 
 
-def metrics_csv(tables: Tables, filters: Filters, min_cell_size: int = 11) -> str:
+def metrics_csv(tables: Tables, filters: Filters, min_cell_size: int = DEFAULT_MIN_CELL_SIZE) -> str:
     """``metrics --format csv``: one line per JSON row; ``group_by`` joined by '+',
     keys outside the grouping and every null left empty, suppressed numbers empty.
     A ``respondent_type`` column follows ``cohort`` only when some row is grouped by it
@@ -311,20 +311,10 @@ def _unknown_filter_ids(tables: Tables, filters: Filters) -> str | None:
 unknown_filter_ids = _unknown_filter_ids
 
 
-def __getattr__(name: str) -> Any:
-    """``cli_metrics`` and ``filters_from_args`` live in :mod:`dashboard.commands.metrics` (imported late:
-    the command module imports this one)."""
-    if name in ("cli_metrics", "filters_from_args"):
-        from dashboard.commands import metrics as command
-
-        return getattr(command, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 # --- head counts for the dashboard tiles -----------------------------------------------------
 
 
-def participant_counts(tables: Tables, filters: Filters, *, min_cell_size: int = 11) -> pl.DataFrame:
+def participant_counts(tables: Tables, filters: Filters, *, min_cell_size: int = DEFAULT_MIN_CELL_SIZE) -> pl.DataFrame:
     """Participants enrolled and active, overall and by every grouping, suppressed.
 
     ``participants_enrolled``: enrolled on or before the as-of date with the
@@ -338,7 +328,7 @@ def participant_counts(tables: Tables, filters: Filters, *, min_cell_size: int =
     return head_counts(tables, filters, "participants", min_cell_size=min_cell_size)
 
 
-def referral_counts(tables: Tables, filters: Filters, *, min_cell_size: int = 11) -> pl.DataFrame:
+def referral_counts(tables: Tables, filters: Filters, *, min_cell_size: int = DEFAULT_MIN_CELL_SIZE) -> pl.DataFrame:
     """Referrals made in the period, overall and by every grouping, suppressed.
 
     ``referrals_made``: referrals dated (referral_date) in the period and on or
@@ -349,7 +339,7 @@ def referral_counts(tables: Tables, filters: Filters, *, min_cell_size: int = 11
     return head_counts(tables, filters, "referrals", min_cell_size=min_cell_size)
 
 
-def head_counts(tables: Tables, filters: Filters, family: str, *, min_cell_size: int = 11) -> pl.DataFrame:
+def head_counts(tables: Tables, filters: Filters, family: str, *, min_cell_size: int = DEFAULT_MIN_CELL_SIZE) -> pl.DataFrame:
     """The head counts the family called ``family`` declares, overall and by every grouping, suppressed."""
     counts = families.family_named(family).counts
     if counts is None:
@@ -385,13 +375,3 @@ def _count_frame(counts: Sequence[tuple[str, pl.LazyFrame]], min_cell_size: int)
                         "denominator": r.denominator, "value": r.value, "ci_low": None, "ci_high": None,
                         "suppressed": flags[(r.metric, r.key)]})
     return pl.DataFrame(records, schema=OUTPUT_SCHEMA)
-
-
-# The dashboard's breakdowns, re-exported (they call compute_metrics, so they are imported last).
-from dashboard.metrics.breakdowns import (  # noqa: E402,F401
-    BREAKDOWN_DIMENSIONS,
-    VIEW_TWO_KEY_BREAKDOWNS,
-    metric_breakdown,
-    metric_view,
-    view_breakdowns,
-)

@@ -1,8 +1,8 @@
 """Partnership views: how agencies refer to each other, under which agreements,
 how long referrals stay open, and how often police contacts have a co-responder.
 
-These are the dashboard's partnership and community-policing views that SPEC
-§3 does not list as metrics. They are computed here, Streamlit-free and in
+These are the dashboard's partnership and community-policing views that docs/metrics.md
+does not list as metrics. They are computed here, Streamlit-free and in
 polars, so that no page counts anything itself. Every view starts from the
 engine's own record selection (:class:`dashboard.metrics.prepared.Prepared`):
 the as-of cut-off, the period on the record's own date, the participant

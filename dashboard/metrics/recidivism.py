@@ -1,7 +1,7 @@
 """Recidivism building blocks shared by the metric engine and the pilot evaluation.
 
 One definition, used by ``recidivism_{measure}_{W}m`` in ``metrics`` and by
-``evaluate`` (SPEC §3), so the two outputs can never disagree on who is
+``evaluate`` (docs/metrics.md), so the two outputs can never disagree on who is
 eligible or who recidivated:
 
 - **Index date**: ``release_date`` if set, else ``enrollment_date``.

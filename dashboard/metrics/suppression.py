@@ -1,4 +1,4 @@
-"""Small-cell suppression with complementary suppression (SPEC §3).
+"""Small-cell suppression with complementary suppression (docs/metrics.md).
 
 Primary: a row is suppressed when its denominator is below k (violation
 rate: participant-months below k) or its numerator is from 1 to k − 1
@@ -149,7 +149,7 @@ def complement_pick(
 
 
 def metric_sets(keys: Iterable[GroupKey]) -> list[AdditiveSet[GroupKey]]:
-    """The additive sets of one metric, in SPEC visiting order, over existing rows."""
+    """The additive sets of one metric, in the visiting order of docs/metrics.md, over existing rows."""
     keys = list(keys)
     by_grouping: dict[tuple[str, ...], list[GroupKey]] = {g: [] for g in GROUPING_ORDER}
     for key in keys:

@@ -4,7 +4,7 @@ Everything the metric engine and the pilot evaluation compute starts from a
 :class:`Tables` (read once from the database by :func:`load_tables`) and a
 :class:`Filters` (small, frozen and hashable, so the dashboard can cache on
 it). :func:`resolve_as_of` turns the optional explicit as-of date into the
-date the numbers are "as of" (SPEC §3).
+date the numbers are "as of" (docs/metrics.md).
 """
 
 from __future__ import annotations
@@ -207,7 +207,7 @@ class Filters:
 
 
 def resolve_as_of(tables: Tables, explicit: dt.date | None = None) -> dt.date:
-    """The as-of date (SPEC §3).
+    """The as-of date (docs/metrics.md).
 
     ``explicit`` if given; else the ``as_of`` of the most recent load run of
     kind ``load`` by load time (``started_at``); else the latest of

@@ -21,7 +21,7 @@ from data_checks.levels import EXCLUDED, level_of
 def current_warnings(tables: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
     """Warnings that hold for the rows now loaded: table, rule, record_key, agency_id.
 
-    SPEC §2: supervision events, violations and referrals dated before the
+    docs/data-contract.md: supervision events, violations and referrals dated before the
     participant's enrollment or after their exit; participants with no
     supervision events. (Unknown columns are a property of a file, not of a
     row, and are taken from the latest run's load issues instead.)

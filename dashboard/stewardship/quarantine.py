@@ -105,7 +105,7 @@ def raw_value_frame(raw_values: Sequence[str], table: str) -> pl.DataFrame:
 
     The loader keeps each row as a JSON object; its keys are the contract
     column names or the delivered headers, which match the contract
-    case-insensitively after trimming (SPEC §2), so both are accepted.
+    case-insensitively after trimming (docs/data-contract.md), so both are accepted.
     """
     columns = TABLES_BY_NAME[table].column_names
     data: dict[str, list[str | None]] = {c: [] for c in columns}
