@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import app_access, app_state, page_list, page_style
+from dashboard import app_access, app_links, app_page, page_list, page_style
 
 st.set_page_config(page_title="Partnership Pilot Dashboard", page_icon=":material/monitoring:", layout="wide")
 
@@ -21,10 +21,10 @@ PAGES = [st.Page(p.path, title=p.title, icon=p.icon, default=p.default) for p in
 navigation = st.navigation(PAGES)
 page_style.inject()  # print and narrow-screen rules, once for every page
 app_access.login_gate(principal)
-context = app_state.prepare()
-app_access.record_page_view(navigation.title, app_state.params_from_filters(context.filters) if context else {})
+context = app_page.prepare()
+app_access.record_page_view(navigation.title, app_links.params_from_filters(context.filters) if context else {})
 app_access.show_log_problem()
 try:
     navigation.run()
 except BaseException as exc:  # noqa: BLE001 - polars panics are BaseExceptions too
-    app_state.page_failed(exc)  # re-raises st.stop / st.rerun; explains anything else
+    app_page.page_failed(exc)  # re-raises st.stop / st.rerun; explains anything else

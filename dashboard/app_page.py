@@ -13,7 +13,7 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from dashboard import app_state, views
+from dashboard import app_state, views, views_evaluation
 from dashboard import text as safe_text
 from dashboard.app_links import (
     DATE_PARAMS,
@@ -459,8 +459,8 @@ def show_survival_tabs(
 
     for tab, (measure, label) in zip(st.tabs(list(measures.values())), measures.items()):
         with tab:
-            points, withheld = views.survival_frame(evaluation, measure)
-            subtitle = [views.survival_n_text(evaluation, measure) + ".", note(measure)]
+            points, withheld = views_evaluation.survival_frame(evaluation, measure)
+            subtitle = [views_evaluation.survival_n_text(evaluation, measure) + ".", note(measure)]
             if withheld:
                 subtitle.append("Withheld (small cells): " + ", ".join(withheld))
             if points.height:

@@ -384,7 +384,7 @@ class PageContext:
         return _evaluation(url, run, fkey, k, program_id, chosen, self.filters)
 
     def baseline_counts(self, program_id: str | None) -> dict[str, dict[str, tuple[int, int]]]:
-        """The counts behind :meth:`evaluation`'s baseline shares, for ``views.baseline_table``."""
+        """The counts behind :meth:`evaluation`'s baseline shares, for ``views_evaluation.baseline_table``."""
         url, run, fkey, _ = self._key
         return _baseline_counts(url, run, fkey, program_id, self.filters)
 
@@ -406,70 +406,3 @@ class PageContext:
 CONTEXT_KEY = "_page_context"
 PREPARED_KEY = "_prepared_this_run"
 STATUS_KEY = "_data_status"
-
-
-# --- names split into dashboard.app_links and dashboard.app_page ----------------------------
-# Still reachable as ``app_state.<name>`` (pages and the entry script use them so); looked up
-# on first use, so those modules can import this one.
-
-_MOVED: dict[str, str] = {
-    "AS_OF_MARGIN_DAYS": "dashboard.app_links",
-    "DATE_PARAMS": "dashboard.app_links",
-    "EARLIEST_LINK_DATE": "dashboard.app_links",
-    "ENUM_OPTIONS": "dashboard.app_links",
-    "FILTER_PARAMS": "dashboard.app_links",
-    "ID_PARAMS": "dashboard.app_links",
-    "LINK_TOO_LONG_PARAM": "dashboard.app_links",
-    "LIST_PARAMS": "dashboard.app_links",
-    "MAX_LINK_CHARS": "dashboard.app_links",
-    "MAX_LINK_VALUES": "dashboard.app_links",
-    "MAX_PROBLEMS_SHOWN": "dashboard.app_links",
-    "PERIOD_YEARS_AHEAD": "dashboard.app_links",
-    "WIDGET_PREFIX": "dashboard.app_links",
-    "LINK_TOO_LONG_SCRIPT": "dashboard.app_links",
-    "_capped": "dashboard.app_links",
-    "_parse_date": "dashboard.app_links",
-    "shown_value": "dashboard.app_links",
-    "describe_filters": "dashboard.app_links",
-    "filters_from_params": "dashboard.app_links",
-    "latest_as_of": "dashboard.app_links",
-    "latest_period_date": "dashboard.app_links",
-    "link_problems": "dashboard.app_links",
-    "params_from_filters": "dashboard.app_links",
-    "problems_markdown": "dashboard.app_links",
-    "resolve_ids": "dashboard.app_links",
-    "COUNT_DEFINITIONS": "dashboard.app_page",
-    "XLSX_MIME": "dashboard.app_page",
-    "_MIRROR_KEY": "dashboard.app_page",
-    "download_controls": "dashboard.app_page",
-    "_init_widgets_from_url": "dashboard.app_page",
-    "_leave_legacy_pages_mode": "dashboard.app_page",
-    "_names": "dashboard.app_page",
-    "current_params": "dashboard.app_page",
-    "data_status_line": "dashboard.app_page",
-    "definition_popover": "dashboard.app_page",
-    "filter_sidebar": "dashboard.app_page",
-    "no_data_page": "dashboard.app_page",
-    "page_context": "dashboard.app_page",
-    "page_failed": "dashboard.app_page",
-    "page_link": "dashboard.app_page",
-    "prepare": "dashboard.app_page",
-    "show_chart": "dashboard.app_page",
-    "show_survival_tabs": "dashboard.app_page",
-    "show_table": "dashboard.app_page",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _MOVED.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_MOVED})

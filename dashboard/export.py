@@ -31,12 +31,14 @@ import polars as pl
 
 from dashboard import charts, views
 from dashboard.cells import (
+    DEFAULT_MIN_CELL_SIZE,
     SUPPRESSED_FLAG_COLUMNS,
     SUPPRESSED_TEXT,
     cell_text,
     neutralise_text,
 )
 from dashboard.formats import CHART_FORMATS, CHART_GROUPINGS, TABLE_FORMATS
+from dashboard.metrics.definition import UNASSIGNED_LABEL
 from dashboard.metrics.engine import compute_metrics, published
 from dashboard.metrics.registry import METRICS_BY_ID, get_metric
 from dashboard.metrics.tables import resolve_as_of

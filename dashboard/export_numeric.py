@@ -136,7 +136,7 @@ def metric_table(
     names: Mapping[Any, str],
     unassigned: str = UNASSIGNED_LABEL,
 ) -> pl.DataFrame:
-    """The numeric twin of ``views.wide_metric_table``: one row per group and metric.
+    """The numeric twin of ``views_evaluation.wide_metric_table``: one row per group and metric.
 
     Columns: ``key_title``, Measure, Rate (or Value for a metric that is not a proportion),
     95% CI low, 95% CI high, Numerator, N, Status (``published``, ``suppressed`` or

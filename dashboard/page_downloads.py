@@ -1,6 +1,6 @@
 """A chart or table on a page with numeric downloads that name their filters (docs/exports.md).
 
-Same controls as ``app_state.show_chart`` / ``show_table`` (definition popover, access-logged
+Same controls as ``app_page.show_chart`` / ``show_table`` (definition popover, access-logged
 downloads), with what issue 15 asks of the files:
 
 - chart images carry the program, filters, period and as-of date in a subtitle line;
@@ -8,7 +8,7 @@ downloads), with what issue 15 asks of the files:
   readable headers, suppressed cells empty with a Status column, a header block;
 - every file name carries the filters and the as-of date (ASCII, see ``dashboard.text``).
 
-The chart on the page keeps its own size (``width="content"``, as ``app_state.show_chart``).
+The chart on the page keeps its own size (``width="content"``, as ``app_page.show_chart``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from dashboard import app_state, views
+from dashboard import app_links, app_page, app_state, views
 from dashboard import export_numeric as numeric
 from dashboard.text import label_text
 
@@ -47,7 +47,7 @@ def about(title: str, ctx: Any | None = None) -> numeric.ExportAbout:
     return numeric.ExportAbout(
         title=title,
         program=", ".join(programs) if programs else "All programs",
-        filters=app_state.describe_filters(filters, ctx.program_names, ctx.agency_names),
+        filters=app_links.describe_filters(filters, ctx.program_names, ctx.agency_names),
         period=period, as_of=ctx.as_of, min_cell_size=ctx.min_cell_size, file_parts=tuple(parts),
     )
 
@@ -70,7 +70,7 @@ def show_chart(
     info = about(_chart_title(chart, key))
     image = numeric.chart_with_subtitle(chart, info.subtitle())
     table = numeric.chart_data_table(data)
-    app_state.download_controls(
+    app_page.download_controls(
         metric_ids,
         [
             ("Chart as PNG", chart_producer(image, "png"), info.file_name(key, "png"), "image/png"),
@@ -90,7 +90,7 @@ def show_table(
     """``frame`` as the reader sees it ("53.0% (n=593)"), ``download`` (numbers) in the files."""
     st.dataframe(frame, hide_index=True, width="stretch", height=min(36 * (frame.height + 1) + 4, 720))
     info = about(title)
-    app_state.download_controls(metric_ids, [
+    app_page.download_controls(metric_ids, [
         ("Table as CSV", lambda: numeric.to_csv(download, info), info.file_name(key, "csv"), "text/csv"),
         ("Table as XLSX", lambda: numeric.to_xlsx(download, info), info.file_name(key, "xlsx"), XLSX_MIME),
     ], rows=download.height)

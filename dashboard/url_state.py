@@ -118,6 +118,6 @@ def show_problems(container: Any = None) -> None:
     """Name, in ONE message, every view choice of the link that was not accepted (then forget them)."""
     problems: list[str] = st.session_state.pop(_PROBLEMS_KEY, [])
     if problems:
-        from dashboard.app_state import problems_markdown  # the filters' message format
+        from dashboard.app_links import problems_markdown  # the filters' message format
 
         (container or st).warning(problems_markdown(problems), icon=":material/link_off:")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import app_state, charts, page_downloads, views
+from dashboard import app_page, charts, page_downloads, views, views_trends
 from dashboard.metrics.partnerships import CO_RESPONDER_SHARE
 
 charts.set_theme(st.context.theme.type, st.get_option("theme.base"))  # legible in light and dark themes
-ctx = app_state.page_context(
+ctx = app_page.page_context(
     "Community policing", "How often do police contacts end in diversion rather than arrest, and where?"
 )
 k = ctx.min_cell_size
@@ -47,14 +47,14 @@ chart = charts.rate_bars(
 page_downloads.show_chart(chart, data, key="policing_diversion_by_agency", metric_ids=[METRIC])
 
 st.subheader("Diversion over time")
-trend = views.quarter_trend(views.metric_rows(ctx.breakdown(METRIC, ("quarter",)), METRIC, ("quarter",)), series=None)
+trend = views_trends.quarter_trend(views.metric_rows(ctx.breakdown(METRIC, ("quarter",)), METRIC, ("quarter",)), series=None)
 chart = charts.trend_chart(
-    trend, title=views.trend_title("Diversion (all agencies)", trend),
+    trend, title=views_trends.trend_title("Diversion (all agencies)", trend),
     subtitle="Band: 95% interval; N per quarter in the tooltip.", value_title="Diversion rate", series_title="",
     min_cell_size=k,
 )
 page_downloads.show_chart(chart, trend, key="policing_diversion_trend", metric_ids=[METRIC])
-agency_trend = views.quarter_trend(
+agency_trend = views_trends.quarter_trend(
     views.metric_rows(ctx.breakdown(METRIC, ("quarter", "agency_id")), METRIC, ("quarter", "agency_id")),
     series="agency_id", series_labels=dict(ctx.agency_names), last=8,
 )
@@ -91,17 +91,17 @@ if co_rows.height:
         min_cell_size=k,
     )
     page_downloads.show_chart(chart, data, key="policing_co_responder_by_agency", metric_ids=[CO_RESPONDER_SHARE])
-    co_trend = views.quarter_trend(
+    co_trend = views_trends.quarter_trend(
         views.metric_rows(ctx.partnership_view("co_responder_share", ("quarter",)), CO_RESPONDER_SHARE, ("quarter",)),
         series=None,
     )
     chart = charts.trend_chart(
-        co_trend, title=views.trend_title("Co-responder share (all agencies)", co_trend),
+        co_trend, title=views_trends.trend_title("Co-responder share (all agencies)", co_trend),
         subtitle="Band: 95% interval; N per quarter in the tooltip.",
         value_title="Co-responder share", series_title="", min_cell_size=k,
     )
     page_downloads.show_chart(chart, co_trend, key="policing_co_responder_trend", metric_ids=[CO_RESPONDER_SHARE])
-    co_agency_trend = views.quarter_trend(
+    co_agency_trend = views_trends.quarter_trend(
         views.metric_rows(ctx.partnership_view("co_responder_share", ("quarter", "agency_id")), CO_RESPONDER_SHARE,
                           ("quarter", "agency_id")),
         series="agency_id", series_labels=dict(ctx.agency_names), last=8,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import app_state, charts, page_downloads, url_state, views
+from dashboard import app_page, charts, page_downloads, url_state, views, views_trends
 from dashboard import operations_views as ov
 
 charts.set_theme(st.context.theme.type, st.get_option("theme.base"))  # legible in light and dark themes
-ctx = app_state.page_context(
+ctx = app_page.page_context(
     "Community voice",
     "Do residents, participants, staff and partners trust the partnership, feel safe and see it working together?",
 )
@@ -68,12 +68,12 @@ if groups.height:
 series = ov.survey_trend_frame(trend, metric, by, names)
 if series.height:
     chart = charts.trend_chart(
-        series, title=views.trend_title(f"{label} (all answers)", series.filter(series["series"] == ov.ALL_RESPONSES)),
+        series, title=views_trends.trend_title(f"{label} (all answers)", series.filter(series["series"] == ov.ALL_RESPONSES)),
         subtitle=["Each quarter's answers on their own; band: 95% interval.",
                   "N per quarter in the tooltip."],
         value_title="Favourable share", series_title=ov.BREAKDOWN_TITLES[by], min_cell_size=k,
     )
     page_downloads.show_chart(chart, series, key=f"voice_{question}_trend_by_{by}", metric_ids=[metric])
 with st.expander(f"{label} by {ov.BREAKDOWN_TITLES[by].lower()}, with N"):
-    app_state.show_table(ov.survey_table(trend, metric, by, names, k), key=f"voice_{question}_table_by_{by}",
+    app_page.show_table(ov.survey_table(trend, metric, by, names, k), key=f"voice_{question}_table_by_{by}",
                          metric_ids=[metric])

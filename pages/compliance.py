@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import app_state, charts, page_downloads, views
+from dashboard import app_page, charts, page_downloads, views, views_trends
 
 charts.set_theme(st.context.theme.type, st.get_option("theme.base"))  # legible in light and dark themes
-ctx = app_state.page_context(
+ctx = app_page.page_context(
     "Compliance", "Are participants meeting their supervision conditions, and how often are violations recorded?"
 )
 k = ctx.min_cell_size
@@ -27,7 +27,7 @@ chart = charts.rate_bars(
 page_downloads.show_chart(chart, data, key="compliance_by_agency", metric_ids=["compliance_rate"])
 
 st.subheader("Compliance over time")
-trend = views.quarter_trend(
+trend = views_trends.quarter_trend(
     views.metric_rows(ctx.breakdown("compliance_rate", ("quarter", "cohort")), "compliance_rate", ("quarter", "cohort"))
 )
 cohorts = views.cohort_rows(frame, "compliance_rate")

@@ -17,7 +17,7 @@ import altair as alt
 import streamlit as st
 import streamlit.components.v1 as components
 
-from dashboard import access_log, app_access, app_state, data_docs, page_style, store, url_state, worklist
+from dashboard import access_log, app_access, app_page, data_docs, page_style, store, url_state, worklist
 from dashboard import steward_views as sv
 from dashboard import stewardship as stew
 from dashboard import text as safe_text
@@ -60,7 +60,7 @@ def _log_row_view(obj: str, what: str, **kw: Any) -> bool:
     return True
 
 
-ctx = app_state.page_context(
+ctx = app_page.page_context(
     "Data quality", "Can the numbers be trusted, and if not, which partner must fix what?"
 )
 principal = app_access.current_principal()  # the engine calls below take it and refuse beyond its role

@@ -5,12 +5,12 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import app_state, charts, page_downloads, url_state, views
+from dashboard import app_page, charts, page_downloads, url_state, views, views_trends
 from dashboard.contract import RISK_LEVELS, SEXES, SUPERVISION_TYPES
 from dashboard.metrics.tables import AGE_BAND_LABELS
 
 charts.set_theme(st.context.theme.type, st.get_option("theme.base"))  # legible in light and dark themes
-ctx = app_state.page_context(
+ctx = app_page.page_context(
     "Equity", "Do outcomes differ by sex, race/ethnicity, age, risk level or supervision type?"
 )
 k = ctx.min_cell_size
@@ -51,7 +51,7 @@ url_state.show_problems()
 for tab, (metric_id, m_label) in zip(tabs, HEADLINE):
     with tab:
         overall = views.overall_row(frame, metric_id)
-        rows = views.ratio_rows(rows_for(metric_id), overall)
+        rows = views_trends.ratio_rows(rows_for(metric_id), overall)
         if rows.height == 0:
             st.info("No group has data for this measure under these filters.")
             continue
@@ -71,6 +71,6 @@ for tab, (metric_id, m_label) in zip(tabs, HEADLINE):
             ], dtype=pl.String)
         )
         page_downloads.show_chart(chart, data, key=f"equity_{metric_id}_{dimension}", metric_ids=[metric_id])
-        app_state.show_table(table, key=f"equity_{metric_id}_{dimension}_table", metric_ids=[metric_id])
+        app_page.show_table(table, key=f"equity_{metric_id}_{dimension}_table", metric_ids=[metric_id])
 st.caption("A ratio above 1 means the group's rate is higher than everyone's; for rearrest, higher is worse. "
            "Groups are compared descriptively: differences may reflect risk mix, not treatment.")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import app_state, charts, page_downloads, views
+from dashboard import app_page, charts, page_downloads, views, views_trends
 from dashboard import operations_views as ov
 
 charts.set_theme(st.context.theme.type, st.get_option("theme.base"))  # legible in light and dark themes
-ctx = app_state.page_context(
+ctx = app_page.page_context(
     "Operations",
     "What does the pilot cost per participant served and per completion, and how stretched are the officers?",
 )
@@ -54,7 +54,7 @@ else:
         series = ov.cost_trend_frame(trend, metric, ctx.program_names)
         if series.height:
             chart = charts.trend_chart(
-                series, title=views.trend_title(f"{label} (all programs)", series.filter(pl.col("series") == "All programs"),
+                series, title=views_trends.trend_title(f"{label} (all programs)", series.filter(pl.col("series") == "All programs"),
                                                 unit="currency"),
                 subtitle=["Each quarter on its own: cost prorated to the quarter's days over the pilot participants "
                           "in its denominator.", "N per quarter in the tooltip."],
@@ -62,7 +62,7 @@ else:
             )
             page_downloads.show_chart(chart, series, key=f"operations_{metric}_trend", metric_ids=[metric])
     with st.expander("Costs by program for the period"):
-        app_state.show_table(table, key="operations_costs_by_program", metric_ids=list(COSTS))
+        app_page.show_table(table, key="operations_costs_by_program", metric_ids=list(COSTS))
 
 st.subheader("Caseload per officer")
 METRIC = "caseload_per_officer"
@@ -111,5 +111,5 @@ else:
             )
             page_downloads.show_chart(chart, fte, key="operations_fte_trend", metric_ids=[METRIC])
         with st.expander("Caseload and officer FTE by month"):
-            app_state.show_table(ov.caseload_table(monthly, ctx.agency_names), key="operations_caseload_by_month",
+            app_page.show_table(ov.caseload_table(monthly, ctx.agency_names), key="operations_caseload_by_month",
                                  metric_ids=[METRIC])

@@ -7,10 +7,10 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
-from dashboard import app_state, charts, export_numeric, page_downloads, views
+from dashboard import app_page, charts, export_numeric, page_downloads, views, views_evaluation, views_trends
 
 charts.set_theme(st.context.theme.type, st.get_option("theme.base"))  # legible in light and dark themes
-ctx = app_state.page_context(
+ctx = app_page.page_context(
     "Overview", "How are the partnership pilots doing, and is the pilot cohort ahead of the comparison group?"
 )
 k = ctx.min_cell_size
@@ -40,7 +40,7 @@ TILE_LABEL = {
     "program_completion_rate": "Program completion",
     "recidivism_rearrest_12m": "Rearrest (12 mo)",
 }
-current_q, previous_q = views.quarter_label(ctx.as_of), views.previous_quarter_label(ctx.as_of)
+current_q, previous_q = views_trends.quarter_label(ctx.as_of), views_trends.previous_quarter_label(ctx.as_of)
 tiles = st.columns(6)
 counts = ctx.participant_counts()
 quarters = ctx.periods("quarter", 2)
@@ -138,12 +138,12 @@ if chart is not None:
     page_downloads.show_chart(chart, data, key="overview_pilot_vs_comparison", metric_ids=IDS)
 else:
     st.info("No pilot or comparison rows under these filters.")
-app_state.page_link(st, "pages/pilot_evaluation.py", "Full pilot evaluation with tests and baseline equivalence →")
+app_page.page_link(st, "pages/pilot_evaluation.py", "Full pilot evaluation with tests and baseline equivalence →")
 
 # --- by program and agency ---------------------------------------------------------------
 table_metrics = [(m, label, unit) for m, label, unit, _ in HEADLINE]
 st.subheader("By program")
-by_program = views.wide_metric_table(frame, table_metrics, key="program_id", key_title="Program",
+by_program = views_evaluation.wide_metric_table(frame, table_metrics, key="program_id", key_title="Program",
                                      names=ctx.program_names, min_cell_size=k)
 page_downloads.show_table(
     by_program, export_numeric.metric_table(frame, table_metrics, key="program_id", key_title="Program",
@@ -153,7 +153,7 @@ page_downloads.show_table(
 st.subheader("By agency")
 st.caption("Each measure's own agency: provider (referrals), recording agency (compliance), "
            "supervising agency (completion, rearrest).")
-by_agency = views.wide_metric_table(frame, table_metrics, key="agency_id", key_title="Agency",
+by_agency = views_evaluation.wide_metric_table(frame, table_metrics, key="agency_id", key_title="Agency",
                                     names=ctx.agency_names, min_cell_size=k)
 page_downloads.show_table(
     by_agency, export_numeric.metric_table(frame, table_metrics, key="agency_id", key_title="Agency",
@@ -197,7 +197,7 @@ if ctx.tables.reintegration_checks.height:
             category_title="Measure", value_title="Rate", min_cell_size=k,
         )
         page_downloads.show_chart(chart, data, key="overview_reintegration", metric_ids=[m for m, _ in REINTEGRATION])
-    note = views.low_coverage_note(views.overall_row(frame, "reintegration_check_coverage_12m"), 12)
+    note = views_trends.low_coverage_note(views.overall_row(frame, "reintegration_check_coverage_12m"), 12)
     if note:
         st.warning(note, icon=":material/warning:")
-    app_state.page_link(st, "pages/reintegration.py", "Employment and housing by program, cohort and agency →")
+    app_page.page_link(st, "pages/reintegration.py", "Employment and housing by program, cohort and agency →")

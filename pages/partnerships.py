@@ -5,27 +5,27 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import app_state, charts, page_downloads, views
+from dashboard import app_page, charts, page_downloads, views_trends
 from dashboard import text as safe_text
 from dashboard.metrics.partnerships import AGREEMENT_STATUSES, EXPIRED, EXPIRING, IN_FORCE
 
 charts.set_theme(st.context.theme.type, st.get_option("theme.base"))  # legible in light and dark themes
-ctx = app_state.page_context(
+ctx = app_page.page_context(
     "Partnerships", "Are the partnership agreements in force, and are referrals flowing between the partners?"
 )
 k = ctx.min_cell_size
 
 st.subheader("Agreements")
 status_counts = ctx.partnership_view("agreement_status_counts")
-totals = {r["status"]: r["count"] for r in views.count_rows(status_counts, "total").iter_rows(named=True)}
+totals = {r["status"]: r["count"] for r in views_trends.count_rows(status_counts, "total").iter_rows(named=True)}
 in_force_total = totals.get(IN_FORCE, 0) + totals.get(EXPIRING, 0)
 cols = st.columns(3)
 cols[0].metric("In force", f"{in_force_total:,}", help="In force on the as-of date, including those expiring soon.")
 cols[1].metric("Expiring within 90 days", f"{totals.get(EXPIRING, 0):,}")
 cols[2].metric("Expired", f"{totals.get(EXPIRED, 0):,}")
-by_program = views.count_rows(status_counts, "program")
+by_program = views_trends.count_rows(status_counts, "program")
 if by_program.height:
-    data = views.count_chart_frame(by_program, category="program_id", labels=ctx.program_names, series="status",
+    data = views_trends.count_chart_frame(by_program, category="program_id", labels=ctx.program_names, series="status",
                                    series_labels={s: s for s in AGREEMENT_STATUSES})
     data = data.with_columns(pl.col("series").cast(pl.Enum(list(AGREEMENT_STATUSES)))).sort("category", "series") \
         .with_columns(pl.col("series").cast(pl.String))
@@ -53,18 +53,18 @@ if by_program.height:
         .select("Status", "Program", "Partner agency", "Type", "Signed", "Expires")
     )
     with st.expander("All agreements, soonest to expire first"):
-        app_state.show_table(table, key="partnership_agreement_list", metric_ids=["agreement_status"])
+        app_page.show_table(table, key="partnership_agreement_list", metric_ids=["agreement_status"])
 else:
     st.info("No agreements are loaded for these programs and agencies.")
 
 st.subheader("Referral flow between agencies")
 flow = ctx.partnership_view("referral_flow")
-total = views.count_rows(flow, "total")
+total = views_trends.count_rows(flow, "total")
 total_row = total.row(0, named=True) if total.height else None
-heat, flow_table = views.flow_frames(flow, ctx.agency_names, k)
+heat, flow_table = views_trends.flow_frames(flow, ctx.agency_names, k)
 if heat.height:
     busiest = heat.filter(~pl.col("suppressed") & pl.col("count").is_not_null()).sort("count", descending=True)
-    total_text = views.count_text(total_row["count"], bool(total_row["suppressed"]), k) if total_row else "0"
+    total_text = views_trends.count_text(total_row["count"], bool(total_row["suppressed"]), k) if total_row else "0"
     title = (
         f"{safe_text.chart_text(busiest['row'][0])} → {safe_text.chart_text(busiest['column'][0])} is the busiest "
         f"route: {busiest['count'][0]:,} of "
@@ -78,21 +78,21 @@ if heat.height:
     )
     page_downloads.show_chart(chart, heat, key="partnership_referral_flow", metric_ids=["referral_flow"])
     with st.expander("How the referrals of each route ended"):
-        app_state.show_table(flow_table, key="partnership_referral_flow_table", metric_ids=["referral_flow"])
+        app_page.show_table(flow_table, key="partnership_referral_flow_table", metric_ids=["referral_flow"])
 else:
     st.info("No referrals were made in this period for these filters.")
 
 st.subheader("Referrals to a provider without an agreement in force")
 uncovered = ctx.partnership_view("referrals_without_agreement")
-un_total = views.count_rows(uncovered, "total")
+un_total = views_trends.count_rows(uncovered, "total")
 un_row = un_total.row(0, named=True) if un_total.height else None
-pairs = views.count_rows(uncovered, "program_provider")
+pairs = views_trends.count_rows(uncovered, "program_provider")
 if un_row is None:
     st.success("Every referral in this period went to a provider with an agreement in force on the referral date.",
                icon=":material/check_circle:")
 else:
-    un_text = views.count_text(un_row["count"], bool(un_row["suppressed"]), k)
-    total_text = views.count_text(total_row["count"], bool(total_row["suppressed"]), k) if total_row else "0"
+    un_text = views_trends.count_text(un_row["count"], bool(un_row["suppressed"]), k)
+    total_text = views_trends.count_text(total_row["count"], bool(total_row["suppressed"]), k) if total_row else "0"
     grid = pl.DataFrame(
         {
             "row": [ctx.agency_names.get(a, a) for a in pairs["provider_agency_id"].to_list()],
@@ -112,15 +112,15 @@ else:
     )
     page_downloads.show_chart(chart, grid, key="partnership_referrals_without_agreement",
                          metric_ids=["referrals_without_agreement"])
-    providers = views.count_rows(uncovered, "provider").sort("count", descending=True, nulls_last=True)
+    providers = views_trends.count_rows(uncovered, "provider").sort("count", descending=True, nulls_last=True)
     listing = pl.DataFrame(
         {
             "Provider agency": [ctx.agency_names.get(a, a) for a in providers["provider_agency_id"].to_list()],
             "Referrals without an agreement in force": [
-                views.count_text(c, s, k) for c, s in zip(providers["count"].to_list(), providers["suppressed"].to_list())
+                views_trends.count_text(c, s, k) for c, s in zip(providers["count"].to_list(), providers["suppressed"].to_list())
             ],
         },
         schema={"Provider agency": pl.String, "Referrals without an agreement in force": pl.String},
     )
-    app_state.show_table(listing, key="partnership_providers_without_agreement",
+    app_page.show_table(listing, key="partnership_providers_without_agreement",
                          metric_ids=["referrals_without_agreement"])

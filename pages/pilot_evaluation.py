@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import app_state, charts, page_downloads, url_state, views
+from dashboard import app_page, charts, page_downloads, url_state, views, views_evaluation, views_trends
 from dashboard import text as safe_text
 
 charts.set_theme(st.context.theme.type, st.get_option("theme.base"))  # legible in light and dark themes
-ctx = app_state.page_context(
+ctx = app_page.page_context(
     "Pilot evaluation",
     "For each program: pilot against comparison on every recidivism measure, with intervals, tests, "
     "risk adjustment and baseline equivalence.",
@@ -18,20 +18,20 @@ MEASURES = {"rearrest": "Rearrest", "reconviction": "Reconviction", "reincarcera
 
 programs = list(ctx.filters.program_ids or sorted(ctx.program_names))
 # Each program is evaluated under its own filter; a cell the page's own metrics withhold stays withheld.
-view_metrics = ctx.metrics(views.EVALUATION_VIEW_METRICS)
+view_metrics = ctx.metrics(views_evaluation.EVALUATION_VIEW_METRICS)
 st.subheader("All programs at a glance: 12-month rearrest")
 # The summary shows 12-month rearrest only: each program is evaluated for that measure alone.
-per_program = [(ctx.program_label(p), views.evaluation_within_view(ctx.evaluation(p, ("rearrest",)), view_metrics, p))
+per_program = [(ctx.program_label(p), views_evaluation.evaluation_within_view(ctx.evaluation(p, ("rearrest",)), view_metrics, p))
                for p in programs]
-summary = views.programs_summary_table(per_program, measure="rearrest", window_months=12, min_cell_size=k)
-differences = views.programs_difference_frame(per_program, measure="rearrest", window_months=12)
+summary = views_evaluation.programs_summary_table(per_program, measure="rearrest", window_months=12, min_cell_size=k)
+differences = views_evaluation.programs_difference_frame(per_program, measure="rearrest", window_months=12)
 chart = charts.difference_chart(
-    differences, title=views.programs_difference_title(summary),
+    differences, title=views_evaluation.programs_difference_title(summary),
     subtitle="Pilot minus comparison, each program against its own comparison cohort; whiskers: 95% interval. "
     "Left of 0: pilot lower.", category_title="Program", width=420,
 )
 page_downloads.show_chart(chart, differences, key="evaluation_programs_difference", metric_ids=["recidivism_rearrest_12m"])
-app_state.show_table(summary, key="evaluation_programs_summary", metric_ids=["recidivism_rearrest_12m"])
+app_page.show_table(summary, key="evaluation_programs_summary", metric_ids=["recidivism_rearrest_12m"])
 st.caption("Each program's pilot cohort against its own comparison cohort. 'Significant' only when the two-sided "
            "z-test gives p < 0.05 and the 95% interval of the difference excludes 0.")
 
@@ -44,7 +44,7 @@ chosen = url_state.choice(
 )
 url_state.show_problems()
 program: str | None = None if chosen in (None, POOLED) else chosen
-evaluation = views.evaluation_within_view(ctx.evaluation(program), view_metrics, program)
+evaluation = views_evaluation.evaluation_within_view(ctx.evaluation(program), view_metrics, program)
 scope = "all selected programs pooled" if program is None else ctx.program_label(program)
 st.caption(f"Evaluated: {safe_text.markdown_text(scope)}; as of {evaluation['as_of']}.")
 
@@ -57,7 +57,7 @@ for measure, label in MEASURES.items():
     st.markdown("\n".join(f"- {safe_text.markdown_full(sentence)}" for sentence in reading))
     left, right = st.columns(2)
     with left:
-        rates = views.evaluation_rate_frame(evaluation, measure)
+        rates = views_evaluation.evaluation_rate_frame(evaluation, measure)
         p12 = twelve["pilot"] if twelve else None
         c12 = twelve["comparison"] if twelve else None
         title = views.cohort_comparison_title(
@@ -72,7 +72,7 @@ for measure, label in MEASURES.items():
         page_downloads.show_chart(chart, rates, key=f"evaluation_{measure}_rates",
                              metric_ids=[f"recidivism_{measure}_{w}m" for w in (6, 12, 24, 36)])
     with right:
-        diffs = views.evaluation_difference_frame(evaluation, measure)
+        diffs = views_evaluation.evaluation_difference_frame(evaluation, measure)
         chart = charts.difference_chart(
             diffs, title=views.difference_title(label, twelve),
             subtitle="Pilot minus comparison. Dot: difference; whiskers: 95% interval (Newcombe). Left of 0: pilot lower.",
@@ -104,7 +104,7 @@ for measure, label in REINTEGRATION.items():
     )
     left, right = st.columns(2)
     with left:
-        rates = views.evaluation_rate_frame(evaluation, measure)
+        rates = views_evaluation.evaluation_rate_frame(evaluation, measure)
         p12 = twelve["pilot"] if twelve else None
         c12 = twelve["comparison"] if twelve else None
         title = views.cohort_comparison_title(
@@ -122,7 +122,7 @@ for measure, label in REINTEGRATION.items():
         page_downloads.show_chart(chart, rates, key=f"evaluation_{measure}_rates",
                              metric_ids=[f"{metric}_6m", f"{metric}_12m", "reintegration_check_coverage_12m"])
     with right:
-        diffs = views.evaluation_difference_frame(evaluation, measure)
+        diffs = views_evaluation.evaluation_difference_frame(evaluation, measure)
         chart = charts.difference_chart(
             diffs, title=views.difference_title(label, twelve),
             subtitle="Pilot minus comparison. Dot: difference; whiskers: 95% interval (Newcombe). Right of 0: "
@@ -130,13 +130,13 @@ for measure, label in REINTEGRATION.items():
             width=360,
         )
         page_downloads.show_chart(chart, diffs, key=f"evaluation_{measure}_difference", metric_ids=[f"{metric}_12m"])
-    note = views.low_coverage_note(views.overall_row(coverage_frame, "reintegration_check_coverage_12m"), 12)
+    note = views_trends.low_coverage_note(views.overall_row(coverage_frame, "reintegration_check_coverage_12m"), 12)
     if note:
         st.warning(note, icon=":material/warning:")
 
 st.subheader("Every measure and window")
-table = views.evaluation_windows_table(evaluation, MEASURES | REINTEGRATION, k)
-app_state.show_table(table, key="evaluation_windows")
+table = views_evaluation.evaluation_windows_table(evaluation, MEASURES | REINTEGRATION, k)
+app_page.show_table(table, key="evaluation_windows")
 st.caption("p-value: two-sided pooled two-proportion z-test. Risk-adjusted: both cohorts standardised to the "
            "risk-level mix of the eligible people of both cohorts (no interval).")
 
@@ -145,7 +145,7 @@ def _logrank(measure: str) -> dict:
 
 
 st.subheader("Time to first event (Kaplan–Meier)")
-app_state.show_survival_tabs(
+app_page.show_survival_tabs(
     evaluation, MEASURES, key_prefix="evaluation",
     title=lambda m: f"Share without {MEASURES[m].lower()} over time, by cohort",
     note=lambda m: f"Log-rank test {views.p_text(_logrank(m).get('p_value'))}. Read at 90, 180, 365 and "
@@ -154,7 +154,7 @@ app_state.show_survival_tabs(
 )
 
 st.subheader("Baseline equivalence (What Works Clearinghouse)")
-app_state.show_table(views.baseline_table(evaluation, k, ctx.baseline_counts(program)), key="evaluation_baseline")
+app_page.show_table(views_evaluation.baseline_table(evaluation, k, ctx.baseline_counts(program)), key="evaluation_baseline")
 st.caption("Computed over the same people as the survival analysis. Equivalent: |effect| ≤ 0.05; adjustment "
            "needed: ≤ 0.25; not equivalent: above. A share that, beside the cohort's N, would give back a count of "
            f"fewer than {k} people is withheld, with its effect size.")

@@ -7,11 +7,11 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
-from dashboard import app_state, charts, page_downloads, url_state, views
+from dashboard import app_page, charts, page_downloads, url_state, views
 from dashboard.metrics.recidivism import add_months
 
 charts.set_theme(st.context.theme.type, st.get_option("theme.base"))  # legible in light and dark themes
-ctx = app_state.page_context(
+ctx = app_page.page_context(
     "Recidivism", "How many participants are rearrested, reconvicted or reincarcerated after release or enrollment?"
 )
 k = ctx.min_cell_size
@@ -51,11 +51,11 @@ if all_rows:
         key_labels={"cohort": views.COHORT_LABELS}, unit="rate", min_cell_size=k,
     )
     with st.expander("Table: every measure, window and cohort"):
-        app_state.show_table(table, key="recidivism_table")
+        app_page.show_table(table, key="recidivism_table")
 
 st.subheader("Time to first event (Kaplan–Meier)")
 evaluation = ctx.evaluation(None)
-app_state.show_survival_tabs(
+app_page.show_survival_tabs(
     evaluation, MEASURES, key_prefix="recidivism",
     title=lambda m: f"Share without {MEASURES[m].lower()} since release or enrollment",
     note=lambda m: "Everyone whose index date is on or before the as-of date; censored at the as-of date.",

@@ -5,11 +5,11 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import app_state, charts, page_downloads, views
+from dashboard import app_page, charts, page_downloads, views, views_trends
 from dashboard.metrics.partnerships import OPEN_AGE_BAND_LABELS
 
 charts.set_theme(st.context.theme.type, st.get_option("theme.base"))  # legible in light and dark themes
-ctx = app_state.page_context(
+ctx = app_page.page_context(
     "Referrals", "Do referrals turn into services: accepted, started, completed — by provider and service type?"
 )
 k = ctx.min_cell_size
@@ -131,24 +131,24 @@ if rows.height:
 
 st.subheader("Open referrals by age")
 open_view = ctx.partnership_view("open_referrals_by_age")
-open_total = views.count_rows(open_view, "total")
+open_total = views_trends.count_rows(open_view, "total")
 if open_total.height:
     open_row = open_total.row(0, named=True)
-    bands = {r["age_band"]: r for r in views.count_rows(open_view, "band").iter_rows(named=True)}
+    bands = {r["age_band"]: r for r in views_trends.count_rows(open_view, "band").iter_rows(named=True)}
     oldest = bands.get(">180")
     oldest_text = ("none open more than 180 days" if oldest is None
-                   else f"{views.count_text(oldest['count'], bool(oldest['suppressed']), k)} open more than 180 days")
-    cells = views.count_rows(open_view, "provider_band")
-    data = views.count_chart_frame(cells, category="provider_agency_id", labels=ctx.agency_names, series="age_band",
+                   else f"{views_trends.count_text(oldest['count'], bool(oldest['suppressed']), k)} open more than 180 days")
+    cells = views_trends.count_rows(open_view, "provider_band")
+    data = views_trends.count_chart_frame(cells, category="provider_agency_id", labels=ctx.agency_names, series="age_band",
                                    series_labels={b: f"{b} days" for b in OPEN_AGE_BAND_LABELS})
     withheld = set(cells.filter(pl.col("suppressed"))["provider_agency_id"].to_list())
     provider_totals = {
-        ctx.agency_label(r["provider_agency_id"]): f"{views.count_text(r['count'], bool(r['suppressed']), k)} open"
+        ctx.agency_label(r["provider_agency_id"]): f"{views_trends.count_text(r['count'], bool(r['suppressed']), k)} open"
         + (f" (bands under {k} withheld)" if r["provider_agency_id"] in withheld and not r["suppressed"] else "")
-        for r in views.count_rows(open_view, "provider").iter_rows(named=True)
+        for r in views_trends.count_rows(open_view, "provider").iter_rows(named=True)
     }
     chart = charts.count_bars(
-        data, title=f"{views.count_text(open_row['count'], bool(open_row['suppressed']), k)} referrals still open "
+        data, title=f"{views_trends.count_text(open_row['count'], bool(open_row['suppressed']), k)} referrals still open "
         f"on {ctx.as_of}; {oldest_text}",
         subtitle="Pending, accepted or in service, by days since the referral and provider; referrals made in the period.",
         category_title="Provider agency", value_title="Open referrals", series_title="Days open", min_cell_size=k,
@@ -156,10 +156,10 @@ if open_total.height:
     )
     page_downloads.show_chart(chart, data, key="referrals_open_by_age", metric_ids=["open_referrals_by_age"])
     # Every band is listed; a band without a row had no open referral (the engine gives rows to counts above zero).
-    app_state.show_table(
+    app_page.show_table(
         pl.DataFrame({
             "Days open": [f"{b} days" for b in OPEN_AGE_BAND_LABELS],
-            "Open referrals": [views.count_text(bands[b]["count"], bool(bands[b]["suppressed"]), k) if b in bands
+            "Open referrals": [views_trends.count_text(bands[b]["count"], bool(bands[b]["suppressed"]), k) if b in bands
                                else "0" for b in OPEN_AGE_BAND_LABELS],
         }, schema={"Days open": pl.String, "Open referrals": pl.String}),
         key="referrals_open_by_age_table", metric_ids=["open_referrals_by_age"],

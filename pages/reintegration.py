@@ -6,10 +6,10 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import app_state, charts, page_downloads, url_state, views
+from dashboard import app_page, charts, page_downloads, url_state, views, views_trends
 
 charts.set_theme(st.context.theme.type, st.get_option("theme.base"))  # legible in light and dark themes
-ctx = app_state.page_context(
+ctx = app_page.page_context(
     "Reintegration",
     "Do participants find work and a stable place to live after release or enrollment, and how complete "
     "is the record?",
@@ -46,7 +46,7 @@ for column, (metric_id, label) in zip(tiles, (
         else f"N = {views.display_n(row)}"
     )
 for window in WINDOWS:
-    note = views.low_coverage_note(views.overall_row(frame, f"{COVERAGE}_{window}m"), window)
+    note = views_trends.low_coverage_note(views.overall_row(frame, f"{COVERAGE}_{window}m"), window)
     if note:
         st.warning(note, icon=":material/warning:")
 
@@ -70,7 +70,7 @@ for tab, (measure, label) in zip(tabs, MEASURES.items()):
             subtitle=[
                 ("Status at the latest check in the window; only people whose window ended by the as-of date. "
                  "n = people with a status (employment: in the labour force)."),
-                *(f"{w} months — " + views.coverage_by_cohort_text(frame, f"{COVERAGE}_{w}m", k) for w in WINDOWS),
+                *(f"{w} months — " + views_trends.coverage_by_cohort_text(frame, f"{COVERAGE}_{w}m", k) for w in WINDOWS),
             ],
             category_title="Months after release or enrollment", value_title=f"{label} (rate)", min_cell_size=k,
         )
@@ -81,7 +81,7 @@ RATES = {w: [(f"{m}_{w}m", f"{label} at {w} months") for m, label in MEASURES.it
 
 
 def coverage_table(by: tuple[str, ...], key_titles: dict[str, str], key_labels: dict, window: int) -> pl.DataFrame:
-    return views.rates_with_coverage_table(
+    return views_trends.rates_with_coverage_table(
         frame, RATES[window], (f"{COVERAGE}_{window}m", f"Check coverage at {window} months"), by=by,
         key_titles=key_titles, key_labels=key_labels, min_cell_size=k,
     )
@@ -99,7 +99,7 @@ for window in WINDOWS:
         coverage_table(("cohort",), {"cohort": "Cohort"}, {}, window),
     ])
     st.markdown(f"**{window} months**")
-    app_state.show_table(table, key=f"reintegration_cohorts_{window}m", metric_ids=all_ids(window))
+    app_page.show_table(table, key=f"reintegration_cohorts_{window}m", metric_ids=all_ids(window))
 
 # --- by program ------------------------------------------------------------------------------------
 st.subheader("By program")
@@ -124,7 +124,7 @@ for window in WINDOWS:
     table = coverage_table(("program_id", "cohort"), {"program_id": "Program", "cohort": "Cohort"},
                            program_labels, window)
     with st.expander(f"Table: every program and cohort at {window} months", expanded=window == 12):
-        app_state.show_table(table, key=f"reintegration_programs_{window}m", metric_ids=all_ids(window))
+        app_page.show_table(table, key=f"reintegration_programs_{window}m", metric_ids=all_ids(window))
 
 # --- by agency -------------------------------------------------------------------------------------
 st.subheader("By supervising agency")
@@ -132,15 +132,15 @@ st.caption("Participants are counted with their supervising agency, not the agen
 for window in WINDOWS:
     table = coverage_table(("agency_id",), {"agency_id": "Agency"}, {"agency_id": dict(ctx.agency_names)}, window)
     with st.expander(f"Table: every agency at {window} months", expanded=window == 12):
-        app_state.show_table(table, key=f"reintegration_agencies_{window}m", metric_ids=all_ids(window))
+        app_page.show_table(table, key=f"reintegration_agencies_{window}m", metric_ids=all_ids(window))
 low = [
     name for name, row in (
         (ctx.agency_label(r["agency_id"]), r) for r in views.metric_rows(frame, f"{COVERAGE}_12m", ("agency_id",))
         .iter_rows(named=True)
-    ) if views.is_low_coverage(row)
+    ) if views_trends.is_low_coverage(row)
 ]
 if low:
-    st.caption(f"Check coverage at 12 months is below {views.LOW_COVERAGE:.0%} for: " + ", ".join(low) + ".")
+    st.caption(f"Check coverage at 12 months is below {views_trends.LOW_COVERAGE:.0%} for: " + ", ".join(low) + ".")
 st.caption(
     "Employed: full or part time among people in the labour force (not_in_labor_force is left out). Stably "
     "housed: stable among people with a housing status. Check coverage: eligible people with at least one "

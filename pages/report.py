@@ -8,12 +8,12 @@ import tempfile
 
 import streamlit as st
 
-from dashboard import access_log, app_access, app_state
+from dashboard import access_log, app_access, app_links, app_page
 from dashboard import text as safe_text
 from dashboard.export import MIME_TYPES
 from dashboard.report import ParticipantFilters, build_report, parse_period, readable_table
 
-ctx = app_state.page_context(
+ctx = app_page.page_context(
     "Report package",
     "The funder's quarterly or annual report in one click: measures with N and intervals, charts, "
     "definitions, suppression and limitations, as PDF, HTML and a ZIP of every chart and table.",
@@ -65,8 +65,8 @@ elif kind == "Fiscal year":
 else:
     first_day = dt.date(default_year, 3 * default_quarter - 2, 1)
     # Explicit bounds: Streamlit's default (ten years around today) refuses an older or later as-of date.
-    lowest = min(app_state.EARLIEST_LINK_DATE, first_day, ctx.as_of)
-    highest = max(app_state.latest_period_date(), ctx.as_of)
+    lowest = min(app_links.EARLIEST_LINK_DATE, first_day, ctx.as_of)
+    highest = max(app_links.latest_period_date(), ctx.as_of)
     start = c1.date_input("From", value=first_day, key="report_from", min_value=lowest, max_value=highest)
     end = c2.date_input("To (inclusive)", value=ctx.as_of, key="report_to", min_value=lowest, max_value=highest)
     period_text = f"{start}:{end}"

@@ -4,7 +4,7 @@ otherwise "no clear difference" — in the chart title, the reading sentences an
 
 from __future__ import annotations
 
-from dashboard import views
+from dashboard import views, views_evaluation
 
 
 def _window(value: float, low: float, high: float, p: float | None) -> dict:
@@ -45,7 +45,7 @@ def test_reading_sentences_and_programs_table_follow_the_same_rule() -> None:
     assert not any("lower;" in s for s in unclear)
     clear = views.evaluation_reading(_window(-0.054, -0.089, -0.019, 0.002), measure_label="Reconviction")
     assert any("5.4 pp lower" in s and "significant" in s for s in clear)
-    table = views.programs_summary_table([
+    table = views_evaluation.programs_summary_table([
         ("A", {"windows": [{"measure": "rearrest", **_window(-0.054, -0.089, -0.019, 0.002)}]}),
         ("B", {"windows": [{"measure": "rearrest", **_window(-0.024, -0.049, 0.001, 0.06)}]}),
         ("C", {"windows": [{"measure": "rearrest", **_window(-0.03, -0.06, 0.0, 0.04)}]}),

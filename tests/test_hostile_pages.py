@@ -26,7 +26,7 @@ from streamlit.testing.v1 import AppTest
 from test_pages import PAGES, SAMPLE, assert_clean, run_page
 from test_text import live_pieces
 
-from dashboard import app_state, store, text
+from dashboard import app_links, app_state, store, text
 from dashboard.charts import TITLE_LIMIT
 
 PIXEL = "![p](http://127.0.0.1:9/pixel.png) [Re-login here](http://127.0.0.1:9/login)"
@@ -270,12 +270,12 @@ def test_a_link_streamlit_dropped_as_too_long_gives_one_message(hostile_url: str
     # Streamlit drops a query string of more than 1,000 parameters before the script runs; the
     # browser then reopens the page with this one parameter (checked in the browser test).
     use_db(hostile_url)
-    at = run_page(PAGES[0], {app_state.LINK_TOO_LONG_PARAM: "1500-20999"})
+    at = run_page(PAGES[0], {app_links.LINK_TOO_LONG_PARAM: "1500-20999"})
     assert_clean(at)
     assert len(at.sidebar.warning) == 1
     assert "the link was too long to read (1,500 parameters, 20,999 characters)" in shown(
         at.sidebar.warning[0].value)
-    assert app_state.LINK_TOO_LONG_PARAM not in at.query_params
+    assert app_links.LINK_TOO_LONG_PARAM not in at.query_params
 
 
 def test_a_13_kb_query_string_gives_one_message(hostile_url: str, use_db) -> None:
@@ -317,28 +317,28 @@ def test_far_future_and_year_one_load_as_of_every_page_draws(hostile_url: str, u
 
 def test_a_comma_in_an_id_round_trips_through_the_link() -> None:
     filters = app_state.Filters(program_ids=(COMMA_ID, "P01"), agency_ids=("A,1",), cohorts=("pilot",))
-    params = app_state.params_from_filters(filters)
+    params = app_links.params_from_filters(filters)
     assert params["program"] == [COMMA_ID, "P01"]  # repeated keys, each id whole
-    back, problems = app_state.filters_from_params(params)
+    back, problems = app_links.filters_from_params(params)
     assert back == filters and problems == []
 
 
 def test_old_comma_joined_links_still_resolve_to_known_ids() -> None:
     known = {"P01", "P02", COMMA_ID}
     # Whole value first (the comma id), then a legacy comma list of known ids, then unknown.
-    assert app_state.resolve_ids([COMMA_ID, "P01,P02", "P01,NOPE"], known) == ([COMMA_ID, "P01", "P02"], ["P01,NOPE"])
+    assert app_links.resolve_ids([COMMA_ID, "P01,P02", "P01,NOPE"], known) == ([COMMA_ID, "P01", "P02"], ["P01,NOPE"])
 
 
 def test_link_dates_outside_the_accepted_range_are_ignored() -> None:
     today = dt.date(2026, 12, 2)
     # Latest as-of: today + 1 day = 2026-12-03 (as on the command line); latest period date: end of
     # today's year + 10 = 2036-12-31.
-    filters, problems = app_state.filters_from_params(
+    filters, problems = app_links.filters_from_params(
         {"as_of": ["2026-12-04"], "start": ["1899-12-31"], "end": ["2037-01-01"]}, today=today
     )
     assert filters == app_state.Filters()
     assert len(problems) == 3 and "2026-12-03" in problems[2] and "2036-12-31" in problems[1]
-    filters, problems = app_state.filters_from_params(
+    filters, problems = app_links.filters_from_params(
         {"as_of": ["2026-12-03"], "start": ["1900-01-01"], "end": ["2036-12-31"]}, today=today
     )
     assert problems == []
@@ -349,7 +349,7 @@ def test_link_dates_outside_the_accepted_range_are_ignored() -> None:
 def test_problems_become_one_escaped_message() -> None:
     problems = [f"program={PIXEL} is not in the loaded data"] + [f"program=X{i} is not in the loaded data"
                                                                    for i in range(20)]
-    message = app_state.problems_markdown(problems)
+    message = app_links.problems_markdown(problems)
     assert not live_pieces(message, LIVE_MARKUP)
     # 21 problems: 8 listed, 13 counted.
     assert message.count("\n- ") == 9 and message.endswith("- … and 13 more")

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import app_state, page_list, page_style, store, views, worklist
+from dashboard import app_links, app_state, page_list, page_style, store, views, views_evaluation, views_trends, worklist
 from dashboard.contract import TABLE_NAMES
 from dashboard.evaluation import evaluate
 from dashboard.metrics.breakdowns import metric_breakdown
@@ -95,7 +95,7 @@ def _blocks(node: object) -> Iterator[object]:
 
 
 def table_by_key(at: AppTest, key: str) -> pl.DataFrame:
-    """The table a page drew under ``key`` (``app_state.show_table`` / ``page_style.table``), found by its key.
+    """The table a page drew under ``key`` (``app_page.show_table`` / ``page_style.table``), found by its key.
 
     Tables sit in a container keyed ``table_<key>``; its first dataframe is the table.
     """
@@ -113,7 +113,7 @@ def _keyed(at: AppTest, key: str, element_type: str) -> object:
 
 
 def chart_by_key(at: AppTest, key: str) -> list[pl.DataFrame]:
-    """The datasets of the chart a page drew with ``app_state.show_chart(..., key=key)``."""
+    """The datasets of the chart a page drew with ``app_page.show_chart(..., key=key)``."""
     return _element_frames(_keyed(at, f"chart_{key}", "vega_lite_chart"))
 
 
@@ -200,23 +200,23 @@ def chart_with(at: AppTest, title_part: str) -> pl.DataFrame:
 
 
 def test_filters_round_trip_through_url_parameters() -> None:
-    filters, problems = app_state.filters_from_params(
+    filters, problems = app_links.filters_from_params(
         {"program": ["P01", "P02"], "cohort": ["pilot"], "risk": ["high,low"], "start": ["2025-01-01"],
          "as_of": ["2026-03-31"]}
     )
     assert problems == []
     assert filters == Filters(program_ids=("P01", "P02"), cohorts=("pilot",), risk_levels=("high", "low"),
                               start=dt.date(2025, 1, 1), as_of=dt.date(2026, 3, 31))
-    assert app_state.filters_from_params(app_state.params_from_filters(filters))[0] == filters
+    assert app_links.filters_from_params(app_links.params_from_filters(filters))[0] == filters
 
 
 def test_bad_url_values_are_reported_not_raised() -> None:
-    filters, problems = app_state.filters_from_params(
+    filters, problems = app_links.filters_from_params(
         {"cohort": ["pilot", "control"], "start": ["2025/01/01"], "end": ["2024-01-01"]}
     )
     assert filters.cohorts == ("pilot",) and filters.start is None and filters.end == dt.date(2024, 1, 1)
     assert any("control" in p for p in problems) and any("2025/01/01" in p for p in problems)
-    _, problems = app_state.filters_from_params({"start": ["2025-06-01"], "end": ["2025-01-01"]})
+    _, problems = app_links.filters_from_params({"start": ["2025-06-01"], "end": ["2025-01-01"]})
     assert any("period ignored" in p for p in problems)
 
 
@@ -261,7 +261,7 @@ def _check_overview(at: AppTest, tables: Tables, filters: Filters, frame: pl.Dat
     assert filters != Filters() or all(deltas[label] for label in ("Enrolled", "Active", "Referral completion", "Compliance",
                                            "Program completion", "Rearrest (12 mo)")), deltas
     by_program = table_by_key(at, "overview_by_program")
-    expected = views.wide_metric_table(
+    expected = views_evaluation.wide_metric_table(
         frame, [("referral_completion_rate", "Referral completion", "rate"), ("compliance_rate", "Supervision compliance", "rate"),
                 ("program_completion_rate", "Program completion", "rate"), ("recidivism_rearrest_12m", "12-month rearrest", "rate")],
         key="program_id", key_title="Program", names=_program_names(tables), min_cell_size=K,
@@ -287,41 +287,41 @@ def _agency_names(tables: Tables) -> dict[str, str]:
 
 
 def _check_evaluation(at: AppTest, tables: Tables, filters: Filters, frame: pl.DataFrame) -> None:
-    evaluation = views.evaluation_within_view(evaluate(tables, filters, min_cell_size=K), frame, None)
+    evaluation = views_evaluation.evaluation_within_view(evaluate(tables, filters, min_cell_size=K), frame, None)
     rates = _with_column(chart_by_key(at, "evaluation_rearrest_rates"), "series")  # rearrest by window and cohort
-    expected = views.evaluation_rate_frame(evaluation, "rearrest")
+    expected = views_evaluation.evaluation_rate_frame(evaluation, "rearrest")
     assert chart_pairs(rates) == chart_pairs(expected)
     programs = list(filters.program_ids) or sorted(tables.programs["program_id"].to_list())
     names = _program_names(tables)
     per_program = [
-        (names[p], views.evaluation_within_view(
+        (names[p], views_evaluation.evaluation_within_view(
             evaluate(tables, Filters(**{**filters.__dict__, "program_ids": ()}), program_id=p, min_cell_size=K),
             frame, p))
         for p in programs
     ]
     forest = _with_column(chart_by_key(at, "evaluation_programs_difference"), "value")
-    assert forest["value"].to_list() == views.programs_difference_frame(per_program)["value"].to_list()
+    assert forest["value"].to_list() == views_evaluation.programs_difference_frame(per_program)["value"].to_list()
     summary = table_by_key(at, "evaluation_programs_summary")
-    assert summary.equals(views.programs_summary_table(per_program))
+    assert summary.equals(views_evaluation.programs_summary_table(per_program))
     windows = table_by_key(at, "evaluation_windows")
-    assert windows.equals(views.evaluation_windows_table(
+    assert windows.equals(views_evaluation.evaluation_windows_table(
         evaluation, {"rearrest": "Rearrest", "reconviction": "Reconviction", "reincarceration": "Reincarceration",
                      "employment": "Employed", "stable_housing": "Stably housed"}, K))
     # Employment and stable housing (the sample has reintegration checks): rates by window and cohort.
     employed = chart_with(at, "Employed at 12 months")
-    assert chart_pairs(employed) == chart_pairs(views.evaluation_rate_frame(evaluation, "employment"))
+    assert chart_pairs(employed) == chart_pairs(views_evaluation.evaluation_rate_frame(evaluation, "employment"))
     baseline = table_by_key(at, "evaluation_baseline")
     from dashboard.evaluation import baseline_share_counts
 
     counts = baseline_share_counts(tables, filters)
-    assert baseline.equals(views.baseline_table(evaluation, K, counts))
+    assert baseline.equals(views_evaluation.baseline_table(evaluation, K, counts))
     # No share beside the cohort's N gives back a count of 1 to K - 1 (a suppressed entry shows none).
     entire = {b["covariate"] for b in evaluation["baseline"] if b["suppressed"]}
     for covariate, by_cohort in counts.items():
         for cohort, (count, _) in by_cohort.items():
             if 1 <= count <= K - 1 and covariate not in entire:
-                row = baseline.filter(pl.col("Covariate") == views.COVARIATE_WORDS[covariate]).row(0, named=True)
-                assert row[cohort.capitalize()] == views.share_withheld_text(K)
+                row = baseline.filter(pl.col("Covariate") == views_evaluation.COVARIATE_WORDS[covariate]).row(0, named=True)
+                assert row[cohort.capitalize()] == views_evaluation.share_withheld_text(K)
 
 
 def _with_column(frames: list[pl.DataFrame], column: str) -> pl.DataFrame:
@@ -355,7 +355,7 @@ def _check_referrals(at: AppTest, tables: Tables, filters: Filters, frame: pl.Da
     ages = P.published_counts(P.open_referrals_by_age(tables, filters, min_cell_size=K))
     total = ages.filter(pl.col("level") == "total").row(0, named=True)
     title, frames = _chart_titled(at, "referrals still open")
-    assert title.startswith(views.count_text(total["count"], total["suppressed"], K) + " referrals still open")
+    assert title.startswith(views_trends.count_text(total["count"], total["suppressed"], K) + " referrals still open")
     names = _agency_names(tables)
     assert _count_cells(_with_column(frames, "series"), ("category", "series")) == {
         (names[r["provider_agency_id"]], f"{r['age_band']} days"): r["count"]
@@ -378,7 +378,7 @@ def _check_partnerships(at: AppTest, tables: Tables, filters: Filters, frame: pl
     if filters.program_ids:
         agreements = agreements.filter(pl.col("program_id").is_in(list(filters.program_ids)))
     as_of = dt.date(2026, 6, 30)  # manifest.json of the sample extract
-    status = views.agreement_status(agreements, as_of)["status"].to_list()
+    status = views_trends.agreement_status(agreements, as_of)["status"].to_list()
     shown = {m.label: m.value for m in at.metric}
     assert shown["Expired"] == str(status.count("Expired"))
     assert shown["Expiring within 90 days"] == str(status.count("Expiring within 90 days"))
@@ -409,7 +409,7 @@ def _check_partnerships(at: AppTest, tables: Tables, filters: Filters, frame: pl
     listing = next(pl.from_pandas(d.value) for d in at.dataframe
                    if "Referrals without an agreement in force" in d.value.columns)
     assert sorted(zip(listing["Provider agency"].to_list(), listing["Referrals without an agreement in force"].to_list())) \
-        == sorted((names[r["provider_agency_id"]], views.count_text(r["count"], r["suppressed"], K))
+        == sorted((names[r["provider_agency_id"]], views_trends.count_text(r["count"], r["suppressed"], K))
                   for r in providers.iter_rows(named=True))
     grid = _chart_titled(at, "no agreement in force")
     cells = uncovered.filter(pl.col("level") == "program_provider")
@@ -445,7 +445,7 @@ def _check_policing(at: AppTest, tables: Tables, filters: Filters, frame: pl.Dat
     co_rows = views.metric_rows(published(P.co_responder_share(tables, filters, ["agency_id"], min_cell_size=K)),
                                 P.CO_RESPONDER_SHARE, ("agency_id",))
     assert chart_pairs(_with_column(_chart_titled(at, "Co-responder share")[1], "value")) == published_pairs(co_rows)
-    by_quarter = views.quarter_trend(views.metric_rows(
+    by_quarter = views_trends.quarter_trend(views.metric_rows(
         published(P.co_responder_share(tables, filters, ["quarter"], min_cell_size=K)), P.CO_RESPONDER_SHARE, ("quarter",)
     ), series=None)
     trend = _with_column(_chart_titled(at, "Co-responder share (all agencies)")[1], "period")
@@ -500,14 +500,14 @@ def _check_reintegration(at: AppTest, tables: Tables, filters: Filters, frame: p
     table = table_by_key(at, "reintegration_cohorts_6m")
     rates = [("employment_rate_6m", "Employed at 6 months"), ("stable_housing_rate_6m", "Stably housed at 6 months")]
     coverage = ("reintegration_check_coverage_6m", "Check coverage at 6 months")
-    cohorts = views.rates_with_coverage_table(frame, rates, coverage, by=("cohort",), key_titles={"cohort": "Cohort"},
+    cohorts = views_trends.rates_with_coverage_table(frame, rates, coverage, by=("cohort",), key_titles={"cohort": "Cohort"},
                                               min_cell_size=K)
-    everyone = views.rates_with_coverage_table(frame, rates, coverage, by=(), key_titles={}, min_cell_size=K)
+    everyone = views_trends.rates_with_coverage_table(frame, rates, coverage, by=(), key_titles={}, min_cell_size=K)
     assert table.columns == ["Cohort", *everyone.columns]
     assert table.row(0)[1:] == everyone.row(0)
     assert table.slice(1).equals(cohorts)
     # By program and agency at 12 months (expanded): every group the engine lists, coverage included.
-    programs = views.rates_with_coverage_table(
+    programs = views_trends.rates_with_coverage_table(
         frame, [("employment_rate_12m", "Employed at 12 months"), ("stable_housing_rate_12m",
                                                                    "Stably housed at 12 months")],
         ("reintegration_check_coverage_12m", "Check coverage at 12 months"), by=("program_id", "cohort"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from dashboard import views
+from dashboard import views, views_evaluation, views_trends
 
 
 def _engine_like() -> pl.DataFrame:
@@ -142,15 +142,15 @@ def test_agreement_status_on_the_as_of_date() -> None:
             "expires_date": [None, dt.date(2026, 9, 28), dt.date(2026, 9, 29), dt.date(2026, 6, 29), None],
         }
     )
-    status = views.agreement_status(agreements, dt.date(2026, 6, 30))["status"].to_list()
+    status = views_trends.agreement_status(agreements, dt.date(2026, 6, 30))["status"].to_list()
     assert status == ["In force", "Expiring within 90 days", "In force", "Expired", "Not yet signed"]
 
 
 def test_ratio_rows_withholds_suppressed_and_zero_base() -> None:
     rows = pl.DataFrame({"value": [0.3, None], "suppressed": [False, True]})
     # 0.3 / 0.2 = 1.5
-    assert views.ratio_rows(rows, {"value": 0.2, "suppressed": False})["ratio"].to_list() == [pytest.approx(1.5), None]
-    assert views.ratio_rows(rows, {"value": 0.0, "suppressed": False})["ratio"].to_list() == [None, None]
+    assert views_trends.ratio_rows(rows, {"value": 0.2, "suppressed": False})["ratio"].to_list() == [pytest.approx(1.5), None]
+    assert views_trends.ratio_rows(rows, {"value": 0.0, "suppressed": False})["ratio"].to_list() == [None, None]
 
 
 def test_programs_summary_reading_follows_the_test() -> None:
@@ -158,7 +158,7 @@ def test_programs_summary_reading_follows_the_test() -> None:
     unclear = _window(0.2, -0.2, 0.05)
     hidden = _window(0.2, -0.2, 0.05)
     hidden["comparison"] = {"suppressed": True}
-    table = views.programs_summary_table(
+    table = views_evaluation.programs_summary_table(
         [("A", {"windows": [significant]}), ("B", {"windows": [unclear]}), ("C", {"windows": [hidden]}),
          ("D", {"windows": []})]
     )
@@ -166,8 +166,8 @@ def test_programs_summary_reading_follows_the_test() -> None:
         "Pilot lower (significant at 5%)", "No clear difference", "Withheld (small cells)", "—"
     ]
     assert table["Difference [95% CI]"][0] == "-10.0 pp [-18.0, -2.0] pp"
-    assert views.programs_difference_title(table).startswith("12-month rearrest: pilot significantly lower in 1 of 4 programs")
-    frame = views.programs_difference_frame([("A", {"windows": [significant]}), ("C", {"windows": [hidden]})])
+    assert views_evaluation.programs_difference_title(table).startswith("12-month rearrest: pilot significantly lower in 1 of 4 programs")
+    frame = views_evaluation.programs_difference_frame([("A", {"windows": [significant]}), ("C", {"windows": [hidden]})])
     assert frame["value"].to_list() == [-0.1, -0.1] and frame["note"][1] == "withheld (suppressed cell)"
 
 
@@ -177,7 +177,7 @@ def test_survival_n_text() -> None:
         {"measure": "rearrest", "cohort": "comparison", "suppressed": True},
         {"measure": "reconviction", "cohort": "pilot", "n": 1, "events": 0, "suppressed": False},
     ]}
-    assert views.survival_n_text(evaluation, "rearrest") == (
+    assert views_evaluation.survival_n_text(evaluation, "rearrest") == (
         "N: pilot 1,446 (493 events), comparison withheld (small cell)"
     )
 
@@ -201,16 +201,16 @@ def test_baseline_share_that_gives_back_a_small_count_is_withheld() -> None:
     }
     counts = {"risk_high": {"pilot": (60, 200), "comparison": (9, 31)},
               "risk_moderate": {"pilot": (100, 200), "comparison": (12, 31)}}
-    for table in (views.baseline_table(evaluation, 11, counts), views.baseline_table(evaluation, 11)):
+    for table in (views_evaluation.baseline_table(evaluation, 11, counts), views_evaluation.baseline_table(evaluation, 11)):
         rows = {r["Covariate"]: r for r in table.iter_rows(named=True)}
-        high = rows[views.COVARIATE_WORDS["risk_high"]]
+        high = rows[views_evaluation.COVARIATE_WORDS["risk_high"]]
         assert high["Comparison"] == "Withheld (fewer than 11 people)" == high["Effect size"]
         assert high["Pilot"] == "30.0%"
-        moderate = rows[views.COVARIATE_WORDS["risk_moderate"]]  # 12 people: published
+        moderate = rows[views_evaluation.COVARIATE_WORDS["risk_moderate"]]  # 12 people: published
         assert moderate["Comparison"] == "38.7%" and moderate["Effect size"] == "+0.280"
-        assert rows[views.COVARIATE_WORDS["age_at_enrollment"]]["Pilot"] == "30.0 years"
+        assert rows[views_evaluation.COVARIATE_WORDS["age_at_enrollment"]]["Pilot"] == "30.0 years"
     # k = 0 turns it off.
-    assert views.baseline_table(evaluation, 0, counts).row(1, named=True)["Comparison"] == "29.0%"
+    assert views_evaluation.baseline_table(evaluation, 0, counts).row(1, named=True)["Comparison"] == "29.0%"
 
 
 def test_survival_frame_leaves_small_numbers_at_risk_empty() -> None:
@@ -219,7 +219,7 @@ def test_survival_frame_leaves_small_numbers_at_risk_empty() -> None:
         "measure": "rearrest", "cohort": "pilot", "n": 50, "events": 20, "suppressed": False,
         "points": [{"day": 365, "survival": 0.7, "ci_low": 0.6, "ci_high": 0.8, "at_risk": 40},
                    {"day": 730, "survival": 0.5, "ci_low": 0.3, "ci_high": 0.7, "at_risk": 7}]}]}
-    points, withheld = views.survival_frame(evaluation, "rearrest")
+    points, withheld = views_evaluation.survival_frame(evaluation, "rearrest")
     assert points["at_risk"].to_list() == [50, 40, None] and withheld == []
 
 
@@ -242,7 +242,7 @@ def test_a_program_evaluation_keeps_what_the_view_withholds() -> None:
         {"metric": "recidivism_rearrest_12m", "group_by": ["program_id", "cohort"],
          "group": {"program_id": "P1", "agency_id": None, "cohort": "comparison"}, "suppressed": False},
     ])
-    shown = views.evaluation_within_view(evaluation, frame, "P1")
+    shown = views_evaluation.evaluation_within_view(evaluation, frame, "P1")
     window = shown["windows"][0]
     assert window["pilot"]["suppressed"] and window["pilot"]["numerator"] is None
     assert window["comparison"] == other
@@ -250,4 +250,4 @@ def test_a_program_evaluation_keeps_what_the_view_withholds() -> None:
     assert window["risk_adjusted"]["difference"] is None and window["risk_adjusted"]["reason"]
     assert evaluation["windows"][0]["pilot"] == cell  # the input is not changed
     # Another program's rows do not matter.
-    assert views.evaluation_within_view(evaluation, frame, "P2") == evaluation
+    assert views_evaluation.evaluation_within_view(evaluation, frame, "P2") == evaluation

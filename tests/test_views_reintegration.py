@@ -7,7 +7,7 @@ from typing import Any
 
 import polars as pl
 
-from dashboard import views
+from dashboard import views, views_trends
 from dashboard.metrics.engine import OUTPUT_SCHEMA
 
 
@@ -32,7 +32,7 @@ FRAME = pl.DataFrame([
 
 
 def test_rates_with_coverage_table() -> None:
-    table = views.rates_with_coverage_table(
+    table = views_trends.rates_with_coverage_table(
         FRAME, [("employment_rate_12m", "Employed")], ("reintegration_check_coverage_12m", "Coverage"),
         by=("cohort",), key_titles={"cohort": "Cohort"}, min_cell_size=11,
     )
@@ -46,7 +46,7 @@ def test_rates_with_coverage_table() -> None:
         {"Cohort": "Unassigned", "Employed": "—", "Employed: n / N": "—",
          "Coverage": "33.3% [28.3%, 38.3%]", "Coverage: n / N": "10 / 30", "Coverage note": "Low (below 60%)"},
     ]
-    overall = views.rates_with_coverage_table(
+    overall = views_trends.rates_with_coverage_table(
         FRAME, [("employment_rate_12m", "Employed")], ("reintegration_check_coverage_12m", "Coverage"),
         by=(), key_titles={}, min_cell_size=11,
     )
@@ -56,16 +56,16 @@ def test_rates_with_coverage_table() -> None:
 
 def test_low_coverage_note_only_for_a_published_low_share() -> None:
     overall = views.overall_row(FRAME, "reintegration_check_coverage_12m")
-    note = views.low_coverage_note(overall, 12)
+    note = views_trends.low_coverage_note(overall, 12)
     assert note is not None and note.startswith("Only 50.0% of the 100 eligible participants")
-    assert views.low_coverage_note({**overall, "value": 0.6}, 12) is None  # at the threshold: not low
-    assert views.low_coverage_note({**overall, "suppressed": True}, 12) is None
-    assert views.low_coverage_note(None, 12) is None
+    assert views_trends.low_coverage_note({**overall, "value": 0.6}, 12) is None  # at the threshold: not low
+    assert views_trends.low_coverage_note({**overall, "suppressed": True}, 12) is None
+    assert views_trends.low_coverage_note(None, 12) is None
 
 
 def test_coverage_by_cohort_text() -> None:
-    text = views.coverage_by_cohort_text(FRAME, "reintegration_check_coverage_12m", 11)
+    text = views_trends.coverage_by_cohort_text(FRAME, "reintegration_check_coverage_12m", 11)
     assert text == "Check coverage: pilot 66.7% (n=60), comparison Suppressed (n<11)"
-    assert views.coverage_by_cohort_text(FRAME, "reintegration_check_coverage_6m") == (
+    assert views_trends.coverage_by_cohort_text(FRAME, "reintegration_check_coverage_6m") == (
         "Check coverage: no eligible participants"
     )
