@@ -308,7 +308,7 @@ def test_hostile_program_name_on_the_cover(tmp_path: Path) -> None:
 
 def test_pdf_without_dejavu_falls_back_to_latin1(report, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     """Without a DejaVu font the PDF uses built-in Helvetica and folds text to Latin-1."""
-    from dashboard import report as report_module
+    from dashboard.report import pdf as report_module  # the PDF renderer looks its font up there
 
     monkeypatch.setattr(report_module, "find_dejavu", lambda: None)
     pdf = report_module.render_pdf(report.content, {})
