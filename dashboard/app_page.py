@@ -13,7 +13,7 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from dashboard import app_state, views, views_evaluation
+from dashboard import app_state, charts_evaluation, views, views_evaluation
 from dashboard import text as safe_text
 from dashboard.app_links import (
     DATE_PARAMS,
@@ -455,8 +455,6 @@ def show_survival_tabs(
     """One tab per recidivism measure: its Kaplan–Meier chart from the evaluation (withheld
     cohorts named), or a message when no estimate can be shown. ``title``, ``note`` and
     ``empty`` word the chart for the page (they take the measure id)."""
-    from dashboard import charts
-
     for tab, (measure, label) in zip(st.tabs(list(measures.values())), measures.items()):
         with tab:
             points, withheld = views_evaluation.survival_frame(evaluation, measure)
@@ -464,7 +462,7 @@ def show_survival_tabs(
             if withheld:
                 subtitle.append("Withheld (small cells): " + ", ".join(withheld))
             if points.height:
-                chart = charts.survival_chart(points, title=title(measure), subtitle=subtitle,
+                chart = charts_evaluation.survival_chart(points, title=title(measure), subtitle=subtitle,
                                               value_title=f"Share without {label.lower()}")
                 show_chart(chart, points, key=f"{key_prefix}_{measure}_survival",
                            metric_ids=[f"recidivism_{measure}_12m"])

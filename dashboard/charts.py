@@ -71,7 +71,7 @@ COHORT_ORDER: tuple[str, ...] = ("Pilot", "Comparison")
 
 Unit = Literal["rate", "days", "per_100_pm", "count", "ratio", "money"]
 
-_AXIS_FORMAT: dict[str, str] = {
+AXIS_FORMAT: dict[str, str] = {
     "rate": ".0%",
     "days": ",.0f",
     "per_100_pm": ",.1f",
@@ -79,7 +79,7 @@ _AXIS_FORMAT: dict[str, str] = {
     "ratio": ".2f",
     "money": ",.0f",
 }
-_TEXT_FORMAT: dict[str, str] = {
+TEXT_FORMAT: dict[str, str] = {
     "rate": ".1%",
     "days": ",.1f",
     "per_100_pm": ",.1f",
@@ -108,14 +108,14 @@ def series_colours(series: Sequence[str]) -> alt.Scale:
     return alt.Scale(domain=domain, range=colours)
 
 
-def _ordered(values: Sequence[str], preferred: Sequence[str] = COHORT_ORDER) -> list[str]:
+def ordered_values(values: Sequence[str], preferred: Sequence[str] = COHORT_ORDER) -> list[str]:
     """Distinct values in first-seen order, with pilot before comparison."""
     distinct = list(dict.fromkeys(values))
     head = [v for v in preferred if v in distinct]
     return head + [v for v in distinct if v not in head]
 
 
-def _format_number(value: float | None, unit: Unit) -> str:
+def format_number(value: float | None, unit: Unit) -> str:
     if value is None:
         return ""
     if unit == "rate":
@@ -134,7 +134,7 @@ TITLE_LIMIT = 200
 partner name is cut with an ellipsis, so the chart (and its PNG) keeps a sane width."""
 
 
-def _title(
+def chart_title(
     title: str, subtitle: str | Sequence[str] | None, legend: str | None = None, width: int | None = None
 ) -> alt.TitleParams:
     """The chart's title (wrapped onto several lines when long) and subtitle lines, each wrapped too;
@@ -150,17 +150,17 @@ def _title(
                            anchor="start", fontSize=15, subtitleFontSize=12)
 
 
-def _finish(chart: alt.TopLevelMixin, theme: ChartTheme) -> alt.TopLevelMixin:
+def finish_chart(chart: alt.TopLevelMixin, theme: ChartTheme) -> alt.TopLevelMixin:
     """Colour every title, axis, legend and header for ``theme`` (see dashboard.chart_style)."""
     return chart.configure(**theme_config(theme))
 
 
-def _legend_if(frame: pl.DataFrame, min_cell_size: int) -> str | None:
+def legend_if_suppressed(frame: pl.DataFrame, min_cell_size: int) -> str | None:
     """The suppression legend when ``frame`` carries at least one suppressed mark."""
     return suppression_legend(min_cell_size) if bool(frame.get_column("suppressed").any()) else None
 
 
-def _message_chart(
+def message_chart(
     title: str, subtitle: str | Sequence[str] | None, message: str, theme: ChartTheme, width: int,
     data: pl.DataFrame,
 ) -> alt.LayerChart:
@@ -170,9 +170,9 @@ def _message_chart(
     text = alt.Chart(pl.DataFrame({"message": wrap_lines(message, 70)}).with_row_index("line")).mark_text(
         align="left", baseline="top", fontSize=12, color=theme.text
     ).encode(text="message:N", y=alt.Y("line:O", axis=None), x=alt.value(0))
-    chart = alt.layer(text, data=data).properties(title=_title(title, subtitle), autosize=PAD, width=width,
+    chart = alt.layer(text, data=data).properties(title=chart_title(title, subtitle), autosize=PAD, width=width,
                                                   height=60)
-    return cast(alt.LayerChart, _finish(chart, theme))
+    return cast(alt.LayerChart, finish_chart(chart, theme))
 
 
 def all_withheld(data: pl.DataFrame) -> bool:
@@ -180,13 +180,13 @@ def all_withheld(data: pl.DataFrame) -> bool:
     return data.height > 0 and bool(data.get_column("suppressed").fill_null(False).all())
 
 
-def _require(data: pl.DataFrame, columns: Sequence[str], builder: str) -> None:
+def require_columns(data: pl.DataFrame, columns: Sequence[str], builder: str) -> None:
     missing = [c for c in columns if c not in data.columns]
     if missing:
         raise ValueError(f"{builder} needs columns {missing}; got {data.columns}")
 
 
-def _layer(*charts: alt.Chart) -> alt.LayerChart:
+def layer_charts(*charts: alt.Chart) -> alt.LayerChart:
     """``alt.layer(*charts)`` for layers without row, column or facet encodings.
 
     Altair types ``alt.layer`` as LayerChart | FacetChart: it returns a
@@ -219,10 +219,10 @@ def rate_bars(
     dashed vertical rule (e.g. the overall rate on the equity page).
     Suppressed rows are shaded grey across the plot and labelled.
     """
-    _require(data, ("category", "value", "suppressed"), "rate_bars")
+    require_columns(data, ("category", "value", "suppressed"), "rate_bars")
     theme = active_theme()
     if all_withheld(data):
-        return _message_chart(title, subtitle, all_withheld_message(min_cell_size), theme, width, data)
+        return message_chart(title, subtitle, all_withheld_message(min_cell_size), theme, width, data)
     frame = data
     for column in ("ci_low", "ci_high"):
         if column not in frame.columns:
@@ -235,7 +235,7 @@ def rate_bars(
         frame = frame.with_columns(pl.lit("All").alias("series"))
     frame = frame.with_columns(pl.col("suppressed").fill_null(False))
     categories = list(dict.fromkeys(frame.get_column("category").cast(pl.String).to_list()))
-    series = _ordered(frame.get_column("series").cast(pl.String).to_list())
+    series = ordered_values(frame.get_column("series").cast(pl.String).to_list())
 
     top_values = [
         v for v in frame.get_column("ci_high").to_list() + frame.get_column("value").to_list() if v is not None
@@ -255,7 +255,7 @@ def rate_bars(
             texts.append("no data")
         else:
             n = f" (n={row['denominator']:,})" if row["denominator"] is not None and unit == "rate" else ""
-            texts.append(_format_number(row["value"], unit) + n)
+            texts.append(format_number(row["value"], unit) + n)
     frame = frame.with_columns(
         pl.Series("label", texts, dtype=pl.String),
         pl.coalesce(pl.col("ci_high"), pl.col("value"), pl.lit(0.0)).cast(pl.Float64).alias("label_at"),
@@ -268,7 +268,7 @@ def rate_bars(
     y = alt.Y("category:N", title=category_title, sort=categories, axis=alt.Axis(labelLimit=260))
     y_offset = alt.YOffset("series:N", sort=series) if has_series else alt.YOffset("series:N")
     x_scale = alt.Scale(domain=[0, domain_max], nice=False)
-    axis = alt.Axis(format=_AXIS_FORMAT[unit], title=value_title)
+    axis = alt.Axis(format=AXIS_FORMAT[unit], title=value_title)
     colour = (
         alt.Color("series:N", title=series_title, scale=series_colours(series), legend=alt.Legend(orient="top"))
         if has_series
@@ -276,9 +276,9 @@ def rate_bars(
     )
     tooltip = [
         alt.Tooltip("category:N", title=category_title),
-        alt.Tooltip("value:Q", title=value_title, format=_TEXT_FORMAT[unit]),
-        alt.Tooltip("ci_low:Q", title="95% CI low", format=_TEXT_FORMAT[unit]),
-        alt.Tooltip("ci_high:Q", title="95% CI high", format=_TEXT_FORMAT[unit]),
+        alt.Tooltip("value:Q", title=value_title, format=TEXT_FORMAT[unit]),
+        alt.Tooltip("ci_low:Q", title="95% CI low", format=TEXT_FORMAT[unit]),
+        alt.Tooltip("ci_high:Q", title="95% CI high", format=TEXT_FORMAT[unit]),
         alt.Tooltip("numerator:Q", title="Numerator", format=",d"),
         alt.Tooltip("denominator:Q", title="Denominator (N)", format=",d"),
         alt.Tooltip("label:N", title="Shown as"),
@@ -321,15 +321,15 @@ def rate_bars(
         layers.append(
             ref.mark_rule(strokeDash=[6, 4], color=theme.rule).encode(
                 x=alt.X("reference:Q", scale=x_scale, axis=axis),
-                tooltip=[alt.Tooltip("name:N", title="Line"), alt.Tooltip("reference:Q", format=_TEXT_FORMAT[unit])],
+                tooltip=[alt.Tooltip("name:N", title="Line"), alt.Tooltip("reference:Q", format=TEXT_FORMAT[unit])],
             )
         )
     per_row = 22 * (len(series) if has_series else 1) + 8
-    chart = _layer(*layers).properties(
-        title=_title(title, subtitle, _legend_if(frame, min_cell_size), width), autosize=PAD, width=width,
+    chart = layer_charts(*layers).properties(
+        title=chart_title(title, subtitle, legend_if_suppressed(frame, min_cell_size), width), autosize=PAD, width=width,
         height=max(60, per_row * len(categories)),
     )
-    return cast(alt.LayerChart, _finish(chart, theme))
+    return cast(alt.LayerChart, finish_chart(chart, theme))
 
 
 def trend_chart(
@@ -353,10 +353,10 @@ def trend_chart(
     cross on the time axis (value withheld) rather than a gap with no
     explanation.
     """
-    _require(data, ("period", "series", "value", "suppressed"), "trend_chart")
+    require_columns(data, ("period", "series", "value", "suppressed"), "trend_chart")
     theme = active_theme()
     if all_withheld(data):
-        return _message_chart(title, subtitle, all_withheld_message(min_cell_size), theme, width, data)
+        return message_chart(title, subtitle, all_withheld_message(min_cell_size), theme, width, data)
     frame = data
     for column in ("ci_low", "ci_high"):
         if column not in frame.columns:
@@ -368,9 +368,9 @@ def trend_chart(
         pl.when(pl.col("suppressed")).then(pl.lit(suppression_label(min_cell_size))).otherwise(pl.lit("")).alias("note"),
     ).select("period", "series", "value", "ci_low", "ci_high", "denominator", "suppressed", "note")
     periods = sorted(set(frame.get_column("period").cast(pl.String).to_list()))
-    series = _ordered(frame.get_column("series").cast(pl.String).to_list())
+    series = ordered_values(frame.get_column("series").cast(pl.String).to_list())
     x = alt.X("period:O", title=x_title, sort=periods, axis=alt.Axis(labelAngle=-40))
-    fmt = _AXIS_FORMAT[unit]
+    fmt = AXIS_FORMAT[unit]
     y_axis = alt.Axis(format=fmt, title=value_title)
     tops = [v for v in frame.get_column("ci_high").to_list() + frame.get_column("value").to_list() if v is not None]
     top = max(tops, default=1.0)
@@ -385,9 +385,9 @@ def trend_chart(
     tooltip = [
         alt.Tooltip("period:O", title=x_title),
         alt.Tooltip("series:N", title=series_title),
-        alt.Tooltip("value:Q", title=value_title, format=_TEXT_FORMAT[unit]),
-        alt.Tooltip("ci_low:Q", title="95% CI low", format=_TEXT_FORMAT[unit]),
-        alt.Tooltip("ci_high:Q", title="95% CI high", format=_TEXT_FORMAT[unit]),
+        alt.Tooltip("value:Q", title=value_title, format=TEXT_FORMAT[unit]),
+        alt.Tooltip("ci_low:Q", title="95% CI low", format=TEXT_FORMAT[unit]),
+        alt.Tooltip("ci_high:Q", title="95% CI high", format=TEXT_FORMAT[unit]),
         alt.Tooltip("denominator:Q", title="N", format=",d"),
         alt.Tooltip("note:N", title="Note"),
     ]
@@ -404,81 +404,11 @@ def trend_chart(
         .mark_point(shape="cross", size=90, filled=True, color=theme.suppressed)
         .encode(x=x, y=alt.datum(0), tooltip=tooltip)
     )
-    chart = _layer(band, line, crosses).properties(
-        title=_title(title, subtitle, _legend_if(frame, min_cell_size), width), autosize=PAD, width=width,
+    chart = layer_charts(band, line, crosses).properties(
+        title=chart_title(title, subtitle, legend_if_suppressed(frame, min_cell_size), width), autosize=PAD, width=width,
         height=height,
     )
-    return cast(alt.LayerChart, _finish(chart, theme))
-
-
-def survival_chart(
-    data: pl.DataFrame,
-    *,
-    title: str,
-    subtitle: str | Sequence[str] | None = None,
-    value_title: str = "Share without the event (Kaplan–Meier)",
-    step: bool = True,
-    width: int = 520,
-    height: int = 260,
-) -> alt.VConcatChart:
-    """Kaplan–Meier survival by cohort: a step function with its 95% band, numbers at risk below.
-
-    ``data`` columns: ``series`` (cohort), ``day`` (int), ``survival``,
-    ``ci_low``, ``ci_high`` (float), ``at_risk`` (int; null where the views
-    withheld a number at risk of 1 to k − 1, drawn as "suppressed").
-    Suppressed cohorts must already be left out by the caller (and named in
-    the subtitle).
-
-    A Kaplan–Meier estimate stays flat until the next event, so the curve is
-    drawn ``step-after`` from each point to the next (docs/metrics.md,
-    survival); ``step=False`` joins the points with straight lines instead.
-    The table of numbers at risk under the plot shares its day axis.
-    """
-    _require(data, ("series", "day", "survival", "ci_low", "ci_high", "at_risk"), "survival_chart")
-    theme = active_theme()
-    frame = data.select("series", "day", "survival", "ci_low", "ci_high", "at_risk")
-    series = _ordered(frame.get_column("series").cast(pl.String).to_list())
-    lows = [v for v in frame.get_column("ci_low").to_list() if v is not None]
-    floor = max(0.0, min(lows, default=0.0) - 0.05)
-    days = [d for d in frame.get_column("day").to_list() if d is not None]
-    x_scale = alt.Scale(domain=[0, max(days, default=1) or 1])
-    x = alt.X("day:Q", title="Days since index date (release, else enrollment)", scale=x_scale)
-    y_scale = alt.Scale(domain=[floor, 1.0])
-    y_axis = alt.Axis(format=".0%", title=value_title)
-    colour = alt.Color("series:N", title="Cohort", scale=series_colours(series),
-                       legend=alt.Legend(orient="top", symbolOpacity=1))
-    tooltip = [
-        alt.Tooltip("series:N", title="Cohort"),
-        alt.Tooltip("day:Q", title="Day"),
-        alt.Tooltip("survival:Q", title="Without the event", format=".1%"),
-        alt.Tooltip("ci_low:Q", title="95% CI low", format=".1%"),
-        alt.Tooltip("ci_high:Q", title="95% CI high", format=".1%"),
-        alt.Tooltip("at_risk:Q", title="Still followed (at risk)", format=",d"),
-    ]
-    interpolate: Literal["step-after", "linear"] = "step-after" if step else "linear"
-    base = alt.Chart(frame)
-    y_value = alt.Y("survival:Q", scale=y_scale, axis=y_axis)
-    band = base.transform_filter("isValid(datum.ci_low) && isValid(datum.ci_high)").mark_area(
-        opacity=0.18, interpolate=interpolate
-    ).encode(x=x, y=alt.Y("ci_low:Q", scale=y_scale, axis=y_axis), y2="ci_high:Q", color=colour)
-    line = base.mark_line(interpolate=interpolate, strokeWidth=2).encode(x=x, y=y_value, color=colour)
-    points = base.mark_point(filled=True, size=40).encode(x=x, y=y_value, color=colour, tooltip=tooltip)
-    plot = _layer(band, line, points).properties(width=width, height=height)
-    risk = frame.with_columns(
-        pl.when(pl.col("at_risk").is_null()).then(pl.lit("suppressed"))
-        .otherwise(pl.col("at_risk").cast(pl.Int64).map_elements(lambda n: f"{n:,}", return_dtype=pl.String))
-        .alias("at_risk_label")
-    ).select("series", "day", "at_risk_label")
-    at_risk = alt.Chart(risk, title=alt.TitleParams("Number at risk", anchor="start", fontSize=11)).mark_text(
-        fontSize=10, color=theme.text
-    ).encode(
-        x=alt.X("day:Q", scale=x_scale, axis=None),
-        # Padding keeps the cohort names clear of the day-0 numbers centred on the axis.
-        y=alt.Y("series:N", sort=series, title=None, axis=alt.Axis(domain=False, ticks=False, labelPadding=18)),
-        text="at_risk_label:N",
-    ).properties(width=width, height=16 * max(1, len(series)))
-    chart = alt.vconcat(plot, at_risk, spacing=6).properties(title=_title(title, subtitle, width=width), autosize=PAD)
-    return cast(alt.VConcatChart, _finish(chart, theme))
+    return cast(alt.LayerChart, finish_chart(chart, theme))
 
 
 def count_bars(
@@ -504,10 +434,10 @@ def count_bars(
     ``suppressed`` (bool), optionally ``series`` (str). Suppressed counts
     (1 to k − 1) show as a grey label instead of a bar.
     """
-    _require(data, ("category", "count", "suppressed"), "count_bars")
+    require_columns(data, ("category", "count", "suppressed"), "count_bars")
     theme = active_theme()
     if all_withheld(data):
-        return _message_chart(title, subtitle, all_withheld_message(min_cell_size), theme, width, data)
+        return message_chart(title, subtitle, all_withheld_message(min_cell_size), theme, width, data)
     frame = data
     has_series = "series" in frame.columns
     if not has_series:
@@ -516,7 +446,7 @@ def count_bars(
         "category", "series", "count", "suppressed"
     )
     categories = list(category_order or dict.fromkeys(frame.get_column("category").cast(pl.String).to_list()))
-    series = _ordered(frame.get_column("series").cast(pl.String).to_list())
+    series = ordered_values(frame.get_column("series").cast(pl.String).to_list())
     label = suppression_label(min_cell_size)
     totals = frame.group_by("category").agg(
         pl.col("count").sum().alias("total"),
@@ -564,193 +494,8 @@ def count_bars(
         color=alt.condition("datum.any_suppressed", alt.value(theme.muted), alt.value(theme.text)),
     )
     rows = len(categories) * (len(series) if has_series and not stacked else 1)
-    chart = _layer(bars, text).properties(
-        title=_title(title, subtitle, _legend_if(frame, min_cell_size), width), autosize=PAD, width=width,
+    chart = layer_charts(bars, text).properties(
+        title=chart_title(title, subtitle, legend_if_suppressed(frame, min_cell_size), width), autosize=PAD, width=width,
         height=max(60, 24 * rows + 8),
     )
-    return cast(alt.LayerChart, _finish(chart, theme))
-
-
-def funnel_chart(
-    data: pl.DataFrame,
-    *,
-    title: str,
-    subtitle: str | Sequence[str] | None = None,
-    stage_order: Sequence[str],
-    group_title: str = "Service type",
-    min_cell_size: int = DEFAULT_MIN_CELL_SIZE,
-    width: int = 150,
-) -> alt.FacetChart | alt.LayerChart:
-    """The referral funnel: one bar per stage, faceted by ``group`` when given.
-
-    ``data`` columns: ``stage`` (str in ``stage_order``), ``count`` (int or
-    null), ``share`` (count / count at the first stage, float or null),
-    ``suppressed`` (bool), optionally ``group`` (str). The label reads
-    "1,234 (56%)"; suppressed stages read "Suppressed (n<k)".
-    """
-    _require(data, ("stage", "count", "share", "suppressed"), "funnel_chart")
-    theme = active_theme()
-    if all_withheld(data):
-        return _message_chart(title, subtitle, all_withheld_message(min_cell_size), theme, max(width, 420), data)
-    label = suppression_label(min_cell_size)
-    frame = data.with_columns(pl.col("suppressed").fill_null(False))
-    legend = _legend_if(frame, min_cell_size)
-    texts = []
-    for row in frame.iter_rows(named=True):
-        if row["suppressed"]:
-            texts.append(label)
-        elif row["count"] is None:
-            texts.append("")
-        elif row["share"] is None:
-            texts.append(f"{row['count']:,}")
-        else:
-            texts.append(f"{row['count']:,} ({row['share']:.0%})")
-    frame = frame.with_columns(pl.Series("label", texts, dtype=pl.String), pl.col("count").fill_null(0).alias("bar"))
-    y = alt.Y("stage:N", title=None, sort=list(stage_order), axis=alt.Axis(labelLimit=220))
-    tooltip = [alt.Tooltip("stage:N", title="Stage"), alt.Tooltip("count:Q", format=",d", title="Referrals"),
-               alt.Tooltip("share:Q", format=".1%", title="Share of referrals made"), alt.Tooltip("label:N", title="Shown as")]
-    if "group" in frame.columns:
-        tooltip.insert(0, alt.Tooltip("group:N", title=group_title))
-    stage_scale = alt.Scale(domain=list(stage_order), range=list(OKABE_ITO[: len(stage_order)]))
-    base = alt.Chart().encode(y=y)
-    bars = base.transform_filter("!datum.suppressed").mark_bar().encode(
-        x=alt.X("bar:Q", title="Referrals", axis=alt.Axis(format=",d", tickMinStep=1)),
-        color=alt.Color("stage:N", scale=stage_scale, legend=None),
-        tooltip=tooltip,
-    )
-    text = base.mark_text(align="left", dx=4, fontSize=10).encode(
-        x="bar:Q", text="label:N",
-        color=alt.condition("datum.suppressed", alt.value(theme.muted), alt.value(theme.text)),
-    )
-    layered = alt.layer(bars, text, data=frame).properties(width=width, height=24 * len(stage_order) + 8)
-    if "group" in frame.columns:
-        faceted = layered.facet(
-            facet=alt.Facet("group:N", title=group_title, header=alt.Header(labelFontWeight="bold", labelLimit=300)), columns=3
-        ).properties(title=_title(title, subtitle, legend), autosize=PAD).resolve_scale(x="independent")
-        return cast(alt.FacetChart, _finish(faceted, theme))
-    return cast(alt.LayerChart, _finish(layered.properties(title=_title(title, subtitle, legend), autosize=PAD), theme))
-
-
-def flow_heatmap(
-    data: pl.DataFrame,
-    *,
-    title: str,
-    subtitle: str | Sequence[str] | None = None,
-    row_title: str = "Referring agency",
-    column_title: str = "Provider agency",
-    value_title: str = "Referrals",
-    min_cell_size: int = DEFAULT_MIN_CELL_SIZE,
-    detail_title: str = "How they ended",
-) -> alt.LayerChart:
-    """Who refers to whom: a count per (row, column) cell with its label.
-
-    ``data`` columns: ``row``, ``column`` (str), ``count`` (int or null),
-    ``suppressed`` (bool), optionally ``detail`` (str shown in the tooltip,
-    e.g. how the referrals ended). Suppressed cells are grey and read "<k".
-    """
-    _require(data, ("row", "column", "count", "suppressed"), "flow_heatmap")
-    theme = active_theme()
-    if all_withheld(data):
-        return _message_chart(title, subtitle, all_withheld_message(min_cell_size), theme, 420, data)
-    frame = data.with_columns(pl.col("suppressed").fill_null(False))
-    if "detail" not in frame.columns:
-        frame = frame.with_columns(pl.lit("").alias("detail"))
-    frame = frame.with_columns(
-        pl.when(pl.col("suppressed"))
-        .then(pl.lit(f"<{min_cell_size}"))
-        .otherwise(pl.col("count").cast(pl.String))
-        .alias("label")
-    )
-    rows = sorted(set(frame.get_column("row").to_list()))
-    cols = sorted(set(frame.get_column("column").to_list()))
-    y = alt.Y("row:N", title=row_title, sort=rows, axis=alt.Axis(labelLimit=220))
-    # Column names wrap word by word under their column, so none is dropped for overlapping its neighbour.
-    x = alt.X("column:N", title=column_title, sort=cols,
-              axis=alt.Axis(labelAngle=0, labelLimit=94, labelExpr="split(truncate(datum.label, 60), ' ')", labelOverlap=False))
-    tooltip = [
-        alt.Tooltip("row:N", title=row_title),
-        alt.Tooltip("column:N", title=column_title),
-        alt.Tooltip("label:N", title=value_title),
-        alt.Tooltip("detail:N", title=detail_title),
-    ]
-    base = alt.Chart(frame)
-    top = max([c for c in frame.get_column("count").to_list() if c is not None], default=0)
-    cells = base.transform_filter("!datum.suppressed").mark_rect().encode(
-        x=x, y=y, color=alt.Color("count:Q", title=value_title, legend=None,
-                                  scale=alt.Scale(type="quantize", domain=[0, top or 1], range=list(HEATMAP_FILLS))),
-        tooltip=tooltip,
-    )
-    hidden = base.transform_filter("datum.suppressed").mark_rect(color=theme.suppressed, opacity=0.3).encode(
-        x=x, y=y, tooltip=tooltip
-    )
-    text = base.mark_text(fontSize=11).encode(
-        x=x,
-        y=y,
-        text="label:N",
-        color=alt.when("datum.suppressed").then(alt.value(theme.muted))
-        .when(f"datum.count >= {HEATMAP_DARK_FROM / len(HEATMAP_FILLS) * (top or 1)}").then(alt.value(ON_DARK_FILL))
-        .otherwise(alt.value(ON_LIGHT_FILL)),
-        tooltip=tooltip,
-    )
-    chart = _layer(cells, hidden, text).properties(
-        title=_title(title, subtitle, _legend_if(frame, min_cell_size)), autosize=PAD,
-        width=max(200, 96 * len(cols)), height=max(80, 26 * len(rows)),
-    )
-    return cast(alt.LayerChart, _finish(chart, theme))
-
-
-def difference_chart(
-    data: pl.DataFrame,
-    *,
-    title: str,
-    subtitle: str | Sequence[str] | None = None,
-    category_title: str = "Follow-up window",
-    value_title: str = "Pilot − comparison (percentage points)",
-    width: int = 420,
-) -> alt.LayerChart:
-    """Differences with their 95% intervals around a zero line (a forest plot).
-
-    ``data`` columns: ``category`` (str), ``value``, ``ci_low``, ``ci_high``
-    (float or null; null = withheld), ``note`` (str shown when withheld).
-    Left of zero means the pilot rate is lower.
-    """
-    _require(data, ("category", "value", "ci_low", "ci_high"), "difference_chart")
-    theme = active_theme()
-    frame = data
-    if "note" not in frame.columns:
-        frame = frame.with_columns(pl.lit("").alias("note"))
-    frame = frame.with_columns(
-        pl.when(pl.col("value").is_null()).then(pl.col("note")).otherwise(pl.lit("")).alias("label")
-    ).select("category", "value", "ci_low", "ci_high", "label")
-    categories = list(dict.fromkeys(frame.get_column("category").to_list()))
-    bounds = [abs(v) for v in frame.get_column("ci_low").to_list() + frame.get_column("ci_high").to_list() if v is not None]
-    reach = max(bounds, default=0.1) * 1.15 or 0.1
-    x_scale = alt.Scale(domain=[-reach, reach])
-    axis = alt.Axis(title=value_title, labelExpr="format(datum.value * 100, '+.0f') + ' pp'")
-    # No axis title beside the names: it sat on top of long program names. The names say what they are,
-    # and the tooltip names the axis.
-    y = alt.Y("category:N", title=None, sort=categories, axis=alt.Axis(labelLimit=280))
-    tooltip = [
-        alt.Tooltip("category:N", title=category_title),
-        alt.Tooltip("value:Q", title="Difference", format="+.1%"),
-        alt.Tooltip("ci_low:Q", title="95% CI low", format="+.1%"),
-        alt.Tooltip("ci_high:Q", title="95% CI high", format="+.1%"),
-    ]
-    base = alt.Chart(frame)
-    zero = alt.Chart(pl.DataFrame({"zero": [0.0]})).mark_rule(color=theme.rule).encode(
-        x=alt.X("zero:Q", scale=x_scale, axis=axis)
-    )
-    whiskers = base.transform_filter("isValid(datum.ci_low) && isValid(datum.ci_high)").mark_errorbar(
-        ticks=True, thickness=2, color=OKABE_ITO[0]
-    ).encode(y=y, x=alt.X("ci_low:Q", scale=x_scale, axis=axis), x2="ci_high:Q")
-    points = base.transform_filter("isValid(datum.value)").mark_point(
-        filled=True, size=70, color=OKABE_ITO[0]
-    ).encode(y=y, x=alt.X("value:Q", scale=x_scale, axis=axis), tooltip=tooltip)
-    withheld = base.transform_filter("!isValid(datum.value)").mark_text(
-        color=theme.muted, align="center", fontSize=11
-    ).encode(y=y, x=alt.datum(0), text="label:N")
-    chart = _layer(zero, whiskers, points, withheld).properties(
-        title=_title(title, subtitle, width=width + 160), autosize=PAD, width=width,
-        height=max(60, 30 * len(categories)),
-    )
-    return cast(alt.LayerChart, _finish(chart, theme))
+    return cast(alt.LayerChart, finish_chart(chart, theme))

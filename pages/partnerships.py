@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import app_page, charts, page_downloads, views_trends
+from dashboard import app_page, charts, charts_flow, page_downloads, views_trends
 from dashboard import text as safe_text
 from dashboard.metrics.partnerships import AGREEMENT_STATUSES, EXPIRED, EXPIRING, IN_FORCE
 
@@ -70,7 +70,7 @@ if heat.height:
         f"route: {busiest['count'][0]:,} of "
         f"{total_text} referrals" if busiest.height else f"{total_text} referrals between agencies"
     )
-    chart = charts.flow_heatmap(
+    chart = charts_flow.flow_heatmap(
         heat, title=title,
         subtitle=[f"Referrals made in the period by the agency on the left to the provider below (N = {total_text}).",
                   "Hover a cell for how they ended; the table below gives completed / unsuccessful / open."],
@@ -103,7 +103,7 @@ else:
         },
         schema={"row": pl.String, "column": pl.String, "count": pl.Int64, "suppressed": pl.Boolean, "detail": pl.String},
     )
-    chart = charts.flow_heatmap(
+    chart = charts_flow.flow_heatmap(
         grid, title=f"{un_text} of {total_text} referrals went to a provider with no agreement in force",
         subtitle=["Referrals made in the period, by provider and the participant's program: each filled cell is an "
                   "agreement that was missing on the referral date.", "Empty cell: no such referral."],

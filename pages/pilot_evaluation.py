@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import app_page, charts, page_downloads, url_state, views, views_evaluation, views_trends
+from dashboard import app_page, charts, charts_evaluation, page_downloads, url_state, views, views_evaluation, views_trends
 from dashboard import text as safe_text
 
 charts.set_theme(st.context.theme.type, st.get_option("theme.base"))  # legible in light and dark themes
@@ -25,7 +25,7 @@ per_program = [(ctx.program_label(p), views_evaluation.evaluation_within_view(ct
                for p in programs]
 summary = views_evaluation.programs_summary_table(per_program, measure="rearrest", window_months=12, min_cell_size=k)
 differences = views_evaluation.programs_difference_frame(per_program, measure="rearrest", window_months=12)
-chart = charts.difference_chart(
+chart = charts_evaluation.difference_chart(
     differences, title=views_evaluation.programs_difference_title(summary),
     subtitle="Pilot minus comparison, each program against its own comparison cohort; whiskers: 95% interval. "
     "Left of 0: pilot lower.", category_title="Program", width=420,
@@ -73,7 +73,7 @@ for measure, label in MEASURES.items():
                              metric_ids=[f"recidivism_{measure}_{w}m" for w in (6, 12, 24, 36)])
     with right:
         diffs = views_evaluation.evaluation_difference_frame(evaluation, measure)
-        chart = charts.difference_chart(
+        chart = charts_evaluation.difference_chart(
             diffs, title=views.difference_title(label, twelve),
             subtitle="Pilot minus comparison. Dot: difference; whiskers: 95% interval (Newcombe). Left of 0: pilot lower.",
             width=360,
@@ -123,7 +123,7 @@ for measure, label in REINTEGRATION.items():
                              metric_ids=[f"{metric}_6m", f"{metric}_12m", "reintegration_check_coverage_12m"])
     with right:
         diffs = views_evaluation.evaluation_difference_frame(evaluation, measure)
-        chart = charts.difference_chart(
+        chart = charts_evaluation.difference_chart(
             diffs, title=views.difference_title(label, twelve),
             subtitle="Pilot minus comparison. Dot: difference; whiskers: 95% interval (Newcombe). Right of 0: "
             "pilot higher (better).",

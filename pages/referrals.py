@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import app_page, charts, page_downloads, views, views_trends
+from dashboard import app_page, charts, charts_flow, page_downloads, views, views_trends
 from dashboard.metrics.partnerships import OPEN_AGE_BAND_LABELS
 
 charts.set_theme(st.context.theme.type, st.get_option("theme.base"))  # legible in light and dark themes
@@ -54,7 +54,7 @@ title = (
     f"{views.display_value(overall['referral_completion_rate'], 'rate', k)} of closed referrals completed"
 )
 completed_share = views.display_value(overall["referral_completion_rate"], "rate", k)
-chart = charts.funnel_chart(data, title=title, subtitle="Bar shares are of ALL referrals made, open ones included; "
+chart = charts_flow.funnel_chart(data, title=title, subtitle="Bar shares are of ALL referrals made, open ones included; "
                             f"the title's {completed_share} is of closed referrals only, so the two differ.",
                             stage_order=STAGES, min_cell_size=k, width=420)
 page_downloads.show_chart(chart, data, key="referrals_funnel", metric_ids=["referrals_made", *IDS])
@@ -76,7 +76,7 @@ records = [r for a in agencies for r in funnel_rows({m: by_agency[m].get(a) for 
 if records:
     data = pl.DataFrame(records, schema={"stage": pl.String, "count": pl.Int64, "share": pl.Float64,
                                          "suppressed": pl.Boolean, "group": pl.String})
-    chart = charts.funnel_chart(data, title="Where referrals stop, provider by provider", stage_order=STAGES,
+    chart = charts_flow.funnel_chart(data, title="Where referrals stop, provider by provider", stage_order=STAGES,
                                 group_title="Provider agency", min_cell_size=k, width=140)
     page_downloads.show_chart(chart, data, key="referrals_funnel_by_provider", metric_ids=IDS)
 

@@ -11,7 +11,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from dashboard import chart_style, charts
+from dashboard import chart_style, charts, charts_evaluation, charts_flow
 
 TEXT_KEYS = ("color", "labelColor", "titleColor", "subtitleColor")
 
@@ -52,21 +52,21 @@ def every_chart() -> Iterator[tuple[str, Any]]:
     yield "rate_bars", charts.rate_bars(_rates(), title="t", subtitle="s", category_title="c", value_title="v",
                                         reference=0.5)
     yield "trend", charts.trend_chart(_trend(), title="t", subtitle="s", value_title="v")
-    yield "survival", charts.survival_chart(_survival(), title="t", subtitle="s")
+    yield "survival", charts_evaluation.survival_chart(_survival(), title="t", subtitle="s")
     counts = pl.DataFrame({"category": ["A", "B", "B"], "series": ["MOU", "MOU", "MOA"], "count": [20, None, 15],
                            "suppressed": [False, True, False]})
     yield "count_bars", charts.count_bars(counts, title="t", subtitle="s", category_title="c")
     funnel = pl.DataFrame({"stage": ["Made", "Accepted", "Completed"], "count": [120, None, 40],
                            "share": [1.0, None, 1 / 3], "suppressed": [False, True, False]})
-    yield "funnel", charts.funnel_chart(funnel, title="t", subtitle="s", stage_order=["Made", "Accepted", "Completed"])
-    yield "funnel_faceted", charts.funnel_chart(funnel.with_columns(pl.lit("P").alias("group")), title="t",
+    yield "funnel", charts_flow.funnel_chart(funnel, title="t", subtitle="s", stage_order=["Made", "Accepted", "Completed"])
+    yield "funnel_faceted", charts_flow.funnel_chart(funnel.with_columns(pl.lit("P").alias("group")), title="t",
                                                 stage_order=["Made", "Accepted", "Completed"])
     flows = pl.DataFrame({"row": ["A", "B", "A"], "column": ["X", "X", "Y"], "count": [30, None, 12],
                           "suppressed": [False, True, False]})
-    yield "heatmap", charts.flow_heatmap(flows, title="t", subtitle="s")
+    yield "heatmap", charts_flow.flow_heatmap(flows, title="t", subtitle="s")
     diffs = pl.DataFrame({"category": ["P1", "P2"], "value": [-0.02, None], "ci_low": [-0.05, None],
                           "ci_high": [0.01, None], "note": ["", "withheld"]})
-    yield "difference", charts.difference_chart(diffs, title="t", subtitle="s")
+    yield "difference", charts_evaluation.difference_chart(diffs, title="t", subtitle="s")
     yield "all_withheld", charts.rate_bars(_rates(True), title="t", category_title="c", value_title="v")
 
 
@@ -230,7 +230,7 @@ def test_a_chart_with_every_cell_withheld_says_so_instead_of_an_empty_axis() -> 
 
 
 def test_survival_is_a_step_function_with_band_and_numbers_at_risk_suppressed_below_k() -> None:
-    spec = charts.survival_chart(_survival(), title="t").to_dict()
+    spec = charts_evaluation.survival_chart(_survival(), title="t").to_dict()
     plot, table = spec["vconcat"]
     marks = [layer["mark"] for layer in plot["layer"]]
     assert marks[0]["type"] == "area" and marks[0]["interpolate"] == "step-after"

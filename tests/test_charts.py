@@ -12,7 +12,7 @@ import json
 import polars as pl
 import pytest
 
-from dashboard import charts
+from dashboard import charts, charts_evaluation, charts_flow
 
 
 def _rate_rows() -> pl.DataFrame:
@@ -122,7 +122,7 @@ def test_survival_chart_draws_steps_whether_read_at_a_few_days_or_in_full() -> N
          "ci_low": [1.0 - i / 50 for i in range(20)], "ci_high": [1.0] * 20, "at_risk": list(range(20, 0, -1))}
     )
     for data in (few, full):
-        spec = charts.survival_chart(data, title="t").to_dict()
+        spec = charts_evaluation.survival_chart(data, title="t").to_dict()
         plot, at_risk = spec["vconcat"]
         assert [layer["mark"]["type"] for layer in plot["layer"]] == ["area", "line", "point"]
         assert plot["layer"][0]["mark"] == {"type": "area", "opacity": 0.18, "interpolate": "step-after"}
@@ -143,12 +143,12 @@ def test_count_bars_and_funnel_and_heatmap_label_suppressed_cells() -> None:
         {"stage": ["Made", "Accepted", "Completed"], "count": [120, None, 40], "share": [1.0, None, 1 / 3],
          "suppressed": [False, True, False]}
     )
-    spec = charts.funnel_chart(funnel, title="t", stage_order=["Made", "Accepted", "Completed"]).to_dict()
+    spec = charts_flow.funnel_chart(funnel, title="t", stage_order=["Made", "Accepted", "Completed"]).to_dict()
     rows = spec["datasets"][spec["data"]["name"]]
     assert [r["label"] for r in rows] == ["120 (100%)", "Suppressed (n<11)", "40 (33%)"]
 
     flows = pl.DataFrame({"row": ["A", "B"], "column": ["X", "X"], "count": [30, None], "suppressed": [False, True]})
-    layers, spec = _layers(charts.flow_heatmap(flows, title="t"))
+    layers, spec = _layers(charts_flow.flow_heatmap(flows, title="t"))
     assert [r["label"] for r in _dataset(spec, layers[0])] == ["30", "<11"]
 
 
