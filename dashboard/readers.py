@@ -458,6 +458,7 @@ def _first_non_utf8(path: Path) -> tuple[int, bytes, bool] | None:
                 return None
 
 
+# Over 80 lines on purpose: one pass over a spreadsheet's cell types, each branch a documented conversion.
 def _cells_to_text(frame: pl.DataFrame, table: Table, *, excel: bool, path: Path | None = None) -> pl.DataFrame:
     """Typed cells to the text a CSV would carry, so the lexical rules apply unchanged.
 

@@ -390,6 +390,8 @@ COUNT_DEFINITIONS: tuple[tuple[str, str], ...] = (
 )
 
 
+# Over 80 lines on purpose: the report's content assembled in the order of its sections (cover, measures,
+# charts, definitions, notes).
 def build_content(
     tables: Any,
     *,
