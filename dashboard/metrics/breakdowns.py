@@ -107,6 +107,25 @@ def view_breakdowns(metric_id: str) -> list[tuple[str, ...]]:
     return [*one_key, *two_key]
 
 
+def empty_grid_cells(rows: Sequence[BreakdownCell]) -> list[BreakdownCell]:
+    """The cells a two-key breakdown lacks to list its complete grid: every first-key value
+    (quarter) present × every second-key value (cohort, agency) present, each missing one as a
+    cell with no records (numerator 0, or None where the breakdown's numerators are None;
+    denominator 0; no value). Such a cell is withheld like any cell below the primary rule, so
+    the list of cells no longer tells which quarters hold which cohorts or agencies (see
+    docs/metrics.md, "Disclosure control across a view")."""
+    if not rows:
+        return []
+    present = {tuple(row[0]) for row in rows}
+    firsts = list(dict.fromkeys(row[0][0] for row in rows))
+    seconds = list(dict.fromkeys(row[0][1] for row in rows))
+    numerator = None if all(row[1] is None for row in rows) else 0
+    return [
+        ((a, b), numerator, 0.0, None, None)
+        for a in firsts for b in seconds if (a, b) not in present
+    ]
+
+
 def metric_view(
     tables: Tables, filters: Filters, metric_id: str, *, min_cell_size: int = 11
 ) -> dict[tuple[str, ...], pl.DataFrame]:
@@ -127,6 +146,9 @@ def metric_view(
     prep = prepare(tables, filters)
     breakdowns = view_breakdowns(metric_id)
     raw = {by: breakdown_cells(prep, metric_id, list(by)) for by in breakdowns}
+    for by, rows in raw.items():
+        if len(by) == 2 and k > 0:  # with suppression off every cell is shown: no grid needed
+            rows.extend(empty_grid_cells(rows))
     cells: dict[Hashable, Cell] = {}
     metric_keys: list[GroupKey] = []
     for rec in metrics_frame.iter_rows(named=True):
