@@ -250,11 +250,13 @@ def test_the_two_key_breakdowns_list_their_complete_grid(
     only the cells with records (the old rule) still gives the example's cells away: the grid,
     not more suppression, closes it (see "Disclosure control across a view" in docs/metrics.md)."""
     view = structure_leak
-    for by, series in ((("quarter", "cohort"), {"pilot", "comparison"}), (("quarter", "agency_id"), {"A1", "A2"})):
+    grids = ((("quarter", "cohort"), {"pilot", "comparison"}), (("quarter", "agency_id"), {"A1", "A2"}))
+    for by, series in grids:
         keys = [key for key in view.hidden if key[1] == by]
         quarters = {key[2][0] for key in keys}
         assert quarters == {"2021-Q1", "2021-Q2", "2021-Q3", "2023-Q2", "2024-Q1"}
-        assert sorted(keys) == sorted(("median_days_to_service", by, (q, v)) for q in quarters for v in series)
+        grid = [("median_days_to_service", by, (q, v)) for q in quarters for v in series]
+        assert sorted(keys) == sorted(grid)
         assert all(view.hidden[key] for key in keys)
     old = _listed_only(view, structure_example)
     everything, metrics_only = V.recovered(old)

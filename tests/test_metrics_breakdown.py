@@ -212,7 +212,8 @@ def test_quarter_by_cohort_cells_are_protected_against_the_cohort_rows() -> None
         ("2024-Q2", "comparison"): True, ("2024-Q2", "pilot"): False,
     }
     assert (two[("2024-Q1", "pilot")]["numerator"], two[("2024-Q1", "pilot")]["denominator"]) == (0, 0.0)
-    view = V.gather(tables, f, 11, metrics=["compliance_rate"], with_evaluation=False, with_co_responder=False)
+    view = V.gather(tables, f, 11, metrics=["compliance_rate"], with_evaluation=False,
+                    with_co_responder=False)
     everything, metrics_only = V.recovered(view)
     assert everything - metrics_only == set()
     assert view.conflicts == [] and V.single_unknown_sets(view) == []

@@ -66,7 +66,8 @@ def metric_breakdown(
     The first row is the metric's overall row exactly as :func:`compute_metrics`
     gives it (same suppression); the cells follow, sorted by key (null last).
     ``by`` is one dimension, a standard grouping (the ``metrics`` rows), or one
-    of :data:`VIEW_TWO_KEY_BREAKDOWNS`. The cells are suppressed together with
+    of :data:`VIEW_TWO_KEY_BREAKDOWNS`; a two-key breakdown lists its complete
+    grid (:func:`empty_grid_cells`). The cells are suppressed together with
     every other breakdown of the metric the product shows under the same
     filters (see :func:`metric_view`), so no suppressed cell can be recovered
     from anything one view publishes. A violation-type or response cell
@@ -135,7 +136,9 @@ def metric_view(
     ``metrics`` rows, fixed as :func:`compute_metrics` suppresses them; each
     one-key breakdown against the overall row; each two-key breakdown
     (quarter × g) against the overall row, against each quarter row of the
-    quarter breakdown and against each ``metrics`` row of grouping g. Only
+    quarter breakdown and against each ``metrics`` row of grouping g, over
+    its complete grid (a combination with no records is one more unknown,
+    withheld: see :func:`empty_grid_cells`). Only
     breakdown cells are ever suppressed here. Returns one frame per
     breakdown of :func:`view_breakdowns`, as :func:`metric_breakdown` gives it.
     """
