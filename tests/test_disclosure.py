@@ -151,7 +151,10 @@ def sample_seed_5() -> Tables:
 def test_issue_reproduction_cohort_rows_are_safe_from_the_quarterly_trend(sample_seed_5: Tables) -> None:
     """3,000-participant sample, seed 5, --program P07 --end 2023-06-30: compliance overall 16/20
     is published with both cohort rows withheld; the compliance page's quarter x cohort trend used
-    to show the only pilot quarter, 12/14, so comparison = 16 - 12 = 4 of 20 - 14 = 6."""
+    to show the only pilot quarter, 12/14, so comparison = 16 - 12 = 4 of 20 - 14 = 6. The trend
+    now lists its complete grid: (2023-Q1, pilot), which holds no records, is listed and withheld
+    like any small cell, so the pilot row is (2023-Q1, pilot) + 12 to a viewer, who cannot tell that
+    the first term is 0, and 12/14 is published (see test_metrics_breakdown.py, the same case in small)."""
     f = Filters(as_of=D(2026, 6, 30), program_ids=("P07",), end=D(2023, 6, 30))
     rows = {(tuple(r["group_by"]), tuple(r["group"].values())): r
             for r in metrics_json(sample_seed_5, f, 11)["metrics"] if r["metric"] == "compliance_rate"}
@@ -159,8 +162,8 @@ def test_issue_reproduction_cohort_rows_are_safe_from_the_quarterly_trend(sample
     assert rows[(("cohort",), ("pilot",))]["suppressed"] and rows[(("cohort",), ("comparison",))]["suppressed"]
     trend = metric_breakdown(sample_seed_5, f, "compliance_rate", ["quarter", "cohort"])
     pilot = [r for r in trend.iter_rows(named=True) if r["group_by"] and r["group"]["cohort"] == "pilot"]
-    assert [(r["numerator"], r["denominator"]) for r in pilot] == [(12, 14.0)]  # the engine's own numbers
-    assert all(r["suppressed"] for r in pilot)
+    assert [(r["group"]["quarter"], r["numerator"], r["denominator"], r["suppressed"]) for r in pilot] == [
+        ("2023-Q1", 0, 0.0, True), ("2023-Q2", 12, 14.0, False)]  # the engine's own numbers
     view = V.gather(sample_seed_5, f, 11)
     everything, metrics_only = V.recovered(view)
     assert everything == metrics_only == set()
@@ -196,7 +199,7 @@ def _referral(rid: str, pid: str, provider: str, day: dt.date) -> dict[str, obje
 
 
 @pytest.fixture(scope="module")
-def structure_leak() -> V.View:
+def structure_example() -> tuple[Tables, Filters]:
     """The random run's example, cut down (median days to service, k = 2, period ending 2024-03-31):
     the comparison cohort's two referrals, both to agency A1, are each alone in their quarter
     (2021-Q1, 2021-Q3); the pilot cohort has one A1 referral in 2024-Q1 and two to A2. Published
@@ -209,7 +212,12 @@ def structure_leak() -> V.View:
                    _referral("r3", "pp", "A1", D(2024, 1, 19)), _referral("r4", "pp", "A2", D(2021, 6, 1)),
                    _referral("r5", "pp", "A2", D(2023, 5, 1))],
     )
-    f = Filters(as_of=D(2024, 6, 30), end=D(2024, 3, 31))
+    return tables, Filters(as_of=D(2024, 6, 30), end=D(2024, 3, 31))
+
+
+@pytest.fixture(scope="module")
+def structure_leak(structure_example: tuple[Tables, Filters]) -> V.View:
+    tables, f = structure_example
     return V.gather(tables, f, 2, metrics=["median_days_to_service"], with_evaluation=False,
                     with_co_responder=False)
 
@@ -217,31 +225,51 @@ def structure_leak() -> V.View:
 LEAKED = {("median_days_to_service", ("quarter",), ("2024-Q1",)),
           ("median_days_to_service", ("quarter", "cohort"), ("2024-Q1", "pilot")),
           ("median_days_to_service", ("quarter", "agency_id"), ("2024-Q1", "A1"))}
+"""What the example gave away while a two-key breakdown listed only the cells that hold records."""
 
 
-def test_the_residual_leak_comes_from_the_list_of_cells_alone(structure_leak: V.View) -> None:
-    """Every quarterly cell of the example is withheld (the one service-type cell equals the
-    overall row and is shown), and a viewer who is shown only the metrics rows and which breakdown
-    cells exist (every breakdown cell withheld) recovers the same cells:
-    no further suppression of breakdown cells could close this. See "Disclosure control across a
-    view" in docs/metrics.md (its limits)."""
+def _listed_only(view: V.View, example: tuple[Tables, Filters]) -> V.View:
+    """The same view with the two-key cells that hold no records taken out (the old listing)."""
+    frames = metric_view(*example, "median_days_to_service", min_cell_size=2)
+    empty = {("median_days_to_service", by, tuple(r["group"][d] for d in by))
+             for by, frame in frames.items() if len(by) == 2
+             for r in frame.iter_rows(named=True) if r["group_by"] and r["denominator"] == 0}
+    old = V.View()
+    for key, withheld in view.hidden.items():
+        if key not in empty:
+            old.add(key, withheld, "old listing")
+    return old
+
+
+def test_the_two_key_breakdowns_list_their_complete_grid(
+    structure_leak: V.View, structure_example: tuple[Tables, Filters]
+) -> None:
+    """Quarter x cohort and quarter x agency list every quarter present x every cohort / agency
+    present; a cell with no records (2021-Q1 pilot, 2021-Q1 A2, ...) is withheld like any other,
+    so the list of cells no longer says which quarters hold which cohorts or agencies. Listing
+    only the cells with records (the old rule) still gives the example's cells away: the grid,
+    not more suppression, closes it (see "Disclosure control across a view" in docs/metrics.md)."""
     view = structure_leak
-    everything, metrics_only = V.recovered(view)
+    grids = ((("quarter", "cohort"), {"pilot", "comparison"}), (("quarter", "agency_id"), {"A1", "A2"}))
+    for by, series in grids:
+        keys = [key for key in view.hidden if key[1] == by]
+        quarters = {key[2][0] for key in keys}
+        assert quarters == {"2021-Q1", "2021-Q2", "2021-Q3", "2023-Q2", "2024-Q1"}
+        grid = [("median_days_to_service", by, (q, v)) for q in quarters for v in series]
+        assert sorted(keys) == sorted(grid)
+        assert all(view.hidden[key] for key in keys)
+    old = _listed_only(view, structure_example)
+    everything, metrics_only = V.recovered(old)
     assert everything - metrics_only == LEAKED
-    breakdown = [key for key in view.hidden if key[1] not in V._METRIC_GROUPINGS]
-    assert all(view.hidden[key] for key in breakdown if "quarter" in key[1])
-    list_only = {key: (True if key in breakdown else withheld) for key, withheld in view.hidden.items()}
-    assert LEAKED <= V.determined(list_only, V.relations(view))
-    assert view.conflicts == [] and V.single_unknown_sets(view) == []
+    list_only = {key: (True if key[1] not in V._METRIC_GROUPINGS else withheld)
+                 for key, withheld in view.hidden.items()}
+    assert not LEAKED & V.determined(list_only, V.relations(view))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Known limit, needs a product decision: a withheld breakdown cell is still listed, so the list of "
-    "cells states which quarters hold which cohorts and agencies; with the published metrics rows that "
-    "can fix a withheld cell whatever else is suppressed (see the test above)."))
 def test_the_residual_leak_example_discloses_nothing(structure_leak: V.View) -> None:
     everything, metrics_only = V.recovered(structure_leak)
     assert everything - metrics_only == set()
+    assert structure_leak.conflicts == [] and V.single_unknown_sets(structure_leak) == []
 
 
 # --- property tests: many small extracts and filter settings, attacked as a viewer would -----------

@@ -8,6 +8,7 @@ from typing import Any
 import polars as pl
 import pytest
 
+import viewer_attack as V
 from dashboard.metrics.breakdowns import metric_breakdown
 from dashboard.metrics.engine import compute_metrics, participant_counts, published
 from dashboard.metrics.tables import Filters, Tables
@@ -147,8 +148,11 @@ def test_quarter_by_agency_cells_are_protected_against_each_quarter_total() -> N
     - all cells vs overall: (Q1, A2) = 5/5 alone withheld -> one more cell. (Q2, A1) 15/20 is
       the smallest but Q2's only cell (it would withhold Q2, then Q1); (Q1, A1) 20/30 sits only in
       sets already holding a withheld cell (Q1's cells, A1's cells) -> (Q1, A1).
-    Without it, Q1's 35 - 30 = 5 would give A2 away. No set now has exactly one withheld cell,
-    and the quarter rows stay published."""
+    Without it, Q1's 35 - 30 = 5 would give A2 away.
+    - the trend lists its complete grid: (Q2, A2) holds no records and is listed withheld (0/0);
+      Q2's cells {(Q2, A1), (Q2, A2)} then hold one withheld cell -> (Q2, A1) as well (else
+      20 - 20 = 0 would tell that A2 had nothing in Q2). No set now has exactly one withheld
+      cell, and the quarter rows stay published."""
     def event(i: int, agency: str, day: dt.date, outcome: str) -> dict[str, Any]:
         return {"event_id": f"e{i}", "participant_id": "va", "agency_id": agency, "event_date": day,
                 "event_type": "home_visit", "required": True, "outcome": outcome}
@@ -165,7 +169,9 @@ def test_quarter_by_agency_cells_are_protected_against_each_quarter_total() -> N
     two = cells(metric_breakdown(tables, Filters(as_of=AS_OF), "compliance_rate", ["quarter", "agency_id"]))
     assert two[("2024-Q1", "A2")]["suppressed"]
     assert two[("2024-Q1", "A1")]["suppressed"]  # without it, 35 - 30 = 5
-    assert not two[("2024-Q2", "A1")]["suppressed"]  # the same number as Q2, published anyway
+    assert (two[("2024-Q2", "A2")]["denominator"], two[("2024-Q2", "A2")]["suppressed"]) == (0.0, True)
+    assert two[("2024-Q2", "A1")]["suppressed"]  # without it, Q2 - (Q2, A1) = 0 shows (Q2, A2) is empty
+    assert sorted(two) == [("2024-Q1", "A1"), ("2024-Q1", "A2"), ("2024-Q2", "A1"), ("2024-Q2", "A2")]
     # The metrics rows are never changed by a breakdown: overall 40/55 stays published.
     overall = metric_breakdown(tables, Filters(as_of=AS_OF), "compliance_rate", ["quarter"]).row(0, named=True)
     assert (overall["numerator"], overall["denominator"], overall["suppressed"]) == (40, 55.0, False)
@@ -178,8 +184,11 @@ def test_quarter_by_cohort_cells_are_protected_against_the_cohort_rows() -> None
     (denominator 6); pilot 12/14 would publish on its own but is the cohorts' complement.
     The quarter x cohort trend would show (Q2, pilot) 12/14, the pilot row's only cell, and
     16 - 12 = 4, 20 - 14 = 6 would give the comparison cohort away: the pilot row is withheld
-    while its only member is published, so (Q2, pilot) is withheld too. (Q1, comparison) 1/1 and
-    (Q2, comparison) 3/5 are withheld on their own."""
+    while its only member is published. The trend lists its complete grid, so (Q1, pilot), which
+    holds no records, is listed and withheld like any small cell (0/0): the pilot row is then
+    (Q1, pilot) + (Q2, pilot), and a viewer who cannot tell that (Q1, pilot) is empty cannot work out
+    the pilot row from 12/14, which is published. (Q1, comparison) 1/1 and (Q2, comparison) 3/5 are
+    withheld on their own. The viewer's whole attack on the view recovers nothing."""
     def event(i: int, pid: str, day: dt.date, ok: bool) -> dict[str, Any]:
         return {"event_id": f"e{i}", "participant_id": pid, "agency_id": "A1", "event_date": day,
                 "event_type": "home_visit", "required": True, "outcome": "compliant" if ok else "missed"}
@@ -198,7 +207,16 @@ def test_quarter_by_cohort_cells_are_protected_against_the_cohort_rows() -> None
     assert by_cohort == {"pilot": True, "comparison": True}
     two = cells(metric_breakdown(tables, f, "compliance_rate", ["quarter", "cohort"]))
     assert (two[("2024-Q2", "pilot")]["numerator"], two[("2024-Q2", "pilot")]["denominator"]) == (12, 14)
-    assert all(r["suppressed"] for r in two.values())
+    assert {key: r["suppressed"] for key, r in two.items()} == {
+        ("2024-Q1", "comparison"): True, ("2024-Q1", "pilot"): True,
+        ("2024-Q2", "comparison"): True, ("2024-Q2", "pilot"): False,
+    }
+    assert (two[("2024-Q1", "pilot")]["numerator"], two[("2024-Q1", "pilot")]["denominator"]) == (0, 0.0)
+    view = V.gather(tables, f, 11, metrics=["compliance_rate"], with_evaluation=False,
+                    with_co_responder=False)
+    everything, metrics_only = V.recovered(view)
+    assert everything - metrics_only == set()
+    assert view.conflicts == [] and V.single_unknown_sets(view) == []
 
 
 def test_recidivism_by_year_of_the_index_date() -> None:

@@ -66,7 +66,8 @@ def metric_breakdown(
     The first row is the metric's overall row exactly as :func:`compute_metrics`
     gives it (same suppression); the cells follow, sorted by key (null last).
     ``by`` is one dimension, a standard grouping (the ``metrics`` rows), or one
-    of :data:`VIEW_TWO_KEY_BREAKDOWNS`. The cells are suppressed together with
+    of :data:`VIEW_TWO_KEY_BREAKDOWNS`; a two-key breakdown lists its complete
+    grid (:func:`empty_grid_cells`). The cells are suppressed together with
     every other breakdown of the metric the product shows under the same
     filters (see :func:`metric_view`), so no suppressed cell can be recovered
     from anything one view publishes. A violation-type or response cell
@@ -107,6 +108,25 @@ def view_breakdowns(metric_id: str) -> list[tuple[str, ...]]:
     return [*one_key, *two_key]
 
 
+def empty_grid_cells(rows: Sequence[BreakdownCell]) -> list[BreakdownCell]:
+    """The cells a two-key breakdown lacks to list its complete grid: every first-key value
+    (quarter) present × every second-key value (cohort, agency) present, each missing one as a
+    cell with no records (numerator 0, or None where the breakdown's numerators are None;
+    denominator 0; no value). Such a cell is withheld like any cell below the primary rule, so
+    the list of cells no longer tells which quarters hold which cohorts or agencies (see
+    docs/metrics.md, "Disclosure control across a view")."""
+    if not rows:
+        return []
+    present = {tuple(row[0]) for row in rows}
+    firsts = list(dict.fromkeys(row[0][0] for row in rows))
+    seconds = list(dict.fromkeys(row[0][1] for row in rows))
+    numerator = None if all(row[1] is None for row in rows) else 0
+    return [
+        ((a, b), numerator, 0.0, None, None)
+        for a in firsts for b in seconds if (a, b) not in present
+    ]
+
+
 def metric_view(
     tables: Tables, filters: Filters, metric_id: str, *, min_cell_size: int = 11
 ) -> dict[tuple[str, ...], pl.DataFrame]:
@@ -116,7 +136,9 @@ def metric_view(
     ``metrics`` rows, fixed as :func:`compute_metrics` suppresses them; each
     one-key breakdown against the overall row; each two-key breakdown
     (quarter × g) against the overall row, against each quarter row of the
-    quarter breakdown and against each ``metrics`` row of grouping g. Only
+    quarter breakdown and against each ``metrics`` row of grouping g, over
+    its complete grid (a combination with no records is one more unknown,
+    withheld: see :func:`empty_grid_cells`). Only
     breakdown cells are ever suppressed here. Returns one frame per
     breakdown of :func:`view_breakdowns`, as :func:`metric_breakdown` gives it.
     """
@@ -127,6 +149,9 @@ def metric_view(
     prep = prepare(tables, filters)
     breakdowns = view_breakdowns(metric_id)
     raw = {by: breakdown_cells(prep, metric_id, list(by)) for by in breakdowns}
+    for by, rows in raw.items():
+        if len(by) == 2 and k > 0:  # with suppression off every cell is shown: no grid needed
+            rows.extend(empty_grid_cells(rows))
     cells: dict[Hashable, Cell] = {}
     metric_keys: list[GroupKey] = []
     for rec in metrics_frame.iter_rows(named=True):

@@ -9,8 +9,11 @@ cohort and quarter × agency trends). All of these cells are numbers of the
 same records, so they form one system of *additive sets*: each breakdown
 against the overall row, and each two-key breakdown against both of its
 one-key margins (quarter × cohort cells against each quarter row, against
-each cohort row and against the overall row). See "Disclosure control across
-a view" in ``docs/metrics.md`` for the rule in words and its limits.
+each cohort row and against the overall row). A two-key breakdown lists its
+complete grid: a combination with no records is a cell like any other
+(denominator 0, so withheld by the primary rule), one more unknown whose true
+value, 0, a viewer cannot tell. See "Disclosure control across a view" in
+``docs/metrics.md`` for the rule in words and its limits.
 
 :func:`protect` suppresses cells of that system in two steps and repeats
 them until nothing changes:
