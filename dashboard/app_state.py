@@ -175,7 +175,7 @@ def _referral_counts(url: str, run_key: str, filters_key: str, k: int, _filters:
 def _metric_view(
     url: str, run_key: str, filters_key: str, k: int, metric_id: str, _filters: Filters
 ) -> dict[tuple[str, ...], pl.DataFrame]:
-    """Every breakdown of one metric under these filters, protected together (engine.metric_view)."""
+    """Every breakdown of one metric under these filters, protected together (breakdowns.metric_view)."""
     from dashboard.metrics.breakdowns import metric_view
     from dashboard.metrics.engine import published
 

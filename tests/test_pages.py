@@ -627,13 +627,13 @@ def test_bad_link_values_are_ignored_with_a_message(sample_url: str, use_db) -> 
 def test_a_failing_computation_gives_a_message_not_a_traceback(
     sample_url: str, use_db, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dashboard.metrics import engine
+    from dashboard.metrics import breakdowns
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("breakdown exploded")
 
-    monkeypatch.setattr(engine, "metric_breakdown", broken)
-    monkeypatch.setattr(engine, "metric_view", broken)  # what the pages' breakdowns come from
+    monkeypatch.setattr(breakdowns, "metric_breakdown", broken)
+    monkeypatch.setattr(breakdowns, "metric_view", broken)  # what the pages' breakdowns come from
     use_db(sample_url)
     # An as-of date no other test uses, so nothing comes from the caches.
     at = run_page("pages/compliance.py", {"as_of": "2026-05-17"})
