@@ -62,6 +62,20 @@ def _chart_title(chart: Any, key: str) -> str:
     return str(text) if isinstance(text, str) else views.humanise(key)
 
 
+def _page_spec(chart: Any, width: str) -> dict[str, Any]:
+    """The chart's Vega-Lite spec for the page. With ``width="stretch"`` Streamlit sets the spec's
+    width to the column; the builders ask for autosize "pad" (axes, labels and legend added outside
+    that width), which would spill over the neighbouring column, so a single or layered chart is
+    made to fit its column
+    across ("fit-x", its height as built) with them inside. Concatenated and faceted charts keep their own
+    sizing (Vega-Lite cannot fit them)."""
+    spec = chart.to_dict(validate=False)
+    composite = any(k in spec for k in ("vconcat", "hconcat", "concat", "facet", "repeat"))
+    if width == "stretch" and not composite:
+        spec["autosize"] = {"type": "fit-x", "contains": "padding"}
+    return spec
+
+
 def show_chart(
     chart: Any,
     data: pl.DataFrame,
@@ -80,9 +94,7 @@ def show_chart(
     from dashboard.export import chart_producer
 
     with st.container(key=f"chart_{key}"):
-        # "stretch": Streamlit sets the spec's width to the column and fits axes and legend inside it
-        # (autosize "fit", contains "padding"), so the chart never spills over its neighbour.
-        st.vega_lite_chart(chart.to_dict(validate=False), width=width, theme="streamlit")  # type: ignore[arg-type]
+        st.vega_lite_chart(_page_spec(chart, width), width=width, theme="streamlit")  # type: ignore[arg-type]
     info = about(_chart_title(chart, key))
     image = numeric.chart_with_subtitle(chart, info.subtitle())
     table = numeric.chart_data_table(data)

@@ -20,7 +20,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from dashboard import export_numeric, export_page_tables, views, views_evaluation
+from test_pages import URL_FILTERS, assert_clean, run_page, sample_url, table_by_key, use_db  # noqa: F401 (fixtures)
+
+from dashboard import app_page, export_numeric, export_page_tables, views, views_evaluation
 from dashboard.export import SUPPRESSED_TEXT
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -247,3 +249,53 @@ def test_engine_rows_keep_json_groups_readable() -> None:
     table = export_page_tables.rows_table(rows, key_titles={"cohort": "Cohort"},
                                           key_labels={"cohort": views.COHORT_LABELS}, measure="Employed")
     assert table.row(0) == ("Pilot", "Employed", 0.25, 0.1, 0.47, 5, 20, "published")
+
+
+# --- on the pages: what a click on a download button would write -----------------------------------
+
+PAGE_TABLES = {
+    "pages/pilot_evaluation.py": ("evaluation_windows", "evaluation_baseline", "evaluation_programs_summary"),
+    "pages/equity.py": ("equity_referral_completion_rate_sex_table",),
+    "pages/recidivism.py": ("recidivism_table",),
+    "pages/reintegration.py": ("reintegration_cohorts_12m", "reintegration_programs_12m"),
+}
+
+
+@pytest.mark.parametrize("page", list(PAGE_TABLES))
+def test_page_table_downloads_are_numbers_with_filters_in_the_file_name(
+    page: str, sample_url: str, use_db, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each listed table downloads as numbers (no "53.0% (n=593)", no suppression words in number
+    columns), with the header block and the filters in the file name; the page still shows text."""
+    offered: dict[str, object] = {}
+    real = app_page.download_controls
+
+    def record(metric_ids, downloads, note=None, rows=None):  # type: ignore[no-untyped-def]
+        for _, producer, file_name, _ in downloads:
+            offered[file_name] = producer
+        return real(metric_ids, downloads, note, rows)
+
+    monkeypatch.setattr(app_page, "download_controls", record)
+    use_db(sample_url)
+    at = run_page(page, URL_FILTERS)
+    assert_clean(at)
+    for key in PAGE_TABLES[page]:
+        shown = table_by_key(at, key)
+        assert all(t == pl.String for t in shown.schema.values())  # the page keeps readable text
+        names = [n for n in offered if n.startswith(f"{key}_") and n.endswith(".csv")]
+        assert len(names) == 1, (key, sorted(offered))
+        assert "_P01_" in names[0] and "cohort-pilot" in names[0] and "_asof-" in names[0]
+        data = offered[names[0]]()  # type: ignore[operator]
+        text = data.decode("utf-8-sig")
+        assert text.startswith("# ") and "# Program: " in text and "# Data as of: " in text
+        rows = _csv_rows(data)
+        # One row per row of the page's table; long tables (reintegration) one per group and measure.
+        assert len(rows) - 1 == shown.height if not key.startswith("reintegration") else len(rows) - 1 >= shown.height
+        header = rows[0]
+        numbers = [i for i, name in enumerate(header) if name not in LABEL_COLUMNS]
+        assert numbers, header
+        for row in rows[1:]:  # every number column: empty or a number, never "53.0% (n=593)" or a mark
+            for i in numbers:
+                assert row[i] == "" or float(row[i]) == float(row[i]), (key, header[i], row[i])
+        xlsx = [n for n in offered if n.startswith(f"{key}_") and n.endswith(".xlsx")]
+        assert len(xlsx) == 1 and offered[xlsx[0]]()[:2] == b"PK"  # type: ignore[operator]
