@@ -290,3 +290,35 @@ def caseload_table(monthly: pl.DataFrame, agency_names: Mapping[str, str], all_a
     schema = {"Month": pl.String, "Agency": pl.String, "Active caseload": pl.Int64, "Officer FTE": pl.Float64,
               "Caseload per officer": pl.Float64, "Note": pl.String}
     return _typed(records, schema)
+
+
+def flow_table(flow: pl.DataFrame, agency_names: Mapping[str, str]) -> pl.DataFrame:
+    """The numeric twin of the table of ``views_trends.flow_frames``: one row per referring ×
+    provider pair, the referrals and how they ended as whole numbers. A withheld count is empty;
+    Status says whether the pair's total is withheld, "Withheld outcomes" names the outcomes withheld.
+    An outcome with no row had no referrals (0), as on the page."""
+    from dashboard.views_trends import OUTCOME_LABELS, count_rows
+
+    outcomes: dict[tuple[Any, Any], dict[str, tuple[Any, bool]]] = {}
+    for r in count_rows(flow, "cell").iter_rows(named=True):
+        pair = (r["referring_agency_id"], r["provider_agency_id"])
+        outcomes.setdefault(pair, {})[r["outcome"]] = (r["count"], bool(r["suppressed"]))
+    records = []
+    for r in count_rows(flow, "pair").iter_rows(named=True):
+        pair = (r["referring_agency_id"], r["provider_agency_id"])
+        record: dict[str, Any] = {"Referring agency": agency_names.get(pair[0], pair[0]),
+                                  "Provider agency": agency_names.get(pair[1], pair[1]),
+                                  "Referrals": None if r["suppressed"] else _whole(r["count"])}
+        withheld = []
+        for outcome, label in OUTCOME_LABELS.items():
+            count, hidden = outcomes.get(pair, {}).get(outcome, (0, False))
+            record[label] = None if hidden else _whole(count)
+            if hidden:
+                withheld.append(label)
+        record["Withheld outcomes"] = ", ".join(withheld) or None
+        record[STATUS] = SUPPRESSED_TEXT if r["suppressed"] else PUBLISHED
+        records.append(record)
+    schema: dict[str, Any] = {"Referring agency": pl.String, "Provider agency": pl.String, "Referrals": pl.Int64}
+    schema |= {label: pl.Int64 for label in OUTCOME_LABELS.values()}
+    schema |= {"Withheld outcomes": pl.String, STATUS: pl.String}
+    return _typed(records, schema)

@@ -79,7 +79,8 @@ if heat.height:
     )
     page_downloads.show_chart(chart, heat, key="partnership_referral_flow", metric_ids=["referral_flow"])
     with st.expander("How the referrals of each route ended"):
-        page_downloads.show_table(flow_table, key="partnership_referral_flow_table",
+        page_downloads.show_table(flow_table, export_page_tables.flow_table(flow, ctx.agency_names),
+                                  key="partnership_referral_flow_table",
                                   title="How the referrals of each route ended", metric_ids=["referral_flow"])
 else:
     st.info("No referrals were made in this period for these filters.")

@@ -41,7 +41,7 @@ def check_golden(name: str, data: bytes) -> None:
     assert data == path.read_bytes(), f"{name} differs from its golden file"
 
 
-LABEL_COLUMNS = {"Measure", "Covariate", "Unit", "WWC label", "Program", "Reading", "Risk-adjusted note", "Sex",
+LABEL_COLUMNS = {"Referring agency", "Provider agency", "Withheld outcomes", "Measure", "Covariate", "Unit", "WWC label", "Program", "Reading", "Risk-adjusted note", "Sex",
                  "Cohort", "Window", "Month", "Agency", "Note", "Days open", "Status", "Pilot status",
                  "Comparison status", "Cost per participant status", "Cost per completion status"}
 
@@ -232,6 +232,24 @@ def test_labelled_rows_cost_and_caseload_downloads_are_numbers() -> None:
     assert caseload.row(0) == ("2025-01", "North", 40, 2.0, 20.0, None)
     assert caseload.row(1) == ("2025-02", "All agencies", 40, 0.0, None, "no officer time")
     assert_numbers_only(caseload)
+
+
+def test_flow_download_counts_each_route_with_withheld_outcomes_empty() -> None:
+    from dashboard import views_trends
+
+    def row(level: str, outcome: str | None, count: int | None, suppressed: bool = False) -> dict:
+        return {"level": level, "referring_agency_id": "A1", "provider_agency_id": "=A2", "outcome": outcome,
+                "count": count, "suppressed": suppressed}
+
+    flow = pl.DataFrame([row("pair", None, 40), row("cell", "completed", 31), row("cell", "open", None, True)])
+    _, shown = views_trends.flow_frames(flow, {"A1": "North"}, 11)
+    table = export_page_tables.flow_table(flow, {"A1": "North"})
+    assert table.row(0, named=True) == {"Referring agency": "North", "Provider agency": "=A2", "Referrals": 40,
+                                        "Completed": 31, "Unsuccessful": 0, "Open": None,
+                                        "Withheld outcomes": "Open", "Status": "published"}
+    assert shown.row(0, named=True)["Open"] == views.suppression_label(11)  # the page keeps its words
+    assert_numbers_only(table)
+    assert "'=A2" in export_numeric.to_csv(table, ABOUT).decode("utf-8-sig")
 
 
 @pytest.mark.parametrize("header,percent", [("Pilot rate", True), ("Comparison 95% CI high", True),
