@@ -23,6 +23,7 @@ import pytest
 from test_pages import URL_FILTERS, assert_clean, run_page, sample_url, table_by_key, use_db  # noqa: F401 (fixtures)
 
 from dashboard import app_page, export_numeric, export_page_tables, views, views_evaluation
+from dashboard import operations_views as ov
 from dashboard.export import SUPPRESSED_TEXT
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -41,7 +42,7 @@ def check_golden(name: str, data: bytes) -> None:
     assert data == path.read_bytes(), f"{name} differs from its golden file"
 
 
-LABEL_COLUMNS = {"Referring agency", "Provider agency", "Withheld outcomes", "Measure", "Covariate", "Unit", "WWC label", "Program", "Reading", "Risk-adjusted note", "Sex",
+LABEL_COLUMNS = {"Question", "Respondent type", "Referring agency", "Provider agency", "Withheld outcomes", "Measure", "Covariate", "Unit", "WWC label", "Program", "Reading", "Risk-adjusted note", "Sex",
                  "Cohort", "Window", "Month", "Agency", "Note", "Days open", "Status", "Pilot status",
                  "Comparison status", "Cost per participant status", "Cost per completion status"}
 
@@ -276,6 +277,10 @@ PAGE_TABLES = {
     "pages/equity.py": ("equity_referral_completion_rate_sex_table",),
     "pages/recidivism.py": ("recidivism_table",),
     "pages/reintegration.py": ("reintegration_cohorts_12m", "reintegration_programs_12m"),
+    "pages/referrals.py": ("referrals_open_by_age_table",),
+    "pages/partnerships.py": ("partnership_referral_flow_table",),
+    "pages/operations.py": ("operations_costs_by_program", "operations_caseload_by_month"),
+    "pages/community_voice.py": (f"voice_{next(iter(ov.QUESTION_LABELS))}_table_by_{next(iter(ov.BREAKDOWN_TITLES))}",),
 }
 
 
