@@ -66,13 +66,18 @@ def _page_spec(chart: Any, width: str) -> dict[str, Any]:
     """The chart's Vega-Lite spec for the page. With ``width="stretch"`` Streamlit sets the spec's
     width to the column; the builders ask for autosize "pad" (axes, labels and legend added outside
     that width), which would spill over the neighbouring column, so a single or layered chart is
-    made to fit its column
-    across ("fit-x", its height as built) with them inside. Concatenated and faceted charts keep their own
+    made to fit its column across ("fit-x", its height as built) with them inside, and a legend
+    across its top wraps in two columns (a long name cut with "…"). Concatenated and faceted charts keep their own
     sizing (Vega-Lite cannot fit them)."""
     spec = chart.to_dict(validate=False)
     composite = any(k in spec for k in ("vconcat", "hconcat", "concat", "facet", "repeat"))
     if width == "stretch" and not composite:
         spec["autosize"] = {"type": "fit-x", "contains": "padding"}
+        for layer in [spec, *spec.get("layer", [])]:  # a legend across the top wraps in two columns
+            legend = layer.get("encoding", {}).get("color", {}).get("legend")
+            if isinstance(legend, dict) and legend.get("orient") in ("top", "bottom") and "columns" not in legend:
+                legend["columns"] = 2
+                legend["labelLimit"] = min(int(legend.get("labelLimit") or 150), 150)  # ends in "…"
     return spec
 
 

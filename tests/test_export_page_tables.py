@@ -322,3 +322,23 @@ def test_page_table_downloads_are_numbers_with_filters_in_the_file_name(
                 assert row[i] == "" or float(row[i]) == float(row[i]), (key, header[i], row[i])
         xlsx = [n for n in offered if n.startswith(f"{key}_") and n.endswith(".xlsx")]
         assert len(xlsx) == 1 and offered[xlsx[0]]()[:2] == b"PK"  # type: ignore[operator]
+
+
+def test_a_chart_in_a_column_fits_its_column_and_a_full_width_chart_keeps_its_size() -> None:
+    """``width="stretch"``: axes, labels and legend inside the column (autosize fit-x), a top legend
+    in two columns; ``"content"``: the builder's spec unchanged (the downloaded image never changes)."""
+    from dashboard import charts, page_downloads
+
+    data = pl.DataFrame({"period": ["2025-01", "2025-02"] * 2, "series": ["North agency long name", "South"] * 2,
+                         "value": [0.4, 0.5, 0.45, 0.55], "ci_low": [0.3, 0.4, 0.35, 0.45],
+                         "ci_high": [0.5, 0.6, 0.55, 0.65], "suppressed": [False] * 4})
+    chart = charts.trend_chart(data, title="t", subtitle="s", value_title="v", series_title="Agency", width=420)
+    built = chart.to_dict(validate=False)
+    assert page_downloads._page_spec(chart, "content") == built
+    fitted = page_downloads._page_spec(chart, "stretch")
+    assert fitted["autosize"] == {"type": "fit-x", "contains": "padding"}
+    assert built["autosize"]["type"] == "pad" and chart.to_dict(validate=False) == built  # the chart is unchanged
+    legends = [layer["encoding"]["color"]["legend"] for layer in [fitted, *fitted.get("layer", [])]
+               if isinstance(layer.get("encoding", {}).get("color", {}).get("legend"), dict)]
+    top = [legend for legend in legends if legend.get("orient") in ("top", "bottom")]
+    assert top and all(legend["columns"] == 2 and legend["labelLimit"] <= 150 for legend in top)
