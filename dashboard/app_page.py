@@ -1,5 +1,6 @@
 """Every page's frame: the sidebar filters, the entry script's ``prepare``, the page
-header and the pages without data, and the helpers that draw charts and tables.
+header and the pages without data, and the definition and download row under every chart and
+table (``dashboard.page_downloads`` draws the charts and tables themselves).
 
 Split from :mod:`dashboard.app_state` (which still offers every name here). The tables are
 read through ``app_state._tables`` (looked up on the module at call time).
@@ -13,7 +14,7 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from dashboard import app_state, charts_evaluation, views, views_evaluation
+from dashboard import app_state, views
 from dashboard import text as safe_text
 from dashboard.app_links import (
     DATE_PARAMS,
@@ -370,9 +371,6 @@ def definition_popover(container: Any, metric_ids: Sequence[str]) -> None:
         st.caption(views.suppression_label(MIN_CELL_SIZE) + " marks a cell withheld to protect privacy.")
 
 
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
 def download_controls(metric_ids: Sequence[str], downloads: Sequence[tuple[str, Callable[[], bytes], str, str]],
               note: str | None = None, rows: int | None = None) -> None:
     """The row under a chart or table: its definition and its downloads, each one click away.
@@ -396,75 +394,3 @@ def download_controls(metric_ids: Sequence[str], downloads: Sequence[tuple[str, 
                                    key=f"download_{file_name}", icon=":material/download:", width="stretch")
     if note:
         row.caption(note)
-
-
-def show_chart(
-    chart: Any,
-    data: pl.DataFrame,
-    *,
-    key: str,
-    metric_ids: Sequence[str] = (),
-    note: str | None = None,
-) -> None:
-    """The chart, its definition, and downloads (PNG, SVG, PDF; its data as CSV, XLSX) built on click.
-
-    The chart goes to the page as its Vega-Lite spec without re-validating
-    it against the schema: validation is most of the time of a redraw
-    (~40 ms a chart) and the builders' specs are validated by the unit tests.
-    """
-    from dashboard.export import chart_producer, table_producer
-
-    with st.container(key=f"chart_{key}"):  # keyed: tests find the chart by key
-        st.vega_lite_chart(chart.to_dict(validate=False), width="content")
-    download_controls(
-        metric_ids,
-        [
-            ("Chart as PNG", chart_producer(chart, "png"), f"{key}.png", "image/png"),
-            ("Chart as SVG", chart_producer(chart, "svg"), f"{key}.svg", "image/svg+xml"),
-            ("Chart as PDF", chart_producer(chart, "pdf"), f"{key}.pdf", "application/pdf"),
-            ("Chart data as CSV", table_producer(data, "csv"), f"{key}.csv", "text/csv"),
-            ("Chart data as XLSX", table_producer(data, "xlsx"), f"{key}.xlsx", XLSX_MIME),
-        ],
-        note,
-        rows=data.height,
-    )
-
-
-def show_table(frame: pl.DataFrame, *, key: str, metric_ids: Sequence[str] = ()) -> None:
-    """An aggregated table (every row visible) with CSV and XLSX downloads — never participant rows."""
-    from dashboard.export import table_producer
-
-    from dashboard import page_style  # keyed (tests find the table by key) and printable
-
-    page_style.table(frame, key=key, height=min(36 * (frame.height + 1) + 4, 720))
-    download_controls(metric_ids, [
-        ("Table as CSV", table_producer(frame, "csv"), f"{key}.csv", "text/csv"),
-        ("Table as XLSX", table_producer(frame, "xlsx"), f"{key}.xlsx", XLSX_MIME),
-    ], rows=frame.height)
-
-
-def show_survival_tabs(
-    evaluation: dict[str, Any],
-    measures: dict[str, str],
-    *,
-    key_prefix: str,
-    title: Callable[[str], str],
-    note: Callable[[str], str],
-    empty: Callable[[str], str],
-) -> None:
-    """One tab per recidivism measure: its Kaplan–Meier chart from the evaluation (withheld
-    cohorts named), or a message when no estimate can be shown. ``title``, ``note`` and
-    ``empty`` word the chart for the page (they take the measure id)."""
-    for tab, (measure, label) in zip(st.tabs(list(measures.values())), measures.items()):
-        with tab:
-            points, withheld = views_evaluation.survival_frame(evaluation, measure)
-            subtitle = [views_evaluation.survival_n_text(evaluation, measure) + ".", note(measure)]
-            if withheld:
-                subtitle.append("Withheld (small cells): " + ", ".join(withheld))
-            if points.height:
-                chart = charts_evaluation.survival_chart(points, title=title(measure), subtitle=subtitle,
-                                              value_title=f"Share without {label.lower()}")
-                show_chart(chart, points, key=f"{key_prefix}_{measure}_survival",
-                           metric_ids=[f"recidivism_{measure}_12m"])
-            else:
-                st.info(empty(measure))

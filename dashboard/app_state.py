@@ -1,12 +1,12 @@
-"""The dashboard's shared state: database status, shared filters in the URL,
-cached data access, and the few Streamlit widgets every page repeats.
+"""The dashboard's shared state: database status and cached data access.
 
-Pages stay thin: they call :func:`page_context` (which stops the page with an
-explanation when there is no data), ask for engine output through the cached
+Pages stay thin: they call ``app_page.page_context`` (which stops the page with
+an explanation when there is no data), ask for engine output through the cached
 accessors here, hand it to ``dashboard.views`` / ``dashboard.charts`` and draw
-it with :func:`show_chart` / :func:`show_table`.
+it with ``page_downloads.show_chart`` / ``show_table``. The shared filters in
+the link are parsed in ``dashboard.app_links``.
 
-Caching (see ../shared/STACK-NOTES.md):
+Caching (docs/performance.md):
 
 - the tables are read once per load run: ``st.cache_resource`` keyed on the
   database URL and the latest load run (id and finish time);

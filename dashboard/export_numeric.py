@@ -226,6 +226,13 @@ def to_csv(frame: pl.DataFrame, about: ExportAbout) -> bytes:
 
 
 PERCENT_HEADERS = ("Rate", "95% CI low", "95% CI high", "Share", "Share without the event")
+_PERCENT_ENDINGS = (" rate", " share", " 95% CI low", " 95% CI high", "Difference (pilot - comparison)",
+                    "Risk-adjusted difference")
+
+
+def is_percent_header(name: str) -> bool:
+    """Whether an XLSX column holds proportions (formatted ``0.0%``, the cell keeps the proportion)."""
+    return name in PERCENT_HEADERS or name.endswith(_PERCENT_ENDINGS)
 
 
 def to_xlsx(frame: pl.DataFrame, about: ExportAbout, *, sheet_name: str = "Data") -> bytes:
@@ -255,7 +262,7 @@ def to_xlsx(frame: pl.DataFrame, about: ExportAbout, *, sheet_name: str = "Data"
                 sheet.write_string(r, c, text)
                 widths[c] = max(widths[c], len(text))
                 continue
-            fmt = formats["percent"] if name in PERCENT_HEADERS else (
+            fmt = formats["percent"] if is_percent_header(name) else (
                 formats["int"] if float(value).is_integer() else formats["float"])
             sheet.write_number(r, c, value, fmt)
             widths[c] = max(widths[c], len(f"{value:,.2f}"))

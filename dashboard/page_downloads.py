@@ -1,19 +1,21 @@
 """A chart or table on a page with numeric downloads that name their filters (docs/exports.md).
 
-Same controls as ``app_page.show_chart`` / ``show_table`` (definition popover, access-logged
-downloads), with what issue 15 asks of the files:
+The definition popover and access-logged downloads (``app_page.download_controls``), with what
+issue 15 asks of the files:
 
 - chart images carry the program, filters, period and as-of date in a subtitle line;
 - chart data and tables download as numbers (``dashboard.export_numeric``): typed columns with
   readable headers, suppressed cells empty with a Status column, a header block;
 - every file name carries the filters and the as-of date (ASCII, see ``dashboard.text``).
 
-The chart on the page keeps its own size (``width="content"``, as ``app_page.show_chart``).
+This is the one way a page shows a chart or a table with downloads (``show_chart``, ``show_table``,
+``show_survival_tabs``); ``app_page.download_controls`` draws the row under each. A chart keeps its own size on the page unless it sits in a column
+(``width="stretch"``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import polars as pl
@@ -60,13 +62,44 @@ def _chart_title(chart: Any, key: str) -> str:
     return str(text) if isinstance(text, str) else views.humanise(key)
 
 
+def _page_spec(chart: Any, width: str) -> dict[str, Any]:
+    """The chart's Vega-Lite spec for the page. With ``width="stretch"`` Streamlit sets the spec's
+    width to the column; the builders ask for autosize "pad" (axes, labels and legend added outside
+    that width), which would spill over the neighbouring column, so a single or layered chart is
+    made to fit its column across ("fit-x", its height as built) with them inside, and a legend
+    across its top wraps in two columns (a long name cut with "…"). Concatenated and faceted charts keep their own
+    sizing (Vega-Lite cannot fit them)."""
+    spec = chart.to_dict(validate=False)
+    composite = any(k in spec for k in ("vconcat", "hconcat", "concat", "facet", "repeat"))
+    if width == "stretch" and not composite:
+        spec["autosize"] = {"type": "fit-x", "contains": "padding"}
+        for layer in [spec, *spec.get("layer", [])]:  # a legend across the top wraps in two columns
+            legend = layer.get("encoding", {}).get("color", {}).get("legend")
+            if isinstance(legend, dict) and legend.get("orient") in ("top", "bottom") and "columns" not in legend:
+                legend["columns"] = 2
+                legend["labelLimit"] = min(int(legend.get("labelLimit") or 150), 150)  # ends in "…"
+    return spec
+
+
 def show_chart(
-    chart: Any, data: pl.DataFrame, *, key: str, metric_ids: Sequence[str] = (), note: str | None = None
+    chart: Any,
+    data: pl.DataFrame,
+    *,
+    key: str,
+    metric_ids: Sequence[str] = (),
+    note: str | None = None,
+    width: str = "content",
 ) -> None:
-    """The chart, its definition, and downloads: PNG, SVG, PDF naming the filters; data as numbers."""
+    """The chart, its definition, and downloads: PNG, SVG, PDF naming the filters; data as numbers.
+
+    ``width``: ``"content"`` keeps the chart's own size (a chart the full width of the page);
+    ``"stretch"`` fits it to its column (charts side by side in ``st.columns``). The downloaded
+    images keep the chart's own size either way. The chart sits in a container keyed
+    ``chart_<key>`` (tests find it by that key)."""
     from dashboard.export import chart_producer
 
-    st.vega_lite_chart(chart.to_dict(validate=False), width="content", theme="streamlit")
+    with st.container(key=f"chart_{key}"):
+        st.vega_lite_chart(_page_spec(chart, width), width=width, theme="streamlit")  # type: ignore[arg-type]
     info = about(_chart_title(chart, key))
     image = numeric.chart_with_subtitle(chart, info.subtitle())
     table = numeric.chart_data_table(data)
@@ -85,12 +118,54 @@ def show_chart(
 
 
 def show_table(
-    frame: pl.DataFrame, download: pl.DataFrame, *, key: str, title: str, metric_ids: Sequence[str] = ()
+    frame: pl.DataFrame,
+    download: pl.DataFrame | None = None,
+    *,
+    key: str,
+    title: str | None = None,
+    metric_ids: Sequence[str] = (),
 ) -> None:
-    """``frame`` as the reader sees it ("53.0% (n=593)"), ``download`` (numbers) in the files."""
-    st.dataframe(frame, hide_index=True, width="stretch", height=min(36 * (frame.height + 1) + 4, 720))
-    info = about(title)
+    """``frame`` as the reader sees it ("53.0% (n=593)"), ``download`` (its numbers) in the files.
+
+    The table is drawn by ``page_style.table`` (keyed ``table_<key>``, with its print copy). A table
+    without numbers (lists, load runs) passes no ``download`` and downloads as shown; its files
+    still carry the header block and the filters in their names. Never participant rows."""
+    from dashboard import page_style
+
+    page_style.table(frame, key=key, height=min(36 * (frame.height + 1) + 4, 720))
+    table = frame if download is None else download
+    info = about(title or views.humanise(key))
     app_page.download_controls(metric_ids, [
-        ("Table as CSV", lambda: numeric.to_csv(download, info), info.file_name(key, "csv"), "text/csv"),
-        ("Table as XLSX", lambda: numeric.to_xlsx(download, info), info.file_name(key, "xlsx"), XLSX_MIME),
-    ], rows=download.height)
+        ("Table as CSV", lambda: numeric.to_csv(table, info), info.file_name(key, "csv"), "text/csv"),
+        ("Table as XLSX", lambda: numeric.to_xlsx(table, info), info.file_name(key, "xlsx"), XLSX_MIME),
+    ], rows=table.height)
+
+
+def show_survival_tabs(
+    evaluation: dict[str, Any],
+    measures: dict[str, str],
+    *,
+    key_prefix: str,
+    title: Callable[[str], str],
+    note: Callable[[str], str],
+    empty: Callable[[str], str],
+) -> None:
+    """One tab per recidivism measure: its Kaplan–Meier chart from the evaluation (withheld
+    cohorts named), or a message when no estimate can be shown. ``title``, ``note`` and
+    ``empty`` word the chart for the page (they take the measure id). Downloads as every chart's:
+    images naming the filters, the points as numbers (``show_chart``)."""
+    from dashboard import charts_evaluation, views_evaluation
+
+    for tab, (measure, label) in zip(st.tabs(list(measures.values())), measures.items()):
+        with tab:
+            points, withheld = views_evaluation.survival_frame(evaluation, measure)
+            subtitle = [views_evaluation.survival_n_text(evaluation, measure) + ".", note(measure)]
+            if withheld:
+                subtitle.append("Withheld (small cells): " + ", ".join(withheld))
+            if points.height:
+                chart = charts_evaluation.survival_chart(points, title=title(measure), subtitle=subtitle,
+                                              value_title=f"Share without {label.lower()}")
+                show_chart(chart, points, key=f"{key_prefix}_{measure}_survival",
+                           metric_ids=[f"recidivism_{measure}_12m"])
+            else:
+                st.info(empty(measure))

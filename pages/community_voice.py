@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import polars as pl
 import streamlit as st
 
-from dashboard import app_page, charts, page_downloads, url_state, views, views_trends
+from dashboard import app_page, charts, export_page_tables, page_downloads, url_state, views, views_trends
 from dashboard import operations_views as ov
 
 charts.set_theme(st.context.theme.type, st.get_option("theme.base"))  # legible in light and dark themes
@@ -75,5 +76,13 @@ if series.height:
     )
     page_downloads.show_chart(chart, series, key=f"voice_{question}_trend_by_{by}", metric_ids=[metric])
 with st.expander(f"{label} by {ov.BREAKDOWN_TITLES[by].lower()}, with N"):
-    app_page.show_table(ov.survey_table(trend, metric, by, names, k), key=f"voice_{question}_table_by_{by}",
-                         metric_ids=[metric])
+    shown = ov.survey_table(trend, metric, by, names, k)
+    whole_period = trend.filter((pl.col("metric") == metric) & pl.col("period").is_null())
+    download = export_page_tables.labelled_rows(
+        shown.get_column(ov.BREAKDOWN_TITLES[by]).to_list(), ov.BREAKDOWN_TITLES[by],
+        list(whole_period.iter_rows(named=True)),
+        {"Favourable share": ("value", 4), "95% CI low": ("ci_low", 4), "95% CI high": ("ci_high", 4),
+         "Favourable answers": ("numerator", 0), "Answers (N)": ("denominator", 0)},
+    )
+    page_downloads.show_table(shown, download, key=f"voice_{question}_table_by_{by}", title=f"{label} by "
+                              f"{ov.BREAKDOWN_TITLES[by].lower()}", metric_ids=[metric])

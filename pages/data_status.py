@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import app_page, app_state, page_style
+from dashboard import app_page, app_state, page_downloads, page_style
 from dashboard import steward_views as sv
 from dashboard.contract import TABLE_NAMES
 
@@ -19,7 +19,7 @@ ctx = app_page.page_context(
 runs = ctx.tables.load_runs
 st.subheader("Load runs")
 if runs.height:
-    app_page.show_table(sv.load_runs_table(runs), key="data_status_runs")
+    page_downloads.show_table(sv.load_runs_table(runs), key="data_status_runs", title="Load runs")
 else:
     st.warning("No load run is recorded: the tables were filled outside `partnership-dashboard load`, so they "
                "were not validated. Load the extract with `partnership-dashboard load DIR`.")
@@ -28,7 +28,8 @@ run = ctx.status.last_run
 files = app_state.load_files(ctx.url, ctx.status.run_key)
 if run and files.height:
     st.subheader("Files of the latest load")
-    app_page.show_table(sv.latest_files_table(files, run["run_id"]), key="data_status_files")
+    page_downloads.show_table(sv.latest_files_table(files, run["run_id"]), key="data_status_files",
+                              title="Files of the latest load")
 
 st.subheader("Rows in the database")
 counts = sv.row_counts_table({name: getattr(ctx.tables, name).height for name in TABLE_NAMES})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import app_page, charts, page_downloads, url_state, views, views_trends
+from dashboard import app_page, charts, export_page_tables, page_downloads, url_state, views, views_trends
 from dashboard.contract import RISK_LEVELS, SEXES, SUPERVISION_TYPES
 from dashboard.metrics.tables import AGE_BAND_LABELS
 
@@ -71,6 +71,11 @@ for tab, (metric_id, m_label) in zip(tabs, HEADLINE):
             ], dtype=pl.String)
         )
         page_downloads.show_chart(chart, data, key=f"equity_{metric_id}_{dimension}", metric_ids=[metric_id])
-        app_page.show_table(table, key=f"equity_{metric_id}_{dimension}_table", metric_ids=[metric_id])
+        download = export_page_tables.rows_table(
+            rows, key_titles={dimension: label}, key_labels={dimension: names}, unit="rate",
+            extra={"Ratio to overall": rows.get_column("ratio").to_list()},
+        )
+        page_downloads.show_table(table, download, key=f"equity_{metric_id}_{dimension}_table",
+                                  title=f"{m_label} by {label.lower()}", metric_ids=[metric_id])
 st.caption("A ratio above 1 means the group's rate is higher than everyone's; for rearrest, higher is worse. "
            "Groups are compared descriptively: differences may reflect risk mix, not treatment.")

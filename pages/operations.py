@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import app_page, charts, page_downloads, views, views_trends
+from dashboard import app_page, charts, export_page_tables, page_downloads, views, views_trends
 from dashboard import operations_views as ov
 
 charts.set_theme(st.context.theme.type, st.get_option("theme.base"))  # legible in light and dark themes
@@ -62,7 +62,9 @@ else:
             )
             page_downloads.show_chart(chart, series, key=f"operations_{metric}_trend", metric_ids=[metric])
     with st.expander("Costs by program for the period"):
-        app_page.show_table(table, key="operations_costs_by_program", metric_ids=list(COSTS))
+        page_downloads.show_table(table, export_page_tables.cost_table(whole, ctx.program_names, ov.ALL_PROGRAMS),
+                                  key="operations_costs_by_program", title="Costs by program for the period",
+                                  metric_ids=list(COSTS))
 
 st.subheader("Caseload per officer")
 METRIC = "caseload_per_officer"
@@ -99,7 +101,8 @@ else:
                 x_title="Month", value_title="Participants per officer", unit="ratio", series_title="Agency",
                 min_cell_size=k, width=420,
             )
-            page_downloads.show_chart(chart, series, key="operations_caseload_trend", metric_ids=[METRIC])
+            page_downloads.show_chart(chart, series, key="operations_caseload_trend", metric_ids=[METRIC],
+                                      width="stretch")
         with right:
             fte = ov.caseload_trend_frame(monthly, ctx.agency_names, "officers_fte")
             chart = charts.trend_chart(
@@ -109,7 +112,10 @@ else:
                 x_title="Month", value_title="Officer FTE", unit="ratio", series_title="Agency",
                 min_cell_size=k, width=420,
             )
-            page_downloads.show_chart(chart, fte, key="operations_fte_trend", metric_ids=[METRIC])
+            page_downloads.show_chart(chart, fte, key="operations_fte_trend", metric_ids=[METRIC], width="stretch")
         with st.expander("Caseload and officer FTE by month"):
-            app_page.show_table(ov.caseload_table(monthly, ctx.agency_names), key="operations_caseload_by_month",
-                                 metric_ids=[METRIC])
+            page_downloads.show_table(
+                ov.caseload_table(monthly, ctx.agency_names),
+                export_page_tables.caseload_table(monthly, ctx.agency_names, ov.ALL_AGENCIES),
+                key="operations_caseload_by_month", title="Caseload and officer FTE by month", metric_ids=[METRIC],
+            )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import app_page, charts, charts_flow, page_downloads, views_trends
+from dashboard import app_page, charts, charts_flow, export_page_tables, page_downloads, views_trends
 from dashboard import text as safe_text
 from dashboard.metrics.partnerships import AGREEMENT_STATUSES, EXPIRED, EXPIRING, IN_FORCE
 
@@ -53,7 +53,8 @@ if by_program.height:
         .select("Status", "Program", "Partner agency", "Type", "Signed", "Expires")
     )
     with st.expander("All agreements, soonest to expire first"):
-        app_page.show_table(table, key="partnership_agreement_list", metric_ids=["agreement_status"])
+        page_downloads.show_table(table, key="partnership_agreement_list", title="Partnership agreements",
+                                  metric_ids=["agreement_status"])
 else:
     st.info("No agreements are loaded for these programs and agencies.")
 
@@ -78,7 +79,9 @@ if heat.height:
     )
     page_downloads.show_chart(chart, heat, key="partnership_referral_flow", metric_ids=["referral_flow"])
     with st.expander("How the referrals of each route ended"):
-        app_page.show_table(flow_table, key="partnership_referral_flow_table", metric_ids=["referral_flow"])
+        page_downloads.show_table(flow_table, export_page_tables.flow_table(flow, ctx.agency_names),
+                                  key="partnership_referral_flow_table",
+                                  title="How the referrals of each route ended", metric_ids=["referral_flow"])
 else:
     st.info("No referrals were made in this period for these filters.")
 
@@ -122,5 +125,10 @@ else:
         },
         schema={"Provider agency": pl.String, "Referrals without an agreement in force": pl.String},
     )
-    app_page.show_table(listing, key="partnership_providers_without_agreement",
-                         metric_ids=["referrals_without_agreement"])
+    page_downloads.show_table(
+        listing, export_page_tables.labelled_rows(
+            listing.get_column("Provider agency").to_list(), "Provider agency", list(providers.iter_rows(named=True)),
+            {"Referrals without an agreement in force": ("count", 0)}),
+        key="partnership_providers_without_agreement", title="Providers with referrals without an agreement in force",
+        metric_ids=["referrals_without_agreement"],
+    )

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import app_page, charts, charts_evaluation, page_downloads, url_state, views, views_evaluation, views_trends
+from dashboard import (
+    app_page,
+    charts,
+    charts_evaluation,
+    export_page_tables,
+    page_downloads,
+    url_state,
+    views,
+    views_evaluation,
+    views_trends,
+)
 from dashboard import text as safe_text
 
 charts.set_theme(st.context.theme.type, st.get_option("theme.base"))  # legible in light and dark themes
@@ -31,7 +41,12 @@ chart = charts_evaluation.difference_chart(
     "Left of 0: pilot lower.", category_title="Program", width=420,
 )
 page_downloads.show_chart(chart, differences, key="evaluation_programs_difference", metric_ids=["recidivism_rearrest_12m"])
-app_page.show_table(summary, key="evaluation_programs_summary", metric_ids=["recidivism_rearrest_12m"])
+page_downloads.show_table(
+    summary, export_page_tables.programs_summary_table(per_program, summary.get_column("Reading").to_list(),
+                                                   measure="rearrest", window_months=12),
+    key="evaluation_programs_summary", title="12-month rearrest by program: pilot against comparison",
+    metric_ids=["recidivism_rearrest_12m"],
+)
 st.caption("Each program's pilot cohort against its own comparison cohort. 'Significant' only when the two-sided "
            "z-test gives p < 0.05 and the 95% interval of the difference excludes 0.")
 
@@ -69,8 +84,8 @@ for measure, label in MEASURES.items():
             rates, title=title, subtitle="Eligible people only: follow-up window ended by the as-of date",
             category_title="Follow-up window", value_title=f"{label} rate", min_cell_size=k, width=380,
         )
-        page_downloads.show_chart(chart, rates, key=f"evaluation_{measure}_rates",
-                             metric_ids=[f"recidivism_{measure}_{w}m" for w in (6, 12, 24, 36)])
+        page_downloads.show_chart(chart, rates, key=f"evaluation_{measure}_rates", width="stretch",
+                                  metric_ids=[f"recidivism_{measure}_{w}m" for w in (6, 12, 24, 36)])
     with right:
         diffs = views_evaluation.evaluation_difference_frame(evaluation, measure)
         chart = charts_evaluation.difference_chart(
@@ -78,8 +93,8 @@ for measure, label in MEASURES.items():
             subtitle="Pilot minus comparison. Dot: difference; whiskers: 95% interval (Newcombe). Left of 0: pilot lower.",
             width=360,
         )
-        page_downloads.show_chart(chart, diffs, key=f"evaluation_{measure}_difference",
-                             metric_ids=[f"recidivism_{measure}_12m"])
+        page_downloads.show_chart(chart, diffs, key=f"evaluation_{measure}_difference", width="stretch",
+                                  metric_ids=[f"recidivism_{measure}_12m"])
 
 REINTEGRATION = {"employment": "Employed", "stable_housing": "Stably housed"}
 for measure, label in REINTEGRATION.items():
@@ -119,8 +134,8 @@ for measure, label in REINTEGRATION.items():
             category_title="Months after release or enrollment", value_title=f"{label} (rate)",
             min_cell_size=k, width=380,
         )
-        page_downloads.show_chart(chart, rates, key=f"evaluation_{measure}_rates",
-                             metric_ids=[f"{metric}_6m", f"{metric}_12m", "reintegration_check_coverage_12m"])
+        page_downloads.show_chart(chart, rates, key=f"evaluation_{measure}_rates", width="stretch",
+                                  metric_ids=[f"{metric}_6m", f"{metric}_12m", "reintegration_check_coverage_12m"])
     with right:
         diffs = views_evaluation.evaluation_difference_frame(evaluation, measure)
         chart = charts_evaluation.difference_chart(
@@ -129,14 +144,18 @@ for measure, label in REINTEGRATION.items():
             "pilot higher (better).",
             width=360,
         )
-        page_downloads.show_chart(chart, diffs, key=f"evaluation_{measure}_difference", metric_ids=[f"{metric}_12m"])
+        page_downloads.show_chart(chart, diffs, key=f"evaluation_{measure}_difference", width="stretch",
+                                  metric_ids=[f"{metric}_12m"])
     note = views_trends.low_coverage_note(views.overall_row(coverage_frame, "reintegration_check_coverage_12m"), 12)
     if note:
         st.warning(note, icon=":material/warning:")
 
 st.subheader("Every measure and window")
 table = views_evaluation.evaluation_windows_table(evaluation, MEASURES | REINTEGRATION, k)
-app_page.show_table(table, key="evaluation_windows")
+page_downloads.show_table(
+    table, export_page_tables.evaluation_windows_table(evaluation, MEASURES | REINTEGRATION),
+    key="evaluation_windows", title="Pilot against comparison: every measure and window",
+)
 st.caption("p-value: two-sided pooled two-proportion z-test. Risk-adjusted: both cohorts standardised to the "
            "risk-level mix of the eligible people of both cohorts (no interval).")
 
@@ -145,7 +164,7 @@ def _logrank(measure: str) -> dict:
 
 
 st.subheader("Time to first event (Kaplan–Meier)")
-app_page.show_survival_tabs(
+page_downloads.show_survival_tabs(
     evaluation, MEASURES, key_prefix="evaluation",
     title=lambda m: f"Share without {MEASURES[m].lower()} over time, by cohort",
     note=lambda m: f"Log-rank test {views.p_text(_logrank(m).get('p_value'))}. Read at 90, 180, 365 and "
@@ -154,7 +173,12 @@ app_page.show_survival_tabs(
 )
 
 st.subheader("Baseline equivalence (What Works Clearinghouse)")
-app_page.show_table(views_evaluation.baseline_table(evaluation, k, ctx.baseline_counts(program)), key="evaluation_baseline")
+baseline_counts = ctx.baseline_counts(program)
+page_downloads.show_table(
+    views_evaluation.baseline_table(evaluation, k, baseline_counts),
+    export_page_tables.baseline_table(evaluation, k, baseline_counts),
+    key="evaluation_baseline", title="Baseline equivalence of the pilot and comparison cohorts",
+)
 st.caption("Computed over the same people as the survival analysis. Equivalent: |effect| ≤ 0.05; adjustment "
            "needed: ≤ 0.25; not equivalent: above. A share that, beside the cohort's N, would give back a count of "
            f"fewer than {k} people is withheld, with its effect size.")

@@ -7,7 +7,7 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
-from dashboard import app_page, charts, page_downloads, url_state, views
+from dashboard import app_page, charts, export_page_tables, page_downloads, url_state, views
 from dashboard.metrics.recidivism import add_months
 
 charts.set_theme(st.context.theme.type, st.get_option("theme.base"))  # legible in light and dark themes
@@ -46,16 +46,20 @@ for tab, (measure, label) in zip(tabs, MEASURES.items()):
                              metric_ids=[f"recidivism_{measure}_{w}m" for w in WINDOWS])
 
 if all_rows:
-    table = views.metric_table(
-        pl.DataFrame(all_rows), key_titles={"measure": "Measure", "window": "Window", "cohort": "Cohort"},
-        key_labels={"cohort": views.COHORT_LABELS}, unit="rate", min_cell_size=k,
-    )
+    table_rows = pl.DataFrame(all_rows)
+    table_keys = {"measure": "Measure", "window": "Window", "cohort": "Cohort"}
+    table = views.metric_table(table_rows, key_titles=table_keys, key_labels={"cohort": views.COHORT_LABELS},
+                               unit="rate", min_cell_size=k)
     with st.expander("Table: every measure, window and cohort"):
-        app_page.show_table(table, key="recidivism_table")
+        page_downloads.show_table(
+            table, export_page_tables.rows_table(table_rows, key_titles=table_keys,
+                                             key_labels={"cohort": views.COHORT_LABELS}, unit="rate"),
+            key="recidivism_table", title="Recidivism by measure, follow-up window and cohort",
+        )
 
 st.subheader("Time to first event (Kaplan–Meier)")
 evaluation = ctx.evaluation(None)
-app_page.show_survival_tabs(
+page_downloads.show_survival_tabs(
     evaluation, MEASURES, key_prefix="recidivism",
     title=lambda m: f"Share without {MEASURES[m].lower()} since release or enrollment",
     note=lambda m: "Everyone whose index date is on or before the as-of date; censored at the as-of date.",

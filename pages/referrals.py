@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import app_page, charts, charts_flow, page_downloads, views, views_trends
+from dashboard import app_page, charts, charts_flow, export_page_tables, page_downloads, views, views_trends
 from dashboard.metrics.partnerships import OPEN_AGE_BAND_LABELS
 
 charts.set_theme(st.context.theme.type, st.get_option("theme.base"))  # legible in light and dark themes
@@ -156,13 +156,19 @@ if open_total.height:
     )
     page_downloads.show_chart(chart, data, key="referrals_open_by_age", metric_ids=["open_referrals_by_age"])
     # Every band is listed; a band without a row had no open referral (the engine gives rows to counts above zero).
-    app_page.show_table(
+    band_labels = [f"{b} days" for b in OPEN_AGE_BAND_LABELS]
+    page_downloads.show_table(
         pl.DataFrame({
-            "Days open": [f"{b} days" for b in OPEN_AGE_BAND_LABELS],
+            "Days open": band_labels,
             "Open referrals": [views_trends.count_text(bands[b]["count"], bool(bands[b]["suppressed"]), k) if b in bands
                                else "0" for b in OPEN_AGE_BAND_LABELS],
         }, schema={"Days open": pl.String, "Open referrals": pl.String}),
-        key="referrals_open_by_age_table", metric_ids=["open_referrals_by_age"],
+        export_page_tables.labelled_rows(
+            band_labels, "Days open",
+            [bands.get(b, {"count": 0, "suppressed": False}) for b in OPEN_AGE_BAND_LABELS],
+            {"Open referrals": ("count", 0)}),
+        key="referrals_open_by_age_table", title=f"Referrals still open on {ctx.as_of}, by days open",
+        metric_ids=["open_referrals_by_age"],
     )
 else:
     st.success("No referral made in this period is still open.", icon=":material/check_circle:")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import app_page, charts, page_downloads, url_state, views, views_trends
+from dashboard import app_page, charts, export_page_tables, page_downloads, url_state, views, views_trends
 
 charts.set_theme(st.context.theme.type, st.get_option("theme.base"))  # legible in light and dark themes
 ctx = app_page.page_context(
@@ -87,6 +87,19 @@ def coverage_table(by: tuple[str, ...], key_titles: dict[str, str], key_labels: 
     )
 
 
+def coverage_download(by: tuple[str, ...], key_titles: dict[str, str], key_labels: dict, window: int,
+                      everyone: bool = False) -> pl.DataFrame:
+    """The numbers of ``coverage_table``: one row per group and measure (each rate, then the coverage)."""
+    labels = {"cohort": views.COHORT_LABELS, **key_labels}
+    parts = [
+        export_page_tables.rows_table(views.metric_rows(frame, metric_id, by), key_titles=key_titles, key_labels=labels,
+                                  unit="rate", measure=label)
+        for metric_id, label in [*RATES[window], (f"{COVERAGE}_{window}m", f"Check coverage at {window} months")]
+    ]
+    out = pl.concat(parts)
+    return out.with_columns(pl.lit("Everyone").alias("Cohort")).select("Cohort", pl.exclude("Cohort")) if everyone else out
+
+
 def all_ids(window: int) -> list[str]:
     return [m for m, _ in RATES[window]] + [f"{COVERAGE}_{window}m"]
 
@@ -98,8 +111,12 @@ for window in WINDOWS:
             "Cohort", pl.exclude("Cohort")),
         coverage_table(("cohort",), {"cohort": "Cohort"}, {}, window),
     ])
+    download = pl.concat([coverage_download((), {}, {}, window, everyone=True),
+                          coverage_download(("cohort",), {"cohort": "Cohort"}, {}, window)])
     st.markdown(f"**{window} months**")
-    app_page.show_table(table, key=f"reintegration_cohorts_{window}m", metric_ids=all_ids(window))
+    page_downloads.show_table(table, download, key=f"reintegration_cohorts_{window}m",
+                              title=f"Employment and housing at {window} months, everyone and by cohort",
+                              metric_ids=all_ids(window))
 
 # --- by program ------------------------------------------------------------------------------------
 st.subheader("By program")
@@ -124,7 +141,11 @@ for window in WINDOWS:
     table = coverage_table(("program_id", "cohort"), {"program_id": "Program", "cohort": "Cohort"},
                            program_labels, window)
     with st.expander(f"Table: every program and cohort at {window} months", expanded=window == 12):
-        app_page.show_table(table, key=f"reintegration_programs_{window}m", metric_ids=all_ids(window))
+        download = coverage_download(("program_id", "cohort"), {"program_id": "Program", "cohort": "Cohort"},
+                                     program_labels, window)
+        page_downloads.show_table(table, download, key=f"reintegration_programs_{window}m",
+                                  title=f"Employment and housing at {window} months by program and cohort",
+                                  metric_ids=all_ids(window))
 
 # --- by agency -------------------------------------------------------------------------------------
 st.subheader("By supervising agency")
@@ -132,7 +153,11 @@ st.caption("Participants are counted with their supervising agency, not the agen
 for window in WINDOWS:
     table = coverage_table(("agency_id",), {"agency_id": "Agency"}, {"agency_id": dict(ctx.agency_names)}, window)
     with st.expander(f"Table: every agency at {window} months", expanded=window == 12):
-        app_page.show_table(table, key=f"reintegration_agencies_{window}m", metric_ids=all_ids(window))
+        download = coverage_download(("agency_id",), {"agency_id": "Agency"}, {"agency_id": dict(ctx.agency_names)},
+                                     window)
+        page_downloads.show_table(table, download, key=f"reintegration_agencies_{window}m",
+                                  title=f"Employment and housing at {window} months by supervising agency",
+                                  metric_ids=all_ids(window))
 low = [
     name for name, row in (
         (ctx.agency_label(r["agency_id"]), r) for r in views.metric_rows(frame, f"{COVERAGE}_12m", ("agency_id",))

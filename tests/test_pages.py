@@ -95,7 +95,7 @@ def _blocks(node: object) -> Iterator[object]:
 
 
 def table_by_key(at: AppTest, key: str) -> pl.DataFrame:
-    """The table a page drew under ``key`` (``app_page.show_table`` / ``page_style.table``), found by its key.
+    """The table a page drew under ``key`` (``page_downloads.show_table`` / ``page_style.table``), found by its key.
 
     Tables sit in a container keyed ``table_<key>``; its first dataframe is the table.
     """
@@ -113,7 +113,7 @@ def _keyed(at: AppTest, key: str, element_type: str) -> object:
 
 
 def chart_by_key(at: AppTest, key: str) -> list[pl.DataFrame]:
-    """The datasets of the chart a page drew with ``app_page.show_chart(..., key=key)``."""
+    """The datasets of the chart a page drew with ``page_downloads.show_chart(..., key=key)``."""
     return _element_frames(_keyed(at, f"chart_{key}", "vega_lite_chart"))
 
 
