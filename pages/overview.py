@@ -53,11 +53,12 @@ if quarters and quarters[-1][0].replace(" ", "-") == current_q:
                                    "participants_enrolled")
     if in_quarter is not None and not in_quarter.get("suppressed") and in_quarter.get("value") is not None:
         enrolled_delta = f"{int(in_quarter['value']):+,} in {current_q}"
-    before = views.overall_row(ctx.with_filters(as_of=q_start - dt.timedelta(days=1)).participant_counts(),
-                               "participants_active")
-    active_delta = views.tile_delta(views.overall_row(counts, "participants_active"), before, "count")
-    if active_delta:
-        active_delta = active_delta.replace("vs previous quarter", f"vs {q_start - dt.timedelta(days=1)}")
+    if q_start > dt.date.min:  # the first quarter of year 1 has no day before it
+        day_before = q_start - dt.timedelta(days=1)
+        before = views.overall_row(ctx.with_filters(as_of=day_before).participant_counts(), "participants_active")
+        active_delta = views.tile_delta(views.overall_row(counts, "participants_active"), before, "count")
+        if active_delta:
+            active_delta = active_delta.replace("vs previous quarter", f"vs {day_before}")
 for column, metric_id, label, words, delta in (
     (tiles[0], "participants_enrolled", "Enrolled",
      ("Participants enrolled on or before the as-of date (in the period). Change: enrolled in the as-of "
