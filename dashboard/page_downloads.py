@@ -99,7 +99,8 @@ def show_chart(
     from dashboard.export import chart_producer
 
     with st.container(key=f"chart_{key}"):
-        st.vega_lite_chart(_page_spec(chart, width), width=width, theme="streamlit")  # type: ignore[arg-type]
+        st.vega_lite_chart(_page_spec(chart, width), width="stretch" if width == "stretch" else "content",
+                           theme="streamlit")
     info = about(_chart_title(chart, key))
     image = numeric.chart_with_subtitle(chart, info.subtitle())
     table = numeric.chart_data_table(data)

@@ -24,7 +24,7 @@ REGISTRY_IDS = frozenset(METRIC_IDS) | {m.id for m in DASHBOARD_METRICS}
 PENDING_PAGES = ROOT / "pages"
 """The pages still name metrics (another change moves them to the families); listed, not checked."""
 PENDING: dict[str, frozenset[str]] = {
-    "dashboard/report.py": frozenset({
+    "dashboard/report/measures.py": frozenset({
         "reentry_plan_rate", "referral_acceptance_rate", "referral_completion_rate", "compliance_rate",
         "program_completion_rate", "recidivism_rearrest_6m", "recidivism_rearrest_12m",
         "police_diversion_rate",
@@ -33,6 +33,9 @@ PENDING: dict[str, frozenset[str]] = {
         "survey_favourable_satisfaction", "survey_favourable_coordination",
     }),
     "dashboard/operations_views.py": frozenset(
+        {"cost_per_participant", "cost_per_completion", "caseload_per_officer"}
+    ),
+    "dashboard/export_page_tables.py": frozenset(
         {"cost_per_participant", "cost_per_completion", "caseload_per_officer"}
     ),
 }
