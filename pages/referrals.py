@@ -59,10 +59,8 @@ chart = charts_flow.funnel_chart(data, title=title, subtitle="Bar shares are of 
                             stage_order=STAGES, min_cell_size=k, width=420)
 page_downloads.show_chart(chart, data, key="referrals_funnel", metric_ids=["referrals_made", *IDS])
 st.caption(
-    f"Two bases: each bar's share is of all referrals made (open ones included); the completion rate "
-    f"({completed_share}) is of closed referrals only — completed ÷ (completed + declined, no-show or closed "
-    "unsuccessfully). While referrals are still open, the Completed bar's share is lower than the rate. "
-    "Completed = service completed (status completed)."
+    "Completion rate = completed ÷ (completed + declined, no-show or closed unsuccessfully). While referrals "
+    "are still open, the Completed bar's share is lower than the rate. Completed = service completed."
 )
 
 st.subheader("Funnel by provider agency")

@@ -16,30 +16,18 @@ from pathlib import Path
 import polars as pl
 import pypdf
 import pytest
-import sqlalchemy as sa
+from test_export_cli import db_url  # noqa: F401 (the report's tables in a DuckDB file, a fixture)
 from test_report import AS_OF, report_tables
 
 from dashboard import report as report_module
-from dashboard import store, views
+from dashboard import views
 from dashboard.cli import main
-from dashboard.contract import TABLE_NAMES
 from dashboard.metrics.engine import compute_metrics
 from dashboard.metrics.tables import Filters
 from dashboard.report import ParticipantFilters, build_report, readable_table
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PILOT = ParticipantFilters(cohorts=("pilot",))
-
-
-@pytest.fixture
-def db_url(duckdb_engine: sa.engine.Engine) -> str:
-    tables = report_tables()
-    with duckdb_engine.begin() as conn:
-        for name in (*TABLE_NAMES, "load_runs"):
-            store.bulk_upsert(conn, name, getattr(tables, name))
-    url = duckdb_engine.url.render_as_string(hide_password=False)
-    duckdb_engine.dispose()
-    return url
 
 
 def _zip_members(data: bytes) -> dict[str, bytes]:
