@@ -173,16 +173,23 @@ def read_table(
     return backend.read_table(conn, sql_table, cols)
 
 
-def read_tables(engine: sa.engine.Engine, names: Sequence[str]) -> dict[str, pl.DataFrame]:
+def read_tables(
+    engine: sa.engine.Engine, names: Sequence[str], columns: Mapping[str, Sequence[str]] | None = None
+) -> dict[str, pl.DataFrame]:
     """Whole tables, each as :func:`read_table` gives it, all from one state of the database.
 
-    DuckDB: one after another on one connection (about 0.1 s per million rows).
+    ``columns``: per table, only these columns (in this order); a table not named
+    there is read whole. The metric engine leaves out the columns it never reads
+    (row identifiers), which at a million participants is a fifth of its memory.
+
+    DuckDB: one after another on one connection, each column by its own query (about
+    0.1 s per million rows; the process keeps less memory after the read).
     PostgreSQL: in one REPEATABLE READ transaction, so a load committing
     meanwhile is either wholly in the frames or not at all; with the ADBC
     driver installed (the ``postgres`` extra) the tables are read over several
     connections at once, all importing that transaction's snapshot.
     """
-    return db.backend_for(engine).read_tables(engine, names, connect)
+    return db.backend_for(engine).read_tables(engine, names, connect, columns or {})
 
 
 def bulk_upsert(conn: sa.engine.Connection, table: str, rows: pl.DataFrame) -> bool:

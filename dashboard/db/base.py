@@ -93,14 +93,24 @@ class Backend:
         return f"SELECT {', '.join(quote(c) for c in columns)} FROM {quote(sql_table.name)}"
 
     def read_tables(
-        self, engine: sa.engine.Engine, names: Sequence[str], connect: Connect
+        self,
+        engine: sa.engine.Engine,
+        names: Sequence[str],
+        connect: Connect,
+        columns: Mapping[str, Sequence[str]],
     ) -> dict[str, pl.DataFrame]:
-        """Whole tables, all from one state of the database (here: one after another on one connection)."""
+        """Whole tables, all from one state of the database (here: one after another on one
+        connection); ``columns`` names the columns to read of some tables (others: all)."""
         with connect(engine) as conn:
-            return {name: self.read_table(conn, self.metadata.tables[name], self._columns(name)) for name in names}
+            return {
+                name: self.read_table(conn, self.metadata.tables[name], self.columns_of(name, columns))
+                for name in names
+            }
 
-    def _columns(self, name: str) -> list[str]:
-        return [c.name for c in self.metadata.tables[name].columns]
+    def columns_of(self, name: str, columns: Mapping[str, Sequence[str]]) -> list[str]:
+        """The columns of table ``name`` to read: those ``columns`` names for it, else all of them."""
+        chosen = columns.get(name)
+        return list(chosen) if chosen else [c.name for c in self.metadata.tables[name].columns]
 
     # --- writing ------------------------------------------------------------------------
 

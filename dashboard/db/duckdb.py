@@ -12,7 +12,7 @@ which is some 100x faster than SQLAlchemy's row path.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +20,11 @@ import polars as pl
 import sqlalchemy as sa
 
 from dashboard.db.base import Backend, driver_connection
+from dashboard.db.schema import cast_to_schema
 
 PREFIX = "duckdb:///"
 MEMORY = "duckdb:///:memory:"
+READ_COLUMN_BY_COLUMN = True
 
 
 def file_url(path: Path) -> str:
@@ -62,6 +64,28 @@ class DuckDB(Backend):
         positional = [params[name] for name in text.positiontup] if text.positiontup and params else None
         relation = driver.sql(str(text), params=positional) if positional else driver.sql(str(text))
         return relation.pl()
+
+    def read_table(self, conn: sa.engine.Connection, sql_table: sa.Table, columns: Sequence[str]) -> pl.DataFrame:
+        """``columns`` of a whole table, one column per query.
+
+        DuckDB hands a result over as Arrow buffers that polars then converts
+        (strings into its own layout); reading a wide table at once holds both
+        copies of every column at the same time, and the process keeps that
+        peak afterwards. Column by column the peak is one column's copy: at a
+        million participants the loaded tables take about 0.2 GB less resident
+        memory, in the same time (docs/performance.md, "Tables in memory").
+        Every query scans the same table in its stored order (DuckDB keeps the
+        insertion order of a plain scan), so the columns line up row by row.
+        """
+        if not READ_COLUMN_BY_COLUMN or len(columns) < 2:
+            return super().read_table(conn, sql_table, columns)
+        driver = driver_connection(conn)
+        series = []
+        for name in columns:
+            frame = driver.sql(self.select_sql(conn, sql_table, [name])).pl()
+            series.append(frame.to_series())
+            del frame
+        return cast_to_schema(pl.DataFrame(series), sql_table)
 
     def bulk_upsert(self, conn: sa.engine.Connection, sql_table: sa.Table, rows: pl.DataFrame) -> bool:
         q = conn.dialect.identifier_preparer.quote

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import io
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -54,7 +54,11 @@ class PostgreSQL(Backend):
         return _postgres_copy_read(conn, select, [sql_table.c[c] for c in columns])
 
     def read_tables(
-        self, engine: sa.engine.Engine, names: Sequence[str], connect: Connect
+        self,
+        engine: sa.engine.Engine,
+        names: Sequence[str],
+        connect: Connect,
+        columns: Mapping[str, Sequence[str]],
     ) -> dict[str, pl.DataFrame]:
         """In one REPEATABLE READ transaction, so a load committing meanwhile is either
         wholly in the frames or not at all; with the ADBC driver installed (the
@@ -65,7 +69,9 @@ class PostgreSQL(Backend):
             with conn.begin():
                 if _adbc_available() and len(names) > 1:
                     try:
-                        return _postgres_parallel_read(conn, names)
+                        return _postgres_parallel_read(
+                            conn, {name: self.columns_of(name, columns) for name in names}
+                        )
                     except Exception as exc:  # the extra connections failed: read on this one
                         warnings.warn(
                             f"reading over several PostgreSQL connections failed ({exc.__class__.__name__}: "
@@ -73,7 +79,10 @@ class PostgreSQL(Backend):
                             RuntimeWarning,
                             stacklevel=3,
                         )
-                return {name: self.read_table(conn, METADATA.tables[name], self._columns(name)) for name in names}
+                return {
+                    name: self.read_table(conn, METADATA.tables[name], self.columns_of(name, columns))
+                    for name in names
+                }
 
     def bulk_upsert(self, conn: sa.engine.Connection, sql_table: sa.Table, rows: pl.DataFrame) -> bool:
         cols = [c.name for c in sql_table.columns]
@@ -97,8 +106,9 @@ _PAGES_PER_PART = 20_000
 _READ_CONNECTIONS = 4
 
 
-def _postgres_parallel_read(conn: sa.engine.Connection, names: Sequence[str]) -> dict[str, pl.DataFrame]:
-    """Read ``names`` over several ADBC connections sharing ``conn``'s snapshot.
+def _postgres_parallel_read(conn: sa.engine.Connection, columns: Mapping[str, Sequence[str]]) -> dict[str, pl.DataFrame]:
+    """Read the tables ``columns`` names (those columns of each) over several ADBC
+    connections sharing ``conn``'s snapshot.
 
     The server sends a table at about a million rows per second per backend,
     so one connection spends some 12 s on a 10-million-row database; several
@@ -117,18 +127,19 @@ def _postgres_parallel_read(conn: sa.engine.Connection, names: Sequence[str]) ->
             "SELECT c.relname, (pg_relation_size(c.oid) / current_setting('block_size')::int)::bigint "
             "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
             "WHERE c.relname = ANY(%s) AND c.relkind = 'r' AND n.nspname = current_schema()",
-            (list(names),),
+            (list(columns),),
         )
         pages = dict(cur.fetchall())
     md = METADATA
     q = conn.dialect.identifier_preparer.quote
     jobs: list[tuple[str, str]] = []
-    for name in sorted(names, key=lambda n: -pages.get(n, 0)):
+    for name in sorted(columns, key=lambda n: -pages.get(n, 0)):
         # NUMERIC arrives from ADBC as an Arrow extension type polars cannot cast: read
         # it as text (exact), which cast_to_schema turns into Decimal(18, 2)
+        table_columns = [md.tables[name].c[c] for c in columns[name]]
         cols = ", ".join(
             f"{q(c.name)}::text AS {q(c.name)}" if isinstance(c.type, sa.Numeric) else q(c.name)
-            for c in md.tables[name].columns
+            for c in table_columns
         )
         select = f"SELECT {cols} FROM {q(name)}"
         parts = max(1, -(-pages.get(name, 0) // _PAGES_PER_PART))
@@ -156,7 +167,7 @@ def _postgres_parallel_read(conn: sa.engine.Connection, names: Sequence[str]) ->
 
     with ThreadPoolExecutor(max_workers=_READ_CONNECTIONS, thread_name_prefix="postgres-read") as pool:
         frames = list(pool.map(run, jobs))
-    out: dict[str, list[pl.DataFrame]] = {name: [] for name in names}
+    out: dict[str, list[pl.DataFrame]] = {name: [] for name in columns}
     # jobs of one table are in ctid order, so the parts concatenate in the table's physical order
     for (name, _), frame in zip(jobs, frames):
         out[name].append(frame)

@@ -54,6 +54,30 @@ def age_band_expr(age: pl.Expr | None = None) -> pl.Expr:
     return expr.alias("age_band")
 
 
+# Columns of the contract that nothing reading a :class:`Tables` uses (the metric
+# engine, the pilot evaluation, the pages and the exports): the row identifiers and
+# the few attributes only the data steward's checks look at, which read the tables
+# whole themselves (:func:`load_tables` with ``all_columns``). Leaving them out of
+# the shared tables saves about a fifth of their memory at a million participants
+# (docs/performance.md, "Tables in memory"). A column is listed here only if no code
+# outside the loader, the steward's checks and the sample generator names it;
+# tests/test_tables_memory.py checks both that and that no output changes.
+UNREAD_COLUMNS: dict[str, tuple[str, ...]] = {
+    "referrals": ("completed_date",),
+    "supervision_events": ("event_id",),
+    "violations": ("violation_id",),
+    "recidivism_events": ("event_id", "offense_category", "source_agency_id"),
+    "reintegration_checks": ("check_id",),
+    "surveys": ("response_id",),
+}
+
+
+def read_columns(table: str) -> list[str]:
+    """The columns of ``table`` that :func:`load_tables` reads (all but :data:`UNREAD_COLUMNS`)."""
+    unread = UNREAD_COLUMNS.get(table, ())
+    return [name for name in store.polars_schema(table) if name not in unread]
+
+
 def _empty(table: str) -> Any:
     """A default for the tables of contract version 2: empty, with the contract's columns."""
     return field(default_factory=lambda: conform(table, None))
@@ -68,8 +92,9 @@ class Tables:
     ``pl.Int64``, booleans ``pl.Boolean`` and decimals (amounts, full-time
     equivalents) ``pl.Decimal(precision=18, scale=2)``, exact as stored.
     The four tables of contract version 2 default to empty frames, so a
-    version 1 database gives them no rows. ``eq=False`` keeps hashing by
-    identity: frames are never compared by value.
+    version 1 database gives them no rows. :func:`load_tables` leaves out the
+    columns nothing here reads (:data:`UNREAD_COLUMNS`). ``eq=False`` keeps
+    hashing by identity: frames are never compared by value.
     """
 
     agencies: pl.DataFrame
@@ -104,9 +129,14 @@ class Tables:
         return cls(**built)
 
 
-def conform(table: str, data: pl.DataFrame | list[dict[str, Any]] | None) -> pl.DataFrame:
-    """``data`` with exactly the columns of ``table``, in contract order and types."""
+def conform(
+    table: str, data: pl.DataFrame | list[dict[str, Any]] | None, columns: Sequence[str] | None = None
+) -> pl.DataFrame:
+    """``data`` with exactly the columns of ``table`` (or only ``columns`` of them), in
+    contract order and types."""
     schema = store.polars_schema(table)
+    if columns is not None:
+        schema = {name: dtype for name, dtype in schema.items() if name in columns}
     if data is None:
         return pl.DataFrame(schema=schema)
     frame = data if isinstance(data, pl.DataFrame) else pl.DataFrame(data, infer_schema_length=None)
@@ -128,17 +158,23 @@ def conform(table: str, data: pl.DataFrame | list[dict[str, Any]] | None) -> pl.
     return frame.select(exprs)
 
 
-def load_tables(engine: sa.engine.Engine) -> Tables:
-    """Read every contract table and the load runs once (the expensive step)."""
+def load_tables(engine: sa.engine.Engine, *, all_columns: bool = False) -> Tables:
+    """Read every contract table and the load runs once (the expensive step).
+
+    The frames leave out :data:`UNREAD_COLUMNS` (no metric, page or export reads
+    them) unless ``all_columns`` is set, as the data steward's checks do.
+    """
     frames: dict[str, pl.DataFrame] = {}
     # Inspect on a connection of its own: on DuckDB the inspector leaves a
     # result open that makes the native read on the same connection fail.
     with store.connect(engine) as conn:
         existing = set(sa.inspect(conn).get_table_names())
     wanted = (*TABLE_NAMES, "load_runs")
-    read = store.read_tables(engine, [name for name in wanted if name in existing])
+    present = [name for name in wanted if name in existing]
+    columns = {} if all_columns else {name: read_columns(name) for name in present if name in UNREAD_COLUMNS}
+    read = store.read_tables(engine, present, columns)
     for name in wanted:
-        frames[name] = conform(name, read.get(name))
+        frames[name] = conform(name, read.pop(name, None), columns.get(name))
     return Tables(**frames)
 
 
