@@ -106,7 +106,9 @@ _PAGES_PER_PART = 20_000
 _READ_CONNECTIONS = 4
 
 
-def _postgres_parallel_read(conn: sa.engine.Connection, columns: Mapping[str, Sequence[str]]) -> dict[str, pl.DataFrame]:
+def _postgres_parallel_read(
+    conn: sa.engine.Connection, columns: Mapping[str, Sequence[str]]
+) -> dict[str, pl.DataFrame]:
     """Read the tables ``columns`` names (those columns of each) over several ADBC
     connections sharing ``conn``'s snapshot.
 
