@@ -162,7 +162,8 @@ def load_tables(engine: sa.engine.Engine, *, all_columns: bool = False) -> Table
     """Read every contract table and the load runs once (the expensive step).
 
     The frames leave out :data:`UNREAD_COLUMNS` (no metric, page or export reads
-    them) unless ``all_columns`` is set, as the data steward's checks do.
+    them) unless ``all_columns`` is set, as the data steward's checks do; an
+    empty table keeps all its columns.
     """
     frames: dict[str, pl.DataFrame] = {}
     # Inspect on a connection of its own: on DuckDB the inspector leaves a
@@ -174,7 +175,11 @@ def load_tables(engine: sa.engine.Engine, *, all_columns: bool = False) -> Table
     columns = {} if all_columns else {name: read_columns(name) for name in present if name in UNREAD_COLUMNS}
     read = store.read_tables(engine, present, columns)
     for name in wanted:
-        frames[name] = conform(name, read.pop(name, None), columns.get(name))
+        frame = read.pop(name, None)
+        # an empty table keeps every contract column, as a table the database lacks does
+        # (a version 1 database: see Tables); it costs no memory
+        narrow = columns.get(name) if frame is not None and frame.height else None
+        frames[name] = conform(name, frame, narrow)
     return Tables(**frames)
 
 
