@@ -35,15 +35,16 @@ from bench_common import machine_line, prepare_database, rss_mb  # noqa: E402
 
 # What the entry script and the overview page import before they draw anything.
 _PAGE_IMPORTS = ("streamlit", "dashboard.app_access", "dashboard.app_links", "dashboard.app_page",
-                 "dashboard.page_list", "dashboard.page_style", "dashboard.charts", "dashboard.export_numeric",
-                 "dashboard.page_downloads", "dashboard.views", "dashboard.views_evaluation",
-                 "dashboard.views_trends")
+                 "dashboard.page_list", "dashboard.page_style", "dashboard.charts",
+                 "dashboard.export_numeric", "dashboard.page_downloads", "dashboard.views",
+                 "dashboard.views_evaluation", "dashboard.views_trends")
 
 
 # The engine entry points app_state calls (looked up on their modules at call time).
 _TIMED = (("dashboard.app_state", "load_tables"), ("dashboard.metrics.engine", "compute_metrics"),
           ("dashboard.metrics.engine", "participant_counts"), ("dashboard.metrics.engine", "referral_counts"),
-          ("dashboard.metrics.breakdowns", "metric_view"), ("dashboard.metrics.breakdowns", "metric_breakdown"),
+          ("dashboard.metrics.breakdowns", "metric_view"),
+          ("dashboard.metrics.breakdowns", "metric_breakdown"),
           ("dashboard.evaluation", "evaluate"))
 
 
@@ -79,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         for name in _PAGE_IMPORTS:
             __import__(name)
-        print(f"imports of the entry script and the overview: {time.perf_counter() - start:.2f} s", flush=True)
+        seconds = time.perf_counter() - start
+        print(f"imports of the entry script and the overview: {seconds:.2f} s", flush=True)
         from streamlit.testing.v1 import AppTest
 
         spent: dict[str, list[float]] = defaultdict(list)

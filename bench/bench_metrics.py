@@ -153,8 +153,9 @@ def engine(args: argparse.Namespace) -> int:
     return 0
 
 
-OVERVIEW_IDS = ("referral_completion_rate", "compliance_rate", "program_completion_rate", "recidivism_rearrest_12m",
-                "employment_rate_12m", "stable_housing_rate_12m", "reintegration_check_coverage_12m")
+OVERVIEW_IDS = ("referral_completion_rate", "compliance_rate", "program_completion_rate",
+                "recidivism_rearrest_12m", "employment_rate_12m", "stable_housing_rate_12m",
+                "reintegration_check_coverage_12m")
 """The metrics the overview page asks for (pages/overview.py)."""
 
 
@@ -173,8 +174,10 @@ def page_subsets(args: argparse.Namespace) -> int:
         one_program = Filters(program_ids=("P02",))
         _time("compute_metrics: the overview's ids, program P02",
               lambda: compute_metrics(tables, one_program, metric_ids=list(OVERVIEW_IDS)), args.repeat)
-        _time("compute_metrics: every metric, program P02", lambda: compute_metrics(tables, one_program), args.repeat)
-        _time("compute_metrics: every metric, no filter", lambda: compute_metrics(tables, Filters()), args.repeat)
+        _time("compute_metrics: every metric, program P02",
+              lambda: compute_metrics(tables, one_program), args.repeat)
+        _time("compute_metrics: every metric, no filter",
+              lambda: compute_metrics(tables, Filters()), args.repeat)
         print(machine_line())
     return 0
 
@@ -185,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", default=None, help="a loaded database (URL) instead of the seeded sample")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--engine", action="store_true", help="time the engine on in-memory frames instead")
-    parser.add_argument("--pages", action="store_true", help="time compute_metrics as the pages call it instead")
+    parser.add_argument("--pages", action="store_true",
+                        help="time compute_metrics as the pages call it instead")
     args = parser.parse_args(argv)
     if args.pages:
         return page_subsets(args)

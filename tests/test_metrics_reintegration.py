@@ -427,8 +427,9 @@ def test_statuses_match_the_rule_on_random_checks_with_ties_and_old_dates(seed: 
     """The grouped computation (one packed maximum per participant) gives the rule's status
     for every participant and window, including same-date ties and dates before 1970."""
     rng = random.Random(seed)
-    people = [{"participant_id": f"p{i}", "index_date": dt.date(rng.choice((1965, 1999, 2024)), rng.randint(1, 12),
-                                                                 rng.randint(1, 28))} for i in range(60)]
+    people = [{"participant_id": f"p{i}",
+               "index_date": dt.date(rng.choice((1965, 1999, 2024)), rng.randint(1, 12), rng.randint(1, 28))}
+              for i in range(60)]
     checks = []
     for p in people:
         for _ in range(rng.randint(0, 8)):
@@ -450,8 +451,9 @@ def test_statuses_match_the_rule_on_random_checks_with_ties_and_old_dates(seed: 
         assert row is not None
         for w in (6, 12):
             end = add_months(p["index_date"], w)
-            assert row[f"employment_at_{w}m"] == _status_by_the_rule(theirs, p["index_date"], end, "employment",
+            index = p["index_date"]
+            assert row[f"employment_at_{w}m"] == _status_by_the_rule(theirs, index, end, "employment",
                                                                     EMPLOYMENT_STATUSES)
-            assert row[f"housing_at_{w}m"] == _status_by_the_rule(theirs, p["index_date"], end, "housing",
+            assert row[f"housing_at_{w}m"] == _status_by_the_rule(theirs, index, end, "housing",
                                                                  HOUSING_STATUSES)
             assert row[f"checks_in_{w}m"] == sum(p["index_date"] < c["check_date"] <= end for c in theirs)
