@@ -122,7 +122,8 @@ def _rank(column: str, order: tuple[str, ...]) -> pl.Expr:
 _DAY_OFFSET = 1 << 30
 """Added to a date's day number so the packed key below is positive for any date."""
 _RANK_SLOTS = 8
-"""Room for a value's position in the packed key (the contract orders have at most 8 values)."""
+"""Room for a value's position in the packed key: the contract's orders have fewer than 8 values,
+so position 7 can stand for a value outside the order."""
 
 
 def _packed_status(domain: str, in_window: pl.Expr) -> pl.Expr:
@@ -135,7 +136,10 @@ def _packed_status(domain: str, in_window: pl.Expr) -> pl.Expr:
     group, which took about 7 s of the 1M ``metrics`` run (docs/performance.md)."""
     has_value = in_window & pl.col(domain).is_not_null()
     day = pl.col("check_date").cast(pl.Int64) + _DAY_OFFSET
-    packed = day * _RANK_SLOTS + (_RANK_SLOTS - 1 - pl.col(f"_{domain}_rank").cast(pl.Int64))
+    # A value outside the contract's order still makes its date the latest, as in the rule, but
+    # loses to any listed value of that date and unpacks to no status (position 7 is not a value).
+    rank = pl.col(f"_{domain}_rank").cast(pl.Int64).fill_null(_RANK_SLOTS - 1)
+    packed = day * _RANK_SLOTS + (_RANK_SLOTS - 1 - rank)
     return pl.when(has_value).then(packed).otherwise(None)
 
 
