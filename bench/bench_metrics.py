@@ -4,6 +4,7 @@ Usage (from the repository root)::
 
     python bench/bench_metrics.py [--participants 1000000] [--db URL] [--repeat 3]
     python bench/bench_metrics.py --engine [--participants 1000000] [--repeat 3]
+    python bench/bench_metrics.py --pages [--participants 1000000] [--db URL] [--repeat 3]
 
 Default: the seeded sample of ``--participants`` is built once into
 ``.bench-data/sample-N.duckdb`` (or ``--db`` names a loaded database), then,
@@ -15,6 +16,10 @@ resident memory, ``ru_maxrss``, is its own):
 - ``sql``: the second implementation of docs/metrics.md in DuckDB SQL
   (``tests/test_metrics_sql.py``: the metrics of its section 3, every
   grouping) run inside the DuckDB file, for the same as-of date (DuckDB only).
+
+``--pages`` times ``compute_metrics`` on the tables read from the database
+(as a dashboard server holds them): the overview's metric ids and every
+metric under a one-program filter, and every metric unfiltered.
 
 ``--engine`` instead times the engine functions on frames generated in
 memory (``compute_metrics``, ``metrics_json``, a filtered run, three
@@ -148,13 +153,46 @@ def engine(args: argparse.Namespace) -> int:
     return 0
 
 
+OVERVIEW_IDS = ("referral_completion_rate", "compliance_rate", "program_completion_rate",
+                "recidivism_rearrest_12m", "employment_rate_12m", "stable_housing_rate_12m",
+                "reintegration_check_coverage_12m")
+"""The metrics the overview page asks for (pages/overview.py)."""
+
+
+def page_subsets(args: argparse.Namespace) -> int:
+    """``compute_metrics`` as a page calls it, on the tables read once from the database."""
+    from dashboard import store
+    from dashboard.metrics.engine import compute_metrics
+    from dashboard.metrics.tables import Filters, load_tables
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.db or prepare_database(args.participants, Path(tmp))
+        print(machine_line())
+        engine = store.make_reader_engine(url)
+        tables = _time("read the tables (load_tables)", lambda: load_tables(engine), 1)
+        engine.dispose()
+        one_program = Filters(program_ids=("P02",))
+        _time("compute_metrics: the overview's ids, program P02",
+              lambda: compute_metrics(tables, one_program, metric_ids=list(OVERVIEW_IDS)), args.repeat)
+        _time("compute_metrics: every metric, program P02",
+              lambda: compute_metrics(tables, one_program), args.repeat)
+        _time("compute_metrics: every metric, no filter",
+              lambda: compute_metrics(tables, Filters()), args.repeat)
+        print(machine_line())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--participants", type=int, default=1_000_000)
     parser.add_argument("--db", default=None, help="a loaded database (URL) instead of the seeded sample")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--engine", action="store_true", help="time the engine on in-memory frames instead")
+    parser.add_argument("--pages", action="store_true",
+                        help="time compute_metrics as the pages call it instead")
     args = parser.parse_args(argv)
+    if args.pages:
+        return page_subsets(args)
     return engine(args) if args.engine else command_line(args)
 
 

@@ -30,6 +30,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bench"))
@@ -40,7 +41,43 @@ PROGRAMS = ("P01", "P02", "P03", "P04", "P05", "P06", "P07")
 COHORTS = ((), ("pilot",), ("comparison",))
 
 
+def _share_the_test_runtime() -> None:
+    """Keep a test Runtime in place between and across the sessions' runs.
+
+    Each ``AppTest`` run installs a mock Runtime as the process's singleton and
+    sets it back to None when it ends, so with sessions running at once one
+    session's end left another mid-run without a Runtime ("Runtime hasn't been
+    created!"), and that session stopped drawing. A real server has one Runtime
+    for all its sessions; this falls back to the last mock installed.
+    """
+    from streamlit.runtime.runtime import Runtime
+
+    last: list[Any] = []
+
+    def instance(cls: type[Runtime]) -> Runtime:
+        if cls._instance is not None:
+            last[:] = [cls._instance]
+            return cls._instance
+        if last:
+            return last[0]
+        raise RuntimeError("Runtime hasn't been created!")
+
+    def exists(cls: type[Runtime]) -> bool:
+        return cls._instance is not None or bool(last)
+
+    Runtime.instance = classmethod(instance)  # type: ignore[method-assign, assignment]
+    Runtime.exists = classmethod(exists)  # type: ignore[method-assign, assignment]
+
+
 def _session(index: int, page: str, changes: int, latencies: list[float], errors: list[str]) -> None:
+    """One session's page and filter changes; an exception is an error of the run, not a lost thread."""
+    try:
+        _changes(index, page, changes, latencies, errors)
+    except Exception as exc:  # noqa: BLE001 - reported with the results
+        errors.append(f"session {index}: {type(exc).__name__}: {exc}")
+
+
+def _changes(index: int, page: str, changes: int, latencies: list[float], errors: list[str]) -> None:
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(REPO / "streamlit_app.py"), default_timeout=1800)
@@ -78,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["DATABASE_URL"] = url
         from streamlit.testing.v1 import AppTest
 
+        _share_the_test_runtime()
         print(machine_line())
         warm = AppTest.from_file(str(REPO / "streamlit_app.py"), default_timeout=1800)
         start = time.perf_counter()

@@ -28,7 +28,6 @@ from dashboard.db.schema import build_metadata as build_metadata
 from dashboard.db.schema import cast_to_schema as cast_to_schema
 from dashboard.db.schema import is_code as is_code
 from dashboard.db.schema import polars_schema as polars_schema
-from dashboard.migrate import upgrade
 from dashboard.private_files import make_private_database
 from dashboard.settings import load_settings
 
@@ -111,6 +110,10 @@ def serialise_appends(conn: sa.engine.Connection, key: int) -> None:
 
 def create_schema(engine: sa.engine.Engine) -> None:
     """Bring the database to the current schema through the Alembic migrations."""
+    # Imported here for cost only: Alembic (and Mako) take about half a second to import, and
+    # a dashboard or ``metrics`` run that only reads never needs them (docs/performance.md).
+    from dashboard.migrate import upgrade
+
     upgrade(engine)
     path = embedded_path(engine.url.render_as_string(hide_password=False))
     if path is not None:  # partner data: the file and its write-ahead log are the owner's only

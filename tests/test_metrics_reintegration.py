@@ -42,14 +42,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import random
 from typing import Any
 
 import polars as pl
 import pytest
 
+from dashboard.contract import EMPLOYMENT_STATUSES, HOUSING_STATUSES
 from dashboard.metrics import families
 from dashboard.metrics.breakdowns import metric_breakdown
 from dashboard.metrics.engine import compute_metrics, metrics_csv, metrics_json
+from dashboard.metrics.recidivism import add_months
 from dashboard.metrics.registry import METRIC_IDS, METRICS_BY_ID
 from dashboard.metrics.reintegration import (
     METRIC_IDS as REINTEGRATION_IDS,
@@ -406,3 +409,53 @@ def test_version_1_sample_gives_the_same_metrics_and_evaluation(monkeypatch: pyt
     assert mine == [(json.dumps(metrics_json(tables, f, 11)), metrics_csv(tables, f, 5)) for f in filters]
     assert evaluation == json.dumps(evaluate(tables, Filters(), min_cell_size=11,
                                              measures=["rearrest", "reconviction", "reincarceration"]))
+
+
+def _status_by_the_rule(checks: list[dict[str, Any]], index: dt.date, end: dt.date, domain: str,
+                        order: tuple[str, ...]) -> str | None:
+    """The status rule of docs/metrics.md written out plainly: the latest check in the window
+    with the domain set decides; on that date the value first in the contract's order wins
+    (a value outside the order, which validation refuses, is no status but still dates)."""
+    mine = [c for c in checks if index < c["check_date"] <= end and c[domain] is not None]
+    if not mine:
+        return None
+    latest = max(c["check_date"] for c in mine)
+    listed = [c[domain] for c in mine if c["check_date"] == latest and c[domain] in order]
+    return min(listed, key=order.index) if listed else None
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_statuses_match_the_rule_on_random_checks_with_ties_and_old_dates(seed: int) -> None:
+    """The grouped computation (one packed maximum per participant) gives the rule's status
+    for every participant and window, including same-date ties and dates before 1970."""
+    rng = random.Random(seed)
+    people = [{"participant_id": f"p{i}",
+               "index_date": dt.date(rng.choice((1965, 1999, 2024)), rng.randint(1, 12), rng.randint(1, 28))}
+              for i in range(60)]
+    checks = []
+    for p in people:
+        for _ in range(rng.randint(0, 8)):
+            checks.append({
+                "check_id": f"c{len(checks)}", "participant_id": p["participant_id"],
+                "check_date": p["index_date"] + dt.timedelta(days=rng.randint(-20, 400) // 30 * 30),
+                "employment": rng.choice((None, *EMPLOYMENT_STATUSES, "unlisted")),
+                "housing": rng.choice((None, *HOUSING_STATUSES, "unlisted")),
+            })
+    table = Tables.from_frames(reintegration_checks=checks).reintegration_checks
+    got = {r["participant_id"]: r for r in statuses_at_windows(pl.DataFrame(people), table).collect()
+           .iter_rows(named=True)}
+    for p in people:
+        theirs = [c for c in checks if c["participant_id"] == p["participant_id"]]
+        row = got.get(p["participant_id"])
+        if not any(c["check_date"] > p["index_date"] for c in theirs):
+            assert row is None
+            continue
+        assert row is not None
+        for w in (6, 12):
+            end = add_months(p["index_date"], w)
+            index = p["index_date"]
+            assert row[f"employment_at_{w}m"] == _status_by_the_rule(theirs, index, end, "employment",
+                                                                    EMPLOYMENT_STATUSES)
+            assert row[f"housing_at_{w}m"] == _status_by_the_rule(theirs, index, end, "housing",
+                                                                 HOUSING_STATUSES)
+            assert row[f"checks_in_{w}m"] == sum(p["index_date"] < c["check_date"] <= end for c in theirs)
