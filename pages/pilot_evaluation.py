@@ -30,8 +30,9 @@ programs = list(ctx.filters.program_ids or sorted(ctx.program_names))
 # Each program is evaluated under its own filter; a cell the page's own metrics withhold stays withheld.
 view_metrics = ctx.metrics(views_evaluation.EVALUATION_VIEW_METRICS)
 st.subheader("All programs at a glance: 12-month rearrest")
-# The summary shows 12-month rearrest only: each program is evaluated for that measure alone.
-per_program = [(ctx.program_label(p), views_evaluation.evaluation_within_view(ctx.evaluation(p, ("rearrest",)), view_metrics, p))
+# The summary shows 12-month rearrest only: each program is evaluated for that measure's windows alone.
+per_program = [(ctx.program_label(p),
+                views_evaluation.evaluation_within_view(ctx.evaluation(p, ("rearrest",), ("windows",)), view_metrics, p))
                for p in programs]
 summary = views_evaluation.programs_summary_table(per_program, measure="rearrest", window_months=12, min_cell_size=k)
 differences = views_evaluation.programs_difference_frame(per_program, measure="rearrest", window_months=12)

@@ -251,20 +251,29 @@ def reintegration_outcomes(
     same flags as the metric of :func:`metric_id`.
     """
     check_measure(measure)
-    domain = _DOMAINS[measure][0]
     people = participants_with_index_date(participants, as_of).lazy()
     frame = with_statuses(people, checks, [window_months])
+    return outcomes_from_statuses(frame, measure=measure, window_months=window_months, as_of=as_of).collect()
+
+
+def outcomes_from_statuses(
+    frame: pl.LazyFrame | pl.DataFrame, *, measure: str, window_months: int, as_of: dt.date
+) -> pl.LazyFrame:
+    """:func:`reintegration_outcomes` from rows that already carry the columns of
+    :func:`with_statuses` for W (the pilot evaluation finds every participant's statuses once
+    per load run and as-of date, then only filters them; see docs/performance.md)."""
+    check_measure(measure)
+    domain = _DOMAINS[measure][0]
     eligible = pl.col(window_end_column(window_months)) <= as_of
     numerator, denominator = _outcome_flags(window_months, eligible)[metric_id(measure, window_months)]
     w = window_months
     drop = [status_column("employment", w), status_column("housing", w), checks_column(w), window_end_column(w)]
     return (
-        frame.filter(denominator.fill_null(False))
+        frame.lazy().filter(denominator.fill_null(False))
         .with_columns(
             pl.col(window_end_column(window_months)).alias("window_end"),
             pl.col(status_column(domain, window_months)).alias("status"),
             numerator.fill_null(False).alias("achieved"),
         )
         .drop(drop)
-        .collect()
     )
