@@ -264,23 +264,47 @@ def _facts_for(url: str, run_key: str, filters: Filters) -> ParticipantFacts:
     return _participant_facts(url, run_key, resolve_as_of(_tables(url, run_key), filters.as_of))
 
 
+def _evaluation_filters(filters: Filters, program_id: str | None) -> Filters:
+    """The filters an evaluation of ``program_id`` runs under (the program's own; pooled: the page's)."""
+    return filters if program_id is None else dataclasses.replace(filters, program_ids=(program_id,))
+
+
+def _evaluation_metric_ids(measures: tuple[str, ...] | None) -> tuple[str, ...]:
+    """The ``metrics`` rows an evaluation checks its suppression against, and the 12-month check
+    coverage the page shows beside employment and housing: one ``compute_metrics`` for both."""
+    from dashboard.evaluation import evaluation_metric_ids
+    from dashboard.metrics import reintegration
+
+    ids = set(evaluation_metric_ids(measures))
+    if any(m in reintegration.MEASURES for m in measures or reintegration.MEASURES):
+        ids.add(reintegration.coverage_metric_id(12))
+    return tuple(sorted(ids))
+
+
+def _evaluation_metrics(
+    url: str, run_key: str, k: int, program_id: str | None, measures: tuple[str, ...] | None, filters: Filters
+) -> pl.DataFrame:
+    """The published ``metrics`` rows of :func:`_evaluation_metric_ids` under the evaluation's
+    filters, through the same cache as ``PageContext.metrics`` of those filters."""
+    scoped = _evaluation_filters(filters, program_id)
+    return _metrics_subset(url, run_key, repr(scoped), k, _evaluation_metric_ids(measures), scoped)
+
+
 @st.cache_resource(max_entries=32, show_spinner=False)
 def _evaluation(
     url: str, run_key: str, filters_key: str, k: int, program_id: str | None,
     measures: tuple[str, ...] | None, _filters: Filters, parts: tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
-    """``evaluate`` over the shared facts. Pooled, the evaluation's filters are the page's, so the
-    recidivism rows it checks its suppression against are the page's cached ``metrics`` rows."""
+    """``evaluate`` over the shared facts, checking its suppression against the cached ``metrics``
+    rows of its own filters (computed once, shared with the page's own use of them)."""
     from dashboard.evaluation import evaluate
-    from dashboard.views_evaluation import EVALUATION_VIEW_METRICS
 
     filters = _filters
     if program_id is not None and filters.program_ids:
         filters = dataclasses.replace(filters, program_ids=())
     known = None
-    if program_id is None and (parts is None or "windows" in parts):
-        view_ids = tuple(sorted(set(EVALUATION_VIEW_METRICS)))
-        known = _metrics_subset(url, run_key, filters_key, k, view_ids, _filters)
+    if parts is None or "windows" in parts:
+        known = _evaluation_metrics(url, run_key, k, program_id, measures, _filters)
     return evaluate(_tables(url, run_key), filters, program_id=program_id, measures=measures, min_cell_size=k,
                     parts=parts, facts=_facts_for(url, run_key, _filters), metric_rows=known)
 
@@ -415,6 +439,14 @@ class PageContext:
         url, run, fkey, k = self._key
         chosen = tuple(measures) if measures else None
         return _evaluation(url, run, fkey, k, program_id, chosen, self.filters, tuple(parts) if parts else None)
+
+    def evaluation_metrics(self, program_id: str | None, measures: Sequence[str] | None = None) -> pl.DataFrame:
+        """The published ``metrics`` rows :meth:`evaluation` checks its suppression against (its
+        rate metrics and the 12-month check coverage), under the evaluation's filters: the
+        page's own when pooled, the program's otherwise. Computed once for both uses."""
+        url, run, _, k = self._key
+        chosen = tuple(measures) if measures else None
+        return _evaluation_metrics(url, run, k, program_id, chosen, self.filters)
 
     def baseline_counts(self, program_id: str | None) -> dict[str, dict[str, tuple[int, int]]]:
         """The counts behind :meth:`evaluation`'s baseline shares, for ``views_evaluation.baseline_table``."""

@@ -86,6 +86,15 @@ def _measure_windows(measure: str) -> list[tuple[int, str]]:
     return [(w, metric_id(measure, w)) for w in WINDOWS_MONTHS]
 
 
+def evaluation_metric_ids(measures: Sequence[str] | None = None) -> list[str]:
+    """The ``metrics`` ids whose rows :func:`evaluate` checks its suppression against, for these
+    measures (default all): a caller that has those rows already passes them as ``metric_rows``."""
+    chosen = ALL_MEASURES if not measures else tuple(dict.fromkeys(measures))
+    for measure in chosen:
+        _check_measure(measure)
+    return [mid for measure in chosen for _, mid in _measure_windows(measure)]
+
+
 # --- participants in scope and their facts -------------------------------------------
 
 

@@ -9,12 +9,13 @@ participant filters, a period, an agency, an as-of date long after the data and 
 - ``evaluate`` as the command line calls it (facts found for the participants in scope);
 - ``evaluate`` over facts found once for every participant (as the dashboard shares them);
 - each part alone (``parts``) equals that part of the full evaluation;
-- ``metric_rows`` (the page's own ``metrics`` rows) gives the same evaluation;
+- ``metric_rows`` (``metrics`` rows the dashboard already has) gives the same evaluation;
 - ``baseline_share_counts`` with and without facts.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -22,9 +23,10 @@ import evaluation_before
 import pytest
 
 from dashboard import store
-from dashboard.evaluation import PARTS, baseline_share_counts, evaluate, participant_facts
+from dashboard.evaluation import PARTS, baseline_share_counts, evaluate, evaluation_metric_ids, participant_facts
 from dashboard.ingest import load_extract
 from dashboard.metrics.engine import compute_metrics, published
+from dashboard.metrics.reintegration import coverage_metric_id
 from dashboard.metrics.tables import Filters, Tables, load_tables, resolve_as_of
 from dashboard.sample import generate_tables
 from dashboard.views_evaluation import EVALUATION_VIEW_METRICS
@@ -87,12 +89,18 @@ def _check_same(tables: Tables, filters: Filters, k: int) -> None:
         counts = evaluation_before.baseline_share_counts(tables, filters, program_id=program)
         assert baseline_share_counts(tables, filters, program_id=program) == counts
         assert baseline_share_counts(tables, filters, program_id=program, facts=facts) == counts
-    # The page's own metrics rows (published: suppressed numbers blanked) stand in for the
-    # evaluation's when it is pooled under the page's filters.
-    view_ids = list(EVALUATION_VIEW_METRICS)
-    rows = published(compute_metrics(tables, filters, min_cell_size=k, metric_ids=view_ids))
+    # Metrics rows the caller already has (published: suppressed numbers blanked) stand in for the
+    # evaluation's own: the view's recidivism rows (the rest computed), or every rate it checks
+    # with the check coverage beside them (as the dashboard asks for them).
     pooled = evaluation_before.evaluate(tables, filters, min_cell_size=k)
-    assert evaluate(tables, filters, min_cell_size=k, facts=facts, metric_rows=rows) == pooled
+    for ids in (list(EVALUATION_VIEW_METRICS), [*evaluation_metric_ids(), coverage_metric_id(12)]):
+        rows = published(compute_metrics(tables, filters, min_cell_size=k, metric_ids=ids))
+        assert evaluate(tables, filters, min_cell_size=k, facts=facts, metric_rows=rows) == pooled
+    one = dataclasses.replace(filters, program_ids=("P01",))
+    rows = published(compute_metrics(tables, one, min_cell_size=k, metric_ids=evaluation_metric_ids(["rearrest"])))
+    assert evaluate(tables, filters, program_id="P01", measures=("rearrest",), min_cell_size=k, facts=facts,
+                    metric_rows=rows) == evaluation_before.evaluate(tables, filters, program_id="P01",
+                                                                   measures=("rearrest",), min_cell_size=k)
 
 
 @pytest.mark.parametrize("setting", range(len(SETTINGS) + 1))
