@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import random
 from pathlib import Path
 
 import evaluation_before
+import polars as pl
 import pytest
 
 from dashboard import store
@@ -140,3 +142,66 @@ def test_facts_keep_every_participant_enrolled_by_the_as_of_date(generated: Tabl
     enrolled = generated.participants.filter(generated.participants["enrollment_date"] <= AS_OF)
     ids = facts.frame.get_column("participant_id").to_list()
     assert ids == enrolled.get_column("participant_id").to_list()
+
+
+def _statuses_before(people: pl.DataFrame, checks: pl.DataFrame, windows: list[int]) -> pl.DataFrame:
+    """``reintegration.statuses_at_windows`` as it was (filtered aggregations inside each group)."""
+    from dashboard.metrics.recidivism import add_months_expr
+    from dashboard.metrics.reintegration import EMPLOYMENT_ORDER, HOUSING_ORDER, checks_column, status_column
+
+    def rank(column: str, order: tuple[str, ...]) -> pl.Expr:
+        return pl.col(column).replace_strict(list(order), list(range(len(order))), default=None, return_dtype=pl.Int8)
+
+    def status_at(domain: str, in_window: pl.Expr, w: int) -> pl.Expr:
+        has_value = in_window & pl.col(domain).is_not_null()
+        latest = pl.col("check_date").filter(has_value).max()
+        return pl.col(f"_{domain}_rank").filter(has_value & (pl.col("check_date") == latest)).min().alias(
+            status_column(domain, w))
+
+    index = people.lazy().select("participant_id", "index_date").unique("participant_id")
+    rows = (checks.lazy().select("participant_id", "check_date", "employment", "housing")
+            .join(index, on="participant_id", how="inner").filter(pl.col("check_date") > pl.col("index_date"))
+            .with_columns(rank("employment", EMPLOYMENT_ORDER).alias("_employment_rank"),
+                          rank("housing", HOUSING_ORDER).alias("_housing_rank"),
+                          *(add_months_expr(pl.col("index_date"), w).alias(f"_end_{w}") for w in windows)))
+    aggs: list[pl.Expr] = []
+    for w in windows:
+        in_window = pl.col("check_date") <= pl.col(f"_end_{w}")
+        aggs += [status_at("employment", in_window, w), status_at("housing", in_window, w),
+                 in_window.cast(pl.Int64).sum().alias(checks_column(w))]
+    return rows.group_by("participant_id").agg(aggs).with_columns(
+        pl.col(status_column(domain, w)).replace_strict(list(range(len(order))), list(order), default=None,
+                                                        return_dtype=pl.String)
+        for w in windows for domain, order in (("employment", EMPLOYMENT_ORDER), ("housing", HOUSING_ORDER))
+    ).collect()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_statuses_at_windows_are_unchanged(seed: int) -> None:
+    """The statuses at 6 and 12 months (one plain maximum per participant) equal the former
+    filtered aggregations, with same-date ties, missing values, a value outside the contract's
+    order, checks on the window's last day and before the index date."""
+    from dashboard.metrics.reintegration import EMPLOYMENT_ORDER, HOUSING_ORDER, statuses_at_windows
+
+    rng = random.Random(seed)
+    base = dt.date(2021, 1, 31)
+    people = pl.DataFrame({
+        "participant_id": [f"p{i}" for i in range(300)],
+        "index_date": [base + dt.timedelta(days=rng.randrange(0, 400)) for _ in range(300)],
+    })
+    index = dict(zip(people["participant_id"], people["index_date"]))
+    rows = []
+    for i in range(3000):
+        pid = f"p{rng.randrange(0, 320)}"  # some checks belong to nobody in ``people``
+        start = index.get(pid, base)
+        day = start + dt.timedelta(days=rng.choice([0, 1, 30, 181, 182, 183, 365, 366, rng.randrange(-30, 420)]))
+        rows.append({
+            "participant_id": pid, "check_date": day,
+            "employment": rng.choice([*EMPLOYMENT_ORDER, None, None, "retired"]),
+            "housing": rng.choice([*HOUSING_ORDER, None, "unknown"]),
+        })
+    checks = pl.DataFrame(rows)
+    want = _statuses_before(people, checks, [6, 12]).sort("participant_id")
+    got = statuses_at_windows(people, checks, [6, 12]).collect().sort("participant_id")
+    assert got.columns == want.columns
+    assert got.to_dicts() == want.to_dicts()
