@@ -32,6 +32,12 @@ other. Differences, tests and risk-adjusted rates that use a suppressed cell
 are withheld. A survival entry is suppressed when its cohort has fewer than k
 participants or 1..k−1 events (its log-rank test is then withheld); a baseline
 entry when either cohort has fewer than k participants.
+
+Speed (docs/performance.md, "Pilot evaluation and survival curves"): what the
+evaluation needs of each participant and does not depend on the filters — index
+date, first matching event per measure, status at 6 and 12 months — is one
+frame (:func:`participant_facts`) that the dashboard finds once per load run and
+as-of date and every call filters; a caller asks only for the ``parts`` it shows.
 """
 
 from __future__ import annotations
