@@ -13,6 +13,10 @@ Caching (docs/performance.md):
 - engine output is cached per filter set: ``st.cache_resource`` keyed on the
   URL, the load run, ``repr(Filters)`` and k — small values, never frames —
   so a filter change recomputes only what that filter set needs, once;
+- each participant's evaluation facts (index date, first matching event per
+  measure, employment and housing status at 6 and 12 months) are found once per
+  load run and as-of date (``st.cache_resource`` keyed on the URL, the load run
+  and the as-of date) and shared by every session and filter set;
 - the load-run status is re-read every few seconds so a new load shows up.
 
 Filters live in the URL (``?program=P01&cohort=pilot&start=2025-01-01``):
@@ -34,7 +38,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 import sqlalchemy as sa
@@ -45,6 +49,9 @@ from dashboard import store, views
 from dashboard import text as safe_text
 from dashboard.app_links import describe_filters
 from dashboard.metrics.tables import Filters, Tables, load_tables, resolve_as_of
+
+if TYPE_CHECKING:
+    from dashboard.evaluation import ParticipantFacts
 
 MIN_CELL_SIZE = _settings.min_cell_size()  # k: 11 unless the configuration file says otherwise
 STATUS_TTL_SECONDS = 5
@@ -243,17 +250,63 @@ def _operations_view(
     return frame.with_columns(pl.when(pl.col("suppressed")).then(None).otherwise(pl.col(c)).alias(c) for c in numbers)
 
 
+@st.cache_resource(max_entries=2, show_spinner="Finding each participant's index date and first events…")
+def _participant_facts(url: str, run_key: str, as_of: dt.date) -> ParticipantFacts:
+    """The evaluation's per-participant facts, once per load run and as-of date: no filter
+    changes them, so every session and filter set filters the same frame (docs/performance.md,
+    "Pilot evaluation")."""
+    from dashboard.evaluation import participant_facts
+
+    return participant_facts(_tables(url, run_key), as_of)
+
+
+def _facts_for(url: str, run_key: str, filters: Filters) -> ParticipantFacts:
+    return _participant_facts(url, run_key, resolve_as_of(_tables(url, run_key), filters.as_of))
+
+
+def _evaluation_filters(filters: Filters, program_id: str | None) -> Filters:
+    """The filters an evaluation of ``program_id`` runs under (the program's own; pooled: the page's)."""
+    return filters if program_id is None else dataclasses.replace(filters, program_ids=(program_id,))
+
+
+def _evaluation_metric_ids(measures: tuple[str, ...] | None) -> tuple[str, ...]:
+    """The ``metrics`` rows an evaluation checks its suppression against, and the 12-month check
+    coverage the page shows beside employment and housing: one ``compute_metrics`` for both."""
+    from dashboard.evaluation import evaluation_metric_ids
+    from dashboard.metrics import reintegration
+
+    ids = set(evaluation_metric_ids(measures))
+    if any(m in reintegration.MEASURES for m in measures or reintegration.MEASURES):
+        ids.add(reintegration.coverage_metric_id(12))
+    return tuple(sorted(ids))
+
+
+def _evaluation_metrics(
+    url: str, run_key: str, k: int, program_id: str | None, measures: tuple[str, ...] | None, filters: Filters
+) -> pl.DataFrame:
+    """The published ``metrics`` rows of :func:`_evaluation_metric_ids` under the evaluation's
+    filters, through the same cache as ``PageContext.metrics`` of those filters."""
+    scoped = _evaluation_filters(filters, program_id)
+    return _metrics_subset(url, run_key, repr(scoped), k, _evaluation_metric_ids(measures), scoped)
+
+
 @st.cache_resource(max_entries=32, show_spinner=False)
 def _evaluation(
     url: str, run_key: str, filters_key: str, k: int, program_id: str | None,
-    measures: tuple[str, ...] | None, _filters: Filters,
+    measures: tuple[str, ...] | None, _filters: Filters, parts: tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
+    """``evaluate`` over the shared facts, checking its suppression against the cached ``metrics``
+    rows of its own filters (computed once, shared with the page's own use of them)."""
     from dashboard.evaluation import evaluate
 
     filters = _filters
     if program_id is not None and filters.program_ids:
         filters = dataclasses.replace(filters, program_ids=())
-    return evaluate(_tables(url, run_key), filters, program_id=program_id, measures=measures, min_cell_size=k)
+    known = None
+    if parts is None or "windows" in parts:
+        known = _evaluation_metrics(url, run_key, k, program_id, measures, _filters)
+    return evaluate(_tables(url, run_key), filters, program_id=program_id, measures=measures, min_cell_size=k,
+                    parts=parts, facts=_facts_for(url, run_key, _filters), metric_rows=known)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -266,7 +319,8 @@ def _baseline_counts(
     filters = _filters
     if program_id is not None and filters.program_ids:
         filters = dataclasses.replace(filters, program_ids=())
-    return baseline_share_counts(_tables(url, run_key), filters, program_id=program_id)
+    return baseline_share_counts(_tables(url, run_key), filters, program_id=program_id,
+                                 facts=_facts_for(url, run_key, _filters))
 
 
 # --- the page context ------------------------------------------------------------------
@@ -377,11 +431,22 @@ class PageContext:
         frame = getattr(self.tables, table, None)
         return frame is not None and frame.height > 0
 
-    def evaluation(self, program_id: str | None, measures: Sequence[str] | None = None) -> dict[str, Any]:
-        """``evaluate`` for one program (None: pooled); ``measures``: only these (default all)."""
+    def evaluation(
+        self, program_id: str | None, measures: Sequence[str] | None = None, parts: Sequence[str] | None = None
+    ) -> dict[str, Any]:
+        """``evaluate`` for one program (None: pooled); ``measures``: only these (default all);
+        ``parts``: only these of windows, survival, baseline (default all; the others empty)."""
         url, run, fkey, k = self._key
         chosen = tuple(measures) if measures else None
-        return _evaluation(url, run, fkey, k, program_id, chosen, self.filters)
+        return _evaluation(url, run, fkey, k, program_id, chosen, self.filters, tuple(parts) if parts else None)
+
+    def evaluation_metrics(self, program_id: str | None, measures: Sequence[str] | None = None) -> pl.DataFrame:
+        """The published ``metrics`` rows :meth:`evaluation` checks its suppression against (its
+        rate metrics and the 12-month check coverage), under the evaluation's filters: the
+        page's own when pooled, the program's otherwise. Computed once for both uses."""
+        url, run, _, k = self._key
+        chosen = tuple(measures) if measures else None
+        return _evaluation_metrics(url, run, k, program_id, chosen, self.filters)
 
     def baseline_counts(self, program_id: str | None) -> dict[str, dict[str, tuple[int, int]]]:
         """The counts behind :meth:`evaluation`'s baseline shares, for ``views_evaluation.baseline_table``."""

@@ -32,6 +32,12 @@ other. Differences, tests and risk-adjusted rates that use a suppressed cell
 are withheld. A survival entry is suppressed when its cohort has fewer than k
 participants or 1..k−1 events (its log-rank test is then withheld); a baseline
 entry when either cohort has fewer than k participants.
+
+Speed (docs/performance.md, "Pilot evaluation and survival curves"): what the
+evaluation needs of each participant and does not depend on the filters — index
+date, first matching event per measure, status at 6 and 12 months — is one
+frame (:func:`participant_facts`) that the dashboard finds once per load run and
+as-of date and every call filters; a caller asks only for the ``parts`` it shows.
 """
 
 from __future__ import annotations
@@ -39,7 +45,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 
@@ -49,9 +55,11 @@ from dashboard.metrics import reintegration
 from dashboard.metrics.recidivism import (
     MEASURES,
     WINDOWS_MONTHS,
+    first_event_column,
+    first_matching_events,
     metric_id,
     outcomes_in_window,
-    with_first_event,
+    participants_with_index_date,
 )
 from dashboard.metrics.tables import Filters, Tables, resolve_as_of, value_in
 from dashboard.settings import DEFAULT_MIN_CELL_SIZE
@@ -64,6 +72,8 @@ SEXES_FOR_SHARE: tuple[str, ...] = ("female", "male", "other")
 
 REASON_SUPPRESSED = "withheld: it uses a cohort rate that is suppressed (small cell)"
 REASON_NO_ELIGIBLE = "no eligible participants in either cohort"
+
+FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
 ALL_MEASURES: tuple[str, ...] = (*MEASURES, *reintegration.MEASURES)
 """Every measure ``evaluate`` knows: the recidivism measures, then employment and stable
@@ -82,21 +92,34 @@ def _measure_windows(measure: str) -> list[tuple[int, str]]:
     return [(w, metric_id(measure, w)) for w in WINDOWS_MONTHS]
 
 
-# --- participants in scope ----------------------------------------------------------
+def evaluation_metric_ids(measures: Sequence[str] | None = None) -> list[str]:
+    """The ``metrics`` ids whose rows :func:`evaluate` checks its suppression against, for these
+    measures (default all): a caller that has those rows already passes them as ``metric_rows``."""
+    chosen = ALL_MEASURES if not measures else tuple(dict.fromkeys(measures))
+    for measure in chosen:
+        _check_measure(measure)
+    return [mid for measure in chosen for _, mid in _measure_windows(measure)]
+
+
+# --- participants in scope and their facts -------------------------------------------
 
 
 def _participants_in_scope(tables: Tables, filters: Filters) -> pl.DataFrame:
-    """Participants the evaluation may use, before the as-of and index-date rules.
+    """Participants the evaluation may use, before the as-of and index-date rules."""
+    return _in_scope(tables.participants, filters)
+
+
+def _in_scope(people: pl.DataFrame, filters: Filters) -> pl.DataFrame:
+    """Keep the participants the evaluation may use, before the as-of and index-date rules.
 
     The recidivism metrics attribute a participant to their own program and
     supervising agency, so ``--program`` / ``--agency`` filter those columns;
     the participant filters (cohort, risk level, supervision type, sex,
     race/ethnicity, age band) keep the listed values (``None`` = null).
-    The period is applied later, to the index date.
+    The period is applied later, to the index date. Row order is kept.
     """
     from dashboard.metrics.tables import age_band_expr
 
-    people = tables.participants
     if filters.program_ids:
         people = people.filter(pl.col("program_id").is_in(list(filters.program_ids)))
     if filters.agency_ids:
@@ -111,13 +134,86 @@ def _participants_in_scope(tables: Tables, filters: Filters) -> pl.DataFrame:
     return people
 
 
-def _in_period(frame: pl.DataFrame, filters: Filters) -> pl.DataFrame:
+def _in_period(frame: FrameT, filters: Filters) -> FrameT:
     """Keep rows whose ``index_date`` is in the user's period (the recidivism metrics' period date)."""
     if filters.start is not None:
         frame = frame.filter(pl.col("index_date") >= filters.start)
     if filters.end is not None:
         frame = frame.filter(pl.col("index_date") <= filters.end)
     return frame
+
+
+@dataclasses.dataclass(frozen=True)
+class ParticipantFacts:
+    """What the evaluation needs of each participant that depends on the load run and the
+    as-of date but not on the filters (docs/performance.md, "Pilot evaluation").
+
+    ``frame``: every participant enrolled by ``as_of`` (all participant columns, in the
+    table's order) with ``index_date``, ``first_<measure>_date`` for each measure of
+    ``measures`` (see :mod:`dashboard.metrics.recidivism`) and, when ``statuses`` is True,
+    the columns of :func:`reintegration.with_statuses` for 6 and 12 months. Each fact is a
+    participant's own, so filtering this frame gives exactly the rows that finding the
+    facts again for the filtered participants would give; the dashboard computes it once
+    per (database, load run, as-of date) and every session and filter setting filters it.
+    """
+
+    as_of: dt.date
+    measures: tuple[str, ...]
+    statuses: bool
+    frame: pl.DataFrame
+
+
+def participant_facts(
+    tables: Tables,
+    as_of: dt.date,
+    *,
+    participants: pl.DataFrame | None = None,
+    measures: Sequence[str] = ALL_MEASURES,
+) -> ParticipantFacts:
+    """The :class:`ParticipantFacts` of ``participants`` (default: every participant) at ``as_of``.
+
+    ``measures``: the evaluation measures whose facts are wanted (first matching events of the
+    recidivism measures; the statuses when employment or stable housing is wanted and
+    reintegration checks are stored). One query, so polars plans the joins together.
+    """
+    recidivism = tuple(m for m in MEASURES if m in measures)
+    statuses = (any(m in reintegration.MEASURES for m in measures)
+                and reintegration.has_checks(tables.reintegration_checks))
+    chosen = tables.participants if participants is None else participants
+    people = participants_with_index_date(chosen, as_of)
+    # The participants' own order is kept (a float sum such as the baseline's Hedges' g
+    # depends on it in its last digit), whatever order the joins leave.
+    frame = people.lazy().with_row_index("_row")
+    if statuses:
+        frame = reintegration.with_statuses(frame, tables.reintegration_checks)
+    if recidivism:
+        firsts = first_matching_events(people, tables.recidivism_events, recidivism, as_of)
+        frame = frame.join(firsts, on="participant_id", how="left")
+    return ParticipantFacts(as_of, recidivism, statuses, frame.sort("_row").drop("_row").collect())
+
+
+def _usable_facts(facts: ParticipantFacts | None, as_of: dt.date, measures: Sequence[str]) -> bool:
+    """Whether ``facts`` were computed at this as-of date for every recidivism measure wanted."""
+    if facts is None:
+        return False
+    if facts.as_of != as_of:
+        raise ValueError(f"the participant facts are as of {facts.as_of}, the evaluation as of {as_of}")
+    wants_statuses = any(m in reintegration.MEASURES for m in measures)
+    has_firsts = all(m in facts.measures for m in measures if m in MEASURES)
+    return has_firsts and (facts.statuses or not wants_statuses)
+
+
+def _scoped_facts(
+    tables: Tables, filters: Filters, as_of: dt.date, measures: Sequence[str], facts: ParticipantFacts | None
+) -> pl.DataFrame:
+    """The facts of the participants in scope: filtered from ``facts`` when given, else found now
+    for the participants in scope only (the command line, tests)."""
+    if _usable_facts(facts, as_of, measures):
+        assert facts is not None
+        return _in_scope(facts.frame, filters)
+    return participant_facts(
+        tables, as_of, participants=_participants_in_scope(tables, filters), measures=measures
+    ).frame
 
 
 # --- windows ------------------------------------------------------------------------
@@ -145,6 +241,21 @@ def _cell_json(cell: _Cell) -> dict[str, Any]:
     }
 
 
+_Counts = dict[tuple[str | None, str | None], tuple[int, int]]
+"""(cohort, risk_level) -> (eligible participants n, with the outcome k)."""
+
+
+def _counts_query(eligible: pl.LazyFrame | pl.DataFrame, outcome: str) -> pl.LazyFrame:
+    """The per (cohort, risk level) counts a window entry is made of (see :func:`_counts_table`)."""
+    return eligible.lazy().group_by("cohort", "risk_level").agg(
+        pl.len().alias("n"), pl.col(outcome).sum().alias("k")
+    )
+
+
+def _counts_table(counts: pl.DataFrame) -> _Counts:
+    return {(r["cohort"], r["risk_level"]): (int(r["n"]), int(r["k"])) for r in counts.iter_rows(named=True)}
+
+
 def risk_adjusted_rates(eligible: pl.DataFrame, outcome: str = "recidivated") -> dict[str, Any]:
     """Direct standardisation of each cohort's rate to the pooled eligible ``risk_level`` mix.
 
@@ -156,10 +267,11 @@ def risk_adjusted_rates(eligible: pl.DataFrame, outcome: str = "recidivated") ->
     ``eligible`` (the rate's denominator, one row per participant) needs
     ``cohort``, ``risk_level`` and the 0/1 ``outcome`` column.
     """
-    counts = eligible.group_by("cohort", "risk_level").agg(
-        pl.len().alias("n"), pl.col(outcome).sum().alias("k")
-    )
-    table = {(r["cohort"], r["risk_level"]): (int(r["n"]), int(r["k"])) for r in counts.iter_rows(named=True)}
+    return _risk_adjusted_from_counts(_counts_table(_counts_query(eligible, outcome).collect()))
+
+
+def _risk_adjusted_from_counts(table: _Counts) -> dict[str, Any]:
+    """:func:`risk_adjusted_rates` from the (cohort, risk level) counts."""
     total = sum(n for n, _ in table.values())
     null = {"pilot": None, "comparison": None, "difference": None}
     if total == 0:
@@ -194,17 +306,16 @@ def risk_adjusted_rates(eligible: pl.DataFrame, outcome: str = "recidivated") ->
     }
 
 
-def _window_entry(
-    eligible: pl.DataFrame,
-    measure: str,
-    window: int,
-    suppressed: dict[str, bool],
-    outcome: str = "recidivated",
-) -> dict[str, Any]:
+def _cohort_numbers(table: _Counts, cohort: str) -> tuple[int, int]:
+    """(numerator, denominator) of one cohort: its counts summed over the risk levels."""
+    rows = [nk for (c, _), nk in table.items() if c == cohort]
+    return sum(k for _, k in rows), sum(n for n, _ in rows)
+
+
+def _window_entry(table: _Counts, measure: str, window: int, suppressed: dict[str, bool]) -> dict[str, Any]:
     cells: dict[str, _Cell] = {}
     for cohort in (PILOT, COMPARISON):
-        rows = eligible.filter(pl.col("cohort") == cohort)
-        cells[cohort] = _Cell(int(rows[outcome].sum()), rows.height, suppressed[cohort])
+        cells[cohort] = _Cell(*_cohort_numbers(table, cohort), suppressed[cohort])
     pilot, comparison = cells[PILOT], cells[COMPARISON]
     any_suppressed = pilot.suppressed or comparison.suppressed
     difference: dict[str, Any] = {"value": None, "ci_low": None, "ci_high": None}
@@ -220,7 +331,7 @@ def _window_entry(
         p_value = stats.two_proportion_z_test(
             pilot.numerator, pilot.denominator, comparison.numerator, comparison.denominator
         )
-        risk = risk_adjusted_rates(eligible, outcome)
+        risk = _risk_adjusted_from_counts(table)
     return {
         "measure": measure,
         "window_months": window,
@@ -242,39 +353,51 @@ def _metric_suppression(
     program_id: str | None,
     measures: Sequence[str],
     min_cell_size: int,
+    known: pl.DataFrame | None = None,
 ) -> dict[tuple[str, int, str], tuple[bool, int | None, int | None]]:
     """(measure, window, cohort) -> (suppressed, numerator, denominator) as ``metrics`` prints them.
 
     Reads the (program_id, cohort) row for one program, the cohort row when
     pooled. A cohort with no row (no eligible participant) is absent.
+    ``known``: ``compute_metrics`` rows the caller already has under the same filters and
+    k (suppressed numbers may be blanked); each metric is computed and suppressed on its
+    own, so only the metrics missing from it are computed here.
     """
     from dashboard.metrics.engine import compute_metrics
 
     by_id = {mid: (m, w) for m in measures for w, mid in _measure_windows(m)}
-    frame = compute_metrics(tables, filters, min_cell_size=min_cell_size, metric_ids=list(by_id))
+    frames = []
+    missing = list(by_id)
+    if known is not None:
+        have = set(known.get_column("metric").unique().to_list()) if known.height else set()
+        frames.append(known.filter(pl.col("metric").is_in(list(by_id))))
+        missing = [m for m in by_id if m not in have]
+    if missing:
+        frames.append(compute_metrics(tables, filters, min_cell_size=min_cell_size, metric_ids=missing))
     want_keys = ["program_id", "cohort"] if program_id is not None else ["cohort"]
     out: dict[tuple[str, int, str], tuple[bool, int | None, int | None]] = {}
-    for row in frame.iter_rows(named=True):
-        if row["metric"] not in by_id or list(row["group_by"]) != want_keys:
-            continue
-        group = row["group"]
-        if program_id is not None and group.get("program_id") != program_id:
-            continue
-        cohort = group.get("cohort")
-        measure, window = by_id[row["metric"]]
-        out[(measure, window, cohort)] = (bool(row["suppressed"]), row["numerator"], row["denominator"])
+    for frame in frames:
+        for row in frame.iter_rows(named=True):
+            if row["metric"] not in by_id or list(row["group_by"]) != want_keys:
+                continue
+            group = row["group"]
+            if program_id is not None and group.get("program_id") != program_id:
+                continue
+            cohort = group.get("cohort")
+            measure, window = by_id[row["metric"]]
+            out[(measure, window, cohort)] = (bool(row["suppressed"]), row["numerator"], row["denominator"])
     return out
 
 
 # --- survival -----------------------------------------------------------------------
 
 
-def _survival_population(people: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
+def _survival_population(people: FrameT, as_of: dt.date) -> FrameT:
     """Participants whose index date is on or before the as-of date (with ``index_date``)."""
     return people.filter(pl.col("index_date") <= as_of)
 
 
-def survival_times(population: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
+def survival_times(population: FrameT, as_of: dt.date) -> FrameT:
     """``time`` (days from the index date to the first matching event, else to the as-of
     date) and ``event`` (bool), for a frame with ``index_date`` and ``first_event_date``."""
     return population.with_columns(
@@ -293,15 +416,15 @@ def _survival_entries(
     population: pl.DataFrame, measure: str, k: int
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     entries: list[dict[str, Any]] = []
-    arrays: dict[str, tuple[list[int], list[bool]]] = {}
+    arrays: dict[str, tuple[Any, Any]] = {}
     any_suppressed = False
     for cohort in (PILOT, COMPARISON):
         rows = population.filter(pl.col("cohort") == cohort)
-        durations = rows["time"].to_list()
-        events = rows["event"].to_list()
+        durations = rows["time"].to_numpy()
+        events = rows["event"].to_numpy()
         arrays[cohort] = (durations, events)
         n = len(durations)
-        n_events = int(sum(events))
+        n_events = int(events.sum())
         suppressed = k > 0 and (n < k or _is_small(n_events, k))
         any_suppressed = any_suppressed or suppressed
         if suppressed:
@@ -349,7 +472,7 @@ def _binary_definitions() -> dict[str, tuple[pl.Expr, pl.Expr | None]]:
 
 
 def baseline_share_counts(
-    tables: Tables, filters: Filters, *, program_id: str | None = None
+    tables: Tables, filters: Filters, *, program_id: str | None = None, facts: ParticipantFacts | None = None
 ) -> dict[str, dict[str, tuple[int, int]]]:
     """The counts behind the baseline shares: covariate -> cohort -> (participants with the
     characteristic, participants the share is taken among), over the same participants as
@@ -357,15 +480,12 @@ def baseline_share_counts(
 
     Not part of the ``evaluate`` output: the dashboard uses it to withhold a share that,
     beside the cohort's N, would give a count of 1 to k − 1 back (see "Disclosure control
-    across a view" in docs/metrics.md).
+    across a view" in docs/metrics.md). ``facts``: as for :func:`evaluate`.
     """
     if program_id is not None:
         filters = dataclasses.replace(filters, program_ids=(program_id,))
     as_of = resolve_as_of(tables, filters.as_of)
-    people = _participants_in_scope(tables, filters)
-    population = _survival_population(
-        _in_period(with_first_event(people, tables.recidivism_events, MEASURES[0], as_of), filters), as_of
-    )
+    population = _baseline_population(tables, filters, as_of, facts)
     out: dict[str, dict[str, tuple[int, int]]] = {}
     for covariate, (condition, among) in _binary_definitions().items():
         out[covariate] = {}
@@ -376,6 +496,18 @@ def baseline_share_counts(
             count = int(rows.select(condition.cast(pl.Int64).sum()).item() or 0) if rows.height else 0
             out[covariate][cohort] = (count, rows.height)
     return out
+
+
+def _baseline_population(
+    tables: Tables, filters: Filters, as_of: dt.date, facts: ParticipantFacts | None
+) -> pl.DataFrame:
+    """The participants of the survival analysis and the baseline: in scope, enrolled by the
+    as-of date, index date in the period and on or before the as-of date (no event needed)."""
+    if facts is not None and facts.as_of == as_of:
+        people = _in_scope(facts.frame, filters)
+    else:
+        people = participants_with_index_date(_participants_in_scope(tables, filters), as_of)
+    return _survival_population(_in_period(people, filters), as_of)
 
 
 def baseline_equivalence(population: pl.DataFrame, k: int) -> list[dict[str, Any]]:
@@ -425,26 +557,11 @@ def baseline_equivalence(population: pl.DataFrame, k: int) -> list[dict[str, Any
 # --- the evaluation -----------------------------------------------------------------
 
 
-# Over 80 lines on purpose: the evaluate JSON assembled in the order of its documented keys (README, numbers
-# from the command line).
-def evaluate(
-    tables: Tables,
-    filters: Filters,
-    *,
-    program_id: str | None = None,
-    measures: Sequence[str] | None = None,
-    min_cell_size: int = DEFAULT_MIN_CELL_SIZE,
-) -> dict[str, Any]:
-    """The pilot evaluation as the JSON object of the ``evaluate`` command (README, numbers from the command line).
+PARTS: tuple[str, ...] = ("windows", "survival", "baseline")
+"""The parts of an evaluation a caller may ask for (``evaluate(..., parts=...)``)."""
 
-    ``program_id``: one program (None: every program the filters keep, pooled).
-    ``measures``: subset of rearrest, reconviction, reincarceration, employment,
-    stable_housing (default all, in that order; employment and stable_housing
-    only when the reintegration_checks table holds rows). The as-of date is ``filters.as_of`` resolved as for
-    ``metrics``. Floats are not rounded; undefined numbers are ``None``.
-    """
-    if min_cell_size < 0:
-        raise ValueError("min_cell_size must be 0 (no suppression) or more")
+
+def _chosen_measures(tables: Tables, measures: Sequence[str] | None) -> list[str]:
     chosen = list(ALL_MEASURES if not measures else dict.fromkeys(measures))
     for measure in chosen:
         _check_measure(measure)
@@ -453,6 +570,11 @@ def evaluate(
     # exactly the evaluation it gave before.
     if not reintegration.has_checks(tables.reintegration_checks):
         chosen = [m for m in chosen if m not in reintegration.MEASURES]
+    return chosen
+
+
+def _evaluated_filters(tables: Tables, filters: Filters, program_id: str | None) -> Filters:
+    """The filters of the evaluation: the program's own when one is evaluated, the as-of resolved."""
     if program_id is not None:
         if filters.program_ids and program_id not in filters.program_ids:
             raise ValueError(
@@ -460,48 +582,99 @@ def evaluate(
                 "pass the program once, either as program_id or in the filters"
             )
         filters = dataclasses.replace(filters, program_ids=(program_id,))
-    as_of = resolve_as_of(tables, filters.as_of)
-    filters = dataclasses.replace(filters, as_of=as_of)
-    k = min_cell_size
+    return dataclasses.replace(filters, as_of=resolve_as_of(tables, filters.as_of))
 
-    people = _participants_in_scope(tables, filters)
-    events = tables.recidivism_events
-    metric_cells = _metric_suppression(
-        tables, filters, program_id=program_id, measures=chosen, min_cell_size=k
+
+def _window_queries(
+    scoped: pl.DataFrame, measure: str, as_of: dt.date
+) -> list[tuple[int, str, pl.LazyFrame]]:
+    """(window, outcome column, per (cohort, risk level) counts) of each window of a measure,
+    from the participants in scope and period with their facts."""
+    if measure in reintegration.MEASURES:
+        return [
+            (window, "achieved", _counts_query(reintegration.outcomes_from_statuses(
+                scoped, measure=measure, window_months=window, as_of=as_of), "achieved"))
+            for window, _ in _measure_windows(measure)
+        ]
+    first = scoped.lazy().select(
+        "cohort", "risk_level", "index_date", pl.col(first_event_column(measure)).alias("first_event_date")
     )
+    return [(window, "recidivated", _counts_query(outcomes_in_window(first, window, as_of), "recidivated"))
+            for window in WINDOWS_MONTHS]
+
+
+def _survival_query(scoped: pl.DataFrame, measure: str, as_of: dt.date) -> pl.LazyFrame:
+    """``cohort``, ``time`` and ``event`` of the survival analysis of one recidivism measure."""
+    first = scoped.lazy().select(
+        "cohort", "index_date", pl.col(first_event_column(measure)).alias("first_event_date")
+    )
+    return survival_times(_survival_population(first, as_of), as_of).select("cohort", "time", "event")
+
+
+def _baseline_columns() -> list[str]:
+    return ["cohort", "age_at_enrollment", "risk_level", "sex", "supervision_type"]
+
+
+def evaluate(
+    tables: Tables,
+    filters: Filters,
+    *,
+    program_id: str | None = None,
+    measures: Sequence[str] | None = None,
+    min_cell_size: int = DEFAULT_MIN_CELL_SIZE,
+    parts: Sequence[str] | None = None,
+    facts: ParticipantFacts | None = None,
+    metric_rows: pl.DataFrame | None = None,
+) -> dict[str, Any]:
+    """The pilot evaluation as the JSON object of the ``evaluate`` command (README, numbers from the command line).
+
+    ``program_id``: one program (None: every program the filters keep, pooled).
+    ``measures``: subset of rearrest, reconviction, reincarceration, employment,
+    stable_housing (default all, in that order; employment and stable_housing
+    only when the reintegration_checks table holds rows). The as-of date is ``filters.as_of`` resolved as for
+    ``metrics``. Floats are not rounded; undefined numbers are ``None``.
+
+    For the dashboard, which asks for parts of the same evaluation under many filters
+    (docs/performance.md, "Pilot evaluation"): ``parts`` (default :data:`PARTS`, all) leaves
+    the lists of the other parts empty, each part's entries unchanged; ``facts``
+    (:func:`participant_facts` at the same as-of date) is filtered instead of finding each
+    participant's facts again; ``metric_rows`` are ``compute_metrics`` rows the caller already
+    has under exactly the evaluation's filters and k, so those metrics are not computed again.
+    """
+    if min_cell_size < 0:
+        raise ValueError("min_cell_size must be 0 (no suppression) or more")
+    wanted = PARTS if parts is None else tuple(parts)
+    if unknown := [p for p in wanted if p not in PARTS]:
+        raise ValueError(f"unknown evaluation part {unknown[0]!r}; choose from: {', '.join(PARTS)}")
+    chosen = _chosen_measures(tables, measures)
+    filters = _evaluated_filters(tables, filters, program_id)
+    as_of, k = filters.as_of, min_cell_size
+    assert as_of is not None
+    scoped = _in_period(_scoped_facts(tables, filters, as_of, chosen, facts), filters)
+    recidivism = [m for m in chosen if m in MEASURES] if "survival" in wanted else []
+    window_queries = {m: _window_queries(scoped, m, as_of) for m in chosen} if "windows" in wanted else {}
+    queries = [q for qs in window_queries.values() for _, _, q in qs]
+    queries += [_survival_query(scoped, m, as_of) for m in recidivism]
+    if "baseline" in wanted:
+        queries.append(_survival_population(scoped.lazy(), as_of).select(_baseline_columns()))
+    collected = iter(pl.collect_all(queries))
 
     windows: list[dict[str, Any]] = []
+    if window_queries:
+        metric_cells = _metric_suppression(
+            tables, filters, program_id=program_id, measures=chosen, min_cell_size=k, known=metric_rows
+        )
+        for measure, qs in window_queries.items():
+            for window, _, _ in qs:
+                table = _counts_table(next(collected))
+                suppressed = _suppression_of_cells(metric_cells, table, measure, window)
+                windows.append(_window_entry(table, measure, window, suppressed))
     survival: list[dict[str, Any]] = []
     logrank: list[dict[str, Any]] = []
-    population_for_baseline: pl.DataFrame | None = None
-    for measure in chosen:
-        if measure in reintegration.MEASURES:
-            # Rates only: no survival curve or log-rank test for a status at a point in time.
-            for window, _ in _measure_windows(measure):
-                in_denominator = _in_period(reintegration.reintegration_outcomes(
-                    people, tables.reintegration_checks, measure=measure, window_months=window, as_of=as_of
-                ), filters)
-                suppressed = _suppression_of_cells(metric_cells, in_denominator, measure, window, "achieved")
-                windows.append(_window_entry(in_denominator, measure, window, suppressed, "achieved"))
-            continue
-        # The first matching event is found once per measure; each window only cuts it.
-        first_events = with_first_event(people, events, measure, as_of)
-        for window in WINDOWS_MONTHS:
-            eligible = _in_period(outcomes_in_window(first_events, window, as_of), filters)
-            suppressed = _suppression_of_cells(metric_cells, eligible, measure, window, "recidivated")
-            windows.append(_window_entry(eligible, measure, window, suppressed))
-        with_events = _in_period(first_events, filters)
-        population = survival_times(_survival_population(with_events, as_of), as_of)
-        if population_for_baseline is None:
-            population_for_baseline = population
-        entries, test = _survival_entries(population, measure, k)
+    for measure in recidivism:
+        entries, test = _survival_entries(next(collected), measure, k)
         survival.extend(entries)
         logrank.append(test)
-
-    if population_for_baseline is None:  # no measure asked for: still describe the cohorts
-        population_for_baseline = _survival_population(
-            _in_period(with_first_event(people, events, MEASURES[0], as_of), filters), as_of
-        )
     return {
         "as_of": as_of.isoformat(),
         "program_id": program_id,
@@ -509,41 +682,38 @@ def evaluate(
         "windows": windows,
         "survival": survival,
         "logrank": logrank,
-        "baseline": baseline_equivalence(population_for_baseline, k),
+        "baseline": baseline_equivalence(next(collected), k) if "baseline" in wanted else [],
     }
 
 
 def _suppression_of_cells(
     metric_cells: dict[tuple[str, int, str], tuple[bool, int | None, int | None]],
-    eligible: pl.DataFrame,
+    table: _Counts,
     measure: str,
     window: int,
-    outcome: str,
 ) -> dict[str, bool]:
     """Each cohort's suppression flag as ``metrics`` prints it (checking that the numbers agree)."""
     suppressed = {}
     for cohort in (PILOT, COMPARISON):
         flag, numerator, denominator = metric_cells.get((measure, window, cohort), (False, 0, 0))
-        _check_same_numbers(eligible, measure, window, cohort, flag, numerator, denominator, outcome)
+        _check_same_numbers(table, measure, window, cohort, flag, numerator, denominator)
         suppressed[cohort] = flag
     return suppressed
 
 
 def _check_same_numbers(
-    eligible: pl.DataFrame,
+    table: _Counts,
     measure: str,
     window: int,
     cohort: str,
     suppressed: bool,
     numerator: int | None,
     denominator: int | None,
-    outcome: str = "recidivated",
 ) -> None:
     """The evaluation and ``metrics`` share one definition; a mismatch is a bug, never shown."""
     if suppressed:
         return
-    rows = eligible.filter(pl.col("cohort") == cohort)
-    mine = (int(rows[outcome].sum()), rows.height)
+    mine = _cohort_numbers(table, cohort)
     theirs = (int(numerator or 0), int(denominator or 0))
     if mine != theirs:
         metric = dict(_measure_windows(measure))[window]

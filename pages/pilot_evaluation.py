@@ -28,10 +28,12 @@ MEASURES = {"rearrest": "Rearrest", "reconviction": "Reconviction", "reincarcera
 
 programs = list(ctx.filters.program_ids or sorted(ctx.program_names))
 # Each program is evaluated under its own filter; a cell the page's own metrics withhold stays withheld.
-view_metrics = ctx.metrics(views_evaluation.EVALUATION_VIEW_METRICS)
+# The page's own metrics rows are those the pooled evaluation checks its suppression against.
+view_metrics = ctx.evaluation_metrics(None)
 st.subheader("All programs at a glance: 12-month rearrest")
-# The summary shows 12-month rearrest only: each program is evaluated for that measure alone.
-per_program = [(ctx.program_label(p), views_evaluation.evaluation_within_view(ctx.evaluation(p, ("rearrest",)), view_metrics, p))
+# The summary shows 12-month rearrest only: each program is evaluated for that measure's windows alone.
+per_program = [(ctx.program_label(p),
+                views_evaluation.evaluation_within_view(ctx.evaluation(p, ("rearrest",), ("windows",)), view_metrics, p))
                for p in programs]
 summary = views_evaluation.programs_summary_table(per_program, measure="rearrest", window_months=12, min_cell_size=k)
 differences = views_evaluation.programs_difference_frame(per_program, measure="rearrest", window_months=12)
@@ -107,9 +109,7 @@ for measure, label in REINTEGRATION.items():
         twelve or {"window_months": 12}, measure_label=label, min_cell_size=k, baseline=evaluation["baseline"]
     )
     st.markdown("\n".join(f"- {sentence}" for sentence in reading))
-    coverage_ids = ["reintegration_check_coverage_12m"]
-    coverage_frame = (ctx.metrics(coverage_ids) if program is None
-                      else ctx.with_filters(program_ids=(program,)).metrics(coverage_ids))
+    coverage_frame = ctx.evaluation_metrics(program)  # computed with the evaluation's own metrics rows
     coverage_rows = views.metric_rows(coverage_frame, "reintegration_check_coverage_12m",
                                       ("cohort",) if program is None else ("program_id", "cohort"))
     coverage = {r["cohort"]: r for r in coverage_rows.iter_rows(named=True) if r["cohort"] is not None}

@@ -58,7 +58,8 @@ if all_rows:
         )
 
 st.subheader("Time to first event (Kaplan–Meier)")
-evaluation = ctx.evaluation(None)
+# The Kaplan–Meier tabs need the survival entries only (the same as the full evaluation's).
+evaluation = ctx.evaluation(None, parts=("survival",))
 page_downloads.show_survival_tabs(
     evaluation, MEASURES, key_prefix="recidivism",
     title=lambda m: f"Share without {MEASURES[m].lower()} since release or enrollment",

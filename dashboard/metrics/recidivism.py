@@ -22,8 +22,11 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from typing import TypeVar
 
 import polars as pl
+
+FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
 MEASURES: tuple[str, ...] = ("rearrest", "reconviction", "reincarceration")
 WINDOWS_MONTHS: tuple[int, ...] = (6, 12, 24, 36)
@@ -150,9 +153,11 @@ def recidivism_outcomes(
     return outcomes_in_window(with_first_event(participants, events, measure, as_of), window_months, as_of)
 
 
-def outcomes_in_window(people: pl.DataFrame, window_months: int, as_of: dt.date) -> pl.DataFrame:
+def outcomes_in_window(people: FrameT, window_months: int, as_of: dt.date) -> FrameT:
     """:func:`recidivism_outcomes` from the output of :func:`with_first_event` (computed once
-    per measure when several windows are wanted, as in the pilot evaluation)."""
+    per measure when several windows are wanted, as in the pilot evaluation), eager or lazy:
+    the evaluation reads ``first_event_date`` from each participant's facts
+    (docs/performance.md, "Pilot evaluation")."""
     return (
         people.with_columns(add_months_expr(pl.col("index_date"), window_months).alias("window_end"))
         .filter(pl.col("window_end") <= as_of)

@@ -113,39 +113,35 @@ def has_checks(checks: pl.DataFrame) -> bool:
     return checks.height > 0
 
 
-def _rank(column: str, order: tuple[str, ...]) -> pl.Expr:
-    """Position of the value in the contract's order (0 = first); null stays null."""
-    return pl.col(column).replace_strict(list(order), list(range(len(order))), default=None,
-                                         return_dtype=pl.Int8)
+_DATE_OFFSET = 1_000_000
+"""Added to a date's day number (days since 1970-01-01) so every date of the calendar is positive."""
+_CODE_BASE = 8
+"""Room for the status code below a date in :func:`_latest_code`: 0 (a value outside the order) to
+``_CODE_BASE - 1`` (the first value of the order)."""
 
 
-_DAY_OFFSET = 1 << 30
-"""Added to a date's day number so the packed key below is positive for any date."""
-_RANK_SLOTS = 8
-"""Room for a value's position in the packed key: the contract's orders have fewer than 8 values,
-so position 7 can stand for a value outside the order."""
+def _latest_code(domain: str, order: tuple[str, ...], in_window: pl.Expr) -> pl.Expr:
+    """Per check row, a number whose maximum over a participant's rows gives the status at W.
+
+    The status at W is decided by the latest check in the window with ``domain`` set and, among
+    checks of that date, by the value listed first in the contract's order. Both orders at once:
+    ``(day number) * 8 + code``, where the code is 7 for the first value of the order, 6 for the
+    second…, and 0 for a value outside it (it still makes its date the latest, and gives no status
+    unless a listed value shares that date). Rows outside the window or with no value give null.
+    One plain ``max`` per participant then replaces a filtered aggregation inside each group, which
+    polars cannot run as one vectorised pass over a million participants.
+    """
+    rank = pl.col(domain).replace_strict(list(order), list(range(len(order))), default=None, return_dtype=pl.Int64)
+    code = (_CODE_BASE - 1 - rank).fill_null(0)
+    day = pl.col("check_date").cast(pl.Int64) + _DATE_OFFSET
+    return pl.when(in_window & pl.col(domain).is_not_null()).then(day * _CODE_BASE + code).otherwise(None)
 
 
-def _packed_status(domain: str, in_window: pl.Expr) -> pl.Expr:
-    """Per check: null unless the check is in the window with ``domain`` set; else one
-    integer that orders checks as the status rule does — a later check_date first, and
-    on the same date the value listed first in the contract's order (lowest position).
-
-    The maximum of this column per participant is the deciding check, found with a
-    plain ``max`` (polars' fast grouped path) instead of a filter inside a filter per
-    group, which took about 7 s of the 1M ``metrics`` run (docs/performance.md)."""
-    has_value = in_window & pl.col(domain).is_not_null()
-    day = pl.col("check_date").cast(pl.Int64) + _DAY_OFFSET
-    # A value outside the contract's order still makes its date the latest, as in the rule, but
-    # loses to any listed value of that date and unpacks to no status (position 7 is not a value).
-    rank = pl.col(f"_{domain}_rank").cast(pl.Int64).fill_null(_RANK_SLOTS - 1)
-    packed = day * _RANK_SLOTS + (_RANK_SLOTS - 1 - rank)
-    return pl.when(has_value).then(packed).otherwise(None)
-
-
-def _unpacked_rank(column: str) -> pl.Expr:
-    """The position in the contract's order kept in a :func:`_packed_status` key (null stays null)."""
-    return (_RANK_SLOTS - 1 - pl.col(column) % _RANK_SLOTS).cast(pl.Int8)
+def _status_from_code(latest: pl.Expr, order: tuple[str, ...]) -> pl.Expr:
+    """The status (string, null when none) from the maximum of :func:`_latest_code`."""
+    code = latest % _CODE_BASE
+    rank = pl.when(code > 0).then(_CODE_BASE - 1 - code).otherwise(None)
+    return rank.replace_strict(list(range(len(order))), list(order), default=None, return_dtype=pl.String)
 
 
 def statuses_at_windows(
@@ -168,30 +164,31 @@ def statuses_at_windows(
         .select("participant_id", "check_date", "employment", "housing")
         .join(index, on="participant_id", how="inner")
         .filter(pl.col("check_date") > pl.col("index_date"))
-        .with_columns(
-            _rank("employment", EMPLOYMENT_ORDER).alias("_employment_rank"),
-            _rank("housing", HOUSING_ORDER).alias("_housing_rank"),
-            *(add_months_expr(pl.col("index_date"), w).alias(f"_end_{w}") for w in windows),
-        )
     )
-    packed: list[pl.Expr] = []
+    per_row: list[pl.Expr] = []
+    for w in windows:
+        in_window = pl.col("check_date") <= add_months_expr(pl.col("index_date"), w)
+        per_row += [
+            _latest_code("employment", EMPLOYMENT_ORDER, in_window).alias(f"_employment_{w}"),
+            _latest_code("housing", HOUSING_ORDER, in_window).alias(f"_housing_{w}"),
+            in_window.cast(pl.Int64).alias(f"_in_{w}"),
+        ]
     aggs: list[pl.Expr] = []
     for w in windows:
-        in_window = pl.col("check_date") <= pl.col(f"_end_{w}")
-        for domain in ("employment", "housing"):
-            packed.append(_packed_status(domain, in_window).alias(f"_{domain}_key_{w}"))
-            aggs.append(pl.col(f"_{domain}_key_{w}").max().alias(status_column(domain, w)))
-        packed.append(in_window.cast(pl.Int64).alias(f"_in_{w}"))
-        aggs.append(pl.col(f"_in_{w}").sum().alias(checks_column(w)))
-    ranks = rows.with_columns(packed).group_by("participant_id").agg(aggs)
-    return ranks.with_columns(
+        aggs += [pl.col(f"_employment_{w}").max(), pl.col(f"_housing_{w}").max(),
+                 pl.col(f"_in_{w}").sum().alias(checks_column(w))]
+    latest = rows.with_columns(per_row).group_by("participant_id").agg(aggs)
+    return latest.select(
+        "participant_id",
         *(
-            _unpacked_rank(status_column(domain, w))
-            .replace_strict(list(range(len(order))), list(order), default=None, return_dtype=pl.String)
-            .alias(status_column(domain, w))
+            expr
             for w in windows
-            for domain, order in (("employment", EMPLOYMENT_ORDER), ("housing", HOUSING_ORDER))
-        )
+            for expr in (
+                _status_from_code(pl.col(f"_employment_{w}"), EMPLOYMENT_ORDER).alias(status_column("employment", w)),
+                _status_from_code(pl.col(f"_housing_{w}"), HOUSING_ORDER).alias(status_column("housing", w)),
+                pl.col(checks_column(w)),
+            )
+        ),
     )
 
 
@@ -272,20 +269,29 @@ def reintegration_outcomes(
     same flags as the metric of :func:`metric_id`.
     """
     check_measure(measure)
-    domain = _DOMAINS[measure][0]
     people = participants_with_index_date(participants, as_of).lazy()
     frame = with_statuses(people, checks, [window_months])
+    return outcomes_from_statuses(frame, measure=measure, window_months=window_months, as_of=as_of).collect()
+
+
+def outcomes_from_statuses(
+    frame: pl.LazyFrame | pl.DataFrame, *, measure: str, window_months: int, as_of: dt.date
+) -> pl.LazyFrame:
+    """:func:`reintegration_outcomes` from rows that already carry the columns of
+    :func:`with_statuses` for W (the pilot evaluation finds every participant's statuses once
+    per load run and as-of date, then only filters them; see docs/performance.md)."""
+    check_measure(measure)
+    domain = _DOMAINS[measure][0]
     eligible = pl.col(window_end_column(window_months)) <= as_of
     numerator, denominator = _outcome_flags(window_months, eligible)[metric_id(measure, window_months)]
     w = window_months
     drop = [status_column("employment", w), status_column("housing", w), checks_column(w), window_end_column(w)]
     return (
-        frame.filter(denominator.fill_null(False))
+        frame.lazy().filter(denominator.fill_null(False))
         .with_columns(
             pl.col(window_end_column(window_months)).alias("window_end"),
             pl.col(status_column(domain, window_months)).alias("status"),
             numerator.fill_null(False).alias("achieved"),
         )
         .drop(drop)
-        .collect()
     )
