@@ -233,6 +233,40 @@ def pilot_completions(tables: Tables, filters: Filters, as_of: dt.date) -> dict[
     return {rec["program_id"]: int(rec["n"]) for rec in counts.iter_rows(named=True)}
 
 
+def pilot_counts_per_period(
+    tables: Tables, filters: Filters, as_of: dt.date, periods: Sequence[tuple[str, dt.date | None, dt.date | None]]
+) -> dict[str, tuple[dict[str, int], dict[str, int]]]:
+    """(:func:`pilot_served`, :func:`pilot_completions`) under a period filter of each period's own
+    dates, keyed by the period's label, from one pass over the pilot participants.
+
+    Each period is two conditional counts per program in one grouped query; before, each period
+    filtered the million participants twice (docs/performance.md, "Contract-version-2 and
+    partnership pages"). Served periods overlap (a participant is served in every quarter of a
+    stay), so the counts are conditions per period, not one label per participant.
+    """
+    if not periods:
+        return {}
+    counts = []
+    for i, (_, start, end) in enumerate(periods):
+        served, completed = pl.lit(True), pl.col("exit_reason") == "completed"
+        if end is not None:
+            served &= pl.col("enrollment_date") <= end
+            completed &= pl.col("exit_date") <= end
+        if start is not None:
+            served &= pl.col("exit_date").is_null() | (pl.col("exit_date") >= start)
+            completed &= pl.col("exit_date") >= start
+        counts += [served.sum().alias(f"_served{i}"), completed.sum().alias(f"_completed{i}")]
+    found = _pilot(tables, filters, as_of).group_by("program_id").agg(counts).collect()
+    out: dict[str, tuple[dict[str, int], dict[str, int]]] = {}
+    for i, (label, _, _) in enumerate(periods):
+        served_n = {rec["program_id"]: int(rec[f"_served{i}"]) for rec in found.iter_rows(named=True)
+                    if rec[f"_served{i}"]}
+        completed_n = {rec["program_id"]: int(rec[f"_completed{i}"]) for rec in found.iter_rows(named=True)
+                       if rec[f"_completed{i}"]}
+        out[label] = (served_n, completed_n)
+    return out
+
+
 def _cost_rows(metric: str, cost: dict[str, Fraction], people: dict[str, int]) -> list[FamilyRow]:
     rows: list[FamilyRow] = []
 
@@ -299,13 +333,14 @@ def staffing_months(tables: Tables, filters: Filters, as_of: dt.date) -> pl.Data
         .otherwise(None)
         .alias("_gone"),
     )
+    # Each agency's dates go to numpy column-wise: at a million participants a detour through
+    # Python date objects took seconds (docs/performance.md, "Contract-version-2 and partnership pages").
     by_agency = {
-        rec["agency_id"]: (
-            np.sort(np.array(rec["enrollment_date"], dtype="datetime64[D]")),
-            np.sort(np.array([g for g in rec["_gone"] if g is not None], dtype="datetime64[D]")),
+        key[0]: (
+            np.sort(part.get_column("enrollment_date").to_numpy()),
+            np.sort(part.get_column("_gone").drop_nulls().to_numpy()),
         )
-        for rec in supervised.group_by("agency_id").agg("enrollment_date", pl.col("_gone").drop_nulls())
-        .iter_rows(named=True)
+        for key, part in supervised.partition_by("agency_id", as_dict=True).items()
     }
     caseload: list[int] = []
     for agency, day in zip(months["agency_id"].to_list(), months["count_date"].to_list()):
@@ -384,10 +419,13 @@ def cost_trend(
     first, last = tables.program_costs["period_start"].min(), tables.program_costs["period_end"].max()
     periods = [(label, start, end) for label, start, end in periods
                if first is not None and last is not None and end >= first and start <= last]  # type: ignore[operator]
-    per_period = {
-        label: cost_rows(tables, dataclasses.replace(filters, start=start, end=end), as_of, set(COST_METRICS))
-        for label, start, end in periods
-    }
+    counts = pilot_counts_per_period(tables, filters, as_of, periods)
+    per_period: dict[str, list[FamilyRow]] = {}
+    for label, start, end in periods:
+        cost = cost_in_period(tables, dataclasses.replace(filters, start=start, end=end), as_of)
+        served, completed = counts[label]
+        per_period[label] = _cost_rows(COST_PER_PARTICIPANT, cost, served) + _cost_rows(
+            COST_PER_COMPLETION, cost, completed)
     records: list[dict[str, Any]] = []
     for metric in COST_METRICS:
         mine = [r for r in whole if r[0] == metric]
