@@ -19,5 +19,6 @@ from dashboard.metrics.families.surveys import (  # noqa: F401 (re-exported)
     survey_metric_id,
     survey_responses,
     survey_rows,
+    survey_rows_per_period,
     survey_trend,
 )
