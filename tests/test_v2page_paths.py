@@ -179,3 +179,23 @@ def test_page_metrics_equal_the_full_output(tables: Tables, filters: Filters, pa
     subset = compute_metrics(tables, filters, min_cell_size=k, metric_ids=sorted(set(ids)))
     assert full.height > 0
     assert subset.to_dicts() == full.to_dicts()
+
+
+@pytest.mark.parametrize("k", [11, 0])
+@pytest.mark.parametrize("filters", SETTINGS, ids=range(len(SETTINGS)))
+def test_reintegration_from_everyones_statuses_equals_reading_the_checks(
+    tables: Tables, filters: Filters, k: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dashboard.metrics.breakdowns import metric_breakdown
+    from dashboard.metrics.families import reintegration as family
+
+    ids = PAGE_METRICS["reintegration"]
+    fast = compute_metrics(tables, filters, min_cell_size=k, metric_ids=ids)
+    fast_quarters = metric_breakdown(tables, filters, "employment_rate_12m", ["quarter"], min_cell_size=k)
+    assert family.statuses_of_everyone(tables) is family.statuses_of_everyone(tables)  # once per tables
+    monkeypatch.setattr(family, "statuses_of_everyone", lambda _tables: None)  # every filter reads the checks
+    slow = compute_metrics(tables, filters, min_cell_size=k, metric_ids=ids)
+    assert fast.height > 0
+    assert fast.to_dicts() == slow.to_dicts()
+    slow_quarters = metric_breakdown(tables, filters, "employment_rate_12m", ["quarter"], min_cell_size=k)
+    assert fast_quarters.to_dicts() == slow_quarters.to_dicts()
