@@ -44,6 +44,7 @@ import polars as pl
 
 from dashboard.metrics.definition import NO_PARTICIPANT_FILTERS, MetricDefinition
 from dashboard.metrics.kinds import Family
+from dashboard.metrics.per_tables import once_per_tables
 from dashboard.metrics.suppression import OVERALL, GroupKey
 from dashboard.metrics.table_kinds import (
     FamilyRow,
@@ -322,6 +323,21 @@ def staffing_months(tables: Tables, filters: Filters, as_of: dt.date) -> pl.Data
     months = staff.with_columns(
         pl.min_horizontal(pl.col("month").dt.month_end(), pl.lit(as_of)).alias("count_date")
     ).sort("agency_id", "month").collect()
+    by_agency = once_per_tables(tables, "supervision_spans", supervision_spans)
+    caseload: list[int] = []
+    for agency, day in zip(months["agency_id"].to_list(), months["count_date"].to_list()):
+        enrolled, gone = by_agency.get(agency, (np.array([], "datetime64[D]"), np.array([], "datetime64[D]")))
+        d = np.datetime64(day, "D")
+        caseload.append(int(np.searchsorted(enrolled, d, "right") - np.searchsorted(gone, d, "right")))
+    return months.with_columns(pl.Series("caseload", caseload, dtype=pl.Int64))
+
+
+def supervision_spans(tables: Tables) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per supervising agency: the sorted enrollment dates of its supervised participants
+    (supervision_type not none) and the sorted days from which those who exited are no longer
+    active (the later of enrollment and exit). A month's caseload on day d is the number of
+    enrollments on or before d minus the departures on or before d. Independent of filters and
+    the as-of date, so the dashboard works it out once per load run (``once_per_tables``)."""
     supervised = tables.participants.filter(
         (pl.col("supervision_type") != "none") & pl.col("supervising_agency_id").is_not_null()
     ).select(
@@ -335,19 +351,13 @@ def staffing_months(tables: Tables, filters: Filters, as_of: dt.date) -> pl.Data
     )
     # Each agency's dates go to numpy column-wise: at a million participants a detour through
     # Python date objects took seconds (docs/performance.md, "Contract-version-2 and partnership pages").
-    by_agency = {
+    return {
         key[0]: (
             np.sort(part.get_column("enrollment_date").to_numpy()),
             np.sort(part.get_column("_gone").drop_nulls().to_numpy()),
         )
         for key, part in supervised.partition_by("agency_id", as_dict=True).items()
     }
-    caseload: list[int] = []
-    for agency, day in zip(months["agency_id"].to_list(), months["count_date"].to_list()):
-        enrolled, gone = by_agency.get(agency, (np.array([], "datetime64[D]"), np.array([], "datetime64[D]")))
-        d = np.datetime64(day, "D")
-        caseload.append(int(np.searchsorted(enrolled, d, "right") - np.searchsorted(gone, d, "right")))
-    return months.with_columns(pl.Series("caseload", caseload, dtype=pl.Int64))
 
 
 def caseload_rows(tables: Tables, filters: Filters, as_of: dt.date, wanted: set[str]) -> list[FamilyRow]:

@@ -4,9 +4,6 @@ shared with the pilot evaluation). Participants are attributed as for recidivism
 
 from __future__ import annotations
 
-import threading
-import weakref
-
 import polars as pl
 
 from dashboard.metrics import reintegration as R
@@ -14,6 +11,7 @@ from dashboard.metrics.definition import AS_OF_NOTE, DEMOGRAPHICS, SUPERVISING, 
 from dashboard.metrics.kinds import Family, RateUnits, Units
 from dashboard.metrics.prepared import Prepared, participant_base
 from dashboard.metrics.recidivism import index_date_expr
+from dashboard.metrics.per_tables import once_per_tables
 from dashboard.metrics.tables import Tables
 
 _REINTEGRATION_ELIGIBLE = (
@@ -106,10 +104,6 @@ def _reintegration_definitions() -> list[MetricDefinition]:
 METRICS: tuple[MetricDefinition, ...] = tuple(_reintegration_definitions())
 
 
-_EVERYONE: weakref.WeakKeyDictionary[Tables, pl.DataFrame] = weakref.WeakKeyDictionary()
-_EVERYONE_LOCK = threading.Lock()
-
-
 def statuses_of_everyone(tables: Tables) -> pl.DataFrame:
     """:func:`~dashboard.metrics.reintegration.statuses_at_windows` of every recorded participant
     at every window, computed once per set of tables and shared by every filter setting and session.
@@ -117,17 +111,14 @@ def statuses_of_everyone(tables: Tables) -> pl.DataFrame:
     A participant's statuses depend only on their index date (release date, else enrollment date:
     no filter or as-of date changes it) and their own checks, so each filter setting only joins its
     participants to this frame instead of joining and grouping the millions of checks again
-    (docs/performance.md, "Contract-version-2 and partnership pages"). Kept while the tables are
-    (the dashboard holds them once per load run); the lock makes concurrent sessions wait for one
-    computation instead of each doing it.
+    (docs/performance.md, "Contract-version-2 and partnership pages").
     """
-    with _EVERYONE_LOCK:
-        found = _EVERYONE.get(tables)
-        if found is None:
-            people = tables.participants.lazy().select("participant_id", index_date_expr())
-            found = R.statuses_at_windows(people, tables.reintegration_checks, R.WINDOWS_MONTHS).collect()
-            _EVERYONE[tables] = found
-        return found
+    return once_per_tables(tables, "reintegration_statuses", _statuses_of_everyone)
+
+
+def _statuses_of_everyone(tables: Tables) -> pl.DataFrame:
+    people = tables.participants.lazy().select("participant_id", index_date_expr())
+    return R.statuses_at_windows(people, tables.reintegration_checks, R.WINDOWS_MONTHS).collect()
 
 
 def _units(prep: Prepared, wanted: set[str]) -> list[Units]:
