@@ -199,3 +199,32 @@ def test_reintegration_from_everyones_statuses_equals_reading_the_checks(
     assert fast.to_dicts() == slow.to_dicts()
     slow_quarters = metric_breakdown(tables, filters, "employment_rate_12m", ["quarter"], min_cell_size=k)
     assert fast_quarters.to_dicts() == slow_quarters.to_dicts()
+
+
+def _answers_joined_per_call(tables: Tables, filters: Filters, as_of: dt.date) -> pl.DataFrame:
+    """How the survey answers were selected before: filtered, then joined to the participants, on every call."""
+    s = tables.surveys.lazy().filter(pl.col("survey_date") <= as_of)
+    if filters.start is not None:
+        s = s.filter(pl.col("survey_date") >= filters.start)
+    if filters.end is not None:
+        s = s.filter(pl.col("survey_date") <= filters.end)
+    owners = tables.participants.lazy().select("participant_id", pl.col("program_id").alias("_participant_program"))
+    s = s.join(owners, on="participant_id", how="left").with_columns(
+        pl.coalesce(pl.col("program_id"), pl.col("_participant_program")).alias("program_id"),
+        pl.col("score").is_in((4, 5)).fill_null(False).alias("_favourable"),
+    )
+    if filters.program_ids:
+        s = s.filter(pl.col("program_id").is_in(list(filters.program_ids)))
+    if filters.agency_ids:
+        s = s.filter(pl.col("agency_id").is_in(list(filters.agency_ids)))
+    return s.select(surveys.ANSWER_COLUMNS).collect()
+
+
+@pytest.mark.parametrize("filters", SETTINGS, ids=range(len(SETTINGS)))
+def test_survey_answers_from_the_shared_join_equal_a_join_per_call(tables: Tables, filters: Filters) -> None:
+    as_of = as_of_of(filters)
+    shared = surveys.survey_responses(tables, filters, as_of).collect()
+    order = list(surveys.ANSWER_COLUMNS)
+    expected = _answers_joined_per_call(tables, filters, as_of)
+    assert shared.height > 0
+    assert shared.sort(order, nulls_last=True).to_dicts() == expected.sort(order, nulls_last=True).to_dicts()

@@ -27,6 +27,7 @@ import polars as pl
 
 from dashboard.metrics.definition import NO_PARTICIPANT_FILTERS, MetricDefinition
 from dashboard.metrics.kinds import Family
+from dashboard.metrics.per_tables import once_per_tables
 from dashboard.metrics.table_kinds import FamilyRow, TableFamily, suppress_against_overall
 from dashboard.metrics.suppression import GroupKey, key_sort_value
 from dashboard.metrics.tables import Filters, Tables, value_in
@@ -91,19 +92,32 @@ METRICS: tuple[MetricDefinition, ...] = tuple(_survey_definitions())
 SURVEY_METRICS: tuple[str, ...] = tuple(survey_metric_id(q) for q in SURVEY_QUESTIONS)
 
 
+ANSWER_COLUMNS: tuple[str, ...] = ("survey_date", "question", "score", *SURVEY_KEYS, "_favourable")
+"""The columns of :func:`survey_responses`: what the counts need."""
+
+
+def answers_with_programs(tables: Tables) -> pl.DataFrame:
+    """Every answer's :data:`ANSWER_COLUMNS`, program_id derived (its own, else its participant's)
+    and ``_favourable`` (score 4 or 5) added. Depends on the tables alone, so the dashboard joins
+    the answers to the million participants once per load run, not on every filter change
+    (``once_per_tables``; docs/performance.md, "Contract-version-2 and partnership pages")."""
+    owners = tables.participants.lazy().select("participant_id", pl.col("program_id").alias("_participant_program"))
+    return tables.surveys.lazy().join(owners, on="participant_id", how="left").with_columns(
+        pl.coalesce(pl.col("program_id"), pl.col("_participant_program")).alias("program_id"),
+        pl.col("score").is_in(FAVOURABLE_SCORES).fill_null(False).alias("_favourable"),
+    ).select(ANSWER_COLUMNS).collect()
+
+
 def survey_responses(tables: Tables, filters: Filters, as_of: dt.date) -> pl.LazyFrame:
     """Responses that count: dated by the as-of and in the period, with the derived
-    program_id, after --program / --agency. Adds ``_favourable`` (score 4 or 5)."""
-    s = tables.surveys.lazy().filter(pl.col("survey_date") <= as_of)
+    program_id, after --program / --agency, with ``_favourable`` (score 4 or 5);
+    columns :data:`ANSWER_COLUMNS`."""
+    s = once_per_tables(tables, "survey_answers", answers_with_programs).lazy()
+    s = s.filter(pl.col("survey_date") <= as_of)
     if filters.start is not None:
         s = s.filter(pl.col("survey_date") >= filters.start)
     if filters.end is not None:
         s = s.filter(pl.col("survey_date") <= filters.end)
-    owners = tables.participants.lazy().select("participant_id", pl.col("program_id").alias("_participant_program"))
-    s = s.join(owners, on="participant_id", how="left").with_columns(
-        pl.coalesce(pl.col("program_id"), pl.col("_participant_program")).alias("program_id"),
-        pl.col("score").is_in(FAVOURABLE_SCORES).fill_null(False).alias("_favourable"),
-    )
     if filters.program_ids:
         s = s.filter(value_in(pl.col("program_id"), filters.program_ids))
     if filters.agency_ids:
