@@ -212,7 +212,7 @@ def _partnership_view(
 
     tables = _tables(url, run_key)
     if view == "co_responder_share":
-        return views_engine.published(views_engine.co_responder_share(tables, _filters, by, min_cell_size=k))
+        return views_engine.co_responder_breakdown(_co_responder_view(url, run_key, filters_key, k, _filters), by)
     if view == "agreement_status_counts":
         return views_engine.agreement_status_counts(tables, _filters)
     if view == "agreements":
@@ -223,6 +223,18 @@ def _partnership_view(
         "open_referrals_by_age": views_engine.open_referrals_by_age,
     }[view]
     return views_engine.published_counts(compute(tables, _filters, min_cell_size=k))
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _co_responder_view(
+    url: str, run_key: str, filters_key: str, k: int, _filters: Filters
+) -> dict[tuple[str, ...], pl.DataFrame]:
+    """Every co-responder breakdown under these filters, protected together and computed once
+    (the community-policing page draws four of them), suppressed numbers blanked."""
+    from dashboard.metrics import partnerships as views_engine
+
+    view = views_engine.co_responder_view(_tables(url, run_key), _filters, min_cell_size=k)
+    return {by: views_engine.published(frame) for by, frame in view.items()}
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)

@@ -28,7 +28,8 @@ if ctx.tables.reintegration_checks.height == 0:
     )
     st.stop()
 
-frame = ctx.metrics()
+# Only what this page shows (docs/performance.md): both rates and the coverage at 6 and 12 months.
+frame = ctx.metrics([f"{m}_{w}m" for m in (*MEASURES, COVERAGE) for w in WINDOWS])
 
 # --- headline tiles and the coverage warning ---------------------------------------------------
 tiles = st.columns(3)

@@ -21,6 +21,7 @@ from dashboard.metrics.families.operations import (  # noqa: F401 (re-exported)
     cost_trend,
     never_suppressed,
     pilot_completions,
+    pilot_counts_per_period,
     pilot_served,
     staffing_months,
     suppress_cost_rows,

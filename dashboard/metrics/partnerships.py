@@ -348,6 +348,11 @@ def co_responder_share(
     Columns as :data:`dashboard.metrics.engine.OUTPUT_SCHEMA` with ``group``
     holding the ``by`` keys, so the dashboard's ``views`` helpers read it.
     """
+    _check_co_responder_dimensions(by)
+    return co_responder_breakdown(co_responder_view(tables, filters, min_cell_size=min_cell_size), by)
+
+
+def _check_co_responder_dimensions(by: Sequence[str]) -> None:
     by = list(by)
     bad = [d for d in by if d not in CO_RESPONDER_BREAKDOWNS]
     if bad or len(set(by)) != len(by):
@@ -355,10 +360,19 @@ def co_responder_share(
             f"cannot break {CO_RESPONDER_SHARE} down by {by}: choose distinct dimensions among "
             f"{', '.join(CO_RESPONDER_BREAKDOWNS)}"
         )
-    view = co_responder_view(tables, filters, min_cell_size=min_cell_size)
+
+
+def co_responder_breakdown(view: Mapping[tuple[str, ...], pl.DataFrame], by: Sequence[str]) -> pl.DataFrame:
+    """The breakdown by ``by`` of a :func:`co_responder_view` (what :func:`co_responder_share` returns).
+
+    The dashboard computes the view once per filter setting and takes its four breakdowns from it,
+    instead of computing the whole protected view again for each (docs/performance.md,
+    "Contract-version-2 and partnership pages").
+    """
+    _check_co_responder_dimensions(by)
     if tuple(by) not in view:
         raise ValueError(
-            f"cannot break {CO_RESPONDER_SHARE} down by {by}: it is shown by one of "
+            f"cannot break {CO_RESPONDER_SHARE} down by {list(by)}: it is shown by one of "
             f"{', '.join(CO_RESPONDER_BREAKDOWNS)} or by {' x '.join(CO_RESPONDER_TWO_KEY)}"
         )
     return view[tuple(by)]
@@ -527,6 +541,7 @@ VIEW_DEFINITIONS: dict[str, str] = {
 
 __all__ = [
     "AGREEMENT_STATUSES", "CO_RESPONDER_SHARE", "VIEW_DEFINITIONS", "OPEN_AGE_BAND_LABELS", "OUTCOME_GROUPS",
-    "agreement_status", "agreement_status_counts", "co_responder_share", "filtered_agreements",
+    "agreement_status", "agreement_status_counts", "co_responder_breakdown", "co_responder_share",
+    "co_responder_view", "filtered_agreements",
     "open_referrals_by_age", "published", "published_counts", "referral_flow", "referrals_without_agreement",
 ]

@@ -211,12 +211,27 @@ def _outcome_flags(window_months: int, eligible: pl.Expr) -> dict[str, tuple[pl.
 
 
 def with_statuses(
-    people: pl.LazyFrame, checks: pl.LazyFrame | pl.DataFrame, windows: Iterable[int] = WINDOWS_MONTHS
+    people: pl.LazyFrame,
+    checks: pl.LazyFrame | pl.DataFrame,
+    windows: Iterable[int] = WINDOWS_MONTHS,
+    *,
+    known: pl.DataFrame | None = None,
 ) -> pl.LazyFrame:
     """``people`` (with ``index_date``) plus ``window_end_Wm`` and the columns of
-    :func:`statuses_at_windows` (null status and 0 checks for those never checked)."""
+    :func:`statuses_at_windows` (null status and 0 checks for those never checked).
+
+    ``known``: :func:`statuses_at_windows` already computed for a superset of ``people`` with
+    the same index dates and at least these windows (a participant's statuses depend only on
+    their index date and their own checks), so the checks are not read again."""
     windows = sorted(set(windows))
-    statuses = statuses_at_windows(people, checks, windows)
+    if known is None:
+        statuses = statuses_at_windows(people, checks, windows)
+    else:
+        statuses = known.lazy().select(
+            "participant_id",
+            *(c for w in windows for c in (status_column("employment", w), status_column("housing", w),
+                                           checks_column(w))),
+        )
     out = people.join(statuses, on="participant_id", how="left")
     return out.with_columns(
         *(add_months_expr(pl.col("index_date"), w).alias(window_end_column(w)) for w in windows),
@@ -229,6 +244,8 @@ def metric_units(
     checks: pl.DataFrame,
     as_of: dt.date,
     wanted: Iterable[str],
+    *,
+    known: pl.DataFrame | None = None,
 ) -> tuple[pl.LazyFrame, dict[str, tuple[pl.Expr, pl.Expr]]] | None:
     """The counted participants and each wanted metric's (numerator, denominator) flags.
 
@@ -236,7 +253,7 @@ def metric_units(
     date, filtered, attributed and with their index date in the period),
     carrying ``index_date``. None when no metric of this family is wanted.
     When the stored table holds no checks, the frame is empty, so these
-    metrics give no row at all.
+    metrics give no row at all. ``known``: as for :func:`with_statuses`.
     """
     ids = [m for m in METRIC_IDS if m in set(wanted)]
     if not ids:
@@ -244,7 +261,7 @@ def metric_units(
     windows = sorted({_WINDOW_OF[m] for m in ids})
     if not has_checks(checks):
         people = people.filter(pl.lit(False))
-    frame = with_statuses(people, checks, windows)
+    frame = with_statuses(people, checks, windows, known=known)
     flags: dict[str, tuple[pl.Expr, pl.Expr]] = {}
     for w in windows:
         eligible = pl.col(window_end_column(w)) <= as_of

@@ -4,6 +4,7 @@ the family lives in :mod:`dashboard.metrics.families.surveys`."""
 from __future__ import annotations
 
 from dashboard.metrics.families.surveys import (  # noqa: F401 (re-exported)
+    ANSWER_COLUMNS,
     FAVOURABLE_SCORES,
     METRICS,
     RESPONDENT_TYPES,
@@ -13,11 +14,13 @@ from dashboard.metrics.families.surveys import (  # noqa: F401 (re-exported)
     SURVEY_METRICS,
     SURVEY_QUESTIONS,
     TREND_SCHEMA,
+    answers_with_programs,
     rows_from_cells,
     suppress_survey_rows,
     survey_cells,
     survey_metric_id,
     survey_responses,
     survey_rows,
+    survey_rows_per_period,
     survey_trend,
 )

@@ -44,6 +44,7 @@ import polars as pl
 
 from dashboard.metrics.definition import NO_PARTICIPANT_FILTERS, MetricDefinition
 from dashboard.metrics.kinds import Family
+from dashboard.metrics.per_tables import once_per_tables
 from dashboard.metrics.suppression import OVERALL, GroupKey
 from dashboard.metrics.table_kinds import (
     FamilyRow,
@@ -233,6 +234,40 @@ def pilot_completions(tables: Tables, filters: Filters, as_of: dt.date) -> dict[
     return {rec["program_id"]: int(rec["n"]) for rec in counts.iter_rows(named=True)}
 
 
+def pilot_counts_per_period(
+    tables: Tables, filters: Filters, as_of: dt.date, periods: Sequence[tuple[str, dt.date | None, dt.date | None]]
+) -> dict[str, tuple[dict[str, int], dict[str, int]]]:
+    """(:func:`pilot_served`, :func:`pilot_completions`) under a period filter of each period's own
+    dates, keyed by the period's label, from one pass over the pilot participants.
+
+    Each period is two conditional counts per program in one grouped query; before, each period
+    filtered the million participants twice (docs/performance.md, "Contract-version-2 and
+    partnership pages"). Served periods overlap (a participant is served in every quarter of a
+    stay), so the counts are conditions per period, not one label per participant.
+    """
+    if not periods:
+        return {}
+    counts = []
+    for i, (_, start, end) in enumerate(periods):
+        served, completed = pl.lit(True), pl.col("exit_reason") == "completed"
+        if end is not None:
+            served &= pl.col("enrollment_date") <= end
+            completed &= pl.col("exit_date") <= end
+        if start is not None:
+            served &= pl.col("exit_date").is_null() | (pl.col("exit_date") >= start)
+            completed &= pl.col("exit_date") >= start
+        counts += [served.sum().alias(f"_served{i}"), completed.sum().alias(f"_completed{i}")]
+    found = _pilot(tables, filters, as_of).group_by("program_id").agg(counts).collect()
+    out: dict[str, tuple[dict[str, int], dict[str, int]]] = {}
+    for i, (label, _, _) in enumerate(periods):
+        served_n = {rec["program_id"]: int(rec[f"_served{i}"]) for rec in found.iter_rows(named=True)
+                    if rec[f"_served{i}"]}
+        completed_n = {rec["program_id"]: int(rec[f"_completed{i}"]) for rec in found.iter_rows(named=True)
+                       if rec[f"_completed{i}"]}
+        out[label] = (served_n, completed_n)
+    return out
+
+
 def _cost_rows(metric: str, cost: dict[str, Fraction], people: dict[str, int]) -> list[FamilyRow]:
     rows: list[FamilyRow] = []
 
@@ -288,6 +323,21 @@ def staffing_months(tables: Tables, filters: Filters, as_of: dt.date) -> pl.Data
     months = staff.with_columns(
         pl.min_horizontal(pl.col("month").dt.month_end(), pl.lit(as_of)).alias("count_date")
     ).sort("agency_id", "month").collect()
+    by_agency = once_per_tables(tables, "supervision_spans", supervision_spans)
+    caseload: list[int] = []
+    for agency, day in zip(months["agency_id"].to_list(), months["count_date"].to_list()):
+        enrolled, gone = by_agency.get(agency, (np.array([], "datetime64[D]"), np.array([], "datetime64[D]")))
+        d = np.datetime64(day, "D")
+        caseload.append(int(np.searchsorted(enrolled, d, "right") - np.searchsorted(gone, d, "right")))
+    return months.with_columns(pl.Series("caseload", caseload, dtype=pl.Int64))
+
+
+def supervision_spans(tables: Tables) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per supervising agency: the sorted enrollment dates of its supervised participants
+    (supervision_type not none) and the sorted days from which those who exited are no longer
+    active (the later of enrollment and exit). A month's caseload on day d is the number of
+    enrollments on or before d minus the departures on or before d. Independent of filters and
+    the as-of date, so the dashboard works it out once per load run (``once_per_tables``)."""
     supervised = tables.participants.filter(
         (pl.col("supervision_type") != "none") & pl.col("supervising_agency_id").is_not_null()
     ).select(
@@ -299,21 +349,15 @@ def staffing_months(tables: Tables, filters: Filters, as_of: dt.date) -> pl.Data
         .otherwise(None)
         .alias("_gone"),
     )
-    # Sorted day arrays per agency, taken from polars as numpy days (no Python date
-    # objects: building them one by one took seconds at 1M participants).
-    by_agency = {
+    # Each agency's dates go to numpy column-wise: at a million participants a detour through
+    # Python date objects took seconds (docs/performance.md, "Contract-version-2 and partnership pages").
+    return {
         key[0]: (
-            np.sort(part["enrollment_date"].to_numpy().astype("datetime64[D]")),
-            np.sort(part["_gone"].drop_nulls().to_numpy().astype("datetime64[D]")),
+            np.sort(part.get_column("enrollment_date").to_numpy()),
+            np.sort(part.get_column("_gone").drop_nulls().to_numpy()),
         )
         for key, part in supervised.partition_by("agency_id", as_dict=True).items()
     }
-    caseload: list[int] = []
-    for agency, day in zip(months["agency_id"].to_list(), months["count_date"].to_list()):
-        enrolled, gone = by_agency.get(agency, (np.array([], "datetime64[D]"), np.array([], "datetime64[D]")))
-        d = np.datetime64(day, "D")
-        caseload.append(int(np.searchsorted(enrolled, d, "right") - np.searchsorted(gone, d, "right")))
-    return months.with_columns(pl.Series("caseload", caseload, dtype=pl.Int64))
 
 
 def caseload_rows(tables: Tables, filters: Filters, as_of: dt.date, wanted: set[str]) -> list[FamilyRow]:
@@ -385,10 +429,13 @@ def cost_trend(
     first, last = tables.program_costs["period_start"].min(), tables.program_costs["period_end"].max()
     periods = [(label, start, end) for label, start, end in periods
                if first is not None and last is not None and end >= first and start <= last]  # type: ignore[operator]
-    per_period = {
-        label: cost_rows(tables, dataclasses.replace(filters, start=start, end=end), as_of, set(COST_METRICS))
-        for label, start, end in periods
-    }
+    counts = pilot_counts_per_period(tables, filters, as_of, periods)
+    per_period: dict[str, list[FamilyRow]] = {}
+    for label, start, end in periods:
+        cost = cost_in_period(tables, dataclasses.replace(filters, start=start, end=end), as_of)
+        served, completed = counts[label]
+        per_period[label] = _cost_rows(COST_PER_PARTICIPANT, cost, served) + _cost_rows(
+            COST_PER_COMPLETION, cost, completed)
     records: list[dict[str, Any]] = []
     for metric in COST_METRICS:
         mine = [r for r in whole if r[0] == metric]

@@ -11,6 +11,8 @@ from dashboard.metrics.definition import AS_OF_NOTE, DEMOGRAPHICS, SUPERVISING, 
 from dashboard.metrics.kinds import Family, RateUnits, Units
 from dashboard.metrics.prepared import Prepared, participant_base
 from dashboard.metrics.recidivism import index_date_expr
+from dashboard.metrics.per_tables import once_per_tables
+from dashboard.metrics.tables import Tables
 
 _REINTEGRATION_ELIGIBLE = (
     "eligible participants: index_date + {w} months <= as-of date (index_date: release_date if set, "
@@ -102,9 +104,29 @@ def _reintegration_definitions() -> list[MetricDefinition]:
 METRICS: tuple[MetricDefinition, ...] = tuple(_reintegration_definitions())
 
 
+def statuses_of_everyone(tables: Tables) -> pl.DataFrame:
+    """:func:`~dashboard.metrics.reintegration.statuses_at_windows` of every recorded participant
+    at every window, computed once per set of tables and shared by every filter setting and session.
+
+    A participant's statuses depend only on their index date (release date, else enrollment date:
+    no filter or as-of date changes it) and their own checks, so each filter setting only joins its
+    participants to this frame instead of joining and grouping the millions of checks again
+    (docs/performance.md, "Contract-version-2 and partnership pages").
+    """
+    return once_per_tables(tables, "reintegration_statuses", _statuses_of_everyone)
+
+
+def _statuses_of_everyone(tables: Tables) -> pl.DataFrame:
+    people = tables.participants.lazy().select("participant_id", index_date_expr())
+    return R.statuses_at_windows(people, tables.reintegration_checks, R.WINDOWS_MONTHS).collect()
+
+
 def _units(prep: Prepared, wanted: set[str]) -> list[Units]:
+    if not any(m in wanted for m in R.METRIC_IDS):
+        return []
     people = participant_base(prep, index_date_expr()).with_columns(pl.col("_date").alias("index_date"))
-    units = R.metric_units(people, prep.tables.reintegration_checks, prep.as_of, wanted)
+    units = R.metric_units(people, prep.tables.reintegration_checks, prep.as_of, wanted,
+                           known=statuses_of_everyone(prep.tables))
     return [] if units is None else [RateUnits(*units)]
 
 

@@ -18,6 +18,7 @@ overall row, until nothing changes.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from typing import Any
@@ -26,6 +27,7 @@ import polars as pl
 
 from dashboard.metrics.definition import NO_PARTICIPANT_FILTERS, MetricDefinition
 from dashboard.metrics.kinds import Family
+from dashboard.metrics.per_tables import once_per_tables
 from dashboard.metrics.table_kinds import FamilyRow, TableFamily, suppress_against_overall
 from dashboard.metrics.suppression import GroupKey, key_sort_value
 from dashboard.metrics.tables import Filters, Tables, value_in
@@ -90,19 +92,32 @@ METRICS: tuple[MetricDefinition, ...] = tuple(_survey_definitions())
 SURVEY_METRICS: tuple[str, ...] = tuple(survey_metric_id(q) for q in SURVEY_QUESTIONS)
 
 
+ANSWER_COLUMNS: tuple[str, ...] = ("survey_date", "question", "score", *SURVEY_KEYS, "_favourable")
+"""The columns of :func:`survey_responses`: what the counts need."""
+
+
+def answers_with_programs(tables: Tables) -> pl.DataFrame:
+    """Every answer's :data:`ANSWER_COLUMNS`, program_id derived (its own, else its participant's)
+    and ``_favourable`` (score 4 or 5) added. Depends on the tables alone, so the dashboard joins
+    the answers to the million participants once per load run, not on every filter change
+    (``once_per_tables``; docs/performance.md, "Contract-version-2 and partnership pages")."""
+    owners = tables.participants.lazy().select("participant_id", pl.col("program_id").alias("_participant_program"))
+    return tables.surveys.lazy().join(owners, on="participant_id", how="left").with_columns(
+        pl.coalesce(pl.col("program_id"), pl.col("_participant_program")).alias("program_id"),
+        pl.col("score").is_in(FAVOURABLE_SCORES).fill_null(False).alias("_favourable"),
+    ).select(ANSWER_COLUMNS).collect()
+
+
 def survey_responses(tables: Tables, filters: Filters, as_of: dt.date) -> pl.LazyFrame:
     """Responses that count: dated by the as-of and in the period, with the derived
-    program_id, after --program / --agency. Adds ``_favourable`` (score 4 or 5)."""
-    s = tables.surveys.lazy().filter(pl.col("survey_date") <= as_of)
+    program_id, after --program / --agency, with ``_favourable`` (score 4 or 5);
+    columns :data:`ANSWER_COLUMNS`."""
+    s = once_per_tables(tables, "survey_answers", answers_with_programs).lazy()
+    s = s.filter(pl.col("survey_date") <= as_of)
     if filters.start is not None:
         s = s.filter(pl.col("survey_date") >= filters.start)
     if filters.end is not None:
         s = s.filter(pl.col("survey_date") <= filters.end)
-    owners = tables.participants.lazy().select("participant_id", pl.col("program_id").alias("_participant_program"))
-    s = s.join(owners, on="participant_id", how="left").with_columns(
-        pl.coalesce(pl.col("program_id"), pl.col("_participant_program")).alias("program_id"),
-        pl.col("score").is_in(FAVOURABLE_SCORES).fill_null(False).alias("_favourable"),
-    )
     if filters.program_ids:
         s = s.filter(value_in(pl.col("program_id"), filters.program_ids))
     if filters.agency_ids:
@@ -194,15 +209,9 @@ def survey_trend(
         return pl.DataFrame(schema=TREND_SCHEMA)
     if by is not None and by not in SURVEY_KEYS:
         raise ValueError(f"survey trends break down by one of {', '.join(SURVEY_KEYS)}, not {by!r}")
-    import dataclasses
-
     from dashboard.metrics.table_kinds import PeriodCell, PeriodGroup, suppress_over_periods
 
-    whole = survey_rows(tables, filters, as_of, set(SURVEY_METRICS))
-    per_period = {
-        label: survey_rows(tables, dataclasses.replace(filters, start=start, end=end), as_of, set(SURVEY_METRICS))
-        for label, start, end in periods
-    }
+    whole, per_period = survey_rows_per_period(tables, filters, as_of, periods)
     wanted_groupings = {(), (by,)} if by else {()}
     records: list[dict[str, Any]] = []
     for metric in SURVEY_METRICS:
@@ -223,6 +232,51 @@ def survey_trend(
         for key, r in values.items():
             records.append(_trend_record(r, key[0], cell_flags[key]))
     return pl.DataFrame(records, schema=TREND_SCHEMA)
+
+
+def survey_rows_per_period(
+    tables: Tables, filters: Filters, as_of: dt.date, periods: Sequence[tuple[str, dt.date, dt.date]]
+) -> tuple[list[FamilyRow], dict[str, list[FamilyRow]]]:
+    """The rows of every survey metric for the whole selected period and for each period, each
+    exactly :func:`survey_rows` under a period filter of its own dates, from one pass over the answers.
+
+    The answers of the span covering the selected period and every period are selected and joined
+    to their participants once, counted per answer date, and each period sums the dates inside it
+    (periods may overlap). Before, each period selected and joined the answers again: thirteen
+    passes for twelve quarters (docs/performance.md, "Contract-version-2 and partnership pages").
+    """
+    starts = [filters.start, *(start for _, start, _ in periods)]
+    ends = [filters.end, *(end for _, _, end in periods)]
+    span = dataclasses.replace(
+        filters,
+        start=None if None in starts else min(d for d in starts if d is not None),
+        end=None if None in ends else max(d for d in ends if d is not None),
+    )
+    dated = survey_cells(tables, span, as_of, extra=("survey_date",))
+    wanted = set(SURVEY_METRICS)
+    keys = ["question", *SURVEY_KEYS]
+    in_period = pl.lit(True)
+    if filters.start is not None:
+        in_period &= pl.col("survey_date") >= filters.start
+    if filters.end is not None:
+        in_period &= pl.col("survey_date") <= filters.end
+    whole = rows_from_cells(dated.filter(in_period), wanted)
+    if not periods:
+        return whole, {}
+    bounds = pl.DataFrame(
+        {"_period": [label for label, _, _ in periods], "_start": [start for _, start, _ in periods],
+         "_end": [end for _, _, end in periods]},
+        schema={"_period": pl.String, "_start": pl.Date, "_end": pl.Date},
+    )
+    by_period = (
+        dated.join_where(bounds, pl.col("survey_date") >= pl.col("_start"), pl.col("survey_date") <= pl.col("_end"))
+        .group_by("_period", *keys)
+        .agg(pl.col("_num").sum(), pl.col("_den").sum())
+    )
+    parts = by_period.partition_by("_period", as_dict=True, include_key=False)
+    empty = by_period.clear().drop("_period")
+    per_period = {label: rows_from_cells(parts.get((label,), empty), wanted) for label, _, _ in periods}
+    return whole, per_period
 
 
 def _trend_record(row: FamilyRow, period: str | None, suppressed: bool) -> dict[str, Any]:
