@@ -9,12 +9,13 @@ down. The cells are suppressed together with the metric's ``metrics`` rows
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
 import polars as pl
 
-from dashboard.metrics.engine import OUTPUT_SCHEMA, build_units, compute_metrics
+from dashboard.metrics.disclosure import Cell
+from dashboard.metrics.engine import OUTPUT_SCHEMA, build_units, compute_metrics, units_metrics
 from dashboard.metrics.kinds import BreakdownCell
 from dashboard.metrics.prepared import DEMOGRAPHIC_COLUMNS, Prepared, prepare
 from dashboard.metrics.registry import GROUP_KEYS, GROUPINGS, get_metric
@@ -141,17 +142,53 @@ def metric_view(
     withheld: see :func:`empty_grid_cells`). Only
     breakdown cells are ever suppressed here. Returns one frame per
     breakdown of :func:`view_breakdowns`, as :func:`metric_breakdown` gives it.
+
+    The metric's units are built once and narrowed (:meth:`dashboard.metrics.kinds.Units.narrowed`):
+    the joins and filters run once for the ``metrics`` rows and every breakdown, which then
+    group a small frame in memory (docs/performance.md, "Breakdown views").
     """
-    from dashboard.metrics.disclosure import Cell, protect
+    breakdowns = view_breakdowns(metric_id)
+    prep = prepare(tables, filters)
+    built = [units.narrowed(metric_id, breakdowns) for units in build_units(prep, {metric_id})]
+    metrics_frame = units_metrics(built, min_cell_size=min_cell_size)
+    raw: dict[tuple[str, ...], list[BreakdownCell]] = {by: [] for by in breakdowns}
+    if built:
+        (units,) = built
+        raw = {by: units.cells(metric_id, list(by)) for by in breakdowns}
+    return protected_view(metric_id, metrics_frame, raw, min_cell_size=min_cell_size)
+
+
+def protected_view(
+    metric_id: str,
+    metrics_frame: pl.DataFrame,
+    raw: dict[tuple[str, ...], list[BreakdownCell]],
+    *,
+    min_cell_size: int = 11,
+) -> dict[tuple[str, ...], pl.DataFrame]:
+    """:func:`metric_view`'s frames from the metric's ``metrics`` rows (as :func:`compute_metrics`
+    gives them) and the unsuppressed cells of each breakdown (as :func:`breakdown_cells` gives
+    them): the complete grids added, every cell protected as one system (see :func:`metric_view`)."""
+    from dashboard.metrics.disclosure import protect
 
     k = min_cell_size
-    metrics_frame = compute_metrics(tables, filters, min_cell_size=k, metric_ids=[metric_id])
-    prep = prepare(tables, filters)
-    breakdowns = view_breakdowns(metric_id)
-    raw = {by: breakdown_cells(prep, metric_id, list(by)) for by in breakdowns}
+    raw = {by: list(rows) for by, rows in raw.items()}
     for by, rows in raw.items():
         if len(by) == 2 and k > 0:  # with suppression off every cell is shown: no grid needed
             rows.extend(empty_grid_cells(rows))
+    cells, metric_keys = _metric_cells(metrics_frame)
+    keyed: dict[tuple[str, ...], list[tuple[_BreakdownKey, tuple[Any, ...]]]] = {}
+    for by, rows in raw.items():
+        keyed[by] = []
+        for row in sorted(rows, key=lambda c: key_sort_value(_strings(c[0]))):
+            key: _BreakdownKey = ("breakdown", by, _strings(row[0]))
+            cells[key] = Cell(row[1], row[2], key_sort_value(key[2]))
+            keyed[by].append((key, row))
+    flags = protect(cells, _view_sets(metric_keys, keyed), k)
+    return _view_frames(metric_id, metrics_frame, keyed, flags)
+
+
+def _metric_cells(metrics_frame: pl.DataFrame) -> tuple[dict[Hashable, Cell], list[GroupKey]]:
+    """The ``metrics`` rows as fixed cells of the view's system, and their keys in order."""
     cells: dict[Hashable, Cell] = {}
     metric_keys: list[GroupKey] = []
     for rec in metrics_frame.iter_rows(named=True):
@@ -161,18 +198,19 @@ def metric_view(
         cells[(grouping, values)] = Cell(
             rec["numerator"], float(rec["denominator"]), key_sort_value(values), fixed=bool(rec["suppressed"])
         )
-    keyed: dict[tuple[str, ...], list[tuple[_BreakdownKey, tuple[Any, ...]]]] = {}
-    for by, rows in raw.items():
-        keyed[by] = []
-        for row in sorted(rows, key=lambda c: key_sort_value(_strings(c[0]))):
-            key: _BreakdownKey = ("breakdown", by, _strings(row[0]))
-            cells[key] = Cell(row[1], row[2], key_sort_value(key[2]))
-            keyed[by].append((key, row))
+    return cells, metric_keys
+
+
+def _view_sets(
+    metric_keys: list[GroupKey], keyed: dict[tuple[str, ...], list[tuple[_BreakdownKey, tuple[Any, ...]]]]
+) -> list[AdditiveSet[Hashable]]:
+    """The additive sets of one view: the ``metrics`` rows' own, each breakdown against the overall
+    row, each two-key breakdown against each value of either margin (see :func:`metric_view`)."""
     sets: list[AdditiveSet[Hashable]] = [
         AdditiveSet(s.total, tuple(s.members)) for s in metric_sets(metric_keys)
     ]
-    for by in breakdowns:
-        members = tuple(key for key, _ in keyed[by])
+    for by, rows in keyed.items():
+        members = tuple(key for key, _ in rows)
         sets.append(AdditiveSet(OVERALL, members))
         if len(by) != 2:
             continue
@@ -186,14 +224,23 @@ def metric_view(
                     ((margin,), (value,)) if margin in GROUP_KEYS else ("breakdown", (margin,), (value,))
                 )
                 sets.append(AdditiveSet(total, tuple(by_value[value])))
-    flags = protect(cells, sets, k)
+    return sets
+
+
+def _view_frames(
+    metric_id: str,
+    metrics_frame: pl.DataFrame,
+    keyed: dict[tuple[str, ...], list[tuple[_BreakdownKey, tuple[Any, ...]]]],
+    flags: Mapping[Hashable, bool],
+) -> dict[tuple[str, ...], pl.DataFrame]:
+    """One frame per breakdown: the metric's overall row, then its cells with their flags."""
     overall = metrics_frame.filter(pl.col("group_by").list.len() == 0)
     out: dict[tuple[str, ...], pl.DataFrame] = {}
-    for by in breakdowns:
+    for by, rows in keyed.items():
         records: list[dict[str, Any]] = []
         if overall.height:
             records.append({**overall.row(0, named=True), "group": {d: None for d in by}})
-        for key, (values_raw, num, den, value, ci) in keyed[by]:
+        for key, (values_raw, num, den, value, ci) in rows:
             records.append({
                 "metric": metric_id, "group_by": list(by),
                 "group": dict(zip(by, key[2])),

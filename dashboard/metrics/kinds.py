@@ -68,12 +68,35 @@ def key_of(row: dict[str, Any], grouping: tuple[str, ...]) -> GroupKey:
 
 
 def with_quarter(frame: pl.LazyFrame, by: Sequence[str]) -> pl.LazyFrame:
-    """The calendar quarter ("2025-Q3") and year ("2025") of the metric's date, when ``by`` asks for them."""
-    if "quarter" in by:
+    """The calendar quarter ("2025-Q3") and year ("2025") of the metric's date, when ``by`` asks for
+    them and ``frame`` does not carry them already (a narrowed frame computes them once: see
+    :meth:`Units.narrowed`)."""
+    wanted = [d for d in ("quarter", "year") if d in by]
+    if not wanted:
+        return frame
+    present = set(frame.collect_schema().names())
+    if "quarter" in wanted and "quarter" not in present:
         frame = frame.with_columns(quarter_expr(pl.col("_date")).alias("quarter"))
-    if "year" in by:
+    if "year" in wanted and "year" not in present:
         frame = frame.with_columns(pl.col("_date").dt.year().cast(pl.String).alias("year"))
     return frame
+
+
+def dated_dimensions(breakdowns: Sequence[Sequence[str]]) -> list[str]:
+    """The dimensions of ``breakdowns`` derived from the metric's date (quarter, year)."""
+    return [d for d in ("quarter", "year") if any(d in by for by in breakdowns)]
+
+
+def view_columns(breakdowns: Sequence[Sequence[str]]) -> list[str]:
+    """The columns of a units frame that ``breakdowns`` and the ``metrics`` rows read: the group
+    keys, each dimension, and ``_date`` for a quarter or year (they are derived from it)."""
+    out = list(CELL_KEYS)
+    for by in breakdowns:
+        for d in by:
+            column = "_date" if d in ("quarter", "year") else d
+            if column not in out:
+                out.append(column)
+    return out
 
 
 class Units(Protocol):
@@ -87,6 +110,13 @@ class Units(Protocol):
 
     def cells(self, metric: str, by: list[str]) -> list[BreakdownCell]:
         """One metric's cells broken down by ``by`` (dimensions of the units' frame)."""
+
+    def narrowed(self, metric: str, breakdowns: Sequence[Sequence[str]]) -> Units:
+        """The same units for ``metric`` alone, their frames computed once and kept narrow (only the
+        columns of :func:`view_columns`): :meth:`queries`, :meth:`rows` and :meth:`cells` give
+        what they give here, for that metric, ``breakdowns`` and the ``metrics`` groupings, but
+        each call then groups a small frame in memory instead of re-running the joins and
+        filters from the tables (a view asks for a dozen breakdowns of one metric)."""
 
 
 # --- rate ------------------------------------------------------------------------------------
@@ -133,6 +163,17 @@ class RateUnits:
                 out.append((tuple(rec[x] for x in by), n, float(d), n / d, wilson_interval(n, d)))
         return out
 
+    def narrowed(self, metric: str, breakdowns: Sequence[Sequence[str]]) -> RateUnits:
+        # The 0/1 flags are computed here once; a record counted in neither adds 0 to every sum,
+        # and a cell or group whose denominator is 0 has no row, so such records are left out.
+        num, den = self.flags[metric]
+        counted = self.frame.with_columns(flag(num).alias("_num"), flag(den).alias("_den"))
+        counted = counted.filter((pl.col("_num") != 0) | (pl.col("_den") != 0))
+        narrow = counted.select(*view_columns(breakdowns), "_num", "_den")
+        narrow = with_quarter(narrow, dated_dimensions(breakdowns)).collect().lazy()
+        # flag(_num == 1) is _num again: 1 where the metric's own numerator held, else 0.
+        return RateUnits(narrow, {metric: (pl.col("_num") == 1, pl.col("_den") == 1)})
+
 
 # --- median ----------------------------------------------------------------------------------
 
@@ -171,6 +212,11 @@ class MedianUnits:
         return [(tuple(rec[d] for d in by), None, float(rec["n"]), float(rec["m"]), None)
                 for rec in frame.iter_rows(named=True)]
 
+    def narrowed(self, metric: str, breakdowns: Sequence[Sequence[str]]) -> MedianUnits:
+        narrow = self.frame.select(*view_columns(breakdowns), "_days")
+        narrow = with_quarter(narrow, dated_dimensions(breakdowns))
+        return MedianUnits(self.metric, narrow.collect().lazy())
+
 
 # --- exposure rate ---------------------------------------------------------------------------
 
@@ -207,6 +253,9 @@ class ExposureUnits:
     events: pl.LazyFrame
     exposure: pl.LazyFrame
     event_only: dict[str, tuple[str, ...]]
+    by_quarter: pl.LazyFrame | None = None
+    """``exposure`` split into calendar quarters (:func:`exposure_by_quarter`) when already
+    computed (:meth:`narrowed`); None: split it for each breakdown by quarter."""
 
     def queries(self) -> list[pl.LazyFrame]:
         return [self.events.select(CELL_KEYS), self.exposure.select(*CELL_KEYS, "_days")]
@@ -230,10 +279,21 @@ class ExposureUnits:
                 out.append(Row(self.metric, key_of(rec, grouping), num, months, value, None))
         return out
 
+    def narrowed(self, metric: str, breakdowns: Sequence[Sequence[str]]) -> ExposureUnits:
+        columns = view_columns(breakdowns)
+        events = with_quarter(self.events.select(columns), dated_dimensions(breakdowns)).collect()
+        exposure_columns = [c for c in columns if c not in self.event_only and c != "_date"]
+        exposure = self.exposure.select(*exposure_columns, "_lo", "_hi", "_days").collect()
+        by_quarter = None
+        if any("quarter" in by for by in breakdowns):
+            split = exposure_by_quarter(exposure.lazy())
+            by_quarter = split.select(*exposure_columns, "quarter", "_days").collect().lazy()
+        return ExposureUnits(self.metric, events.lazy(), exposure.lazy(), self.event_only, by_quarter)
+
     def cells(self, metric: str, by: list[str]) -> list[BreakdownCell]:
         v, e = with_quarter(self.events, by), self.exposure
         if "quarter" in by:
-            e = exposure_by_quarter(e)
+            e = exposure_by_quarter(e) if self.by_quarter is None else self.by_quarter
         exposure_dims = [d for d in by if d not in self.event_only]
         counts = v.group_by(by).agg(pl.len().cast(pl.Int64).alias("_num"))
         if exposure_dims:
@@ -278,6 +338,9 @@ class TableUnits:
 
     def cells(self, metric: str, by: list[str]) -> list[BreakdownCell]:
         raise ValueError(f"{metric} has no breakdowns beyond its groupings")
+
+    def narrowed(self, metric: str, breakdowns: Sequence[Sequence[str]]) -> TableUnits:
+        return TableUnits(self.table, self.prep, {metric} & self.wanted)
 
 
 # --- the family ------------------------------------------------------------------------------
