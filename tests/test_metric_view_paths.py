@@ -20,6 +20,7 @@ from dashboard.metrics.breakdowns import (
     breakdown_cells,
     metric_breakdown,
     metric_view,
+    metric_views,
     protected_view,
     view_breakdowns,
 )
@@ -97,3 +98,17 @@ def test_some_cells_are_suppressed_and_some_shown(tables: Tables) -> None:
     assert flags.any() and not flags.all()
     trend = metric_breakdown(tables, filters, "compliance_rate", ["quarter", "cohort"], min_cell_size=k)
     assert trend.height > 1
+
+
+@pytest.mark.parametrize("setting", [SETTINGS[0], SETTINGS[2], SETTINGS[5]], ids=[0, 2, 5])
+def test_views_computed_together_equal_each_alone(tables: Tables, setting: tuple[Filters, int]) -> None:
+    """``metric_views`` shares one frame among metrics of the same units (the recidivism windows,
+    the referral rates) and gives each exactly its own ``metric_view``."""
+    filters, k = setting
+    together = metric_views(tables, filters, VIEW_METRICS, min_cell_size=k)
+    assert list(together) == VIEW_METRICS
+    for metric in VIEW_METRICS:
+        alone = _by_definition(tables, filters, metric, k)
+        assert list(together[metric]) == list(alone)
+        for by, frame in alone.items():
+            assert together[metric][by].to_dicts() == frame.to_dicts(), (metric, by)

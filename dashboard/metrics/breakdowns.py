@@ -147,15 +147,35 @@ def metric_view(
     the joins and filters run once for the ``metrics`` rows and every breakdown, which then
     group a small frame in memory (docs/performance.md, "Breakdown views").
     """
-    breakdowns = view_breakdowns(metric_id)
-    prep = prepare(tables, filters)
-    built = [units.narrowed(metric_id, breakdowns) for units in build_units(prep, {metric_id})]
-    metrics_frame = units_metrics(built, min_cell_size=min_cell_size)
-    raw: dict[tuple[str, ...], list[BreakdownCell]] = {by: [] for by in breakdowns}
-    if built:
-        (units,) = built
-        raw = {by: units.cells(metric_id, list(by)) for by in breakdowns}
-    return protected_view(metric_id, metrics_frame, raw, min_cell_size=min_cell_size)
+    return metric_views(tables, filters, [metric_id], min_cell_size=min_cell_size)[metric_id]
+
+
+def metric_views(
+    tables: Tables, filters: Filters, metric_ids: Sequence[str], *, min_cell_size: int = 11
+) -> dict[str, dict[tuple[str, ...], pl.DataFrame]]:
+    """:func:`metric_view` of each of ``metric_ids``, computed together: one :class:`Prepared`,
+    and metrics that share units (the windows of one recidivism measure share their
+    participants and first events) share one narrowed frame. Each view is exactly the one
+    :func:`metric_view` gives alone: rows and cells are summed per metric, and each metric's
+    ``metrics`` rows are suppressed on their own (:func:`compute_metrics`)."""
+    ids = list(dict.fromkeys(metric_ids))
+    breakdowns = {m: view_breakdowns(m) for m in ids}
+    built = build_units(prepare(tables, filters), set(ids))
+    out: dict[str, dict[tuple[str, ...], pl.DataFrame]] = {}
+    for units in built:
+        mine = [m for m in ids if m in units.metric_ids]
+        union = list(dict.fromkeys(by for m in mine for by in breakdowns[m]))
+        narrow = units.narrowed(mine, union)
+        metrics_frame = units_metrics([narrow], min_cell_size=min_cell_size)
+        for m in mine:
+            raw = {by: narrow.cells(m, list(by)) for by in breakdowns[m]}
+            rows = metrics_frame.filter(pl.col("metric") == m)
+            out[m] = protected_view(m, rows, raw, min_cell_size=min_cell_size)
+    for m in ids:  # a metric with no units (a table family without rows): its rows and cells are empty
+        if m not in out:
+            out[m] = protected_view(m, units_metrics([], min_cell_size=min_cell_size),
+                                    {by: [] for by in breakdowns[m]}, min_cell_size=min_cell_size)
+    return {m: out[m] for m in ids}
 
 
 def protected_view(

@@ -111,12 +111,17 @@ class Units(Protocol):
     def cells(self, metric: str, by: list[str]) -> list[BreakdownCell]:
         """One metric's cells broken down by ``by`` (dimensions of the units' frame)."""
 
-    def narrowed(self, metric: str, breakdowns: Sequence[Sequence[str]]) -> Units:
-        """The same units for ``metric`` alone, their frames computed once and kept narrow (only the
-        columns of :func:`view_columns`): :meth:`queries`, :meth:`rows` and :meth:`cells` give
-        what they give here, for that metric, ``breakdowns`` and the ``metrics`` groupings, but
-        each call then groups a small frame in memory instead of re-running the joins and
-        filters from the tables (a view asks for a dozen breakdowns of one metric)."""
+    @property
+    def metric_ids(self) -> tuple[str, ...]:
+        """The metrics these units give rows of."""
+
+    def narrowed(self, metrics: Sequence[str], breakdowns: Sequence[Sequence[str]]) -> Units:
+        """The same units for those of ``metrics`` they carry, their frames computed once and kept
+        narrow (only the columns of :func:`view_columns`): :meth:`queries`, :meth:`rows` and
+        :meth:`cells` give what they give here, for those metrics, ``breakdowns`` and the
+        ``metrics`` groupings, but each call then groups a small frame in memory instead of
+        re-running the joins and filters from the tables (a view asks for a dozen breakdowns of
+        each metric; the recidivism windows share one frame)."""
 
 
 # --- rate ------------------------------------------------------------------------------------
@@ -163,16 +168,25 @@ class RateUnits:
                 out.append((tuple(rec[x] for x in by), n, float(d), n / d, wilson_interval(n, d)))
         return out
 
-    def narrowed(self, metric: str, breakdowns: Sequence[Sequence[str]]) -> RateUnits:
-        # The 0/1 flags are computed here once; a record counted in neither adds 0 to every sum,
-        # and a cell or group whose denominator is 0 has no row, so such records are left out.
-        num, den = self.flags[metric]
-        counted = self.frame.with_columns(flag(num).alias("_num"), flag(den).alias("_den"))
-        counted = counted.filter((pl.col("_num") != 0) | (pl.col("_den") != 0))
-        narrow = counted.select(*view_columns(breakdowns), "_num", "_den")
+    @property
+    def metric_ids(self) -> tuple[str, ...]:
+        return tuple(self.flags)
+
+    def narrowed(self, metrics: Sequence[str], breakdowns: Sequence[Sequence[str]]) -> RateUnits:
+        # Each metric's 0/1 flags are computed here once; a record counted in none adds 0 to every
+        # sum, and a cell or group whose denominator is 0 has no row, so such records are left out.
+        mine = [m for m in self.flags if m in metrics]
+        columns: dict[str, pl.Expr] = {}
+        for i, metric in enumerate(mine):
+            num, den = self.flags[metric]
+            columns[f"_num{i}"], columns[f"_den{i}"] = flag(num), flag(den)
+        counted = self.frame.with_columns(**columns)
+        counted = counted.filter(pl.any_horizontal([pl.col(c) != 0 for c in columns]))
+        narrow = counted.select(*view_columns(breakdowns), *columns)
         narrow = with_quarter(narrow, dated_dimensions(breakdowns)).collect().lazy()
-        # flag(_num == 1) is _num again: 1 where the metric's own numerator held, else 0.
-        return RateUnits(narrow, {metric: (pl.col("_num") == 1, pl.col("_den") == 1)})
+        # flag(_num0 == 1) is _num0 again: 1 where the metric's own numerator held, else 0.
+        flags = {m: (pl.col(f"_num{i}") == 1, pl.col(f"_den{i}") == 1) for i, m in enumerate(mine)}
+        return RateUnits(narrow, flags)
 
 
 # --- median ----------------------------------------------------------------------------------
@@ -212,7 +226,11 @@ class MedianUnits:
         return [(tuple(rec[d] for d in by), None, float(rec["n"]), float(rec["m"]), None)
                 for rec in frame.iter_rows(named=True)]
 
-    def narrowed(self, metric: str, breakdowns: Sequence[Sequence[str]]) -> MedianUnits:
+    @property
+    def metric_ids(self) -> tuple[str, ...]:
+        return (self.metric,)
+
+    def narrowed(self, metrics: Sequence[str], breakdowns: Sequence[Sequence[str]]) -> MedianUnits:
         narrow = self.frame.select(*view_columns(breakdowns), "_days")
         narrow = with_quarter(narrow, dated_dimensions(breakdowns))
         return MedianUnits(self.metric, narrow.collect().lazy())
@@ -279,7 +297,11 @@ class ExposureUnits:
                 out.append(Row(self.metric, key_of(rec, grouping), num, months, value, None))
         return out
 
-    def narrowed(self, metric: str, breakdowns: Sequence[Sequence[str]]) -> ExposureUnits:
+    @property
+    def metric_ids(self) -> tuple[str, ...]:
+        return (self.metric,)
+
+    def narrowed(self, metrics: Sequence[str], breakdowns: Sequence[Sequence[str]]) -> ExposureUnits:
         columns = view_columns(breakdowns)
         events = with_quarter(self.events.select(columns), dated_dimensions(breakdowns)).collect()
         exposure_columns = [c for c in columns if c not in self.event_only and c != "_date"]
@@ -339,8 +361,12 @@ class TableUnits:
     def cells(self, metric: str, by: list[str]) -> list[BreakdownCell]:
         raise ValueError(f"{metric} has no breakdowns beyond its groupings")
 
-    def narrowed(self, metric: str, breakdowns: Sequence[Sequence[str]]) -> TableUnits:
-        return TableUnits(self.table, self.prep, {metric} & self.wanted)
+    @property
+    def metric_ids(self) -> tuple[str, ...]:
+        return tuple(m for m in self.table.metric_ids if m in self.wanted)
+
+    def narrowed(self, metrics: Sequence[str], breakdowns: Sequence[Sequence[str]]) -> TableUnits:
+        return TableUnits(self.table, self.prep, set(metrics) & self.wanted)
 
 
 # --- the family ------------------------------------------------------------------------------
