@@ -14,7 +14,7 @@ from typing import Any
 
 import polars as pl
 
-from dashboard.metrics.disclosure import Cell
+from dashboard.metrics.disclosure import Cell, protect
 from dashboard.metrics.engine import OUTPUT_SCHEMA, build_units, compute_metrics, units_metrics
 from dashboard.metrics.kinds import BreakdownCell
 from dashboard.metrics.prepared import DEMOGRAPHIC_COLUMNS, Prepared, prepare
@@ -188,8 +188,6 @@ def protected_view(
     """:func:`metric_view`'s frames from the metric's ``metrics`` rows (as :func:`compute_metrics`
     gives them) and the unsuppressed cells of each breakdown (as :func:`breakdown_cells` gives
     them): the complete grids added, every cell protected as one system (see :func:`metric_view`)."""
-    from dashboard.metrics.disclosure import protect
-
     k = min_cell_size
     raw = {by: list(rows) for by, rows in raw.items()}
     for by, rows in raw.items():
