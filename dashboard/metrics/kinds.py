@@ -179,11 +179,14 @@ class RateUnits:
         columns: dict[str, pl.Expr] = {}
         for i, metric in enumerate(mine):
             num, den = self.flags[metric]
-            columns[f"_num{i}"], columns[f"_den{i}"] = flag(num), flag(den)
+            # 0/1 kept in one byte each: the frame can hold millions of records (supervision events).
+            columns[f"_num{i}"], columns[f"_den{i}"] = flag(num).cast(pl.Int8), flag(den).cast(pl.Int8)
         counted = self.frame.with_columns(**columns)
         counted = counted.filter(pl.any_horizontal([pl.col(c) != 0 for c in columns]))
         narrow = counted.select(*view_columns(breakdowns), *columns)
-        narrow = with_quarter(narrow, dated_dimensions(breakdowns)).collect().lazy()
+        # Quarter and year are all the breakdowns read of the date: the date itself is not kept.
+        narrow = with_quarter(narrow, dated_dimensions(breakdowns)).drop("_date", strict=False)
+        narrow = narrow.collect().lazy()
         # flag(_num0 == 1) is _num0 again: 1 where the metric's own numerator held, else 0.
         flags = {m: (pl.col(f"_num{i}") == 1, pl.col(f"_den{i}") == 1) for i, m in enumerate(mine)}
         return RateUnits(narrow, flags)
