@@ -190,6 +190,19 @@ def _metric_view(
     return {by: published(frame) for by, frame in view.items()}
 
 
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _metric_views(
+    url: str, run_key: str, filters_key: str, k: int, metric_ids: tuple[str, ...], _filters: Filters
+) -> dict[str, dict[tuple[str, ...], pl.DataFrame]]:
+    """The views of several metrics computed together (breakdowns.metric_views): metrics of one
+    family, such as the windows of one recidivism measure, share their records."""
+    from dashboard.metrics.breakdowns import metric_views
+    from dashboard.metrics.engine import published
+
+    views_ = metric_views(_tables(url, run_key), _filters, list(metric_ids), min_cell_size=k)
+    return {m: {by: published(frame) for by, frame in view.items()} for m, view in views_.items()}
+
+
 @st.cache_resource(max_entries=128, show_spinner=False)
 def _breakdown(
     url: str, run_key: str, filters_key: str, k: int, metric_id: str, by: tuple[str, ...], _filters: Filters
@@ -370,6 +383,14 @@ class PageContext:
         """``metric_breakdown(metric_id, by)`` (overall row first, then the cells), suppressed numbers blanked."""
         url, run, fkey, k = self._key
         return _breakdown(url, run, fkey, k, metric_id, tuple(by), self.filters)
+
+    def breakdowns(self, metric_ids: Sequence[str], by: Sequence[str]) -> dict[str, pl.DataFrame]:
+        """:meth:`breakdown` of each of ``metric_ids`` by ``by`` (a breakdown of each metric's view),
+        the views computed together: use it for metrics of one family (the windows of one
+        recidivism measure), which then share their records (docs/performance.md, "Breakdown views")."""
+        url, run, fkey, k = self._key
+        views_ = _metric_views(url, run, fkey, k, tuple(metric_ids), self.filters)
+        return {m: views_[m][tuple(by)] for m in metric_ids}
 
     def metrics_subset(self, metric_ids: Sequence[str]) -> pl.DataFrame:
         """``compute_metrics`` for a few metrics only (used per quarter / per year)."""

@@ -72,11 +72,11 @@ measure = url_state.choice(st.radio, "Measure", list(MEASURES), param="year_meas
                            format_func=MEASURES.get, horizontal=True) or "rearrest"
 url_state.show_problems()
 ids = [f"recidivism_{measure}_{w}m" for w in WINDOWS]
-# One breakdown by year of the index date, protected with everything else this view shows of each measure.
+# One breakdown by year of the index date, protected with everything else this view shows of each measure
+# (the four windows' views computed together: they share their participants and first events).
 by_year = {
-    metric: {r["year"]: r for r in views.metric_rows(ctx.breakdown(metric, ("year",)), metric, ("year",))
-             .iter_rows(named=True)}
-    for metric in ids
+    metric: {r["year"]: r for r in views.metric_rows(frame, metric, ("year",)).iter_rows(named=True)}
+    for metric, frame in ctx.breakdowns(ids, ("year",)).items()
 }
 years = sorted({y for rows in by_year.values() for y in rows if y is not None and int(y) <= ctx.as_of.year})[-8:]
 

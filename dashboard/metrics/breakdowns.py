@@ -9,12 +9,13 @@ down. The cells are suppressed together with the metric's ``metrics`` rows
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
 import polars as pl
 
-from dashboard.metrics.engine import OUTPUT_SCHEMA, build_units, compute_metrics
+from dashboard.metrics.disclosure import Cell, protect
+from dashboard.metrics.engine import OUTPUT_SCHEMA, build_units, compute_metrics, units_metrics
 from dashboard.metrics.kinds import BreakdownCell
 from dashboard.metrics.prepared import DEMOGRAPHIC_COLUMNS, Prepared, prepare
 from dashboard.metrics.registry import GROUP_KEYS, GROUPINGS, get_metric
@@ -141,17 +142,71 @@ def metric_view(
     withheld: see :func:`empty_grid_cells`). Only
     breakdown cells are ever suppressed here. Returns one frame per
     breakdown of :func:`view_breakdowns`, as :func:`metric_breakdown` gives it.
-    """
-    from dashboard.metrics.disclosure import Cell, protect
 
+    The metric's units are built once and narrowed (:meth:`dashboard.metrics.kinds.Units.narrowed`):
+    the joins and filters run once for the ``metrics`` rows and every breakdown, which then
+    group a small frame in memory (docs/performance.md, "Breakdown views").
+    """
+    return metric_views(tables, filters, [metric_id], min_cell_size=min_cell_size)[metric_id]
+
+
+def metric_views(
+    tables: Tables, filters: Filters, metric_ids: Sequence[str], *, min_cell_size: int = 11
+) -> dict[str, dict[tuple[str, ...], pl.DataFrame]]:
+    """:func:`metric_view` of each of ``metric_ids``, computed together: one :class:`Prepared`,
+    and metrics that share units (the windows of one recidivism measure share their
+    participants and first events) share one narrowed frame. Each view is exactly the one
+    :func:`metric_view` gives alone: rows and cells are summed per metric, and each metric's
+    ``metrics`` rows are suppressed on their own (:func:`compute_metrics`)."""
+    ids = list(dict.fromkeys(metric_ids))
+    breakdowns = {m: view_breakdowns(m) for m in ids}
+    built = build_units(prepare(tables, filters), set(ids))
+    out: dict[str, dict[tuple[str, ...], pl.DataFrame]] = {}
+    for units in built:
+        mine = [m for m in ids if m in units.metric_ids]
+        union = list(dict.fromkeys(by for m in mine for by in breakdowns[m]))
+        narrow = units.narrowed(mine, union)
+        metrics_frame = units_metrics([narrow], min_cell_size=min_cell_size)
+        for m in mine:
+            raw = {by: narrow.cells(m, list(by)) for by in breakdowns[m]}
+            rows = metrics_frame.filter(pl.col("metric") == m)
+            out[m] = protected_view(m, rows, raw, min_cell_size=min_cell_size)
+    for m in ids:  # a metric with no units (a table family without rows): its rows and cells are empty
+        if m not in out:
+            out[m] = protected_view(m, units_metrics([], min_cell_size=min_cell_size),
+                                    {by: [] for by in breakdowns[m]}, min_cell_size=min_cell_size)
+    return {m: out[m] for m in ids}
+
+
+def protected_view(
+    metric_id: str,
+    metrics_frame: pl.DataFrame,
+    raw: dict[tuple[str, ...], list[BreakdownCell]],
+    *,
+    min_cell_size: int = 11,
+) -> dict[tuple[str, ...], pl.DataFrame]:
+    """:func:`metric_view`'s frames from the metric's ``metrics`` rows (as :func:`compute_metrics`
+    gives them) and the unsuppressed cells of each breakdown (as :func:`breakdown_cells` gives
+    them): the complete grids added, every cell protected as one system (see :func:`metric_view`)."""
     k = min_cell_size
-    metrics_frame = compute_metrics(tables, filters, min_cell_size=k, metric_ids=[metric_id])
-    prep = prepare(tables, filters)
-    breakdowns = view_breakdowns(metric_id)
-    raw = {by: breakdown_cells(prep, metric_id, list(by)) for by in breakdowns}
+    raw = {by: list(rows) for by, rows in raw.items()}
     for by, rows in raw.items():
         if len(by) == 2 and k > 0:  # with suppression off every cell is shown: no grid needed
             rows.extend(empty_grid_cells(rows))
+    cells, metric_keys = _metric_cells(metrics_frame)
+    keyed: dict[tuple[str, ...], list[tuple[_BreakdownKey, tuple[Any, ...]]]] = {}
+    for by, rows in raw.items():
+        keyed[by] = []
+        for row in sorted(rows, key=lambda c: key_sort_value(_strings(c[0]))):
+            key: _BreakdownKey = ("breakdown", by, _strings(row[0]))
+            cells[key] = Cell(row[1], row[2], key_sort_value(key[2]))
+            keyed[by].append((key, row))
+    flags = protect(cells, _view_sets(metric_keys, keyed), k)
+    return _view_frames(metric_id, metrics_frame, keyed, flags)
+
+
+def _metric_cells(metrics_frame: pl.DataFrame) -> tuple[dict[Hashable, Cell], list[GroupKey]]:
+    """The ``metrics`` rows as fixed cells of the view's system, and their keys in order."""
     cells: dict[Hashable, Cell] = {}
     metric_keys: list[GroupKey] = []
     for rec in metrics_frame.iter_rows(named=True):
@@ -161,18 +216,19 @@ def metric_view(
         cells[(grouping, values)] = Cell(
             rec["numerator"], float(rec["denominator"]), key_sort_value(values), fixed=bool(rec["suppressed"])
         )
-    keyed: dict[tuple[str, ...], list[tuple[_BreakdownKey, tuple[Any, ...]]]] = {}
-    for by, rows in raw.items():
-        keyed[by] = []
-        for row in sorted(rows, key=lambda c: key_sort_value(_strings(c[0]))):
-            key: _BreakdownKey = ("breakdown", by, _strings(row[0]))
-            cells[key] = Cell(row[1], row[2], key_sort_value(key[2]))
-            keyed[by].append((key, row))
+    return cells, metric_keys
+
+
+def _view_sets(
+    metric_keys: list[GroupKey], keyed: dict[tuple[str, ...], list[tuple[_BreakdownKey, tuple[Any, ...]]]]
+) -> list[AdditiveSet[Hashable]]:
+    """The additive sets of one view: the ``metrics`` rows' own, each breakdown against the overall
+    row, each two-key breakdown against each value of either margin (see :func:`metric_view`)."""
     sets: list[AdditiveSet[Hashable]] = [
         AdditiveSet(s.total, tuple(s.members)) for s in metric_sets(metric_keys)
     ]
-    for by in breakdowns:
-        members = tuple(key for key, _ in keyed[by])
+    for by, rows in keyed.items():
+        members = tuple(key for key, _ in rows)
         sets.append(AdditiveSet(OVERALL, members))
         if len(by) != 2:
             continue
@@ -186,14 +242,23 @@ def metric_view(
                     ((margin,), (value,)) if margin in GROUP_KEYS else ("breakdown", (margin,), (value,))
                 )
                 sets.append(AdditiveSet(total, tuple(by_value[value])))
-    flags = protect(cells, sets, k)
+    return sets
+
+
+def _view_frames(
+    metric_id: str,
+    metrics_frame: pl.DataFrame,
+    keyed: dict[tuple[str, ...], list[tuple[_BreakdownKey, tuple[Any, ...]]]],
+    flags: Mapping[Hashable, bool],
+) -> dict[tuple[str, ...], pl.DataFrame]:
+    """One frame per breakdown: the metric's overall row, then its cells with their flags."""
     overall = metrics_frame.filter(pl.col("group_by").list.len() == 0)
     out: dict[tuple[str, ...], pl.DataFrame] = {}
-    for by in breakdowns:
+    for by, rows in keyed.items():
         records: list[dict[str, Any]] = []
         if overall.height:
             records.append({**overall.row(0, named=True), "group": {d: None for d in by}})
-        for key, (values_raw, num, den, value, ci) in keyed[by]:
+        for key, (values_raw, num, den, value, ci) in rows:
             records.append({
                 "metric": metric_id, "group_by": list(by),
                 "group": dict(zip(by, key[2])),

@@ -100,7 +100,11 @@ def _has_interval(metric: str) -> bool:
 
 def _raw_rows(tables: Tables, filters: Filters, as_of: dt.date, ids: Sequence[str]) -> list[Row]:
     prep = Prepared(tables, filters, as_of)
-    built = build_units(prep, set(ids))
+    return _units_rows(build_units(prep, set(ids)))
+
+
+def _units_rows(built: Sequence[Units]) -> list[Row]:
+    """The rows of every metric of ``built``, their queries collected in one pass, in output order."""
     queries = [unit.queries() for unit in built]
     collected = pl.collect_all([q for qs in queries for q in qs])
     rows: list[Row] = []
@@ -138,6 +142,13 @@ def compute_metrics(
     as_of = resolve_as_of(tables, filters.as_of)
     rows = _raw_rows(tables, filters, as_of, ids)
     return _rows_frame(rows, min_cell_size)
+
+
+def units_metrics(built: Sequence[Units], *, min_cell_size: int = DEFAULT_MIN_CELL_SIZE) -> pl.DataFrame:
+    """:func:`compute_metrics`' frame for the metrics of units already built (and maybe narrowed:
+    :meth:`dashboard.metrics.kinds.Units.narrowed`), so that a breakdown view computes its units
+    once for its cells and its ``metrics`` rows alike (:func:`dashboard.metrics.breakdowns.metric_view`)."""
+    return _rows_frame(_units_rows(built), min_cell_size)
 
 
 def _count_or_none(numerator: int | float | None) -> int | None:
@@ -352,8 +363,11 @@ def _count_frame(counts: Sequence[tuple[str, pl.LazyFrame]], min_cell_size: int)
     complementary suppression runs as for the metrics."""
     names = [name for name, _ in counts]
     rows: list[Row] = []
-    for name, frame in counts:
-        cells = frame.group_by(CELL_KEYS).agg(pl.len().cast(pl.Int64).alias("_n")).collect()
+    # One pass for every count: the counts share their participants (and the work to get them).
+    collected = pl.collect_all(
+        [frame.group_by(CELL_KEYS).agg(pl.len().cast(pl.Int64).alias("_n")) for _, frame in counts]
+    )
+    for name, cells in zip(names, collected):
         for grouping, rolled in rollups(cells, ["_n"]):
             for rec in rolled.iter_rows(named=True):
                 n = int(rec["_n"] or 0)

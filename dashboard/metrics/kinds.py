@@ -68,12 +68,35 @@ def key_of(row: dict[str, Any], grouping: tuple[str, ...]) -> GroupKey:
 
 
 def with_quarter(frame: pl.LazyFrame, by: Sequence[str]) -> pl.LazyFrame:
-    """The calendar quarter ("2025-Q3") and year ("2025") of the metric's date, when ``by`` asks for them."""
-    if "quarter" in by:
+    """The calendar quarter ("2025-Q3") and year ("2025") of the metric's date, when ``by`` asks for
+    them and ``frame`` does not carry them already (a narrowed frame computes them once: see
+    :meth:`Units.narrowed`)."""
+    wanted = [d for d in ("quarter", "year") if d in by]
+    if not wanted:
+        return frame
+    present = set(frame.collect_schema().names())
+    if "quarter" in wanted and "quarter" not in present:
         frame = frame.with_columns(quarter_expr(pl.col("_date")).alias("quarter"))
-    if "year" in by:
+    if "year" in wanted and "year" not in present:
         frame = frame.with_columns(pl.col("_date").dt.year().cast(pl.String).alias("year"))
     return frame
+
+
+def dated_dimensions(breakdowns: Sequence[Sequence[str]]) -> list[str]:
+    """The dimensions of ``breakdowns`` derived from the metric's date (quarter, year)."""
+    return [d for d in ("quarter", "year") if any(d in by for by in breakdowns)]
+
+
+def view_columns(breakdowns: Sequence[Sequence[str]]) -> list[str]:
+    """The columns of a units frame that ``breakdowns`` and the ``metrics`` rows read: the group
+    keys, each dimension, and ``_date`` for a quarter or year (they are derived from it)."""
+    out = list(CELL_KEYS)
+    for by in breakdowns:
+        for d in by:
+            column = "_date" if d in ("quarter", "year") else d
+            if column not in out:
+                out.append(column)
+    return out
 
 
 class Units(Protocol):
@@ -87,6 +110,18 @@ class Units(Protocol):
 
     def cells(self, metric: str, by: list[str]) -> list[BreakdownCell]:
         """One metric's cells broken down by ``by`` (dimensions of the units' frame)."""
+
+    @property
+    def metric_ids(self) -> tuple[str, ...]:
+        """The metrics these units give rows of."""
+
+    def narrowed(self, metrics: Sequence[str], breakdowns: Sequence[Sequence[str]]) -> Units:
+        """The same units for those of ``metrics`` they carry, their frames computed once and kept
+        narrow (only the columns of :func:`view_columns`): :meth:`queries`, :meth:`rows` and
+        :meth:`cells` give what they give here, for those metrics, ``breakdowns`` and the
+        ``metrics`` groupings, but each call then groups a small frame in memory instead of
+        re-running the joins and filters from the tables (a view asks for a dozen breakdowns of
+        each metric; the recidivism windows share one frame)."""
 
 
 # --- rate ------------------------------------------------------------------------------------
@@ -133,6 +168,29 @@ class RateUnits:
                 out.append((tuple(rec[x] for x in by), n, float(d), n / d, wilson_interval(n, d)))
         return out
 
+    @property
+    def metric_ids(self) -> tuple[str, ...]:
+        return tuple(self.flags)
+
+    def narrowed(self, metrics: Sequence[str], breakdowns: Sequence[Sequence[str]]) -> RateUnits:
+        # Each metric's 0/1 flags are computed here once; a record counted in none adds 0 to every
+        # sum, and a cell or group whose denominator is 0 has no row, so such records are left out.
+        mine = [m for m in self.flags if m in metrics]
+        columns: dict[str, pl.Expr] = {}
+        for i, metric in enumerate(mine):
+            num, den = self.flags[metric]
+            # 0/1 kept in one byte each: the frame can hold millions of records (supervision events).
+            columns[f"_num{i}"], columns[f"_den{i}"] = flag(num).cast(pl.Int8), flag(den).cast(pl.Int8)
+        counted = self.frame.with_columns(**columns)
+        counted = counted.filter(pl.any_horizontal([pl.col(c) != 0 for c in columns]))
+        narrow = counted.select(*view_columns(breakdowns), *columns)
+        # Quarter and year are all the breakdowns read of the date: the date itself is not kept.
+        narrow = with_quarter(narrow, dated_dimensions(breakdowns)).drop("_date", strict=False)
+        narrow = narrow.collect().lazy()
+        # flag(_num0 == 1) is _num0 again: 1 where the metric's own numerator held, else 0.
+        flags = {m: (pl.col(f"_num{i}") == 1, pl.col(f"_den{i}") == 1) for i, m in enumerate(mine)}
+        return RateUnits(narrow, flags)
+
 
 # --- median ----------------------------------------------------------------------------------
 
@@ -171,6 +229,15 @@ class MedianUnits:
         return [(tuple(rec[d] for d in by), None, float(rec["n"]), float(rec["m"]), None)
                 for rec in frame.iter_rows(named=True)]
 
+    @property
+    def metric_ids(self) -> tuple[str, ...]:
+        return (self.metric,)
+
+    def narrowed(self, metrics: Sequence[str], breakdowns: Sequence[Sequence[str]]) -> MedianUnits:
+        narrow = self.frame.select(*view_columns(breakdowns), "_days")
+        narrow = with_quarter(narrow, dated_dimensions(breakdowns))
+        return MedianUnits(self.metric, narrow.collect().lazy())
+
 
 # --- exposure rate ---------------------------------------------------------------------------
 
@@ -207,6 +274,9 @@ class ExposureUnits:
     events: pl.LazyFrame
     exposure: pl.LazyFrame
     event_only: dict[str, tuple[str, ...]]
+    by_quarter: pl.LazyFrame | None = None
+    """``exposure`` split into calendar quarters (:func:`exposure_by_quarter`) when already
+    computed (:meth:`narrowed`); None: split it for each breakdown by quarter."""
 
     def queries(self) -> list[pl.LazyFrame]:
         return [self.events.select(CELL_KEYS), self.exposure.select(*CELL_KEYS, "_days")]
@@ -230,10 +300,25 @@ class ExposureUnits:
                 out.append(Row(self.metric, key_of(rec, grouping), num, months, value, None))
         return out
 
+    @property
+    def metric_ids(self) -> tuple[str, ...]:
+        return (self.metric,)
+
+    def narrowed(self, metrics: Sequence[str], breakdowns: Sequence[Sequence[str]]) -> ExposureUnits:
+        columns = view_columns(breakdowns)
+        events = with_quarter(self.events.select(columns), dated_dimensions(breakdowns)).collect()
+        exposure_columns = [c for c in columns if c not in self.event_only and c != "_date"]
+        exposure = self.exposure.select(*exposure_columns, "_lo", "_hi", "_days").collect()
+        by_quarter = None
+        if any("quarter" in by for by in breakdowns):
+            split = exposure_by_quarter(exposure.lazy())
+            by_quarter = split.select(*exposure_columns, "quarter", "_days").collect().lazy()
+        return ExposureUnits(self.metric, events.lazy(), exposure.lazy(), self.event_only, by_quarter)
+
     def cells(self, metric: str, by: list[str]) -> list[BreakdownCell]:
         v, e = with_quarter(self.events, by), self.exposure
         if "quarter" in by:
-            e = exposure_by_quarter(e)
+            e = exposure_by_quarter(e) if self.by_quarter is None else self.by_quarter
         exposure_dims = [d for d in by if d not in self.event_only]
         counts = v.group_by(by).agg(pl.len().cast(pl.Int64).alias("_num"))
         if exposure_dims:
@@ -278,6 +363,13 @@ class TableUnits:
 
     def cells(self, metric: str, by: list[str]) -> list[BreakdownCell]:
         raise ValueError(f"{metric} has no breakdowns beyond its groupings")
+
+    @property
+    def metric_ids(self) -> tuple[str, ...]:
+        return tuple(m for m in self.table.metric_ids if m in self.wanted)
+
+    def narrowed(self, metrics: Sequence[str], breakdowns: Sequence[Sequence[str]]) -> TableUnits:
+        return TableUnits(self.table, self.prep, set(metrics) & self.wanted)
 
 
 # --- the family ------------------------------------------------------------------------------
