@@ -35,9 +35,17 @@ def _engine(url: str) -> Any:
 
 
 @st.cache_resource(max_entries=4, show_spinner="Checking data quality…")
-def _summary(url: str, run_key: str, _tables: Any) -> stew.QualitySummary:
+def _summary(url: str, run_key: str) -> stew.QualitySummary:
+    """The quality summary of one load run. Its checks name rows by their identifiers, which the
+    tables the metric pages share leave out (docs/performance.md, "Tables in memory"), so the
+    tables are read here with every column; only the summary is kept."""
     audit = _audit(url, run_key, VIEWER)
-    return stew.summarize(audit, {name: getattr(_tables, name) for name in TABLE_NAMES})
+    engine = _engine(url)
+    try:
+        tables = stew.read_tables(engine)
+    finally:
+        engine.dispose()
+    return stew.summarize(audit, tables)
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -66,7 +74,7 @@ ctx = app_page.page_context(
 principal = app_access.current_principal()  # the engine calls below take it and refuse beyond its role
 scope = sv.steward_scope(principal)
 role = scope.role
-summary = _summary(ctx.url, ctx.status.run_key, ctx.tables)
+summary = _summary(ctx.url, ctx.status.run_key)
 names = dict(ctx.agency_names)
 st.caption(scope.caption)
 
