@@ -74,10 +74,12 @@ UNREAD_COLUMNS: dict[str, tuple[str, ...]] = {
 
 # Enum-like string columns (a handful of values each) that the shared tables hold as
 # ``pl.Categorical``: polars stores every string as a 16-byte view, a categorical as a
-# 4-byte code into one global dictionary, which saves about 12 bytes a row — about
-# N MB at a million participants (docs/performance.md, "Tables in memory").
-# Filters on them (``==`` a string, ``is_in`` strings) work unchanged; the code that
-# joins, concatenates or outputs one casts it to ``pl.String`` there.
+# 4-byte code into one global dictionary, which saves about 12 bytes a row — 0.3 GB
+# of the tables and 0.8 GB of the dashboard at a million participants
+# (docs/performance.md, "Enum-like columns as categoricals"). Filters on them (``==``
+# a string, ``is_in`` strings) work unchanged and no engine output changes, rows or
+# types (tests/test_tables_memory.py). A column the engine joins or concatenates with
+# plain strings (``violations.response`` and ``violation_type``) is not listed.
 CATEGORICAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "participants": ("cohort", "supervision_type", "risk_level", "sex", "race_ethnicity", "exit_reason"),
     "referrals": ("service_type", "status"),
