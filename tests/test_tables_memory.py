@@ -36,7 +36,7 @@ from dashboard.metrics import partnerships
 from dashboard.metrics.breakdowns import metric_breakdown
 from dashboard.metrics.engine import compute_metrics, participant_counts, referral_counts
 from dashboard.metrics.families import operations, surveys
-from dashboard.metrics.tables import UNREAD_COLUMNS, Filters, Tables, load_tables, read_columns, resolve_as_of
+from dashboard.metrics.tables import CATEGORICAL_COLUMNS, UNREAD_COLUMNS, Filters, Tables, load_tables, read_columns, resolve_as_of
 from dashboard.sample import generate_tables
 from dashboard.stewardship.overview import read_tables as steward_read_tables
 
@@ -179,3 +179,26 @@ def test_duckdb_reads_column_by_column_exactly_as_in_one_query(
         assert_frame_equal(by_column[name], in_one_query[name], check_exact=True)
     assert by_column["referrals"].columns == read_columns("referrals")
     assert by_column["program_costs"].schema["amount"] == pl.Decimal(18, 2)
+
+
+def _plain_strings(tables: Tables) -> Tables:
+    """``tables`` with the :data:`CATEGORICAL_COLUMNS` as plain strings, as before they were categorical."""
+    frames = {f.name: getattr(tables, f.name) for f in fields(Tables)}
+    return Tables(**{name: frame.with_columns(pl.col(pl.Categorical).cast(pl.String)) for name, frame in frames.items()})
+
+
+def test_the_loaded_tables_hold_the_enum_like_columns_as_categoricals(sample_tables: Tables) -> None:
+    for table, names in CATEGORICAL_COLUMNS.items():
+        for name in names:
+            assert getattr(sample_tables, table).schema[name] == pl.Categorical(), (table, name)
+    assert sample_tables.participants.schema["participant_id"] == pl.String()
+
+
+@pytest.mark.parametrize("k", [0, 11])
+@pytest.mark.parametrize("filters", _FILTERS, ids=["none", "period-program", "participants-agency", "as-of-age"])
+def test_categorical_columns_change_no_output(sample_tables: Tables, filters: Filters, k: int) -> None:
+    # the same rows and the same schema (every output column still a plain string)
+    # whether the enum-like columns are categoricals or strings
+    plain = _plain_strings(sample_tables)
+    assert plain.supervision_events.schema["outcome"] == pl.String()
+    assert _plain(_outputs(sample_tables, filters, k)) == _plain(_outputs(plain, filters, k))

@@ -72,6 +72,25 @@ UNREAD_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
+# Enum-like string columns (a handful of values each) that the shared tables hold as
+# ``pl.Categorical``: polars stores every string as a 16-byte view, a categorical as a
+# 4-byte code into one global dictionary, which saves about 12 bytes a row — 0.3 GB
+# of the tables and 0.8 GB of the dashboard at a million participants
+# (docs/performance.md, "Enum-like columns as categoricals"). Filters on them (``==``
+# a string, ``is_in`` strings) work unchanged and no engine output changes, rows or
+# types (tests/test_tables_memory.py). A column the engine joins or concatenates with
+# plain strings (``violations.response`` and ``violation_type``) is not listed.
+CATEGORICAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "participants": ("cohort", "supervision_type", "risk_level", "sex", "race_ethnicity", "exit_reason"),
+    "referrals": ("service_type", "status"),
+    "supervision_events": ("event_type", "outcome"),
+    "recidivism_events": ("event_type",),
+    "police_contacts": ("contact_type", "outcome"),
+    "reintegration_checks": ("employment", "housing"),
+    "surveys": ("respondent_type", "question"),
+}
+
+
 def read_columns(table: str) -> list[str]:
     """The columns of ``table`` that :func:`load_tables` reads (all but :data:`UNREAD_COLUMNS`)."""
     unread = UNREAD_COLUMNS.get(table, ())
@@ -130,11 +149,21 @@ class Tables:
 
 
 def conform(
-    table: str, data: pl.DataFrame | list[dict[str, Any]] | None, columns: Sequence[str] | None = None
+    table: str,
+    data: pl.DataFrame | list[dict[str, Any]] | None,
+    columns: Sequence[str] | None = None,
+    *,
+    categorical: bool = True,
 ) -> pl.DataFrame:
     """``data`` with exactly the columns of ``table`` (or only ``columns`` of them), in
-    contract order and types."""
+    contract order and types; the :data:`CATEGORICAL_COLUMNS` as ``pl.Categorical``
+    unless ``categorical`` is false (the data steward's checks read plain strings)."""
     schema = store.polars_schema(table)
+    if categorical:
+        schema = {
+            name: pl.Categorical() if name in CATEGORICAL_COLUMNS.get(table, ()) else dtype
+            for name, dtype in schema.items()
+        }
     if columns is not None:
         schema = {name: dtype for name, dtype in schema.items() if name in columns}
     if data is None:
@@ -155,15 +184,17 @@ def conform(
                 exprs.append(col.cast(dtype).alias(name))
         else:
             exprs.append(pl.lit(None, dtype=dtype).alias(name))
+
     return frame.select(exprs)
 
 
-def load_tables(engine: sa.engine.Engine, *, all_columns: bool = False) -> Tables:
+def load_tables(engine: sa.engine.Engine, *, all_columns: bool = False, plain_strings: bool = False) -> Tables:
     """Read every contract table and the load runs once (the expensive step).
 
     The frames leave out :data:`UNREAD_COLUMNS` (no metric, page or export reads
     them) unless ``all_columns`` is set, as the data steward's checks do; an
-    empty table keeps all its columns.
+    empty table keeps all its columns. The :data:`CATEGORICAL_COLUMNS` are
+    ``pl.Categorical`` unless ``plain_strings`` is set (the steward's checks).
     """
     frames: dict[str, pl.DataFrame] = {}
     # Inspect on a connection of its own: on DuckDB the inspector leaves a
@@ -179,7 +210,7 @@ def load_tables(engine: sa.engine.Engine, *, all_columns: bool = False) -> Table
         # an empty table keeps every contract column, as a table the database lacks does
         # (a version 1 database: see Tables); it costs no memory
         narrow = columns.get(name) if frame is not None and frame.height else None
-        frames[name] = conform(name, frame, narrow)
+        frames[name] = conform(name, frame, narrow, categorical=not plain_strings)
     return Tables(**frames)
 
 
