@@ -543,15 +543,25 @@ def baseline_share_counts(
         filters = dataclasses.replace(filters, program_ids=(program_id,))
     as_of = resolve_as_of(tables, filters.as_of)
     population = _baseline_population(tables, filters, as_of, facts)
-    out: dict[str, dict[str, tuple[int, int]]] = {}
+    # One pass over the population: per cohort, who has each characteristic among whom the share
+    # is taken (a null characteristic or "among" counts as not having it, as a filter drops it).
+    aggregations = []
     for covariate, (condition, among) in _binary_definitions().items():
+        has = condition if among is None else condition & among
+        taken_among = pl.len() if among is None else among.cast(pl.Int64).sum()
+        aggregations += [has.cast(pl.Int64).sum().alias(f"{covariate}:count"),
+                         taken_among.alias(f"{covariate}:among")]
+    grouped = population.lazy().group_by("cohort").agg(aggregations).collect()
+    per_cohort = {row["cohort"]: row for row in grouped.iter_rows(named=True)}
+    out: dict[str, dict[str, tuple[int, int]]] = {}
+    for covariate in _binary_definitions():
         out[covariate] = {}
         for cohort in (PILOT, COMPARISON):
-            rows = population.filter(pl.col("cohort") == cohort)
-            if among is not None:
-                rows = rows.filter(among)
-            count = int(rows.select(condition.cast(pl.Int64).sum()).item() or 0) if rows.height else 0
-            out[covariate][cohort] = (count, rows.height)
+            row = per_cohort.get(cohort)
+            if row is None:
+                out[covariate][cohort] = (0, 0)
+                continue
+            out[covariate][cohort] = (int(row[f"{covariate}:count"] or 0), int(row[f"{covariate}:among"] or 0))
     return out
 
 
@@ -559,12 +569,13 @@ def _baseline_population(
     tables: Tables, filters: Filters, as_of: dt.date, facts: ParticipantFacts | None
 ) -> pl.DataFrame:
     """The participants of the survival analysis and the baseline: in scope, enrolled by the
-    as-of date, index date in the period and on or before the as-of date (no event needed)."""
+    as-of date, index date in the period and on or before the as-of date (no event needed);
+    only the columns the baseline uses (lazy, so only those are filtered)."""
     if facts is not None and facts.as_of == as_of:
-        people = _in_scope(facts.frame, filters)
+        people = _in_scope(facts.frame.lazy(), filters)
     else:
-        people = participants_with_index_date(_participants_in_scope(tables, filters), as_of)
-    return _survival_population(_in_period(people, filters), as_of)
+        people = participants_with_index_date(_participants_in_scope(tables, filters), as_of).lazy()
+    return _survival_population(_in_period(people, filters), as_of).select(_baseline_columns()).collect()
 
 
 def baseline_equivalence(population: pl.DataFrame, k: int) -> list[dict[str, Any]]:
