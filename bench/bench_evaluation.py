@@ -153,13 +153,12 @@ def main(argv: list[str] | None = None) -> int:
             lambda: [compute_metrics(tables, one, metric_ids=view_ids)],
             lambda: [evaluation_metric_rows(tables, one, view_ids, min_cell_size=11, facts=facts)],
         ], args.repeat, frames_equal)
+        rearrest_ids = evaluation_metric_ids(["rearrest"])
         _row("metrics rows of the summary: 7 programs", [
-            lambda: [compute_metrics(tables, Filters(program_ids=(p,)), metric_ids=evaluation_metric_ids(["rearrest"]))
-                     for p in PROGRAMS],
-            lambda: [compute_metrics(tables, Filters(program_ids=(p,)), metric_ids=evaluation_metric_ids(["rearrest"]))
-                     for p in PROGRAMS],
-            lambda: [evaluation_metric_rows(tables, Filters(program_ids=(p,)), evaluation_metric_ids(["rearrest"]),
-                                            min_cell_size=11, facts=facts) for p in PROGRAMS],
+            lambda: [compute_metrics(tables, Filters(program_ids=(p,)), metric_ids=rearrest_ids) for p in PROGRAMS],
+            lambda: [compute_metrics(tables, Filters(program_ids=(p,)), metric_ids=rearrest_ids) for p in PROGRAMS],
+            lambda: [evaluation_metric_rows(tables, Filters(program_ids=(p,)), rearrest_ids, min_cell_size=11,
+                                            facts=facts) for p in PROGRAMS],
         ], args.repeat, frames_equal)
         _row("baseline share counts (P02 filter)", [
             lambda: before.baseline_share_counts(tables, one),

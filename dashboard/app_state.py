@@ -282,7 +282,9 @@ def _operations_view(
     return frame.with_columns(pl.when(pl.col("suppressed")).then(None).otherwise(pl.col(c)).alias(c) for c in numbers)
 
 
-_EARLY_FACTS: weakref.WeakKeyDictionary[Tables, tuple[dt.date, Future[ParticipantFacts]]] = weakref.WeakKeyDictionary()
+_EARLY_FACTS: weakref.WeakKeyDictionary[Tables, tuple[dt.date, Future[ParticipantFacts]]] = (
+    weakref.WeakKeyDictionary()
+)
 """The participant facts at each table set's default as-of date, being found or found in the
 background since the tables were read (they live as long as their tables)."""
 _EARLY_FACTS_LOCK = threading.Lock()

@@ -430,7 +430,8 @@ def _metric_suppression(
         frames.append(known.filter(pl.col("metric").is_in(list(by_id))))
         missing = [m for m in by_id if m not in have]
     if missing:
-        frames.append(evaluation_metric_rows(tables, filters, missing, min_cell_size=min_cell_size, facts=facts))
+        frames.append(evaluation_metric_rows(tables, filters, missing, min_cell_size=min_cell_size,
+                                             facts=facts))
     want_keys = ["program_id", "cohort"] if program_id is not None else ["cohort"]
     out: dict[tuple[str, int, str], tuple[bool, int | None, int | None]] = {}
     for frame in frames:
@@ -561,7 +562,8 @@ def baseline_share_counts(
             if row is None:
                 out[covariate][cohort] = (0, 0)
                 continue
-            out[covariate][cohort] = (int(row[f"{covariate}:count"] or 0), int(row[f"{covariate}:among"] or 0))
+            count, among = row[f"{covariate}:count"], row[f"{covariate}:among"]
+            out[covariate][cohort] = (int(count or 0), int(among or 0))
     return out
 
 

@@ -135,7 +135,8 @@ def rate_units(people: pl.LazyFrame, tables: Tables, as_of: dt.date, wanted: set
     engine counts (enrolled by the as-of date, filtered, attributed, index date in the period)
     with ``program_id``, ``agency_id``, ``cohort`` and ``index_date``. The pilot evaluation builds
     the same units from its shared participant facts (docs/performance.md, "Pilot evaluation")."""
-    units = R.metric_units(people, tables.reintegration_checks, as_of, wanted, known=statuses_of_everyone(tables))
+    units = R.metric_units(people, tables.reintegration_checks, as_of, wanted,
+                           known=statuses_of_everyone(tables))
     return [] if units is None else [RateUnits(*units)]
 
 
