@@ -14,7 +14,11 @@ within each repeat so both see the same machine load (medians of ``--repeat``):
 - ``after (dashboard)``: ``evaluate`` as the dashboard calls it on a cache miss: over the shared
   facts, only the parts the page shows and, pooled, with the ``metrics`` rows the page has
   computed for itself anyway (``PageContext.evaluation_metrics``); a program's evaluation
-  computes its own rows, so that time is included.
+  computes its own rows (from the facts), so that time is included.
+
+The last rows time the ``metrics`` rows the page checks its suppression against
+(``compute_metrics`` against ``evaluation_metric_rows`` over the facts, compared frame for
+frame) and the baseline share counts.
 
 No Streamlit, no caches; nothing here asserts a time. Every "after" result is compared with
 the "before" one and the run stops if they differ.
@@ -77,8 +81,15 @@ def main(argv: list[str] | None = None) -> int:
     import evaluation_before as before
 
     from dashboard import store
-    from dashboard.evaluation import evaluate, evaluation_metric_ids, participant_facts
+    from dashboard.evaluation import (
+        baseline_share_counts,
+        evaluate,
+        evaluation_metric_ids,
+        evaluation_metric_rows,
+        participant_facts,
+    )
     from dashboard.metrics.engine import compute_metrics, published
+    from dashboard.metrics.reintegration import coverage_metric_id
     from dashboard.metrics.tables import Filters, load_tables, resolve_as_of
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -131,6 +142,28 @@ def main(argv: list[str] | None = None) -> int:
                                                 parts=("windows",))),
             lambda: summary(lambda p: evaluate(tables, Filters(), program_id=p, measures=("rearrest",),
                                                 parts=("windows",), facts=facts)),
+        ], args.repeat, equal)
+        view_ids = [*evaluation_metric_ids(), coverage_metric_id(12)]
+
+        def frames_equal(a: Any, b: Any) -> bool:
+            return all(x.equals(y, null_equal=True) for x, y in zip(a, b, strict=True))
+
+        _row("metrics rows the page checks (P02 filter)", [
+            lambda: [compute_metrics(tables, one, metric_ids=view_ids)],
+            lambda: [compute_metrics(tables, one, metric_ids=view_ids)],
+            lambda: [evaluation_metric_rows(tables, one, view_ids, min_cell_size=11, facts=facts)],
+        ], args.repeat, frames_equal)
+        rearrest_ids = evaluation_metric_ids(["rearrest"])
+        _row("metrics rows of the summary: 7 programs", [
+            lambda: [compute_metrics(tables, Filters(program_ids=(p,)), metric_ids=rearrest_ids) for p in PROGRAMS],
+            lambda: [compute_metrics(tables, Filters(program_ids=(p,)), metric_ids=rearrest_ids) for p in PROGRAMS],
+            lambda: [evaluation_metric_rows(tables, Filters(program_ids=(p,)), rearrest_ids, min_cell_size=11,
+                                            facts=facts) for p in PROGRAMS],
+        ], args.repeat, frames_equal)
+        _row("baseline share counts (P02 filter)", [
+            lambda: before.baseline_share_counts(tables, one),
+            lambda: baseline_share_counts(tables, one),
+            lambda: baseline_share_counts(tables, one, facts=facts),
         ], args.repeat, equal)
         print(f"rss {rss_mb()[0]:,.0f} MB (peak {rss_mb()[1]:,.0f} MB)")
     return 0

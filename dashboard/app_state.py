@@ -16,7 +16,9 @@ Caching (docs/performance.md):
 - each participant's evaluation facts (index date, first matching event per
   measure, employment and housing status at 6 and 12 months) are found once per
   load run and as-of date (``st.cache_resource`` keyed on the URL, the load run
-  and the as-of date) and shared by every session and filter set;
+  and the as-of date) and shared by every session and filter set; those at the
+  default as-of date are found in a background thread started as soon as the
+  tables are read, so no page waits for them from the start;
 - the load-run status is re-read every few seconds so a new load shows up.
 
 Filters live in the URL (``?program=P01&cohort=pilot&start=2025-01-01``):
@@ -36,7 +38,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import threading
+import weakref
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -128,9 +133,11 @@ def _tables(url: str, run_key: str) -> Tables:
     """The tables, read once per load run (``run_key`` changes with every load)."""
     engine = store.make_reader_engine(url)
     try:
-        return load_tables(engine)
+        tables = load_tables(engine)
     finally:
         engine.dispose()
+    _start_participant_facts(tables)
+    return tables
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
@@ -275,14 +282,55 @@ def _operations_view(
     return frame.with_columns(pl.when(pl.col("suppressed")).then(None).otherwise(pl.col(c)).alias(c) for c in numbers)
 
 
+_EARLY_FACTS: weakref.WeakKeyDictionary[Tables, tuple[dt.date, Future[ParticipantFacts]]] = (
+    weakref.WeakKeyDictionary()
+)
+"""The participant facts at each table set's default as-of date, being found or found in the
+background since the tables were read (they live as long as their tables)."""
+_EARLY_FACTS_LOCK = threading.Lock()
+
+
+def _start_participant_facts(tables: Tables) -> None:
+    """Start finding the evaluation's participant facts at the default as-of date in a thread
+    of their own, as soon as the tables are read: the facts take seconds at state scale and
+    do not depend on the filters, so the first pilot evaluation (or any session after it) finds
+    them ready or partly done instead of waiting from the start (docs/performance.md,
+    "Pilot evaluation")."""
+    try:
+        as_of = resolve_as_of(tables, None)
+    except Exception:  # noqa: BLE001 - the page that needs the facts finds them itself (and reports)
+        return
+    future: Future[ParticipantFacts] = Future()
+
+    def find() -> None:
+        from dashboard.evaluation import participant_facts
+
+        try:
+            future.set_result(participant_facts(tables, as_of))
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever asks for the facts
+            future.set_exception(exc)
+
+    with _EARLY_FACTS_LOCK:
+        if tables in _EARLY_FACTS:
+            return
+        _EARLY_FACTS[tables] = (as_of, future)
+    threading.Thread(target=find, name="evaluation-facts", daemon=True).start()
+
+
 @st.cache_resource(max_entries=2, show_spinner="Finding each participant's index date and first events…")
 def _participant_facts(url: str, run_key: str, as_of: dt.date) -> ParticipantFacts:
     """The evaluation's per-participant facts, once per load run and as-of date: no filter
     changes them, so every session and filter set filters the same frame (docs/performance.md,
-    "Pilot evaluation")."""
+    "Pilot evaluation"). At the default as-of date, those the background thread started when
+    the tables were read (waiting for it when it is not done yet)."""
     from dashboard.evaluation import participant_facts
 
-    return participant_facts(_tables(url, run_key), as_of)
+    tables = _tables(url, run_key)
+    with _EARLY_FACTS_LOCK:
+        early = _EARLY_FACTS.get(tables)
+    if early is not None and early[0] == as_of:
+        return early[1].result()
+    return participant_facts(tables, as_of)
 
 
 def _facts_for(url: str, run_key: str, filters: Filters) -> ParticipantFacts:
@@ -310,9 +358,22 @@ def _evaluation_metrics(
     url: str, run_key: str, k: int, program_id: str | None, measures: tuple[str, ...] | None, filters: Filters
 ) -> pl.DataFrame:
     """The published ``metrics`` rows of :func:`_evaluation_metric_ids` under the evaluation's
-    filters, through the same cache as ``PageContext.metrics`` of those filters."""
+    filters (the recidivism rates from the shared participant facts: no second search for the
+    first events; docs/performance.md, "Pilot evaluation")."""
     scoped = _evaluation_filters(filters, program_id)
-    return _metrics_subset(url, run_key, repr(scoped), k, _evaluation_metric_ids(measures), scoped)
+    return _evaluation_metric_rows(url, run_key, repr(scoped), k, _evaluation_metric_ids(measures), scoped)
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def _evaluation_metric_rows(
+    url: str, run_key: str, filters_key: str, k: int, metric_ids: tuple[str, ...], _filters: Filters
+) -> pl.DataFrame:
+    from dashboard.evaluation import evaluation_metric_rows
+    from dashboard.metrics.engine import published
+
+    rows = evaluation_metric_rows(_tables(url, run_key), _filters, metric_ids, min_cell_size=k,
+                                  facts=_facts_for(url, run_key, _filters))
+    return published(rows)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)

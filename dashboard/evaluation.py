@@ -109,7 +109,7 @@ def _participants_in_scope(tables: Tables, filters: Filters) -> pl.DataFrame:
     return _in_scope(tables.participants, filters)
 
 
-def _in_scope(people: pl.DataFrame, filters: Filters) -> pl.DataFrame:
+def _in_scope(people: FrameT, filters: Filters) -> FrameT:
     """Keep the participants the evaluation may use, before the as-of and index-date rules.
 
     The recidivism metrics attribute a participant to their own program and
@@ -214,6 +214,63 @@ def _scoped_facts(
     return participant_facts(
         tables, as_of, participants=_participants_in_scope(tables, filters), measures=measures
     ).frame
+
+
+def evaluation_metric_rows(
+    tables: Tables,
+    filters: Filters,
+    metric_ids: Sequence[str],
+    *,
+    min_cell_size: int,
+    facts: ParticipantFacts | None = None,
+) -> pl.DataFrame:
+    """``compute_metrics(tables, filters, metric_ids=metric_ids)``, the same frame, with the
+    recidivism, employment, housing and check-coverage rates built from ``facts`` when they
+    were found at the filters' as-of date.
+
+    Those rates count the participants in scope whose index date is in the period, with their
+    first matching events (recidivism) or their statuses (reintegration): the rows of the facts
+    after the filters. The engine's own units, roll-ups and suppression
+    (:func:`dashboard.metrics.engine.units_metrics`) run over them, without searching the
+    events again (docs/performance.md, "Pilot evaluation"). Each metric is computed and
+    suppressed on its own, so the parts put in the engine's metric order are the frame one
+    call would give.
+    """
+    from dashboard.metrics.engine import compute_metrics, units_metrics
+    from dashboard.metrics.families import recidivism as recidivism_family
+    from dashboard.metrics.families import reintegration as reintegration_family
+    from dashboard.metrics.registry import METRIC_IDS
+
+    as_of = resolve_as_of(tables, filters.as_of)
+    wanted = [m for m in METRIC_IDS if m in set(metric_ids)]
+    recidivism = {m for m in wanted if m in _MEASURE_OF}
+    statuses = {m for m in wanted if m in reintegration.METRIC_IDS}
+    if recidivism and not _usable_facts(facts, as_of, tuple({_MEASURE_OF[m] for m in recidivism})):
+        recidivism = set()
+    if facts is None or facts.as_of != as_of:
+        statuses = set()
+    if not recidivism and not statuses:
+        return compute_metrics(tables, filters, min_cell_size=min_cell_size, metric_ids=wanted)
+    assert facts is not None
+    # Lazy, so only the columns the rates use are filtered out of the facts.
+    base = _in_period(_in_scope(facts.frame.lazy(), filters), filters).with_columns(
+        pl.col("supervising_agency_id").alias("agency_id")
+    )
+    units = recidivism_family.rate_units(base, as_of, recidivism) if recidivism else []
+    if statuses:
+        people = base.select("participant_id", "program_id", "agency_id", "cohort", "index_date")
+        units += reintegration_family.rate_units(people, tables, as_of, statuses)
+    frames = [units_metrics(units, min_cell_size=min_cell_size)]
+    if rest := [m for m in wanted if m not in recidivism and m not in statuses]:
+        frames.append(compute_metrics(tables, filters, min_cell_size=min_cell_size, metric_ids=rest))
+    order = {m: i for i, m in enumerate(wanted)}
+    combined = pl.concat(frames, how="vertical")
+    position = combined.get_column("metric").replace_strict(order, return_dtype=pl.Int64)
+    return combined.with_columns(position.alias("_order")).sort("_order", maintain_order=True).drop("_order")
+
+
+_MEASURE_OF: dict[str, str] = {metric_id(m, w): m for m in MEASURES for w in WINDOWS_MONTHS}
+"""Recidivism metric id -> its measure."""
 
 
 # --- windows ------------------------------------------------------------------------
@@ -354,6 +411,7 @@ def _metric_suppression(
     measures: Sequence[str],
     min_cell_size: int,
     known: pl.DataFrame | None = None,
+    facts: ParticipantFacts | None = None,
 ) -> dict[tuple[str, int, str], tuple[bool, int | None, int | None]]:
     """(measure, window, cohort) -> (suppressed, numerator, denominator) as ``metrics`` prints them.
 
@@ -361,10 +419,9 @@ def _metric_suppression(
     pooled. A cohort with no row (no eligible participant) is absent.
     ``known``: ``compute_metrics`` rows the caller already has under the same filters and
     k (suppressed numbers may be blanked); each metric is computed and suppressed on its
-    own, so only the metrics missing from it are computed here.
+    own, so only the metrics missing from it are computed here (from ``facts`` when given:
+    :func:`evaluation_metric_rows`).
     """
-    from dashboard.metrics.engine import compute_metrics
-
     by_id = {mid: (m, w) for m in measures for w, mid in _measure_windows(m)}
     frames = []
     missing = list(by_id)
@@ -373,7 +430,8 @@ def _metric_suppression(
         frames.append(known.filter(pl.col("metric").is_in(list(by_id))))
         missing = [m for m in by_id if m not in have]
     if missing:
-        frames.append(compute_metrics(tables, filters, min_cell_size=min_cell_size, metric_ids=missing))
+        frames.append(evaluation_metric_rows(tables, filters, missing, min_cell_size=min_cell_size,
+                                             facts=facts))
     want_keys = ["program_id", "cohort"] if program_id is not None else ["cohort"]
     out: dict[tuple[str, int, str], tuple[bool, int | None, int | None]] = {}
     for frame in frames:
@@ -486,15 +544,26 @@ def baseline_share_counts(
         filters = dataclasses.replace(filters, program_ids=(program_id,))
     as_of = resolve_as_of(tables, filters.as_of)
     population = _baseline_population(tables, filters, as_of, facts)
-    out: dict[str, dict[str, tuple[int, int]]] = {}
+    # One pass over the population: per cohort, who has each characteristic among whom the share
+    # is taken (a null characteristic or "among" counts as not having it, as a filter drops it).
+    aggregations = []
     for covariate, (condition, among) in _binary_definitions().items():
+        has = condition if among is None else condition & among
+        taken_among = pl.len() if among is None else among.cast(pl.Int64).sum()
+        aggregations += [has.cast(pl.Int64).sum().alias(f"{covariate}:count"),
+                         taken_among.alias(f"{covariate}:among")]
+    grouped = population.lazy().group_by("cohort").agg(aggregations).collect()
+    per_cohort = {row["cohort"]: row for row in grouped.iter_rows(named=True)}
+    out: dict[str, dict[str, tuple[int, int]]] = {}
+    for covariate in _binary_definitions():
         out[covariate] = {}
         for cohort in (PILOT, COMPARISON):
-            rows = population.filter(pl.col("cohort") == cohort)
-            if among is not None:
-                rows = rows.filter(among)
-            count = int(rows.select(condition.cast(pl.Int64).sum()).item() or 0) if rows.height else 0
-            out[covariate][cohort] = (count, rows.height)
+            row = per_cohort.get(cohort)
+            if row is None:
+                out[covariate][cohort] = (0, 0)
+                continue
+            count, among = row[f"{covariate}:count"], row[f"{covariate}:among"]
+            out[covariate][cohort] = (int(count or 0), int(among or 0))
     return out
 
 
@@ -502,12 +571,13 @@ def _baseline_population(
     tables: Tables, filters: Filters, as_of: dt.date, facts: ParticipantFacts | None
 ) -> pl.DataFrame:
     """The participants of the survival analysis and the baseline: in scope, enrolled by the
-    as-of date, index date in the period and on or before the as-of date (no event needed)."""
+    as-of date, index date in the period and on or before the as-of date (no event needed);
+    only the columns the baseline uses (lazy, so only those are filtered)."""
     if facts is not None and facts.as_of == as_of:
-        people = _in_scope(facts.frame, filters)
+        people = _in_scope(facts.frame.lazy(), filters)
     else:
-        people = participants_with_index_date(_participants_in_scope(tables, filters), as_of)
-    return _survival_population(_in_period(people, filters), as_of)
+        people = participants_with_index_date(_participants_in_scope(tables, filters), as_of).lazy()
+    return _survival_population(_in_period(people, filters), as_of).select(_baseline_columns()).collect()
 
 
 def baseline_equivalence(population: pl.DataFrame, k: int) -> list[dict[str, Any]]:
@@ -662,7 +732,8 @@ def evaluate(
     windows: list[dict[str, Any]] = []
     if window_queries:
         metric_cells = _metric_suppression(
-            tables, filters, program_id=program_id, measures=chosen, min_cell_size=k, known=metric_rows
+            tables, filters, program_id=program_id, measures=chosen, min_cell_size=k, known=metric_rows,
+            facts=facts,
         )
         for measure, qs in window_queries.items():
             for window, _, _ in qs:

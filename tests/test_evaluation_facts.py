@@ -25,7 +25,14 @@ import polars as pl
 import pytest
 
 from dashboard import store
-from dashboard.evaluation import PARTS, baseline_share_counts, evaluate, evaluation_metric_ids, participant_facts
+from dashboard.evaluation import (
+    PARTS,
+    baseline_share_counts,
+    evaluate,
+    evaluation_metric_ids,
+    evaluation_metric_rows,
+    participant_facts,
+)
 from dashboard.ingest import load_extract
 from dashboard.metrics.engine import compute_metrics, published
 from dashboard.metrics.reintegration import coverage_metric_id
@@ -116,6 +123,40 @@ def test_generated_sample_evaluation_is_unchanged(generated: Tables, setting: in
     filters, k = SETTINGS[setting] if setting < len(SETTINGS) else _agency_setting(generated)
     assert generated.reintegration_checks.height > 0  # the employment and housing measures are compared too
     _check_same(generated, filters, k)
+
+
+def _check_same_metric_rows(tables: Tables, filters: Filters, k: int) -> None:
+    """The metrics rows built from the facts are ``compute_metrics``' frame, row for row, for the
+    pooled view, each program's own filter and a mix of recidivism and other metrics."""
+    facts = participant_facts(tables, resolve_as_of(tables, filters.as_of))
+    every = [*evaluation_metric_ids(), coverage_metric_id(12)]
+    asks = [every, evaluation_metric_ids(["rearrest"]), ["recidivism_reconviction_24m"], every[::-1]]
+    for program in _programs(tables):
+        scoped = filters if program is None else dataclasses.replace(filters, program_ids=(program,))
+        for ids in asks:
+            expected = compute_metrics(tables, scoped, min_cell_size=k, metric_ids=ids)
+            got = evaluation_metric_rows(tables, scoped, ids, min_cell_size=k, facts=facts)
+            assert got.equals(expected, null_equal=True), (program, ids[:2])
+            assert got.get_column("suppressed").sum() == expected.get_column("suppressed").sum()
+    assert evaluation_metric_rows(tables, filters, every, min_cell_size=k).equals(
+        compute_metrics(tables, filters, min_cell_size=k, metric_ids=every), null_equal=True)
+
+
+@pytest.mark.parametrize("setting", range(len(SETTINGS) + 1))
+def test_metric_rows_from_facts_are_the_engines(sample: Tables, generated: Tables, setting: int) -> None:
+    for tables in (sample, generated):
+        filters, k = SETTINGS[setting] if setting < len(SETTINGS) else _agency_setting(tables)
+        _check_same_metric_rows(tables, filters, k)
+
+
+def test_metric_rows_from_facts_suppress_some_cells(generated: Tables) -> None:
+    """The comparison above covers suppressed rows: at k = 11 some program's rows are withheld."""
+    facts = participant_facts(generated, AS_OF)
+    ids = evaluation_metric_ids(["rearrest"])
+    flags = [evaluation_metric_rows(generated, Filters(as_of=AS_OF, program_ids=(p,)), ids, min_cell_size=11,
+                                    facts=facts).get_column("suppressed").any()
+             for p in _programs(generated)[1:]]
+    assert any(flags)
 
 
 def test_facts_at_another_as_of_are_refused(generated: Tables) -> None:

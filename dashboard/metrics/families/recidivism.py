@@ -4,6 +4,8 @@ shared with the pilot evaluation)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import polars as pl
 
 from dashboard.metrics.definition import AS_OF_NOTE, DEMOGRAPHICS, SUPERVISING, MetricDefinition
@@ -72,14 +74,25 @@ def _units(prep: Prepared, wanted: set[str]) -> list[Units]:
     recid = [(m, w) for m in MEASURES for w in WINDOWS_MONTHS if metric_id(m, w) in wanted]
     if not recid:
         return []
-    base = recidivism_base(prep, {m for m, _ in recid})
+    return rate_units(recidivism_base(prep, {m for m, _ in recid}), prep.as_of, wanted)
+
+
+def rate_units(base: pl.LazyFrame, as_of: dt.date, wanted: set[str]) -> list[Units]:
+    """The units of the wanted recidivism metrics from ``base``: one row per participant in
+    scope and period with ``program_id``, ``agency_id``, ``cohort``, ``index_date`` and
+    ``first_<measure>_date`` of each wanted measure. The pilot evaluation, which has every
+    participant's first events already (docs/performance.md, "Pilot evaluation"), builds the
+    same units from them, so its suppression check needs no second search for the events."""
+    recid = [(m, w) for m in MEASURES for w in WINDOWS_MONTHS if metric_id(m, w) in wanted]
+    if not recid:
+        return []
     base = base.with_columns(
         add_months_expr(pl.col("index_date"), w).alias(f"_end_{w}") for w in sorted({w for _, w in recid})
     )
     flags = {}
     for measure, window in recid:
         end = pl.col(f"_end_{window}")
-        eligible = end <= prep.as_of
+        eligible = end <= as_of
         first = pl.col(first_event_column(measure))
         flags[metric_id(measure, window)] = (eligible & first.is_not_null() & (first <= end), eligible)
     return [RateUnits(base, flags)]

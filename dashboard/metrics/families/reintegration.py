@@ -4,6 +4,8 @@ shared with the pilot evaluation). Participants are attributed as for recidivism
 
 from __future__ import annotations
 
+import datetime as dt
+
 import polars as pl
 
 from dashboard.metrics import reintegration as R
@@ -125,8 +127,16 @@ def _units(prep: Prepared, wanted: set[str]) -> list[Units]:
     if not any(m in wanted for m in R.METRIC_IDS):
         return []
     people = participant_base(prep, index_date_expr()).with_columns(pl.col("_date").alias("index_date"))
-    units = R.metric_units(people, prep.tables.reintegration_checks, prep.as_of, wanted,
-                           known=statuses_of_everyone(prep.tables))
+    return rate_units(people, prep.tables, prep.as_of, wanted)
+
+
+def rate_units(people: pl.LazyFrame, tables: Tables, as_of: dt.date, wanted: set[str]) -> list[Units]:
+    """The units of the wanted metrics of this family from ``people``: the participants the
+    engine counts (enrolled by the as-of date, filtered, attributed, index date in the period)
+    with ``program_id``, ``agency_id``, ``cohort`` and ``index_date``. The pilot evaluation builds
+    the same units from its shared participant facts (docs/performance.md, "Pilot evaluation")."""
+    units = R.metric_units(people, tables.reintegration_checks, as_of, wanted,
+                           known=statuses_of_everyone(tables))
     return [] if units is None else [RateUnits(*units)]
 
 
