@@ -210,6 +210,38 @@ def _metric_views(
     return {m: {by: published(frame) for by, frame in view.items()} for m, view in views_.items()}
 
 
+@dataclass(frozen=True)
+class PageMetrics:
+    """A page's ``metrics`` rows and breakdown views under one filter setting, computed together
+    (:meth:`PageContext.page_metrics`), suppressed numbers blanked."""
+
+    frame: pl.DataFrame
+    """``compute_metrics`` of every metric asked for (rows and views), as :meth:`PageContext.metrics` gives it."""
+    views: Mapping[str, Mapping[tuple[str, ...], pl.DataFrame]]
+    """metric -> breakdown -> frame, as :meth:`PageContext.breakdown` gives it."""
+
+    def breakdown(self, metric_id: str, by: Sequence[str]) -> pl.DataFrame:
+        """One breakdown of a metric's view (overall row first, then the cells)."""
+        view = self.views[metric_id]
+        if tuple(by) not in view:
+            raise KeyError(f"{metric_id} has no breakdown by {list(by)} in its view: {list(view)}")
+        return view[tuple(by)]
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _page_metrics(
+    url: str, run_key: str, filters_key: str, k: int, metric_ids: tuple[str, ...], view_ids: tuple[str, ...],
+    _filters: Filters,
+) -> PageMetrics:
+    """A page's rows and views, one :class:`Prepared` and one pass (breakdowns.metrics_and_views)."""
+    from dashboard.metrics.breakdowns import metrics_and_views
+    from dashboard.metrics.engine import published
+
+    frame, views_ = metrics_and_views(_tables(url, run_key), _filters, list(metric_ids), list(view_ids),
+                                      min_cell_size=k)
+    return PageMetrics(published(frame), {m: {by: published(f) for by, f in v.items()} for m, v in views_.items()})
+
+
 @st.cache_resource(max_entries=128, show_spinner=False)
 def _breakdown(
     url: str, run_key: str, filters_key: str, k: int, metric_id: str, by: tuple[str, ...], _filters: Filters
@@ -452,6 +484,15 @@ class PageContext:
         url, run, fkey, k = self._key
         views_ = _metric_views(url, run, fkey, k, tuple(metric_ids), self.filters)
         return {m: views_[m][tuple(by)] for m in metric_ids}
+
+    def page_metrics(self, metric_ids: Sequence[str], views: Sequence[str] = ()) -> PageMetrics:
+        """:meth:`metrics` of ``metric_ids`` and ``views``, and :meth:`breakdown`'s view of each of
+        ``views``, computed together: one set of prepared frames, each metric's units built once
+        for its rows and its view (docs/performance.md, "Pages share their metrics and views").
+        The frames are exactly those the two methods give apart."""
+        url, run, fkey, k = self._key
+        ids = tuple(sorted({*metric_ids, *views}))
+        return _page_metrics(url, run, fkey, k, ids, tuple(sorted(set(views))), self.filters)
 
     def metrics_subset(self, metric_ids: Sequence[str]) -> pl.DataFrame:
         """``compute_metrics`` for a few metrics only (used per quarter / per year)."""

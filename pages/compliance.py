@@ -11,7 +11,10 @@ ctx = app_page.page_context(
     "Compliance", "Are participants meeting their supervision conditions, and how often are violations recorded?"
 )
 k = ctx.min_cell_size
-frame = ctx.metrics(["compliance_rate", "violation_rate_per_100_pm"])
+# Both measures' rows and views (trend, event, violation type, response) computed together (docs/performance.md).
+page = ctx.page_metrics(["compliance_rate", "violation_rate_per_100_pm"],
+                        views=["compliance_rate", "violation_rate_per_100_pm"])
+frame = page.frame
 
 st.subheader("Compliance rate by agency")
 rows = views.metric_rows(frame, "compliance_rate", ("agency_id",))
@@ -28,7 +31,7 @@ page_downloads.show_chart(chart, data, key="compliance_by_agency", metric_ids=["
 
 st.subheader("Compliance over time")
 trend = views_trends.quarter_trend(
-    views.metric_rows(ctx.breakdown("compliance_rate", ("quarter", "cohort")), "compliance_rate", ("quarter", "cohort"))
+    views.metric_rows(page.breakdown("compliance_rate", ("quarter", "cohort")), "compliance_rate", ("quarter", "cohort"))
 )
 cohorts = views.cohort_rows(frame, "compliance_rate")
 chart = charts.trend_chart(
@@ -39,7 +42,7 @@ chart = charts.trend_chart(
 page_downloads.show_chart(chart, trend, key="compliance_trend", metric_ids=["compliance_rate"])
 
 st.subheader("Compliance by event type")
-rows = views.metric_rows(ctx.breakdown("compliance_rate", ("event_type",)), "compliance_rate", ("event_type",))
+rows = views.metric_rows(page.breakdown("compliance_rate", ("event_type",)), "compliance_rate", ("event_type",))
 if rows.height:
     names = {v: views.humanise(v) for v in rows["event_type"].to_list()}
     data = views.chart_frame(rows, category="event_type", labels=names)
@@ -59,7 +62,7 @@ chart = charts.rate_bars(
 )
 page_downloads.show_chart(chart, data, key="violations_by_agency", metric_ids=["violation_rate_per_100_pm"])
 for by, label in (("violation_type", "violation type"), ("response", "agency response")):
-    rows = views.metric_rows(ctx.breakdown("violation_rate_per_100_pm", (by,)), "violation_rate_per_100_pm", (by,))
+    rows = views.metric_rows(page.breakdown("violation_rate_per_100_pm", (by,)), "violation_rate_per_100_pm", (by,))
     names = {v: views.humanise(v) for v in rows[by].to_list()}
     data = views.chart_frame(rows, category=by, labels=names)
     chart = charts.rate_bars(data, title=views.range_title(f"Violations per 100 participant-months by {label}",

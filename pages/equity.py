@@ -23,7 +23,9 @@ HEADLINE = [
 if ctx.tables.reintegration_checks.height:  # contract version 2: employment and housing when recorded
     HEADLINE += [("employment_rate_12m", "Employed at 12 months"),
                  ("stable_housing_rate_12m", "Stably housed at 12 months")]
-frame = ctx.metrics([m for m, _ in HEADLINE])
+# Each measure's rows and view (every dimension below) computed together (docs/performance.md).
+page = ctx.page_metrics([m for m, _ in HEADLINE], views=[m for m, _ in HEADLINE])
+frame = page.frame
 # dimension -> (label, Filters field, values)
 races = sorted(ctx.tables.participants.get_column("race_ethnicity").drop_nulls().unique().to_list())
 DIMENSIONS: dict[str, tuple[str, list[str | None]]] = {
@@ -42,7 +44,7 @@ label, values = DIMENSIONS[dimension]
 
 def rows_for(metric_id: str) -> pl.DataFrame:
     """One row per value of the dimension, from the engine's breakdown (participant filters already applied)."""
-    return views.metric_rows(ctx.breakdown(metric_id, (dimension,)), metric_id, (dimension,))
+    return views.metric_rows(page.breakdown(metric_id, (dimension,)), metric_id, (dimension,))
 
 
 names: dict[str | None, str] = {v: ("Not recorded" if v is None else views.humanise(v) if dimension != "race_ethnicity" else v) for v in values}

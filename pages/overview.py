@@ -22,8 +22,11 @@ HEADLINE = [
     ("recidivism_rearrest_12m", "12-month rearrest", "rate", "inverse"),
 ]
 IDS = [m for m, _, _, _ in HEADLINE]
-# Only the metrics this page shows are computed (docs/performance.md, "Dashboard redraws").
-frame = ctx.metrics([*IDS, "employment_rate_12m", "stable_housing_rate_12m", "reintegration_check_coverage_12m"])
+# Only the metrics this page shows are computed (docs/performance.md, "Dashboard redraws"), with the
+# headline measures' views (their quarterly trends give the tile deltas) from the same units.
+page = ctx.page_metrics([*IDS, "employment_rate_12m", "stable_housing_rate_12m", "reintegration_check_coverage_12m"],
+                        views=IDS)
+frame = page.frame
 
 def _quarter_before(label: str) -> str:
     """``2026-Q1`` -> ``2025-Q4`` (the engine's quarter labels)."""
@@ -73,7 +76,7 @@ for column, metric_id, label, words, delta in (
         column.caption(f"Fewer than {k}: withheld")
 for column, (metric_id, label, unit, colour) in zip(tiles[2:], HEADLINE):
     row = views.overall_row(frame, metric_id)
-    by_quarter = {r["quarter"]: r for r in views.metric_rows(ctx.breakdown(metric_id, ("quarter",)), metric_id,
+    by_quarter = {r["quarter"]: r for r in views.metric_rows(page.breakdown(metric_id, ("quarter",)), metric_id,
                                                              ("quarter",)).iter_rows(named=True)}
     # The latest quarter with a published value whose quarter before has one too: 12-month rearrest and
     # program completion need time to be observed, and the as-of quarter's referrals are mostly still open

@@ -17,45 +17,11 @@ ctx = app_page.page_context(
 k = ctx.min_cell_size
 MEASURES = {"rearrest": "Rearrest", "reconviction": "Reconviction", "reincarceration": "Reincarceration"}
 WINDOWS = (6, 12, 24, 36)
-frame = ctx.metrics([f"recidivism_{m}_{w}m" for m in MEASURES for w in WINDOWS])
+ALL_IDS = [f"recidivism_{m}_{w}m" for m in MEASURES for w in WINDOWS]
 
 st.subheader("By follow-up window and cohort")
 tabs = url_state.tabs(list(MEASURES.values()), param="measure", key="recidivism_measure_tab")
-all_rows = []
-for tab, (measure, label) in zip(tabs, MEASURES.items()):
-    records = []
-    for window in WINDOWS:
-        metric_id = f"recidivism_{measure}_{window}m"
-        rows = views.metric_rows(frame, metric_id, ("cohort",))
-        for row in rows.iter_rows(named=True):
-            records.append({**row, "window": f"{window} months"})
-            all_rows.append({**row, "measure": label, "window": f"{window} months"})
-    with tab:
-        if not records:
-            st.info("Nobody has completed a follow-up window under these filters yet.")
-            continue
-        data = views.chart_frame(pl.DataFrame(records), category="window", series="cohort")
-        cohorts = views.cohort_rows(frame, f"recidivism_{measure}_12m")
-        title = views.cohort_comparison_title(f"12-month {label.lower()}", cohorts.get("pilot"), cohorts.get("comparison"))
-        chart = charts.rate_bars(
-            data, title=title,
-            subtitle="Only people whose whole window ended by the as-of date count; n = eligible people.",
-            category_title="Follow-up window", value_title=f"{label} rate", min_cell_size=k,
-        )
-        page_downloads.show_chart(chart, data, key=f"recidivism_{measure}_by_window",
-                             metric_ids=[f"recidivism_{measure}_{w}m" for w in WINDOWS])
-
-if all_rows:
-    table_rows = pl.DataFrame(all_rows)
-    table_keys = {"measure": "Measure", "window": "Window", "cohort": "Cohort"}
-    table = views.metric_table(table_rows, key_titles=table_keys, key_labels={"cohort": views.COHORT_LABELS},
-                               unit="rate", min_cell_size=k)
-    with st.expander("Table: every measure, window and cohort"):
-        page_downloads.show_table(
-            table, export_page_tables.rows_table(table_rows, key_titles=table_keys,
-                                             key_labels={"cohort": views.COHORT_LABELS}, unit="rate"),
-            key="recidivism_table", title="Recidivism by measure, follow-up window and cohort",
-        )
+window_table = st.container()  # the table under the tabs, filled once the rows are computed (below)
 
 st.subheader("Time to first event (Kaplan–Meier)")
 # The Kaplan–Meier tabs need the survival entries only (the same as the full evaluation's).
@@ -72,11 +38,53 @@ measure = url_state.choice(st.radio, "Measure", list(MEASURES), param="year_meas
                            format_func=MEASURES.get, horizontal=True) or "rearrest"
 url_state.show_problems()
 ids = [f"recidivism_{measure}_{w}m" for w in WINDOWS]
-# One breakdown by year of the index date, protected with everything else this view shows of each measure
-# (the four windows' views computed together: they share their participants and first events).
+# Every window's rows and, for the measure chosen above, the four windows' views by year of the index
+# date, computed together: they share their participants and first events (docs/performance.md, "Pages
+# share their metrics and views"). The sections above are filled from them.
+page = ctx.page_metrics(ALL_IDS, views=ids)
+frame = page.frame
+
+all_rows = []
+for tab, (shown, label) in zip(tabs, MEASURES.items()):
+    records = []
+    for window in WINDOWS:
+        metric_id = f"recidivism_{shown}_{window}m"
+        rows = views.metric_rows(frame, metric_id, ("cohort",))
+        for row in rows.iter_rows(named=True):
+            records.append({**row, "window": f"{window} months"})
+            all_rows.append({**row, "measure": label, "window": f"{window} months"})
+    with tab:
+        if not records:
+            st.info("Nobody has completed a follow-up window under these filters yet.")
+            continue
+        data = views.chart_frame(pl.DataFrame(records), category="window", series="cohort")
+        cohorts = views.cohort_rows(frame, f"recidivism_{shown}_12m")
+        title = views.cohort_comparison_title(f"12-month {label.lower()}", cohorts.get("pilot"), cohorts.get("comparison"))
+        chart = charts.rate_bars(
+            data, title=title,
+            subtitle="Only people whose whole window ended by the as-of date count; n = eligible people.",
+            category_title="Follow-up window", value_title=f"{label} rate", min_cell_size=k,
+        )
+        page_downloads.show_chart(chart, data, key=f"recidivism_{shown}_by_window",
+                             metric_ids=[f"recidivism_{shown}_{w}m" for w in WINDOWS])
+
+if all_rows:
+    table_rows = pl.DataFrame(all_rows)
+    table_keys = {"measure": "Measure", "window": "Window", "cohort": "Cohort"}
+    table = views.metric_table(table_rows, key_titles=table_keys, key_labels={"cohort": views.COHORT_LABELS},
+                               unit="rate", min_cell_size=k)
+    with window_table, st.expander("Table: every measure, window and cohort"):
+        page_downloads.show_table(
+            table, export_page_tables.rows_table(table_rows, key_titles=table_keys,
+                                             key_labels={"cohort": views.COHORT_LABELS}, unit="rate"),
+            key="recidivism_table", title="Recidivism by measure, follow-up window and cohort",
+        )
+
+# One breakdown by year of the index date, protected with everything else this view shows of each measure.
 by_year = {
-    metric: {r["year"]: r for r in views.metric_rows(frame, metric, ("year",)).iter_rows(named=True)}
-    for metric, frame in ctx.breakdowns(ids, ("year",)).items()
+    metric: {r["year"]: r for r in views.metric_rows(page.breakdown(metric, ("year",)), metric, ("year",))
+             .iter_rows(named=True)}
+    for metric in ids
 }
 years = sorted({y for rows in by_year.values() for y in rows if y is not None and int(y) <= ctx.as_of.year})[-8:]
 

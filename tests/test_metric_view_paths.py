@@ -21,6 +21,7 @@ from dashboard.metrics.breakdowns import (
     metric_breakdown,
     metric_view,
     metric_views,
+    metrics_and_views,
     protected_view,
     view_breakdowns,
 )
@@ -112,3 +113,45 @@ def test_views_computed_together_equal_each_alone(tables: Tables, setting: tuple
         assert list(together[metric]) == list(alone)
         for by, frame in alone.items():
             assert together[metric][by].to_dicts() == frame.to_dicts(), (metric, by)
+
+
+# What each page asks for together (pages/*.py: ``ctx.page_metrics(rows, views=...)``), and a mix
+# of every view metric with metrics that have no view (counts, money), sharing units with them.
+PAGE_SETS = {
+    "overview": (["referral_completion_rate", "compliance_rate", "program_completion_rate", "recidivism_rearrest_12m",
+                  "employment_rate_12m", "stable_housing_rate_12m", "reintegration_check_coverage_12m"],
+                 ["referral_completion_rate", "compliance_rate", "program_completion_rate",
+                  "recidivism_rearrest_12m"]),
+    "equity": (["referral_completion_rate", "compliance_rate", "program_completion_rate", "recidivism_rearrest_12m",
+                "employment_rate_12m", "stable_housing_rate_12m"],
+               ["referral_completion_rate", "compliance_rate", "program_completion_rate", "recidivism_rearrest_12m",
+                "employment_rate_12m", "stable_housing_rate_12m"]),
+    "compliance": (["compliance_rate", "violation_rate_per_100_pm"], ["compliance_rate", "violation_rate_per_100_pm"]),
+    "recidivism": ([f"recidivism_{m}_{w}m" for m in ("rearrest", "reconviction", "reincarceration")
+                    for w in (6, 12, 24, 36)],
+                   [f"recidivism_reconviction_{w}m" for w in (6, 12, 24, 36)]),
+    "everything": ([m.id for m in METRICS], VIEW_METRICS[::2]),
+}
+
+
+@pytest.mark.parametrize("setting", SETTINGS, ids=range(len(SETTINGS)))
+@pytest.mark.parametrize("page", sorted(PAGE_SETS))
+def test_a_pages_metrics_and_views_computed_together_equal_each_apart(
+    tables: Tables, setting: tuple[Filters, int], page: str
+) -> None:
+    """``metrics_and_views`` (one ``Prepared``, each metric's units built once for its rows and its
+    view) gives exactly ``compute_metrics`` of the page's metrics and each view's definition."""
+    filters, k = setting
+    metric_ids, view_ids = PAGE_SETS[page]
+    frame, together = metrics_and_views(tables, filters, metric_ids, view_ids, min_cell_size=k)
+    apart = compute_metrics(tables, filters, min_cell_size=k, metric_ids=sorted({*metric_ids, *view_ids}))
+    assert frame.schema == apart.schema
+    assert frame.to_dicts() == apart.to_dicts()
+    assert apart.height > 0
+    assert list(together) == list(dict.fromkeys(view_ids))
+    for metric in view_ids:
+        alone = _by_definition(tables, filters, metric, k)
+        assert list(together[metric]) == list(alone)
+        for by, expected in alone.items():
+            assert together[metric][by].schema == expected.schema, (metric, by)
+            assert together[metric][by].to_dicts() == expected.to_dicts(), (metric, by)

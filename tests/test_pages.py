@@ -634,6 +634,7 @@ def test_a_failing_computation_gives_a_message_not_a_traceback(
 
     monkeypatch.setattr(breakdowns, "metric_breakdown", broken)
     monkeypatch.setattr(breakdowns, "metric_view", broken)  # what the pages' breakdowns come from
+    monkeypatch.setattr(breakdowns, "metrics_and_views", broken)  # a page's rows and views computed together
     use_db(sample_url)
     # An as-of date no other test uses, so nothing comes from the caches.
     at = run_page("pages/compliance.py", {"as_of": "2026-05-17"})

@@ -18,7 +18,7 @@ from dashboard.metrics.disclosure import Cell, protect
 from dashboard.metrics.engine import OUTPUT_SCHEMA, build_units, compute_metrics, units_metrics
 from dashboard.metrics.kinds import BreakdownCell
 from dashboard.metrics.prepared import DEMOGRAPHIC_COLUMNS, Prepared, prepare
-from dashboard.metrics.registry import GROUP_KEYS, GROUPINGS, get_metric
+from dashboard.metrics.registry import GROUP_KEYS, GROUPINGS, METRIC_IDS, get_metric
 from dashboard.metrics.suppression import OVERALL, AdditiveSet, GroupKey, key_sort_value, metric_sets
 from dashboard.metrics.tables import Filters, Tables
 
@@ -158,24 +158,66 @@ def metric_views(
     participants and first events) share one narrowed frame. Each view is exactly the one
     :func:`metric_view` gives alone: rows and cells are summed per metric, and each metric's
     ``metrics`` rows are suppressed on their own (:func:`compute_metrics`)."""
-    ids = list(dict.fromkeys(metric_ids))
-    breakdowns = {m: view_breakdowns(m) for m in ids}
-    built = build_units(prepare(tables, filters), set(ids))
+    return metrics_and_views(tables, filters, metric_ids, metric_ids, min_cell_size=min_cell_size)[1]
+
+
+def metrics_and_views(
+    tables: Tables,
+    filters: Filters,
+    metric_ids: Sequence[str],
+    view_ids: Sequence[str],
+    *,
+    min_cell_size: int = 11,
+) -> tuple[pl.DataFrame, dict[str, dict[tuple[str, ...], pl.DataFrame]]]:
+    """What a page draws under one filter setting, computed together: :func:`compute_metrics` of
+    ``metric_ids`` and ``view_ids`` (exactly its frame, unpublished) and :func:`metric_view` of
+    each of ``view_ids``.
+
+    A page shows a metric's ``metrics`` rows (tiles, tables by program and agency) beside its
+    breakdowns (trends, groups); computed apart, the rows and each view prepared the filters and
+    built the metric's units again. Here there is one :class:`Prepared` and the units of every
+    metric are built once: those with a view are narrowed (:meth:`Units.narrowed`), one at a
+    time so that only one narrowed frame is held, and give their rows and their views; the
+    others give their rows in one pass (docs/performance.md, "Pages share their metrics and
+    views"). Each metric's rows are suppressed on their own and each view is protected on its
+    own, so both are exactly what the functions give alone.
+    """
+    view_ids = list(dict.fromkeys(view_ids))
+    wanted = {*metric_ids, *view_ids}
+    breakdowns = {m: view_breakdowns(m) for m in view_ids}
+    built = build_units(prepare(tables, filters), wanted)
+    plain = [units for units in built if not any(m in units.metric_ids for m in view_ids)]
+    parts = [units_metrics(plain, min_cell_size=min_cell_size)]  # the rows of metrics without a view, one pass
     out: dict[str, dict[tuple[str, ...], pl.DataFrame]] = {}
     for units in built:
-        mine = [m for m in ids if m in units.metric_ids]
+        mine = [m for m in view_ids if m in units.metric_ids]
+        if not mine:
+            continue
+        # One narrowed frame at a time (each can hold millions of records): its rows, then its views.
         union = list(dict.fromkeys(by for m in mine for by in breakdowns[m]))
-        narrow = units.narrowed(mine, union)
-        metrics_frame = units_metrics([narrow], min_cell_size=min_cell_size)
+        narrow = units.narrowed([m for m in units.metric_ids if m in wanted], union)
+        rows = units_metrics([narrow], min_cell_size=min_cell_size)
+        parts.append(rows)
         for m in mine:
             raw = {by: narrow.cells(m, list(by)) for by in breakdowns[m]}
-            rows = metrics_frame.filter(pl.col("metric") == m)
-            out[m] = protected_view(m, rows, raw, min_cell_size=min_cell_size)
-    for m in ids:  # a metric with no units (a table family without rows): its rows and cells are empty
+            out[m] = protected_view(m, rows.filter(pl.col("metric") == m), raw, min_cell_size=min_cell_size)
+        del narrow
+    for m in view_ids:  # a metric with no units (a table family without rows): its rows and cells are empty
         if m not in out:
             out[m] = protected_view(m, units_metrics([], min_cell_size=min_cell_size),
                                     {by: [] for by in breakdowns[m]}, min_cell_size=min_cell_size)
-    return {m: out[m] for m in ids}
+    metrics_frame = in_output_order(pl.concat(parts))
+    return metrics_frame, {m: out[m] for m in view_ids}
+
+
+def in_output_order(frame: pl.DataFrame) -> pl.DataFrame:
+    """Rows of several units' :func:`units_metrics` frames in :func:`compute_metrics`' order: each
+    metric's rows come from one units object, already in order, so the metrics are put in the
+    registry's order and each keeps its rows' order."""
+    if frame.height == 0:
+        return frame
+    parts = frame.partition_by("metric", as_dict=True, maintain_order=True)
+    return pl.concat([parts[(m,)] for m in METRIC_IDS if (m,) in parts])
 
 
 def protected_view(
