@@ -56,3 +56,20 @@ def _cli(*args: str) -> None:
     command = [sys.executable, "-m", "dashboard.cli", *args]
     env = {**os.environ, "GX_ANALYTICS_ENABLED": "false"}
     subprocess.run(command, check=True, cwd=REPO, env=env, stdout=subprocess.DEVNULL)
+
+
+def read_tables(url: str):  # noqa: ANN201 - dashboard.metrics.tables.Tables, imported late
+    """The tables as the dashboard reads them, with the time and resident memory printed."""
+    import time
+
+    from dashboard import store
+    from dashboard.metrics.tables import load_tables
+
+    engine = store.make_reader_engine(url)
+    start = time.perf_counter()
+    try:
+        tables = load_tables(engine)
+    finally:
+        engine.dispose()
+    print(f"read the tables: {time.perf_counter() - start:.2f} s, rss {rss_mb()[0]:,.0f} MB")
+    return tables

@@ -40,7 +40,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bench"))
 sys.path.insert(0, str(REPO / "tests"))
 
-from bench_common import machine_line, prepare_database, rss_mb  # noqa: E402
+from bench_common import machine_line, prepare_database, read_tables, rss_mb  # noqa: E402
 
 PROGRAMS = ("P01", "P02", "P03", "P04", "P05", "P06", "P07")
 
@@ -80,7 +80,6 @@ def main(argv: list[str] | None = None) -> int:
 
     import evaluation_before as before
 
-    from dashboard import store
     from dashboard.evaluation import (
         baseline_share_counts,
         evaluate,
@@ -90,15 +89,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     from dashboard.metrics.engine import compute_metrics, published
     from dashboard.metrics.reintegration import coverage_metric_id
-    from dashboard.metrics.tables import Filters, load_tables, resolve_as_of
+    from dashboard.metrics.tables import Filters, resolve_as_of
 
     with tempfile.TemporaryDirectory() as tmp:
         url = args.db or prepare_database(args.participants, Path(tmp))
         print(machine_line())
-        engine = store.make_reader_engine(url)
-        took, tables = _time(lambda: load_tables(engine))
-        engine.dispose()
-        print(f"read the tables: {took:.2f} s, rss {rss_mb()[0]:,.0f} MB")
+        tables = read_tables(url)
         as_of = resolve_as_of(tables, None)
         took, facts = _time(lambda: participant_facts(tables, as_of))
         print(f"participant facts (once per load run and as-of): {took:.2f} s, {facts.frame.height:,} rows, "

@@ -29,7 +29,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bench"))
 
-from bench_common import machine_line, prepare_database, rss_mb  # noqa: E402
+from bench_common import machine_line, prepare_database, read_tables, rss_mb  # noqa: E402
 
 HEADLINE = ["referral_completion_rate", "compliance_rate", "program_completion_rate", "recidivism_rearrest_12m"]
 REINTEGRATION = ["employment_rate_12m", "stable_housing_rate_12m"]
@@ -53,19 +53,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pages", default=",".join(PAGES))
     args = parser.parse_args(argv)
 
-    from dashboard import store
     from dashboard.metrics.breakdowns import metric_view, metric_views, metrics_and_views
     from dashboard.metrics.engine import compute_metrics
-    from dashboard.metrics.tables import Filters, load_tables
+    from dashboard.metrics.tables import Filters
 
     with tempfile.TemporaryDirectory() as tmp:
         url = args.db or prepare_database(args.participants, Path(tmp))
         print(machine_line())
-        engine = store.make_reader_engine(url)
-        start = time.perf_counter()
-        tables = load_tables(engine)
-        engine.dispose()
-        print(f"read the tables: {time.perf_counter() - start:.2f} s, rss {rss_mb()[0]:,.0f} MB")
+        tables = read_tables(url)
         filters = Filters(program_ids=(args.program,))
 
         def apart(name: str) -> Callable[[], Any]:

@@ -32,7 +32,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bench"))
 
-from bench_common import machine_line, prepare_database, rss_mb  # noqa: E402
+from bench_common import machine_line, prepare_database, read_tables, rss_mb  # noqa: E402
 
 PAGE_METRICS = {
     "overview": ["referral_completion_rate", "compliance_rate", "program_completion_rate", "recidivism_rearrest_12m",
@@ -62,20 +62,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
 
-    from dashboard import store
     from dashboard.evaluation import evaluate
     from dashboard.metrics.engine import compute_metrics
     from dashboard.metrics.recidivism import MEASURES, WINDOWS_MONTHS, metric_id
-    from dashboard.metrics.tables import Filters, load_tables
+    from dashboard.metrics.tables import Filters
 
     with tempfile.TemporaryDirectory() as tmp:
         url = args.db or prepare_database(args.participants, Path(tmp))
         print(machine_line())
-        engine = store.make_engine(url, read_only=url.startswith("duckdb"))
-        start = time.perf_counter()
-        tables = load_tables(engine)
-        engine.dispose()
-        print(f"read the tables: {time.perf_counter() - start:.2f} s, rss {rss_mb()[0]:,.0f} MB")
+        tables = read_tables(url)
         filters = Filters(program_ids=("P02",))
         print(f"{'work (seconds, median)':<40}{'before':>9}{'after':>9}{'':>9}")
         for page, ids in PAGE_METRICS.items():

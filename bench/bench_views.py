@@ -32,7 +32,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bench"))
 
-from bench_common import machine_line, prepare_database, rss_mb  # noqa: E402
+from bench_common import machine_line, prepare_database, read_tables, rss_mb  # noqa: E402
 
 OVERVIEW = [
     "referral_completion_rate", "compliance_rate", "program_completion_rate", "recidivism_rearrest_12m",
@@ -72,7 +72,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--program", default="P02")
     args = parser.parse_args(argv)
 
-    from dashboard import store
     from dashboard.metrics.breakdowns import (
         breakdown_cells,
         metric_view,
@@ -82,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     from dashboard.metrics.engine import compute_metrics, participant_counts
     from dashboard.metrics.prepared import prepare
-    from dashboard.metrics.tables import Filters, load_tables, resolve_as_of
+    from dashboard.metrics.tables import Filters, resolve_as_of
 
     def view_by_definition(tables: Any, filters: Any, metric: str) -> dict[tuple[str, ...], Any]:
         """metric_view as it was computed before: rows and each breakdown from the tables."""
@@ -94,11 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         url = args.db or prepare_database(args.participants, Path(tmp))
         print(machine_line())
-        engine = store.make_reader_engine(url)
-        start = time.perf_counter()
-        tables = load_tables(engine)
-        engine.dispose()
-        print(f"read the tables: {time.perf_counter() - start:.2f} s, rss {rss_mb()[0]:,.0f} MB")
+        tables = read_tables(url)
         filters = Filters(program_ids=(args.program,))
         metrics = sorted({m for _, shown in PAGES.values() for m in shown} | {"referral_completion_rate"})
         for metric in metrics:
