@@ -185,7 +185,13 @@ def participant_facts(
     # depends on it in its last digit), whatever order the joins leave.
     frame = people.lazy().with_row_index("_row")
     if statuses:
-        frame = reintegration.with_statuses(frame, tables.reintegration_checks)
+        # Everyone's facts (the dashboard's): their statuses are the frame the reintegration metrics
+        # keep once per set of tables (no filter or as-of date changes them), so they are found once.
+        # A few participants' (the command line) are found from their own checks.
+        from dashboard.metrics.families.reintegration import statuses_of_everyone
+
+        known = statuses_of_everyone(tables) if participants is None else None
+        frame = reintegration.with_statuses(frame, tables.reintegration_checks, known=known)
     if recidivism:
         firsts = first_matching_events(people, tables.recidivism_events, recidivism, as_of)
         frame = frame.join(firsts, on="participant_id", how="left")
