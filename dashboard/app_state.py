@@ -51,13 +51,16 @@ import streamlit as st
 
 from dashboard import settings as _settings
 from dashboard import store, views
+from dashboard.memory import return_freed_memory
 from dashboard import text as safe_text
 from dashboard.app_links import describe_filters
+from dashboard.compute_slots import compute_slot
 from dashboard.metrics.tables import Filters, Tables, load_tables, resolve_as_of
 
 if TYPE_CHECKING:
     from dashboard.evaluation import ParticipantFacts
 
+return_freed_memory()  # the server's freed blocks go back to the system (dashboard/memory.py)
 MIN_CELL_SIZE = _settings.min_cell_size()  # k: 11 unless the configuration file says otherwise
 STATUS_TTL_SECONDS = 5
 
@@ -144,7 +147,9 @@ def _tables(url: str, run_key: str) -> Tables:
 def _metrics(url: str, run_key: str, filters_key: str, k: int, _filters: Filters) -> pl.DataFrame:
     from dashboard.metrics.engine import compute_metrics, published
 
-    return published(compute_metrics(_tables(url, run_key), _filters, min_cell_size=k))
+    tables = _tables(url, run_key)
+    with compute_slot():  # each engine computation below takes one of the server's slots (compute_slots.py)
+        return published(compute_metrics(tables, _filters, min_cell_size=k))
 
 
 @st.cache_resource(max_entries=256, show_spinner=False)
@@ -153,14 +158,18 @@ def _metrics_subset(
 ) -> pl.DataFrame:
     from dashboard.metrics.engine import compute_metrics, published
 
-    return published(compute_metrics(_tables(url, run_key), _filters, min_cell_size=k, metric_ids=list(metric_ids)))
+    tables = _tables(url, run_key)
+    with compute_slot():
+        return published(compute_metrics(tables, _filters, min_cell_size=k, metric_ids=list(metric_ids)))
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def _participant_counts(url: str, run_key: str, filters_key: str, k: int, _filters: Filters) -> pl.DataFrame:
     from dashboard.metrics.engine import participant_counts, published
 
-    return published(participant_counts(_tables(url, run_key), _filters, min_cell_size=k))
+    tables = _tables(url, run_key)
+    with compute_slot():
+        return published(participant_counts(tables, _filters, min_cell_size=k))
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -182,7 +191,9 @@ def load_files(url: str, run_key: str) -> pl.DataFrame:
 def _referral_counts(url: str, run_key: str, filters_key: str, k: int, _filters: Filters) -> pl.DataFrame:
     from dashboard.metrics.engine import published, referral_counts
 
-    return published(referral_counts(_tables(url, run_key), _filters, min_cell_size=k))
+    tables = _tables(url, run_key)
+    with compute_slot():
+        return published(referral_counts(tables, _filters, min_cell_size=k))
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
@@ -193,8 +204,10 @@ def _metric_view(
     from dashboard.metrics.breakdowns import metric_view
     from dashboard.metrics.engine import published
 
-    view = metric_view(_tables(url, run_key), _filters, metric_id, min_cell_size=k)
-    return {by: published(frame) for by, frame in view.items()}
+    tables = _tables(url, run_key)
+    with compute_slot():
+        view = metric_view(tables, _filters, metric_id, min_cell_size=k)
+        return {by: published(frame) for by, frame in view.items()}
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -206,8 +219,10 @@ def _metric_views(
     from dashboard.metrics.breakdowns import metric_views
     from dashboard.metrics.engine import published
 
-    views_ = metric_views(_tables(url, run_key), _filters, list(metric_ids), min_cell_size=k)
-    return {m: {by: published(frame) for by, frame in view.items()} for m, view in views_.items()}
+    tables = _tables(url, run_key)
+    with compute_slot():
+        views_ = metric_views(tables, _filters, list(metric_ids), min_cell_size=k)
+        return {m: {by: published(frame) for by, frame in view.items()} for m, view in views_.items()}
 
 
 @dataclass(frozen=True)
@@ -237,9 +252,10 @@ def _page_metrics(
     from dashboard.metrics.breakdowns import metrics_and_views
     from dashboard.metrics.engine import published
 
-    frame, views_ = metrics_and_views(_tables(url, run_key), _filters, list(metric_ids), list(view_ids),
-                                      min_cell_size=k)
-    return PageMetrics(published(frame), {m: {by: published(f) for by, f in v.items()} for m, v in views_.items()})
+    tables = _tables(url, run_key)
+    with compute_slot():
+        frame, views_ = metrics_and_views(tables, _filters, list(metric_ids), list(view_ids), min_cell_size=k)
+        return PageMetrics(published(frame), {m: {by: published(f) for by, f in v.items()} for m, v in views_.items()})
 
 
 @st.cache_resource(max_entries=128, show_spinner=False)
@@ -252,7 +268,9 @@ def _breakdown(
     view = _metric_view(url, run_key, filters_key, k, metric_id, _filters)
     if by in view:
         return view[by]
-    return published(metric_breakdown(_tables(url, run_key), _filters, metric_id, list(by), min_cell_size=k))
+    tables = _tables(url, run_key)
+    with compute_slot():
+        return published(metric_breakdown(tables, _filters, metric_id, list(by), min_cell_size=k))
 
 
 @st.cache_resource(max_entries=128, show_spinner=False)
@@ -274,7 +292,8 @@ def _partnership_view(
         "referrals_without_agreement": views_engine.referrals_without_agreement,
         "open_referrals_by_age": views_engine.open_referrals_by_age,
     }[view]
-    return views_engine.published_counts(compute(tables, _filters, min_cell_size=k))
+    with compute_slot():
+        return views_engine.published_counts(compute(tables, _filters, min_cell_size=k))
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
@@ -285,8 +304,10 @@ def _co_responder_view(
     (the community-policing page draws four of them), suppressed numbers blanked."""
     from dashboard.metrics import partnerships as views_engine
 
-    view = views_engine.co_responder_view(_tables(url, run_key), _filters, min_cell_size=k)
-    return {by: views_engine.published(frame) for by, frame in view.items()}
+    tables = _tables(url, run_key)
+    with compute_slot():
+        view = views_engine.co_responder_view(tables, _filters, min_cell_size=k)
+        return {by: views_engine.published(frame) for by, frame in view.items()}
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
@@ -403,9 +424,9 @@ def _evaluation_metric_rows(
     from dashboard.evaluation import evaluation_metric_rows
     from dashboard.metrics.engine import published
 
-    rows = evaluation_metric_rows(_tables(url, run_key), _filters, metric_ids, min_cell_size=k,
-                                  facts=_facts_for(url, run_key, _filters))
-    return published(rows)
+    tables, facts = _tables(url, run_key), _facts_for(url, run_key, _filters)
+    with compute_slot():
+        return published(evaluation_metric_rows(tables, _filters, metric_ids, min_cell_size=k, facts=facts))
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -423,8 +444,10 @@ def _evaluation(
     known = None
     if parts is None or "windows" in parts:
         known = _evaluation_metrics(url, run_key, k, program_id, measures, _filters)
-    return evaluate(_tables(url, run_key), filters, program_id=program_id, measures=measures, min_cell_size=k,
-                    parts=parts, facts=_facts_for(url, run_key, _filters), metric_rows=known)
+    tables, facts = _tables(url, run_key), _facts_for(url, run_key, _filters)
+    with compute_slot():
+        return evaluate(tables, filters, program_id=program_id, measures=measures, min_cell_size=k,
+                        parts=parts, facts=facts, metric_rows=known)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -437,8 +460,9 @@ def _baseline_counts(
     filters = _filters
     if program_id is not None and filters.program_ids:
         filters = dataclasses.replace(filters, program_ids=())
-    return baseline_share_counts(_tables(url, run_key), filters, program_id=program_id,
-                                 facts=_facts_for(url, run_key, _filters))
+    tables, facts = _tables(url, run_key), _facts_for(url, run_key, _filters)
+    with compute_slot():
+        return baseline_share_counts(tables, filters, program_id=program_id, facts=facts)
 
 
 # --- the page context ------------------------------------------------------------------

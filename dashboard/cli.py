@@ -190,6 +190,9 @@ def _add_access_commands(sub: Any, db_help: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    from dashboard.memory import return_freed_memory
+
+    return_freed_memory()  # before anything large is allocated (dashboard/memory.py)
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     import sqlalchemy as sa

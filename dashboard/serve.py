@@ -128,6 +128,9 @@ def serve(db: str | None, *, address: str, port: int, browser: bool | None, app_
     from dashboard.settings import load_settings
 
     load_settings()  # a mistake in the configuration file stops here, with its place, not on every page
+    from dashboard.compute_slots import default_slots
+
+    default_slots()  # and so does a bad PARTNERSHIP_COMPUTE_SLOTS
     url = store.normalise_url(db)
     missing = store.missing_file_message(url)
     if missing:

@@ -177,7 +177,10 @@ def read_table(
 
 
 def read_tables(
-    engine: sa.engine.Engine, names: Sequence[str], columns: Mapping[str, Sequence[str]] | None = None
+    engine: sa.engine.Engine,
+    names: Sequence[str],
+    columns: Mapping[str, Sequence[str]] | None = None,
+    convert: db.Convert | None = None,
 ) -> dict[str, pl.DataFrame]:
     """Whole tables, each as :func:`read_table` gives it, all from one state of the database.
 
@@ -191,8 +194,13 @@ def read_tables(
     meanwhile is either wholly in the frames or not at all; with the ADBC
     driver installed (the ``postgres`` extra) the tables are read over several
     connections at once, all importing that transaction's snapshot.
+
+    ``convert(table, frame)``: applied to each frame as soon as it is read (on DuckDB
+    to each column, on PostgreSQL to each part of a table), so the metric engine's
+    categoricals replace the raw strings before the next read and the read's peak
+    memory stays near the finished tables' (docs/performance.md, "Tables in memory").
     """
-    return db.backend_for(engine).read_tables(engine, names, connect, columns or {})
+    return db.backend_for(engine).read_tables(engine, names, connect, columns or {}, convert or db.unchanged)
 
 
 def bulk_upsert(conn: sa.engine.Connection, table: str, rows: pl.DataFrame) -> bool:

@@ -453,7 +453,7 @@ def test_postgresql_parallel_read_equals_the_one_by_one_read(
     monkeypatch.setattr(postgres_backend, "_PAGES_PER_PART", 1)
     calls: list[str] = []
     real = postgres_backend._postgres_parallel_read
-    monkeypatch.setattr(postgres_backend, "_postgres_parallel_read", lambda conn, names: calls.append("x") or real(conn, names))
+    monkeypatch.setattr(postgres_backend, "_postgres_parallel_read", lambda *args: calls.append("x") or real(*args))
     names = [*contract.TABLE_NAMES, "load_runs"]
     parallel = store.read_tables(postgres_engine, names)
     assert calls == ["x"]

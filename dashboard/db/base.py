@@ -21,6 +21,14 @@ import sqlalchemy as sa
 from dashboard.db.schema import DUCKDB_METADATA, cast_to_schema
 
 Connect = Callable[[sa.engine.Engine], AbstractContextManager[sa.engine.Connection]]
+# Applied to each frame as soon as it is read (a table, or one column of it): the caller's
+# compact types (categoricals) replace the raw strings before the next read begins.
+Convert = Callable[[str, pl.DataFrame], pl.DataFrame]
+
+
+def unchanged(table: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """The :data:`Convert` that keeps a frame as read."""
+    return frame
 """How the store opens a connection (turning connection failures into its own error)."""
 
 
@@ -83,9 +91,12 @@ class Backend:
             infer_schema_length=None,
         )
 
-    def read_table(self, conn: sa.engine.Connection, sql_table: sa.Table, columns: Sequence[str]) -> pl.DataFrame:
-        """``columns`` of a whole table into polars with the contract's types."""
-        return cast_to_schema(self.read_frame(conn, self.select_sql(conn, sql_table, columns)), sql_table)
+    def read_table(
+        self, conn: sa.engine.Connection, sql_table: sa.Table, columns: Sequence[str], convert: Convert = unchanged
+    ) -> pl.DataFrame:
+        """``columns`` of a whole table into polars with the contract's types, then ``convert``."""
+        frame = cast_to_schema(self.read_frame(conn, self.select_sql(conn, sql_table, columns)), sql_table)
+        return convert(sql_table.name, frame)
 
     @staticmethod
     def select_sql(conn: sa.engine.Connection, sql_table: sa.Table, columns: Sequence[str]) -> str:
@@ -98,12 +109,14 @@ class Backend:
         names: Sequence[str],
         connect: Connect,
         columns: Mapping[str, Sequence[str]],
+        convert: Convert = unchanged,
     ) -> dict[str, pl.DataFrame]:
         """Whole tables, all from one state of the database (here: one after another on one
-        connection); ``columns`` names the columns to read of some tables (others: all)."""
+        connection); ``columns`` names the columns to read of some tables (others: all);
+        ``convert`` is applied to each as it arrives."""
         with connect(engine) as conn:
             return {
-                name: self.read_table(conn, self.metadata.tables[name], self.columns_of(name, columns))
+                name: self.read_table(conn, self.metadata.tables[name], self.columns_of(name, columns), convert)
                 for name in names
             }
 

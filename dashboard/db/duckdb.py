@@ -19,7 +19,7 @@ from typing import Any
 import polars as pl
 import sqlalchemy as sa
 
-from dashboard.db.base import Backend, driver_connection
+from dashboard.db.base import Backend, Convert, driver_connection, unchanged
 from dashboard.db.schema import cast_to_schema
 
 PREFIX = "duckdb:///"
@@ -67,7 +67,9 @@ class DuckDB(Backend):
         relation = driver.sql(str(text), params=positional) if positional else driver.sql(str(text))
         return relation.pl()
 
-    def read_table(self, conn: sa.engine.Connection, sql_table: sa.Table, columns: Sequence[str]) -> pl.DataFrame:
+    def read_table(
+        self, conn: sa.engine.Connection, sql_table: sa.Table, columns: Sequence[str], convert: Convert = unchanged
+    ) -> pl.DataFrame:
         """``columns`` of a whole table, one column per query.
 
         DuckDB hands a result over as Arrow buffers that polars then converts
@@ -80,14 +82,16 @@ class DuckDB(Backend):
         insertion order of a plain scan), so the columns line up row by row.
         """
         if not READ_COLUMN_BY_COLUMN or len(columns) < 2:
-            return super().read_table(conn, sql_table, columns)
+            return super().read_table(conn, sql_table, columns, convert)
         driver = driver_connection(conn)
         series = []
         for name in columns:
             frame = driver.sql(self.select_sql(conn, sql_table, [name])).pl()
-            series.append(frame.to_series())
+            # each column takes its final type before the next is read (a categorical
+            # is a quarter of the strings it replaces)
+            series.append(convert(sql_table.name, cast_to_schema(frame, sql_table)).to_series())
             del frame
-        return cast_to_schema(pl.DataFrame(series), sql_table)
+        return pl.DataFrame(series)
 
     def bulk_upsert(self, conn: sa.engine.Connection, sql_table: sa.Table, rows: pl.DataFrame) -> bool:
         q = conn.dialect.identifier_preparer.quote

@@ -19,7 +19,7 @@ from typing import Any
 import polars as pl
 import sqlalchemy as sa
 
-from dashboard.db.base import Backend, Connect, driver_connection
+from dashboard.db.base import Backend, Connect, Convert, driver_connection, unchanged
 from dashboard.db.schema import METADATA, cast_to_schema, polars_type
 
 
@@ -49,9 +49,11 @@ class PostgreSQL(Backend):
     def metadata(self) -> sa.MetaData:
         return METADATA
 
-    def read_table(self, conn: sa.engine.Connection, sql_table: sa.Table, columns: Sequence[str]) -> pl.DataFrame:
+    def read_table(
+        self, conn: sa.engine.Connection, sql_table: sa.Table, columns: Sequence[str], convert: Convert = unchanged
+    ) -> pl.DataFrame:
         select = self.select_sql(conn, sql_table, columns)
-        return _postgres_copy_read(conn, select, [sql_table.c[c] for c in columns])
+        return convert(sql_table.name, _postgres_copy_read(conn, select, [sql_table.c[c] for c in columns]))
 
     def read_tables(
         self,
@@ -59,6 +61,7 @@ class PostgreSQL(Backend):
         names: Sequence[str],
         connect: Connect,
         columns: Mapping[str, Sequence[str]],
+        convert: Convert = unchanged,
     ) -> dict[str, pl.DataFrame]:
         """In one REPEATABLE READ transaction, so a load committing meanwhile is either
         wholly in the frames or not at all; with the ADBC driver installed (the
@@ -70,7 +73,7 @@ class PostgreSQL(Backend):
                 if _adbc_available() and len(names) > 1:
                     try:
                         return _postgres_parallel_read(
-                            conn, {name: self.columns_of(name, columns) for name in names}
+                            conn, {name: self.columns_of(name, columns) for name in names}, convert
                         )
                     except Exception as exc:  # the extra connections failed: read on this one
                         warnings.warn(
@@ -80,7 +83,7 @@ class PostgreSQL(Backend):
                             stacklevel=3,
                         )
                 return {
-                    name: self.read_table(conn, METADATA.tables[name], self.columns_of(name, columns))
+                    name: self.read_table(conn, METADATA.tables[name], self.columns_of(name, columns), convert)
                     for name in names
                 }
 
@@ -107,7 +110,7 @@ _READ_CONNECTIONS = 4
 
 
 def _postgres_parallel_read(
-    conn: sa.engine.Connection, columns: Mapping[str, Sequence[str]]
+    conn: sa.engine.Connection, columns: Mapping[str, Sequence[str]], convert: Convert = unchanged
 ) -> dict[str, pl.DataFrame]:
     """Read the tables ``columns`` names (those columns of each) over several ADBC
     connections sharing ``conn``'s snapshot.
@@ -165,7 +168,8 @@ def _postgres_parallel_read(
             frame = pl.from_arrow(cur.fetch_arrow_table())
             cur.execute("COMMIT")
         assert isinstance(frame, pl.DataFrame)
-        return frame
+        # typed and converted part by part, so the raw strings of only a few parts are held at once
+        return convert(job[0], cast_to_schema(frame, md.tables[job[0]]))
 
     with ThreadPoolExecutor(max_workers=_READ_CONNECTIONS, thread_name_prefix="postgres-read") as pool:
         frames = list(pool.map(run, jobs))

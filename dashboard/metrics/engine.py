@@ -99,12 +99,27 @@ def _has_interval(metric: str) -> bool:
 
 
 def _raw_rows(tables: Tables, filters: Filters, as_of: dt.date, ids: Sequence[str]) -> list[Row]:
+    """The rows of the metrics ``ids``, family by family: a family's units and their
+    queries' results are let go before the next family's are built, so the peak memory
+    is the largest family's rather than every family's at once (docs/performance.md,
+    "The `metrics` command")."""
     prep = Prepared(tables, filters, as_of)
-    return _units_rows(build_units(prep, set(ids)))
+    wanted = set(ids)
+    rows: list[Row] = []
+    for family in families.FAMILIES:
+        built = family.build(prep, wanted)
+        if built:
+            rows += _collected_rows(built)
+        del built
+    return _sort_rows(rows)
 
 
 def _units_rows(built: Sequence[Units]) -> list[Row]:
     """The rows of every metric of ``built``, their queries collected in one pass, in output order."""
+    return _sort_rows(_collected_rows(built))
+
+
+def _collected_rows(built: Sequence[Units]) -> list[Row]:
     queries = [unit.queries() for unit in built]
     collected = pl.collect_all([q for qs in queries for q in qs])
     rows: list[Row] = []
@@ -112,7 +127,7 @@ def _units_rows(built: Sequence[Units]) -> list[Row]:
     for unit, qs in zip(built, queries):
         rows += unit.rows(collected[at:at + len(qs)], _has_interval)
         at += len(qs)
-    return _sort_rows(rows)
+    return rows
 
 
 def _check_ids(metric_ids: Sequence[str] | None) -> list[str]:

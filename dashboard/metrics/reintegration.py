@@ -158,7 +158,13 @@ def statuses_at_windows(
     an eligible participant's window ends by the as-of date anyway).
     """
     windows = sorted(set(windows))
-    index = people.lazy().select("participant_id", "index_date").unique("participant_id")
+    # participant ids are categoricals in the loaded tables and may be plain strings in a caller's
+    # frame: the join takes the checks' type, the result the people's
+    id_type = people.lazy().collect_schema()["participant_id"]
+    check_id_type = checks.lazy().collect_schema()["participant_id"]
+    index = (
+        people.lazy().select(pl.col("participant_id").cast(check_id_type), "index_date").unique("participant_id")
+    )
     rows = (
         checks.lazy()
         .select("participant_id", "check_date", "employment", "housing")
@@ -179,7 +185,7 @@ def statuses_at_windows(
                  pl.col(f"_in_{w}").sum().alias(checks_column(w))]
     latest = rows.with_columns(per_row).group_by("participant_id").agg(aggs)
     return latest.select(
-        "participant_id",
+        pl.col("participant_id").cast(id_type),
         *(
             expr
             for w in windows

@@ -80,14 +80,22 @@ UNREAD_COLUMNS: dict[str, tuple[str, ...]] = {
 # a string, ``is_in`` strings) work unchanged and no engine output changes, rows or
 # types (tests/test_tables_memory.py). A column the engine joins or concatenates with
 # plain strings (``violations.response`` and ``violation_type``) is not listed.
+# ``participant_id`` is listed too: it is joined only between the participant-level
+# tables, all categoricals of the same dictionary, and every participant's id is held
+# once in that dictionary instead of once per row (13.5 M rows at a million
+# participants; docs/performance.md, "Participant ids as categoricals"). Agency and
+# program ids stay strings: the small tables and the group keys join them as text.
 CATEGORICAL_COLUMNS: dict[str, tuple[str, ...]] = {
-    "participants": ("cohort", "supervision_type", "risk_level", "sex", "race_ethnicity", "exit_reason"),
-    "referrals": ("service_type", "status"),
-    "supervision_events": ("event_type", "outcome"),
-    "recidivism_events": ("event_type",),
-    "police_contacts": ("contact_type", "outcome"),
-    "reintegration_checks": ("employment", "housing"),
-    "surveys": ("respondent_type", "question"),
+    "participants": (
+        "participant_id", "cohort", "supervision_type", "risk_level", "sex", "race_ethnicity", "exit_reason",
+    ),
+    "referrals": ("participant_id", "service_type", "status"),
+    "supervision_events": ("participant_id", "event_type", "outcome"),
+    "violations": ("participant_id",),
+    "recidivism_events": ("participant_id", "event_type"),
+    "police_contacts": ("participant_id", "contact_type", "outcome"),
+    "reintegration_checks": ("participant_id", "employment", "housing"),
+    "surveys": ("participant_id", "respondent_type", "question"),
 }
 
 
@@ -188,6 +196,13 @@ def conform(
     return frame.select(exprs)
 
 
+def categorise(table: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` (all or some columns of ``table``) with its :data:`CATEGORICAL_COLUMNS` as
+    ``pl.Categorical``: :func:`load_tables` applies it to each column as it is read."""
+    wanted = [name for name in CATEGORICAL_COLUMNS.get(table, ()) if name in frame.columns]
+    return frame.with_columns(pl.col(name).cast(pl.Categorical()) for name in wanted) if wanted else frame
+
+
 def load_tables(engine: sa.engine.Engine, *, all_columns: bool = False, plain_strings: bool = False) -> Tables:
     """Read every contract table and the load runs once (the expensive step).
 
@@ -204,7 +219,7 @@ def load_tables(engine: sa.engine.Engine, *, all_columns: bool = False, plain_st
     wanted = (*TABLE_NAMES, "load_runs")
     present = [name for name in wanted if name in existing]
     columns = {} if all_columns else {name: read_columns(name) for name in present if name in UNREAD_COLUMNS}
-    read = store.read_tables(engine, present, columns)
+    read = store.read_tables(engine, present, columns, None if plain_strings else categorise)
     for name in wanted:
         frame = read.pop(name, None)
         # an empty table keeps every contract column, as a table the database lacks does

@@ -80,7 +80,8 @@ def summarize(
 
 def read_tables(engine: sa.engine.Engine) -> dict[str, pl.DataFrame]:
     """Every contract table as a polars frame with contract types."""
-    loaded = load_tables(engine, all_columns=True)  # the checks read the row identifiers too
+    # the checks read the row identifiers too, and name rows by them as plain strings
+    loaded = load_tables(engine, all_columns=True, plain_strings=True)
     return {name: getattr(loaded, name) for name in TABLE_NAMES}
 
 
