@@ -96,6 +96,25 @@ def _changes(index: int, page: str, changes: int, latencies: list[float], errors
             return
 
 
+class _PeakSampler(threading.Thread):
+    """The highest resident memory seen while it runs (the process's own peak includes the first
+    session's read of the tables, which happens once per load run, not per session)."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak = 0.0
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.wait(0.02):
+            self.peak = max(self.peak, rss_mb()[0])
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+        self.peak = max(self.peak, rss_mb()[0])
+
+
 def _percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
@@ -120,7 +139,12 @@ def main(argv: list[str] | None = None) -> int:
         warm = AppTest.from_file(str(REPO / "streamlit_app.py"), default_timeout=1800)
         start = time.perf_counter()
         warm.run()  # the first session reads the tables; the others share them
-        print(f"first session (tables read): {time.perf_counter() - start:.2f} s, rss {rss_mb()[0]:,.0f} MB")
+        after_first, first_peak = rss_mb()
+        print(f"first session (tables read): {time.perf_counter() - start:.2f} s, rss {after_first:,.0f} MB "
+              f"(peak so far {first_peak:,.0f} MB)")
+        time.sleep(float(os.environ.get("BENCH_SETTLE", "0")))
+        sampled = _PeakSampler()
+        sampled.start()
         latencies: list[float] = []
         errors: list[str] = []
         threads = [threading.Thread(target=_session, args=(i, args.page, args.changes, latencies, errors))
@@ -131,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         for thread in threads:
             thread.join()
         wall = time.perf_counter() - start
+        sampled.stop()
         now, peak = rss_mb()
         if errors:
             print("\n".join(errors))
@@ -138,7 +163,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.sessions} sessions x {args.changes} filter changes on {args.page}: wall {wall:.1f} s")
         print(f"redraw latency p50 {statistics.median(latencies):.2f} s, p90 {_percentile(latencies, 0.9):.2f} s, "
               f"max {max(latencies):.2f} s (n={len(latencies)})")
-        print(f"resident memory after: {now:,.0f} MB (peak {peak:,.0f} MB)")
+        print(f"resident memory after: {now:,.0f} MB (peak {peak:,.0f} MB; "
+              f"peak while the {args.sessions} sessions ran, sampled every 20 ms: {sampled.peak:,.0f} MB)")
         print(machine_line())
     return 0
 

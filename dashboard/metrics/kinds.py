@@ -82,6 +82,19 @@ def with_quarter(frame: pl.LazyFrame, by: Sequence[str]) -> pl.LazyFrame:
     return frame
 
 
+def compact_keys(frame: pl.LazyFrame, keep: Sequence[str] = ()) -> pl.LazyFrame:
+    """``frame`` with its text columns (program, agency, quarter, age band...) as categoricals.
+
+    A narrowed frame holds every record a view counts (4.8 million supervision events for the
+    compliance page at a million participants) and only reads its text columns to group by them:
+    as categoricals they take 4 bytes a row instead of 16, about 0.2 GB less while a page is drawn
+    (docs/performance.md, "Narrowed frames with categorical keys"). Grouping gives the same groups
+    (a null stays null) and every cell and row leaves as Python strings, so no output changes.
+    Columns in ``keep`` stay text (those joined with plain strings later)."""
+    text = [name for name, dtype in frame.collect_schema().items() if dtype == pl.String() and name not in keep]
+    return frame.with_columns(pl.col(text).cast(pl.Categorical())) if text else frame
+
+
 def dated_dimensions(breakdowns: Sequence[Sequence[str]]) -> list[str]:
     """The dimensions of ``breakdowns`` derived from the metric's date (quarter, year)."""
     return [d for d in ("quarter", "year") if any(d in by for by in breakdowns)]
@@ -186,7 +199,7 @@ class RateUnits:
         narrow = counted.select(*view_columns(breakdowns), *columns)
         # Quarter and year are all the breakdowns read of the date: the date itself is not kept.
         narrow = with_quarter(narrow, dated_dimensions(breakdowns)).drop("_date", strict=False)
-        narrow = narrow.collect().lazy()
+        narrow = compact_keys(narrow).collect().lazy()
         # flag(_num0 == 1) is _num0 again: 1 where the metric's own numerator held, else 0.
         flags = {m: (pl.col(f"_num{i}") == 1, pl.col(f"_den{i}") == 1) for i, m in enumerate(mine)}
         return RateUnits(narrow, flags)
@@ -236,7 +249,7 @@ class MedianUnits:
     def narrowed(self, metrics: Sequence[str], breakdowns: Sequence[Sequence[str]]) -> MedianUnits:
         narrow = self.frame.select(*view_columns(breakdowns), "_days")
         narrow = with_quarter(narrow, dated_dimensions(breakdowns))
-        return MedianUnits(self.metric, narrow.collect().lazy())
+        return MedianUnits(self.metric, compact_keys(narrow).collect().lazy())
 
 
 # --- exposure rate ---------------------------------------------------------------------------
@@ -306,13 +319,16 @@ class ExposureUnits:
 
     def narrowed(self, metrics: Sequence[str], breakdowns: Sequence[Sequence[str]]) -> ExposureUnits:
         columns = view_columns(breakdowns)
-        events = with_quarter(self.events.select(columns), dated_dimensions(breakdowns)).collect()
+        # the dimensions events and exposure share are joined with each other (both categoricals);
+        # those only events have are joined with plain lists of their values, so they stay text
+        keep = list(self.event_only)
+        events = compact_keys(with_quarter(self.events.select(columns), dated_dimensions(breakdowns)), keep).collect()
         exposure_columns = [c for c in columns if c not in self.event_only and c != "_date"]
-        exposure = self.exposure.select(*exposure_columns, "_lo", "_hi", "_days").collect()
+        exposure = compact_keys(self.exposure.select(*exposure_columns, "_lo", "_hi", "_days")).collect()
         by_quarter = None
         if any("quarter" in by for by in breakdowns):
             split = exposure_by_quarter(exposure.lazy())
-            by_quarter = split.select(*exposure_columns, "quarter", "_days").collect().lazy()
+            by_quarter = compact_keys(split.select(*exposure_columns, "quarter", "_days")).collect().lazy()
         return ExposureUnits(self.metric, events.lazy(), exposure.lazy(), self.event_only, by_quarter)
 
     def cells(self, metric: str, by: list[str]) -> list[BreakdownCell]:
