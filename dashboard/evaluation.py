@@ -52,6 +52,7 @@ import polars as pl
 from dashboard import stats
 from dashboard.contract import COHORTS, RISK_LEVELS
 from dashboard.metrics import reintegration
+from dashboard.metrics.kinds import compact_keys
 from dashboard.metrics.recidivism import (
     MEASURES,
     WINDOWS_MONTHS,
@@ -195,7 +196,10 @@ def participant_facts(
     if recidivism:
         firsts = first_matching_events(people, tables.recidivism_events, recidivism, as_of)
         frame = frame.join(firsts, on="participant_id", how="left")
-    return ParticipantFacts(as_of, recidivism, statuses, frame.sort("_row").drop("_row").collect())
+    # Text columns (program, agency, statuses) as categoricals: the facts live as long as their
+    # tables, a row per participant (docs/performance.md, "Narrowed frames with categorical keys").
+    frame = compact_keys(frame.sort("_row").drop("_row"), keep=("participant_id",))
+    return ParticipantFacts(as_of, recidivism, statuses, frame.collect())
 
 
 def _usable_facts(facts: ParticipantFacts | None, as_of: dt.date, measures: Sequence[str]) -> bool:
