@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from dashboard import db
 from dashboard.db import metadata_for as metadata_for
+from dashboard.db.base import Convert, unchanged
 from dashboard.db.schema import CODE_COLLATION as CODE_COLLATION
 from dashboard.db.schema import DUCKDB_METADATA as DUCKDB_METADATA
 from dashboard.db.schema import METADATA as METADATA
@@ -180,7 +181,7 @@ def read_tables(
     engine: sa.engine.Engine,
     names: Sequence[str],
     columns: Mapping[str, Sequence[str]] | None = None,
-    convert: db.Convert | None = None,
+    convert: Convert | None = None,
 ) -> dict[str, pl.DataFrame]:
     """Whole tables, each as :func:`read_table` gives it, all from one state of the database.
 
@@ -200,7 +201,7 @@ def read_tables(
     categoricals replace the raw strings before the next read and the read's peak
     memory stays near the finished tables' (docs/performance.md, "Tables in memory").
     """
-    return db.backend_for(engine).read_tables(engine, names, connect, columns or {}, convert or db.unchanged)
+    return db.backend_for(engine).read_tables(engine, names, connect, columns or {}, convert or unchanged)
 
 
 def bulk_upsert(conn: sa.engine.Connection, table: str, rows: pl.DataFrame) -> bool:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from dashboard.db.base import Backend, Convert, unchanged  # noqa: F401 (Convert, unchanged: re-exported for store)
+from dashboard.db.base import Backend
 from dashboard.db.duckdb import DuckDB, file_url
 from dashboard.db.postgres import PostgreSQL
 
