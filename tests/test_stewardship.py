@@ -43,7 +43,14 @@ import sqlalchemy as sa
 from dashboard import stewardship as st
 from dashboard import store
 from dashboard.contract import TABLES_BY_NAME
-from dashboard.metrics.tables import conform
+from dashboard.metrics.tables import conform as conform_tables
+
+
+def conform(table: str, rows: object) -> pl.DataFrame:
+    """A contract table as the steward's checks get it: plain strings (stewardship.read_tables),
+    not the categoricals of the metric engine's shared tables."""
+    return conform_tables(table, rows, categorical=False)  # type: ignore[arg-type]
+
 
 D = dt.date
 

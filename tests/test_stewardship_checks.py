@@ -14,8 +14,15 @@ from dashboard import quality_checks as qc
 from dashboard import sample
 from dashboard import stewardship as st
 from dashboard.contract import TABLE_NAMES
-from dashboard.metrics.tables import conform
+from dashboard.metrics.tables import conform as conform_tables
 from data_checks import levels
+
+
+def conform(table: str, rows: object) -> pl.DataFrame:
+    """A contract table as the steward's checks get it: plain strings (stewardship.read_tables),
+    not the categoricals of the metric engine's shared tables."""
+    return conform_tables(table, rows, categorical=False)  # type: ignore[arg-type]
+
 
 D = dt.date
 AS_OF = D(2026, 6, 30)

@@ -191,13 +191,17 @@ def test_the_loaded_tables_hold_the_enum_like_columns_as_categoricals(sample_tab
     for table, names in CATEGORICAL_COLUMNS.items():
         for name in names:
             assert getattr(sample_tables, table).schema[name] == pl.Categorical(), (table, name)
-    # identifiers shared with the small tables (agencies, programs) stay strings; participant ids,
-    # which only the participant-level tables hold, are categoricals (13.5 M of them at 1M participants)
-    assert sample_tables.participants.schema["supervising_agency_id"] == pl.String()
+    # participant, agency and program ids are categoricals wherever they are stored (13.5 M participant
+    # ids and 12 M agency ids at 1M participants), so every join between tables is one of categoricals;
+    # row identifiers (referral_id, contact_id) stay strings
     assert sample_tables.referrals.schema["referral_id"] == pl.String()
     for table in ("participants", "referrals", "supervision_events", "violations", "recidivism_events",
                   "police_contacts", "reintegration_checks", "surveys"):
         assert getattr(sample_tables, table).schema["participant_id"] == pl.Categorical(), table
+    for table, column in (("agencies", "agency_id"), ("programs", "program_id"), ("agreements", "agency_id"),
+                          ("participants", "supervising_agency_id"), ("staffing", "agency_id"),
+                          ("program_costs", "program_id"), ("referrals", "provider_agency_id")):
+        assert getattr(sample_tables, table).schema[column] == pl.Categorical(), (table, column)
 
 
 @pytest.mark.parametrize("k", [0, 11])

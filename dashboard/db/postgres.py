@@ -177,9 +177,9 @@ def _postgres_parallel_read(
     # jobs of one table are in ctid order, so the parts concatenate in the table's physical order
     for (name, _), frame in zip(jobs, frames):
         out[name].append(frame)
-    return {
-        name: cast_to_schema(pl.concat(parts, how="vertical_relaxed"), md.tables[name]) for name, parts in out.items()
-    }
+    # each part is typed and converted already (a cast to the contract's types here would turn
+    # the caller's categoricals back into strings)
+    return {name: pl.concat(parts, how="vertical_relaxed") for name, parts in out.items()}
 
 
 def _postgres_copy_read(conn: sa.engine.Connection, select: str, columns: list[sa.Column[Any]]) -> pl.DataFrame:

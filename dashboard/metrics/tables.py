@@ -80,22 +80,29 @@ UNREAD_COLUMNS: dict[str, tuple[str, ...]] = {
 # a string, ``is_in`` strings) work unchanged and no engine output changes, rows or
 # types (tests/test_tables_memory.py). A column the engine joins or concatenates with
 # plain strings (``violations.response`` and ``violation_type``) is not listed.
-# ``participant_id`` is listed too: it is joined only between the participant-level
-# tables, all categoricals of the same dictionary, and every participant's id is held
-# once in that dictionary instead of once per row (13.5 M rows at a million
-# participants; docs/performance.md, "Participant ids as categoricals"). Agency and
-# program ids stay strings: the small tables and the group keys join them as text.
+# The participant, agency and program ids are listed too, in every table that stores
+# them, so every join between tables is between categoricals of the same dictionary,
+# and each id is held once in that dictionary instead of once per row (13.5 M
+# participant ids and about 12 M agency ids at a million participants; docs/performance.md,
+# "Identifiers as categoricals"). Grouping by them gives the same groups, and every
+# output leaves as Python strings or plain string columns.
 CATEGORICAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "agencies": ("agency_id",),
+    "programs": ("program_id", "lead_agency_id"),
+    "agreements": ("program_id", "agency_id"),
     "participants": (
-        "participant_id", "cohort", "supervision_type", "risk_level", "sex", "race_ethnicity", "exit_reason",
+        "participant_id", "program_id", "supervising_agency_id", "cohort", "supervision_type", "risk_level", "sex",
+        "race_ethnicity", "exit_reason",
     ),
-    "referrals": ("participant_id", "service_type", "status"),
-    "supervision_events": ("participant_id", "event_type", "outcome"),
-    "violations": ("participant_id",),
+    "referrals": ("participant_id", "referring_agency_id", "provider_agency_id", "service_type", "status"),
+    "supervision_events": ("participant_id", "agency_id", "event_type", "outcome"),
+    "violations": ("participant_id", "agency_id"),
     "recidivism_events": ("participant_id", "event_type"),
-    "police_contacts": ("participant_id", "contact_type", "outcome"),
-    "reintegration_checks": ("participant_id", "employment", "housing"),
-    "surveys": ("participant_id", "respondent_type", "question"),
+    "police_contacts": ("participant_id", "agency_id", "program_id", "contact_type", "outcome"),
+    "reintegration_checks": ("participant_id", "agency_id", "employment", "housing"),
+    "program_costs": ("program_id",),
+    "staffing": ("agency_id",),
+    "surveys": ("participant_id", "program_id", "agency_id", "respondent_type", "question"),
 }
 
 
