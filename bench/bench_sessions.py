@@ -142,7 +142,6 @@ def main(argv: list[str] | None = None) -> int:
         after_first, first_peak = rss_mb()
         print(f"first session (tables read): {time.perf_counter() - start:.2f} s, rss {after_first:,.0f} MB "
               f"(peak so far {first_peak:,.0f} MB)")
-        time.sleep(float(os.environ.get("BENCH_SETTLE", "0")))
         sampled = _PeakSampler()
         sampled.start()
         latencies: list[float] = []
