@@ -51,10 +51,10 @@ import streamlit as st
 
 from dashboard import settings as _settings
 from dashboard import store, views
-from dashboard.memory import return_freed_memory
 from dashboard import text as safe_text
 from dashboard.app_links import describe_filters
 from dashboard.compute_slots import compute_slot
+from dashboard.memory import return_freed_memory
 from dashboard.metrics.tables import Filters, Tables, load_tables, resolve_as_of
 
 if TYPE_CHECKING:
