@@ -8,7 +8,7 @@ filters together would each hold such a copy at the same time for no gain in
 speed, so the engine's work takes a *slot*: by default one per two cores (one
 on a two-core server), set by ``PARTNERSHIP_COMPUTE_SLOTS``. A session whose
 redraw is served from the caches takes no slot and never waits
-(docs/performance.md, "Ten sessions at once").
+(docs/performance.md, "Memory, round 3": compute slots).
 
 Only leaf computations take a slot: code that reads the tables or calls another
 cached function does so before taking it, so a session holding a slot never

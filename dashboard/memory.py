@@ -2,7 +2,7 @@
 
 Two allocators keep freed memory resident unless told otherwise; at a million
 participants that is a third of what the ``metrics`` command and the dashboard
-hold (docs/performance.md, "Freed memory kept by the allocators"):
+hold (docs/performance.md, "Memory, round 3": freed memory kept by the allocators):
 
 - **glibc's malloc**: a large block freed by the process moves malloc's
   threshold for "large" upwards (up to 32 MB), so later blocks of that size come

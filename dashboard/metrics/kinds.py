@@ -86,8 +86,9 @@ NARROWING_ENGINE: Literal["streaming"] = "streaming"
 """How a narrowed frame is collected. Polars' streaming engine joins and filters the records in
 batches, so only the narrow result is held whole, not the joined records it is cut from: at a
 million participants the compliance view peaks about 0.2 GB lower and is a third faster
-(docs/performance.md, "Narrowed frames"). The narrowed frames are only grouped and summed
-afterwards (whole-number flags, day counts), so their row order does not matter."""
+(docs/performance.md, "Memory, round 3": narrowed frames). The narrowed frames are only
+grouped and summed afterwards (whole-number flags, day counts), so their row order does not
+matter."""
 
 
 def compact_keys(frame: pl.LazyFrame, keep: Sequence[str] = ()) -> pl.LazyFrame:
@@ -96,10 +97,11 @@ def compact_keys(frame: pl.LazyFrame, keep: Sequence[str] = ()) -> pl.LazyFrame:
     A narrowed frame holds every record a view counts (4.8 million supervision events for the
     compliance page at a million participants) and only reads its text columns to group by them:
     as categoricals they take 4 bytes a row instead of 16, about 0.2 GB less while a page is drawn
-    (docs/performance.md, "Narrowed frames with categorical keys"). Grouping gives the same groups
+    (docs/performance.md, "Memory, round 3": narrowed frames). Grouping gives the same groups
     (a null stays null) and every cell and row leaves as Python strings, so no output changes.
     Columns in ``keep`` stay text (those joined with plain strings later)."""
-    text = [name for name, dtype in frame.collect_schema().items() if dtype == pl.String() and name not in keep]
+    schema = frame.collect_schema()
+    text = [name for name, dtype in schema.items() if dtype == pl.String() and name not in keep]
     return frame.with_columns(pl.col(text).cast(pl.Categorical())) if text else frame
 
 
@@ -330,9 +332,8 @@ class ExposureUnits:
         # the dimensions events and exposure share are joined with each other (both categoricals);
         # those only events have are joined with plain lists of their values, so they stay text
         keep = list(self.event_only)
-        events = compact_keys(with_quarter(self.events.select(columns), dated_dimensions(breakdowns)), keep).collect(
-            engine=NARROWING_ENGINE
-        )
+        dated = with_quarter(self.events.select(columns), dated_dimensions(breakdowns))
+        events = compact_keys(dated, keep).collect(engine=NARROWING_ENGINE)
         exposure_columns = [c for c in columns if c not in self.event_only and c != "_date"]
         exposure = compact_keys(self.exposure.select(*exposure_columns, "_lo", "_hi", "_days")).collect(
             engine=NARROWING_ENGINE

@@ -83,16 +83,17 @@ UNREAD_COLUMNS: dict[str, tuple[str, ...]] = {
 # The participant, agency and program ids are listed too, in every table that stores
 # them, so every join between tables is between categoricals of the same dictionary,
 # and each id is held once in that dictionary instead of once per row (13.5 M
-# participant ids and about 12 M agency ids at a million participants; docs/performance.md,
-# "Identifiers as categoricals"). Grouping by them gives the same groups, and every
-# output leaves as Python strings or plain string columns.
+# participant ids and about 12 M agency ids at a million participants;
+# docs/performance.md, "Memory, round 3": identifiers as categoricals). Grouping by
+# them gives the same groups, and every output leaves as Python strings or plain
+# string columns.
 CATEGORICAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "agencies": ("agency_id",),
     "programs": ("program_id", "lead_agency_id"),
     "agreements": ("program_id", "agency_id"),
     "participants": (
-        "participant_id", "program_id", "supervising_agency_id", "cohort", "supervision_type", "risk_level", "sex",
-        "race_ethnicity", "exit_reason",
+        "participant_id", "program_id", "supervising_agency_id", "cohort", "supervision_type", "risk_level",
+        "sex", "race_ethnicity", "exit_reason",
     ),
     "referrals": ("participant_id", "referring_agency_id", "provider_agency_id", "service_type", "status"),
     "supervision_events": ("participant_id", "agency_id", "event_type", "outcome"),
