@@ -197,7 +197,7 @@ def participant_facts(
         firsts = first_matching_events(people, tables.recidivism_events, recidivism, as_of)
         frame = frame.join(firsts, on="participant_id", how="left")
     # Text columns (program, agency, statuses) as categoricals: the facts live as long as their
-    # tables, a row per participant (docs/performance.md, "Memory, round 3": narrowed frames).
+    # tables, a row per participant (docs/performance.md, "Memory, round 3").
     frame = compact_keys(frame.sort("_row").drop("_row"), keep=("participant_id",))
     return ParticipantFacts(as_of, recidivism, statuses, frame.collect())
 

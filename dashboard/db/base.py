@@ -21,15 +21,17 @@ import sqlalchemy as sa
 from dashboard.db.schema import DUCKDB_METADATA, cast_to_schema
 
 Connect = Callable[[sa.engine.Engine], AbstractContextManager[sa.engine.Connection]]
-# Applied to each frame as soon as it is read (a table, or one column of it): the caller's
-# compact types (categoricals) replace the raw strings before the next read begins.
+"""How the store opens a connection (turning connection failures into its own error)."""
+
 Convert = Callable[[str, pl.DataFrame], pl.DataFrame]
+"""Applied to each frame as soon as it is read (a table, one column of it, or one part of it),
+with the table's name: the caller's compact types (categoricals) replace the raw strings before
+the next read begins."""
 
 
 def unchanged(table: str, frame: pl.DataFrame) -> pl.DataFrame:
     """The :data:`Convert` that keeps a frame as read."""
     return frame
-"""How the store opens a connection (turning connection failures into its own error)."""
 
 
 def driver_connection(conn: sa.engine.Connection) -> Any:

@@ -200,7 +200,6 @@ def conform(
                 exprs.append(col.cast(dtype).alias(name))
         else:
             exprs.append(pl.lit(None, dtype=dtype).alias(name))
-
     return frame.select(exprs)
 
 

@@ -39,7 +39,7 @@ def current_warnings(tables: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
         joined = rows.join(window, on="participant_id", how="inner")
         base = [
             pl.lit(table).alias("table"),
-            pl.col(key).cast(pl.String).alias("record_key"),  # participant ids may be categoricals
+            pl.col(key).alias("record_key"),
             pl.col(SUBMITTING_AGENCY_COLUMN[table]).fill_null(UNASSIGNED).alias("agency_id"),
         ]
         parts.append(
@@ -58,7 +58,7 @@ def current_warnings(tables: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
         participants.filter(~pl.col("participant_id").is_in(with_events.implode())).select(
             pl.lit("participants").alias("table"),
             pl.lit(contract.WARN_NO_SUPERVISION_EVENTS).alias("rule"),
-            pl.col("participant_id").cast(pl.String).alias("record_key"),
+            pl.col("participant_id").alias("record_key"),
             pl.col("supervising_agency_id").fill_null(UNASSIGNED).alias("agency_id"),
         )
     )
